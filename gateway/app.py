@@ -1,0 +1,118 @@
+"""The application factory: assembles settings, policy, storage and routes. Nothing else.
+
+`create_app()` is the only place where the parts meet; tests and `serve` both use it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from litestar import Litestar, get
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from gateway import __version__
+from gateway.auth.middleware import BearerAuthMiddleware
+from gateway.auth.service import Authenticator, PrincipalService
+from gateway.clock import Clock, SystemClock
+from gateway.db import make_engine
+from gateway.disclosure import PolicySet, load_policy
+from gateway.orders.routes import OrderController
+from gateway.orders.service import OrderService
+from gateway.orders.store import DOCUMENT_FIELDS, LIST_SECTIONS
+from gateway.problems import EXCEPTION_HANDLERS, describe_problem
+from gateway.resources import shipped_dir
+from gateway.settings import Settings, load_settings
+
+MAX_BODY_BYTES = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Services:
+    """Everything a request or a CLI command may need, built once per process."""
+
+    settings: Settings
+    clock: Clock
+    engine: AsyncEngine
+    policy: PolicySet
+    principals: PrincipalService
+    orders: OrderService
+    authenticator: Authenticator
+
+
+def load_gateway_policy(settings: Settings) -> PolicySet:
+    return load_policy(
+        settings.policy_dir or shipped_dir("policies"), DOCUMENT_FIELDS, LIST_SECTIONS
+    )
+
+
+def build_services(settings: Settings, clock: Clock | None = None) -> Services:
+    clock = clock or SystemClock()
+    policy = load_gateway_policy(settings)
+    engine = make_engine(settings.sqlalchemy_url, settings.db_pool_size)
+    return Services(
+        settings=settings,
+        clock=clock,
+        engine=engine,
+        policy=policy,
+        principals=PrincipalService(engine, policy, clock),
+        orders=OrderService(
+            engine,
+            policy,
+            clock,
+            default_page_size=settings.default_page_size,
+            max_page_size=settings.max_page_size,
+        ),
+        authenticator=Authenticator(engine, clock, settings.auth_cache_seconds),
+    )
+
+
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Litestar:
+    services = build_services(settings or load_settings(), clock)
+    logging.getLogger("gateway").setLevel(services.settings.log_level.upper())
+
+    @get("/healthz", exclude_from_auth=True, sync_to_thread=False, tags=["operations"])
+    def health() -> dict[str, Any]:
+        """Liveness, and which policy version this process enforces."""
+        return {"status": "ok", "version": __version__, "policy_version": services.policy.version}
+
+    return Litestar(
+        route_handlers=[OrderController, health, describe_problem],
+        dependencies={
+            "orders": Provide(lambda: services.orders, sync_to_thread=False, use_cache=True),
+        },
+        middleware=[
+            DefineMiddleware(
+                BearerAuthMiddleware,
+                authenticator=services.authenticator,
+                exclude=["^/schema", "^/healthz", "^/problems/"],
+            )
+        ],
+        exception_handlers=EXCEPTION_HANDLERS,
+        on_shutdown=[services.engine.dispose],
+        request_max_body_size=MAX_BODY_BYTES,
+        openapi_config=OpenAPIConfig(
+            title="Order Privacy Gateway",
+            version=__version__,
+            description="The one door to customer order data. Every field is disclosed "
+            "at the level the caller's role is given by policy: hidden, masked or clear.",
+            components=Components(
+                security_schemes={
+                    "bearer": SecurityScheme(
+                        type="http", scheme="bearer", bearer_format="opg token"
+                    )
+                }
+            ),
+            security=[{"bearer": []}],
+            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin()],
+        ),
+        state=State({"services": services}),
+        debug=False,
+    )

@@ -1,0 +1,220 @@
+"""`privacy-gateway`: the operator's command line.
+
+Commands print what they did and exit non-zero with a one-line reason when they
+cannot; no command prints personal data, except `principals create`, which prints
+the new token once (it is never stored in clear).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Callable, Coroutine
+from functools import wraps
+from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
+
+import click
+
+from gateway.app import Services, build_services
+from gateway.auth.service import CLI_WRITER
+from gateway.errors import ConfigurationError, GatewayError
+from gateway.settings import Settings, load_settings
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def _settings() -> Settings:
+    return load_settings()
+
+
+def handle_errors(func: Callable[P, T]) -> Callable[P, T]:
+    """Turn domain errors into `error: ...` on stderr and a non-zero exit, no traceback."""
+
+    @wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return func(*args, **kwargs)
+        except ConfigurationError as exc:
+            click.echo(f"error: {exc.detail}", err=True)
+            sys.exit(2)
+        except GatewayError as exc:
+            click.echo(f"error: {exc.detail}", err=True)
+            sys.exit(1)
+
+    return wrapper
+
+
+def run_with_services(
+    work: Callable[[Services], Coroutine[Any, Any, T]], settings: Settings | None = None
+) -> T:
+    async def main() -> T:
+        services = build_services(settings or _settings())
+        try:
+            return await work(services)
+        finally:
+            await services.engine.dispose()
+
+    return asyncio.run(main())
+
+
+@click.group()
+@click.version_option(package_name="order-privacy-gateway")
+def main() -> None:
+    """Order Privacy Gateway: the one door to customer order data."""
+
+
+@main.command()
+@click.option("--revision", default="head", show_default=True, help="Target revision.")
+@handle_errors
+def migrate(revision: str) -> None:
+    """Bring the order store's schema up to date (Alembic)."""
+    from gateway import migrate as migrations
+
+    settings = _settings()
+    if settings.is_embedded:
+        settings.var_dir.mkdir(parents=True, exist_ok=True)
+    migrations.upgrade(settings.sqlalchemy_url, revision)
+    click.echo(f"schema at {revision} ({_redacted_url(settings)})")
+
+
+def _redacted_url(settings: Settings) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(settings.sqlalchemy_url).render_as_string(hide_password=True)
+
+
+@main.command()
+@click.option("--host", default=None, help="Bind address [default: GATEWAY_HOST or 127.0.0.1].")
+@click.option("--port", type=int, default=None, help="Port [default: GATEWAY_PORT or 8000].")
+@click.option("--workers", type=int, default=1, show_default=True, help="Worker processes.")
+@handle_errors
+def serve(host: str | None, port: int | None, workers: int) -> None:
+    """Serve the HTTP API."""
+    import uvicorn
+
+    from gateway import migrate as migrations
+    from gateway.app import load_gateway_policy
+
+    settings = _settings()
+    load_gateway_policy(settings)  # fail here, with a clear message, not inside uvicorn
+    if not migrations.is_current(settings.sqlalchemy_url):
+        raise ConfigurationError(
+            "the database schema is not up to date: run `privacy-gateway migrate`"
+        )
+    uvicorn.run(
+        "gateway.app:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers,
+        log_level=settings.log_level,
+    )
+
+
+@main.command()
+@click.option(
+    "--if-empty", is_flag=True, help="Do nothing if the store already holds orders or principals."
+)
+@click.option("--orders", "count", default=300, show_default=True, help="How many demo orders.")
+@handle_errors
+def demo(if_empty: bool, count: int) -> None:
+    """Seed fake demo orders and one principal per role, printing their tokens."""
+    from gateway.demo.service import seed_demo
+
+    settings = _settings()
+    result = run_with_services(lambda s: seed_demo(s, count, if_empty=if_empty), settings)
+    if result is None:
+        click.echo(
+            "demo data already present: nothing seeded "
+            f"(tokens from the first start are in {settings.var_dir / 'demo-tokens.json'})"
+        )
+        return
+    click.echo(f"seeded {result.orders} demo orders; demo principals and their tokens:")
+    for name, role, region, token in result.principals:
+        scope = f" ({region})" if region else ""
+        click.echo(f"  {role:<17} {name:<24}{scope}\n      {token}")
+    click.echo(f"tokens saved to {result.tokens_file} (mode 0600); they are shown only once")
+
+
+@main.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@handle_errors
+def import_(file: Path) -> None:
+    """Bulk-import order documents from a JSON Lines FILE (one order per line)."""
+    from gateway.orders.importer import import_lines
+
+    with file.open("rb") as handle:
+        total = sum(1 for _ in handle)
+
+    async def work(services: Services) -> Any:
+        with (
+            file.open(encoding="utf-8") as handle,
+            click.progressbar(length=total, label="importing", file=sys.stderr) as bar,
+        ):
+            return await import_lines(services.orders, CLI_WRITER, handle, bar.update)
+
+    report = run_with_services(work)
+    for number, reason in report.rejected:
+        click.echo(f"line {number}: {reason}", err=True)
+    click.echo(report.summary())
+    if not report.ok:
+        sys.exit(1)
+
+
+@main.group()
+def principals() -> None:
+    """Create, list and revoke API principals."""
+
+
+@principals.command("create")
+@click.option("--name", required=True, help="Unique name, e.g. the calling app.")
+@click.option("--role", required=True, help="A role the policy knows.")
+@click.option("--region", default=None, help="Region, for region-scoped roles.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@handle_errors
+def principals_create(name: str, role: str, region: str | None, as_json: bool) -> None:
+    """Create a principal and print its token (shown only this once)."""
+    issued = run_with_services(lambda s: s.principals.create(name, role, region))
+    p = issued.principal
+    if as_json:
+        body = {"name": p.name, "role": p.role, "region": p.region, "token": issued.token}
+        click.echo(json.dumps(body))
+    else:
+        click.echo(f"created principal {p.name} (role {p.role}); its token, shown only once:")
+        click.echo(issued.token)
+
+
+@principals.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@handle_errors
+def principals_list(as_json: bool) -> None:
+    """List principals (never their tokens)."""
+    records = run_with_services(lambda s: s.principals.list())
+    rows = [
+        {
+            "name": r.name,
+            "role": r.role,
+            "region": r.region,
+            "created_at": r.created_at.isoformat(),
+            "revoked": r.revoked_at is not None,
+        }
+        for r in records
+    ]
+    if as_json:
+        click.echo(json.dumps(rows))
+        return
+    for row in rows:
+        state = "revoked" if row["revoked"] else "active"
+        click.echo(f"{row['name']:<28} {row['role']:<17} {row['region'] or '-':<8} {state}")
+
+
+@principals.command("revoke")
+@click.argument("name")
+@handle_errors
+def principals_revoke(name: str) -> None:
+    """Revoke a principal's token (effective within GATEWAY_AUTH_CACHE_SECONDS)."""
+    run_with_services(lambda s: s.principals.revoke(name))
+    click.echo(f"revoked {name}")

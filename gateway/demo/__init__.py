@@ -1,0 +1,1 @@
+"""Demo data for the embedded default: fake orders and one principal per role."""

@@ -1,0 +1,52 @@
+"""Seeding the demo: fake orders through the import path, one principal per role."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sqlalchemy import func, select
+
+from gateway.auth.service import CLI_WRITER
+from gateway.auth.store import principals
+from gateway.demo.data import DEMO_PRINCIPALS, demo_orders
+from gateway.errors import ConfigurationError
+from gateway.orders.importer import import_lines
+from gateway.orders.store import orders
+from gateway.secretfiles import write_secret_file
+
+if TYPE_CHECKING:
+    from gateway.app import Services
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    orders: int
+    principals: list[tuple[str, str, str | None, str]]
+    tokens_file: Path
+
+
+async def seed_demo(services: Services, count: int, *, if_empty: bool) -> DemoResult | None:
+    async with services.engine.connect() as conn:
+        existing = (await conn.execute(select(func.count()).select_from(orders))).scalar_one()
+        existing += (await conn.execute(select(func.count()).select_from(principals))).scalar_one()
+    if if_empty and existing:
+        return None
+    lines = (json.dumps(order, ensure_ascii=False) for order in demo_orders(count))
+    report = await import_lines(services.orders, CLI_WRITER, lines)
+    if not report.ok:
+        raise ConfigurationError(f"demo data did not import cleanly: {report.rejected[:3]}")
+    issued = []
+    for name, role, region in DEMO_PRINCIPALS:
+        principal = await services.principals.create(name, role, region)
+        issued.append((name, role, region, principal.token))
+    tokens_file = services.settings.var_dir / "demo-tokens.json"
+    write_secret_file(
+        tokens_file,
+        json.dumps(
+            [{"name": n, "role": r, "region": g, "token": t} for n, r, g, t in issued], indent=2
+        ),
+    )
+    return DemoResult(report.created + report.unchanged, issued, tokens_file)

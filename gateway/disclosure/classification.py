@@ -1,0 +1,93 @@
+"""The field classification file: every document field, its data category and mask.
+
+Loaded and validated once at start-up with pydantic; any gap (an unclassified
+document field, an unknown category or mask) is a `ConfigurationError`.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from gateway.disclosure.masks import Mask, get_mask
+from gateway.errors import ConfigurationError
+
+CLASSIFICATION_FILE = "classification.toml"
+
+
+class Category(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    personal: bool
+    sensitive: bool = False
+    description: str = Field(min_length=1)
+
+
+class FieldClass(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    category: str
+    mask: str | None = None
+    description: str = Field(min_length=1)
+
+
+class _ClassificationFile(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    categories: dict[str, Category]
+    fields: dict[str, FieldClass]
+
+
+class Classification:
+    """Validated classification, checked against the fields the document really has."""
+
+    def __init__(self, raw: _ClassificationFile, document_fields: Iterable[str]) -> None:
+        problems: list[str] = []
+        expected = set(document_fields)
+        for path in sorted(expected - raw.fields.keys()):
+            problems.append(f"document field {path!r} has no classification")
+        for path in sorted(raw.fields.keys() - expected):
+            problems.append(f"classified field {path!r} is not part of the order document")
+        for path, field in sorted(raw.fields.items()):
+            if field.category not in raw.categories:
+                problems.append(f"field {path!r} has unknown category {field.category!r}")
+            if field.mask is not None:
+                try:
+                    get_mask(field.mask)
+                except ConfigurationError as exc:
+                    problems.append(f"field {path!r}: {exc.detail}")
+        if problems:
+            raise ConfigurationError("field classification: " + "; ".join(problems))
+        self.categories: Mapping[str, Category] = raw.categories
+        self.fields: Mapping[str, FieldClass] = raw.fields
+
+    def mask_for(self, path: str) -> Mask | None:
+        name = self.fields[path].mask
+        return None if name is None else get_mask(name)
+
+    def category_of(self, path: str) -> Category:
+        return self.categories[self.fields[path].category]
+
+    def personal_fields(self) -> list[str]:
+        return [path for path in self.fields if self.category_of(path).personal]
+
+    @classmethod
+    def load(cls, policy_dir: Path, document_fields: Iterable[str]) -> Classification:
+        path = policy_dir / CLASSIFICATION_FILE
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigurationError(f"field classification file {path} not found") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigurationError(f"field classification file {path}: {exc}") from None
+        try:
+            raw = _ClassificationFile.model_validate(data)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+            )
+            raise ConfigurationError(f"field classification file {path}: {problems}") from None
+        return cls(raw, document_fields)

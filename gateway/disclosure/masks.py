@@ -1,0 +1,89 @@
+"""Format-preserving masks, one registry looked up by name.
+
+A mask turns a stored, normalised value into something a person can recognise
+(`138****5678`) without disclosing it. Masks are total: any string gives a result,
+and a value too short to keep its edges is starred out entirely rather than
+leaking more than the mask promises.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+
+from gateway.errors import ConfigurationError
+
+STAR = "*"
+MIN_HIDDEN = 2  # a mask that keeps edges must still hide at least this many characters
+
+
+@dataclass(frozen=True, slots=True)
+class Mask:
+    """A named mask with a one-line description for docs and reports."""
+
+    name: str
+    description: str
+    apply: Callable[[str], str]
+
+
+def _keep_edges(value: str, head: int, tail: int) -> str:
+    hidden = len(value) - head - tail
+    if hidden < MIN_HIDDEN:
+        # Too short to keep the edges and still hide something: hide it all.
+        return STAR * len(value)
+    return value[:head] + STAR * hidden + value[len(value) - tail :]
+
+
+def mask_phone(value: str) -> str:
+    return _keep_edges(value, 3, 4)
+
+
+def mask_email(value: str) -> str:
+    local, at, domain = value.rpartition("@")
+    if not at or not local:
+        return STAR * 3
+    return f"{local[0]}***@{domain}"
+
+
+def mask_name(value: str) -> str:
+    # Split on single spaces and keep them, so "John Smith" -> "J*** S****".
+    return " ".join(word[:1] + STAR * (len(word) - 1) for word in value.split(" "))
+
+
+def mask_resident_id(value: str) -> str:
+    if len(value) < 6 + 4 + MIN_HIDDEN:
+        return STAR * len(value)
+    return value[:6] + STAR * 8 + value[-4:]
+
+
+def mask_redact(value: str) -> str:
+    return STAR * 4
+
+
+def mask_last4(value: str) -> str:
+    return _keep_edges(value, 0, 4)
+
+
+MASKS: Mapping[str, Mask] = MappingProxyType(
+    {
+        mask.name: mask
+        for mask in (
+            Mask("phone", "first 3 and last 4 characters kept, the rest `*`", mask_phone),
+            Mask("email", "first character of the local part, `***`, then `@domain`", mask_email),
+            Mask("name", "each word keeps its first character, the rest `*`", mask_name),
+            Mask("resident_id", "first 6 and last 4 kept, 8 `*` between", mask_resident_id),
+            Mask("redact", "replaced by `****` whatever its length", mask_redact),
+            Mask("last4", "last 4 characters kept, the rest `*`", mask_last4),
+        )
+    }
+)
+
+
+def get_mask(name: str) -> Mask:
+    """Look a mask up by name; an unknown name is a configuration error, found at start-up."""
+    try:
+        return MASKS[name]
+    except KeyError:
+        known = ", ".join(sorted(MASKS))
+        raise ConfigurationError(f"unknown mask {name!r} (known masks: {known})") from None

@@ -1,0 +1,134 @@
+"""Loading the Casbin policy and compiling it into one field plan per role.
+
+The policy files are data reviewed like code: every line is checked against the
+vocabulary of `model.conf` and the classification, so a typo (`field:custmer.name`)
+stops start-up instead of silently hiding or showing a field. The policy version
+is a hash of the three files, so a changed file yields new plans on restart.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import casbin
+
+from gateway.disclosure.classification import CLASSIFICATION_FILE, Classification
+from gateway.disclosure.plan import FieldPlan, Level, RowScope, compile_plan
+from gateway.errors import ConfigurationError
+
+MODEL_FILE = "model.conf"
+POLICY_FILE = "policy.csv"
+FIELD_PREFIX = "field:"
+
+# Objects and the actions each allows; field objects are checked separately.
+OPERATIONS: Mapping[str, frozenset[str]] = {
+    "orders": frozenset({"read", "create", "update_status"}),
+    "orders.scope": frozenset(scope.value for scope in RowScope),
+    "principals": frozenset({"manage"}),
+}
+FIELD_LEVELS = frozenset(level.value for level in Level if level is not Level.HIDDEN)
+# Most revealing first: the first level the policy grants wins.
+_LEVEL_ORDER = (Level.CLEAR, Level.CLEAR_AFTER_2FA, Level.MASKED)
+_SCOPE_ORDER = (RowScope.ALL, RowScope.REGION)
+
+
+@dataclass(frozen=True)
+class PolicySet:
+    """The loaded policy: its version, the classification and a plan per role."""
+
+    version: str
+    classification: Classification
+    plans: Mapping[str, FieldPlan]
+
+    @property
+    def roles(self) -> list[str]:
+        return sorted(self.plans)
+
+    def plan_for(self, role: str) -> FieldPlan | None:
+        return self.plans.get(role)
+
+
+def _policy_version(paths: Iterable[Path]) -> str:
+    digest = hashlib.sha256()
+    for path in paths:
+        digest.update(path.name.encode())
+        digest.update(b"\0")
+        digest.update(path.read_bytes())
+        digest.update(b"\0")
+    return digest.hexdigest()[:16]
+
+
+def _check_lines(enforcer: casbin.Enforcer, classification: Classification) -> list[str]:
+    problems = []
+    for line in enforcer.get_policy():
+        if len(line) != 3:  # noqa: PLR2004 - p = sub, obj, act
+            problems.append(f"policy line {', '.join(line)!r} needs exactly sub, obj, act")
+            continue
+        _, obj, act = line
+        if obj.startswith(FIELD_PREFIX):
+            path = obj.removeprefix(FIELD_PREFIX)
+            if path not in classification.fields:
+                problems.append(f"policy line {', '.join(line)!r}: unknown field {path!r}")
+            elif act not in FIELD_LEVELS:
+                problems.append(
+                    f"policy line {', '.join(line)!r}: unknown level {act!r} "
+                    f"(known: {', '.join(sorted(FIELD_LEVELS))})"
+                )
+        elif obj not in OPERATIONS:
+            problems.append(f"policy line {', '.join(line)!r}: unknown object {obj!r}")
+        elif act not in OPERATIONS[obj]:
+            problems.append(f"policy line {', '.join(line)!r}: unknown action {act!r} on {obj!r}")
+    return problems
+
+
+def _compile_role(
+    enforcer: casbin.Enforcer,
+    role: str,
+    version: str,
+    classification: Classification,
+    list_sections: Collection[str],
+) -> FieldPlan:
+    levels = {
+        path: next(
+            (lv for lv in _LEVEL_ORDER if enforcer.enforce(role, FIELD_PREFIX + path, lv.value)),
+            Level.HIDDEN,
+        )
+        for path in classification.fields
+    }
+    operations = frozenset(
+        (obj, act)
+        for obj, acts in OPERATIONS.items()
+        for act in acts
+        if enforcer.enforce(role, obj, act)
+    )
+    scope = next((s for s in _SCOPE_ORDER if enforcer.enforce(role, "orders.scope", s.value)), None)
+    return compile_plan(role, version, levels, operations, scope, classification, list_sections)
+
+
+def load_policy(
+    policy_dir: Path, document_fields: Iterable[str], list_sections: Collection[str]
+) -> PolicySet:
+    """Load, check and compile the policy in `policy_dir`; raise on any problem."""
+    model_path, policy_path = policy_dir / MODEL_FILE, policy_dir / POLICY_FILE
+    for path in (model_path, policy_path):
+        if not path.is_file():
+            raise ConfigurationError(f"policy file {path} not found")
+    classification = Classification.load(policy_dir, document_fields)
+    try:
+        enforcer = casbin.Enforcer(str(model_path), str(policy_path))
+    except Exception as exc:  # casbin raises bare exceptions for syntax errors
+        raise ConfigurationError(f"policy files in {policy_dir}: {exc}") from None
+    problems = _check_lines(enforcer, classification)
+    if problems:
+        raise ConfigurationError("policy: " + "; ".join(problems))
+    version = _policy_version([model_path, policy_path, policy_dir / CLASSIFICATION_FILE])
+    roles = {line[0] for line in enforcer.get_policy()}
+    roles |= {name for line in enforcer.get_grouping_policy() for name in line[:2]}
+    plans = {
+        role: _compile_role(enforcer, role, version, classification, list_sections)
+        for role in sorted(roles)
+    }
+    return PolicySet(version=version, classification=classification, plans=plans)

@@ -1,0 +1,15 @@
+"""Imports every capability's tables so the one `metadata` is complete (for Alembic)."""
+
+from gateway.auth.store import principals
+from gateway.db import metadata
+from gateway.orders.store import order_items, orders
+from gateway.subjects.store import data_subjects, subject_identifiers
+
+__all__ = [
+    "data_subjects",
+    "metadata",
+    "order_items",
+    "orders",
+    "principals",
+    "subject_identifiers",
+]

@@ -1,0 +1,65 @@
+"""HTTP in and out for orders; all decisions live in `OrderService`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from litestar import Controller, Request, Response, get, patch, post
+
+from gateway.auth.service import Principal
+from gateway.orders.schemas import OrderCreated, OrderIn, StatusChange, StatusChanged
+from gateway.orders.service import ListQuery, OrderService
+from gateway.orders.store import OrderFilter
+
+AuthedRequest = Request[Principal, None, Any]
+
+
+class OrderController(Controller):
+    path = "/v1/orders"
+    tags = ["orders"]  # noqa: RUF012 - Litestar reads class attributes
+
+    @post("/", summary="Write an order (idempotent on channel + external_id)")
+    async def create(
+        self, request: AuthedRequest, data: OrderIn, orders: OrderService
+    ) -> Response[OrderCreated]:
+        """201 with the new `order_id`; the same body again answers 200 with the same id."""
+        order_id, created = await orders.create(request.user, data)
+        return Response(
+            OrderCreated(order_id=order_id, created=created), status_code=201 if created else 200
+        )
+
+    @get("/{order_id:str}", summary="Read one order at the caller's disclosure levels")
+    async def read(
+        self, request: AuthedRequest, order_id: str, orders: OrderService
+    ) -> dict[str, Any]:
+        return await orders.get(request.user, order_id)
+
+    @get("/", summary="List orders, newest first, with cursor pagination")
+    async def list_orders(
+        self,
+        request: AuthedRequest,
+        orders: OrderService,
+        status: str | None = None,
+        channel: str | None = None,
+        region: str | None = None,
+        created_from: datetime | None = None,
+        created_to: datetime | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> dict[str, Any]:
+        """`{"items": [...], "next_cursor": "..." | null}`; `limit` is at most 100 by default."""
+        page = await orders.list(
+            request.user,
+            ListQuery(
+                OrderFilter(status, channel, region, created_from, created_to), limit, cursor
+            ),
+        )
+        return {"items": page.items, "next_cursor": page.next_cursor}
+
+    @patch("/{order_id:str}", summary="Change an order's status")
+    async def change_status(
+        self, request: AuthedRequest, order_id: str, data: StatusChange, orders: OrderService
+    ) -> StatusChanged:
+        await orders.change_status(request.user, order_id, data.status)
+        return StatusChanged(order_id=order_id, status=data.status)

@@ -1,0 +1,98 @@
+"""Order documents in and out of the API.
+
+Unknown keys are refused (`extra="forbid"`): a field the classification does not
+know could carry personal data no policy covers.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+from gateway.orders import validators as v
+
+OrderStatus = Literal[
+    "pending", "paid", "shipped", "delivered", "completed", "cancelled", "refunded"
+]
+STATUSES: tuple[str, ...] = OrderStatus.__args__  # type: ignore[attr-defined]
+
+Text = Annotated[str, AfterValidator(v.check_text)]
+Money = Annotated[str, AfterValidator(v.check_money)]
+Slug = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,31}$")]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+
+
+class CustomerIn(_Strict):
+    name: Annotated[Text, Field(min_length=1, max_length=100)]
+    phone: Annotated[str, AfterValidator(v.normalise_phone)] | None = None
+    email: Annotated[str, Field(max_length=254), AfterValidator(v.normalise_email)] | None = None
+    id_number: Annotated[str, AfterValidator(v.normalise_resident_id)] | None = None
+
+    @model_validator(mode="after")
+    def _reachable(self) -> CustomerIn:
+        if self.phone is None and self.email is None:
+            raise ValueError("a customer needs a phone or an email")
+        return self
+
+
+class AddressIn(_Strict):
+    province: Annotated[Text, Field(min_length=1, max_length=50)]
+    city: Annotated[Text, Field(min_length=1, max_length=50)]
+    district: Annotated[Text, Field(min_length=1, max_length=50)]
+    detail: Annotated[Text, Field(min_length=1, max_length=200)]
+    postal_code: Annotated[str, Field(pattern=r"^[0-9A-Za-z -]{3,10}$")]
+
+
+class ItemIn(_Strict):
+    sku: Annotated[str, Field(pattern=r"^[A-Za-z0-9._:/-]{1,64}$")]
+    name: Annotated[Text, Field(min_length=1, max_length=200)]
+    quantity: Annotated[int, Field(ge=1, le=100_000, strict=True)]
+    unit_price: Money
+
+
+class PaymentIn(_Strict):
+    method: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{1,31}$")]
+    transaction_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")] | None = None
+
+
+class OrderIn(_Strict):
+    """An order as a sales channel writes it."""
+
+    external_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9._:-]{1,64}$")]
+    channel: Slug
+    region: Slug
+    status: OrderStatus = "pending"
+    created_at: AwareDatetime
+    customer: CustomerIn
+    shipping_address: AddressIn
+    items: Annotated[list[ItemIn], Field(min_length=1, max_length=500)]
+    total_amount: Money
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+    payment: PaymentIn
+    note: Annotated[Text, Field(max_length=500)] | None = None
+    gift_message: Annotated[Text, Field(max_length=500)] | None = None
+
+
+class OrderCreated(BaseModel):
+    order_id: str
+    created: bool
+
+
+class StatusChange(_Strict):
+    status: OrderStatus
+
+
+class StatusChanged(BaseModel):
+    order_id: str
+    status: OrderStatus
+
+
+def created_at_text(value: datetime) -> str:
+    """The one output form of times: UTC with a `Z`, seconds precision or finer."""
+    text = value.isoformat()
+    return text.removesuffix("+00:00") + "Z"

@@ -1,0 +1,234 @@
+"""Order use cases: write (idempotent), read and list under the caller's field plan.
+
+Every read goes through the caller's compiled `FieldPlan`: the plan decides which
+orders (row scope) and which fields (levels) leave the gateway. Deny by default:
+a role the policy does not know, or a plan without the operation, is refused.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from gateway.auth.service import Principal
+from gateway.clock import Clock
+from gateway.disclosure import FieldPlan, PolicySet
+from gateway.disclosure.plan import RowScope
+from gateway.errors import (
+    FieldProblem,
+    IdempotencyConflict,
+    InvalidParameter,
+    InvalidTransition,
+    NotFound,
+    PermissionDenied,
+)
+from gateway.orders import store
+from gateway.orders.schemas import STATUSES, OrderIn, created_at_text
+from gateway.subjects.store import link_subject
+
+# Which status may follow which; a status not listed as a key is final.
+TRANSITIONS: Mapping[str, frozenset[str]] = {
+    "pending": frozenset({"paid", "cancelled"}),
+    "paid": frozenset({"shipped", "cancelled", "refunded"}),
+    "shipped": frozenset({"delivered", "refunded"}),
+    "delivered": frozenset({"completed", "refunded"}),
+    "completed": frozenset({"refunded"}),
+}
+_WRITE_ATTEMPTS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class ListQuery:
+    filters: store.OrderFilter
+    limit: int | None = None
+    cursor: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    items: list[dict[str, Any]]
+    next_cursor: str | None
+
+
+def flatten(order: OrderIn) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The order as stored: flat document paths, times in UTC; items separately."""
+    doc = order.model_dump()
+    flat: dict[str, Any] = {}
+    for path in store.ORDER_COLUMNS:
+        section, _, key = path.rpartition(".")
+        flat[path] = doc[section][key] if section else doc.get(key)
+    flat["created_at"] = order.created_at.astimezone(UTC)
+    items = [{key: item[key] for key in store.ITEM_COLUMNS} for item in doc[store.ITEMS]]
+    return flat, items
+
+
+def _same_document(
+    new: tuple[dict[str, Any], list[dict[str, Any]]], stored: Mapping[str, Any]
+) -> bool:
+    """Idempotency check: is `new` the document already stored (status aside)?
+
+    Status is mutable state, not part of the create request: replaying the create
+    after the order was shipped must still match.
+    """
+    flat, items = new
+    for path, value in flat.items():
+        if path in ("order_id", "status"):
+            continue
+        expected = created_at_text(value) if path == "created_at" else value
+        if stored[path] != expected:
+            return False
+    return bool(stored[store.ITEMS] == items)
+
+
+class OrderService:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        policy: PolicySet,
+        clock: Clock,
+        *,
+        default_page_size: int,
+        max_page_size: int,
+    ) -> None:
+        self._engine = engine
+        self._policy = policy
+        self._clock = clock
+        self._default_limit = default_page_size
+        self._max_limit = max_page_size
+
+    def _plan(self, principal: Principal, obj: str, act: str) -> FieldPlan:
+        plan = self._policy.plan_for(principal.role)
+        if plan is None or not plan.allows(obj, act):
+            raise PermissionDenied(f"role {principal.role!r} may not {act} {obj}")
+        return plan
+
+    def _read_plan(self, principal: Principal) -> tuple[FieldPlan, str | None]:
+        plan = self._plan(principal, "orders", "read")
+        if not plan.can_read_orders:
+            raise PermissionDenied(f"role {principal.role!r} has no row scope for orders")
+        if plan.row_scope is RowScope.REGION:
+            if principal.region is None:
+                # A regional role without a region sees nothing rather than everything.
+                raise PermissionDenied(f"principal of role {principal.role!r} has no region")
+            return plan, principal.region
+        return plan, None
+
+    # --- writing -----------------------------------------------------------------
+
+    async def create(self, principal: Principal, order: OrderIn) -> tuple[str, bool]:
+        """Store `order`; return (order_id, created). Same body again: same id, not created."""
+        self._plan(principal, "orders", "create")
+        document = flatten(order)
+        for attempt in range(_WRITE_ATTEMPTS):
+            try:
+                async with self._engine.begin() as conn:
+                    return await self._create_in(conn, document)
+            except IntegrityError:
+                # A concurrent writer created the same order or subject first: look again.
+                if attempt == _WRITE_ATTEMPTS - 1:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _create_in(
+        self, conn: AsyncConnection, document: tuple[dict[str, Any], list[dict[str, Any]]]
+    ) -> tuple[str, bool]:
+        flat, items = document
+        existing = await store.find_by_external_id(conn, flat["channel"], flat["external_id"])
+        if existing is not None:
+            stored = await store.fetch_order(conn, existing, None)
+            if stored is not None and _same_document(document, stored):
+                return str(existing), False
+            raise IdempotencyConflict(
+                "an order with this channel and external_id exists with a different body"
+            )
+        now = self._clock.now()
+        subject_id = await link_subject(
+            conn, {"phone": flat["customer.phone"], "email": flat["customer.email"]}, now
+        )
+        order_id = uuid.uuid4()
+        await store.insert_order(conn, order_id, subject_id, flat, items, now)
+        return str(order_id), True
+
+    async def create_many(
+        self, principal: Principal, orders: list[OrderIn]
+    ) -> list[tuple[str, bool] | IdempotencyConflict]:
+        """Bulk import in one transaction; conflicts are reported per order, not raised."""
+        self._plan(principal, "orders", "create")
+        results: list[tuple[str, bool] | IdempotencyConflict] = []
+        async with self._engine.begin() as conn:
+            for order in orders:
+                try:
+                    results.append(await self._create_in(conn, flatten(order)))
+                except IdempotencyConflict as exc:
+                    results.append(exc)
+        return results
+
+    async def change_status(self, principal: Principal, order_id: str, status: str) -> None:
+        """Move the order to `status` if the transition table allows it; same status is a no-op."""
+        self._plan(principal, "orders", "update_status")
+        key = _parse_order_id(order_id)
+        async with self._engine.begin() as conn:
+            current = await store.lock_status(conn, key)
+            if current is None:
+                raise NotFound("no order with this order_id")
+            if status == current:
+                return
+            if status not in TRANSITIONS.get(current, frozenset()):
+                raise InvalidTransition(f"an order that is {current} cannot become {status}")
+            await store.set_status(conn, key, status, self._clock.now())
+
+    # --- reading -----------------------------------------------------------------
+
+    async def get(self, principal: Principal, order_id: str) -> dict[str, Any]:
+        plan, region = self._read_plan(principal)
+        key = _parse_order_id(order_id)
+        async with self._engine.connect() as conn:
+            flat = await store.fetch_order(conn, key, region)
+        if flat is None:
+            raise NotFound("no order with this order_id")
+        return plan.render(flat)
+
+    async def list(self, principal: Principal, query: ListQuery) -> Page:
+        plan, region = self._read_plan(principal)
+        limit, cursor = self._check_list_query(query)
+        async with self._engine.connect() as conn:
+            rows, next_cursor = await store.list_orders(conn, query.filters, region, limit, cursor)
+        return Page(
+            items=[plan.render(flat) for flat in rows],
+            next_cursor=None if next_cursor is None else next_cursor.encode(),
+        )
+
+    def _check_list_query(self, query: ListQuery) -> tuple[int, store.Cursor | None]:
+        problems = []
+        limit = self._default_limit if query.limit is None else query.limit
+        if not 1 <= limit <= self._max_limit:
+            problems.append(FieldProblem("limit", f"must be between 1 and {self._max_limit}"))
+        f = query.filters
+        if f.status is not None and f.status not in STATUSES:
+            problems.append(FieldProblem("status", f"must be one of {', '.join(STATUSES)}"))
+        for name, value in (("created_from", f.created_from), ("created_to", f.created_to)):
+            if value is not None and value.tzinfo is None:
+                problems.append(FieldProblem(name, "must include a time zone, e.g. Z"))
+        cursor = None
+        if query.cursor is not None:
+            try:
+                cursor = store.Cursor.decode(query.cursor)
+            except (ValueError, TypeError, UnicodeError):
+                problems.append(FieldProblem("cursor", "is not a cursor from a previous page"))
+        if problems:
+            raise InvalidParameter("invalid list parameters", problems)
+        return limit, cursor
+
+
+def _parse_order_id(order_id: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(order_id)
+    except ValueError:
+        # Same answer as a missing order: an id's shape tells nothing.
+        raise NotFound("no order with this order_id") from None

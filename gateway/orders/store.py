@@ -1,0 +1,301 @@
+"""Order storage: tables, and the SQLAlchemy Core queries of the hot read path.
+
+The store speaks in flat document paths (`customer.phone`) so that the disclosure
+plan never learns column names. Reads use Core, not the ORM: on the read path the
+ORM costs more than everything else the gateway does.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    Row,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    Uuid,
+    and_,
+    insert,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from gateway.db import UtcDateTime, metadata
+from gateway.orders.schemas import created_at_text
+
+orders = Table(
+    "orders",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("channel", String(32), nullable=False),
+    Column("external_id", String(64), nullable=False),
+    Column("subject_id", Uuid, ForeignKey("data_subjects.id", ondelete="RESTRICT"), nullable=False),
+    Column("region", String(32), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("ingested_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("customer_name", Text, nullable=False),
+    Column("customer_phone", Text, nullable=True),
+    Column("customer_email", Text, nullable=True),
+    Column("customer_id_number", Text, nullable=True),
+    Column("ship_province", Text, nullable=False),
+    Column("ship_city", Text, nullable=False),
+    Column("ship_district", Text, nullable=False),
+    Column("ship_detail", Text, nullable=False),
+    Column("ship_postal_code", String(10), nullable=False),
+    Column("total_amount", String(32), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("payment_method", String(32), nullable=False),
+    Column("payment_transaction_id", Text, nullable=True),
+    Column("note", Text, nullable=True),
+    Column("gift_message", Text, nullable=True),
+    UniqueConstraint("channel", "external_id"),
+    Index("ix_orders_created_at_id", "created_at", "id"),
+    Index("ix_orders_region_created_at", "region", "created_at"),
+    Index("ix_orders_subject_id", "subject_id"),
+)
+
+order_items = Table(
+    "order_items",
+    metadata,
+    Column("order_id", Uuid, ForeignKey("orders.id", ondelete="CASCADE"), primary_key=True),
+    Column("position", Integer, primary_key=True),
+    Column("sku", String(64), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("quantity", Integer, nullable=False),
+    Column("unit_price", String(32), nullable=False),
+)
+
+# Document path -> column. Together with ITEM_COLUMNS, these are the document's fields.
+ORDER_COLUMNS: Mapping[str, str] = {
+    "order_id": "id",
+    "external_id": "external_id",
+    "channel": "channel",
+    "region": "region",
+    "status": "status",
+    "created_at": "created_at",
+    "customer.name": "customer_name",
+    "customer.phone": "customer_phone",
+    "customer.email": "customer_email",
+    "customer.id_number": "customer_id_number",
+    "shipping_address.province": "ship_province",
+    "shipping_address.city": "ship_city",
+    "shipping_address.district": "ship_district",
+    "shipping_address.detail": "ship_detail",
+    "shipping_address.postal_code": "ship_postal_code",
+    "total_amount": "total_amount",
+    "currency": "currency",
+    "payment.method": "payment_method",
+    "payment.transaction_id": "payment_transaction_id",
+    "note": "note",
+    "gift_message": "gift_message",
+}
+ITEMS = "items"
+ITEM_COLUMNS: Mapping[str, str] = {
+    "sku": "sku",
+    "name": "name",
+    "quantity": "quantity",
+    "unit_price": "unit_price",
+}
+DOCUMENT_FIELDS: tuple[str, ...] = (
+    *ORDER_COLUMNS,
+    *(f"{ITEMS}.{key}" for key in ITEM_COLUMNS),
+)
+LIST_SECTIONS = frozenset({ITEMS})
+
+_ORDER_SELECT = [orders.c[column].label(path) for path, column in ORDER_COLUMNS.items()]
+_ITEM_SELECT = [order_items.c[column].label(key) for key, column in ITEM_COLUMNS.items()]
+_JOINED_ITEM_SELECT = [
+    order_items.c[column].label(f"item.{key}") for key, column in ITEM_COLUMNS.items()
+]
+
+
+@dataclass(frozen=True, slots=True)
+class OrderFilter:
+    status: str | None = None
+    channel: str | None = None
+    region: str | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Cursor:
+    """Position after the last order of a page, in (created_at DESC, id DESC) order."""
+
+    created_at: datetime
+    order_id: uuid.UUID
+
+    def encode(self) -> str:
+        raw = json.dumps([self.created_at.isoformat(), self.order_id.hex]).encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, text: str) -> Cursor:
+        """Raise `ValueError` for anything that is not a cursor this gateway made."""
+        padded = text + "=" * (-len(text) % 4)
+        created, order_hex = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+        created_at = datetime.fromisoformat(created)
+        if created_at.tzinfo is None:
+            raise ValueError("cursor time has no zone")
+        return cls(created_at, uuid.UUID(hex=order_hex))
+
+
+def _flat_order(row: Row[Any, Any, Any, Any, Any, Any, Any, Any, Any, Any, Any]) -> dict[str, Any]:
+    flat = dict(row._mapping)
+    flat["order_id"] = str(flat["order_id"])
+    flat["created_at"] = created_at_text(flat["created_at"])
+    return flat
+
+
+async def fetch_order(
+    conn: AsyncConnection, order_id: uuid.UUID, region: str | None
+) -> dict[str, Any] | None:
+    """One order as a flat document (items under `items`), or None if absent or out of scope."""
+    condition = orders.c.id == order_id
+    if region is not None:
+        condition = and_(condition, orders.c.region == region)
+    query = (
+        select(*_ORDER_SELECT, *_JOINED_ITEM_SELECT)
+        .select_from(orders.outerjoin(order_items, order_items.c.order_id == orders.c.id))
+        .where(condition)
+        .order_by(order_items.c.position)
+    )
+    rows = (await conn.execute(query)).all()
+    if not rows:
+        return None
+    flat = _flat_order(rows[0])
+    item_keys = [(f"item.{key}", key) for key in ITEM_COLUMNS]
+    flat[ITEMS] = [
+        {key: row._mapping[label] for label, key in item_keys}
+        for row in rows
+        if row._mapping["item.sku"] is not None
+    ]
+    for label, _ in item_keys:
+        del flat[label]
+    return flat
+
+
+async def list_orders(
+    conn: AsyncConnection,
+    filters: OrderFilter,
+    scope_region: str | None,
+    limit: int,
+    after: Cursor | None,
+) -> tuple[list[dict[str, Any]], Cursor | None]:
+    """A page of flat orders, newest first, and the cursor of the next page (if any)."""
+    conditions = []
+    for column, value in (
+        (orders.c.status, filters.status),
+        (orders.c.channel, filters.channel),
+        (orders.c.region, filters.region),
+        (orders.c.region, scope_region),
+    ):
+        if value is not None:
+            conditions.append(column == value)
+    if filters.created_from is not None:
+        conditions.append(orders.c.created_at >= filters.created_from)
+    if filters.created_to is not None:
+        conditions.append(orders.c.created_at < filters.created_to)
+    if after is not None:
+        conditions.append(
+            or_(
+                orders.c.created_at < after.created_at,
+                and_(orders.c.created_at == after.created_at, orders.c.id < after.order_id),
+            )
+        )
+    query = (
+        select(*_ORDER_SELECT, orders.c.created_at.label("_created"), orders.c.id.label("_id"))
+        .where(*conditions)
+        .order_by(orders.c.created_at.desc(), orders.c.id.desc())
+        .limit(limit + 1)
+    )
+    rows = (await conn.execute(query)).all()
+    page, more = rows[:limit], len(rows) > limit
+    next_cursor = Cursor(page[-1]._mapping["_created"], page[-1]._mapping["_id"]) if more else None
+    items_by_order: dict[uuid.UUID, list[dict[str, Any]]] = {
+        row._mapping["_id"]: [] for row in page
+    }
+    if page:
+        item_rows = await conn.execute(
+            select(order_items.c.order_id, *_ITEM_SELECT)
+            .where(order_items.c.order_id.in_(list(items_by_order)))
+            .order_by(order_items.c.order_id, order_items.c.position)
+        )
+        for item in item_rows:
+            mapping = dict(item._mapping)
+            items_by_order[mapping.pop("order_id")].append(mapping)
+    result = []
+    for row in page:
+        flat = _flat_order(row)
+        del flat["_created"], flat["_id"]
+        flat[ITEMS] = items_by_order[row._mapping["_id"]]
+        result.append(flat)
+    return result, next_cursor
+
+
+async def find_by_external_id(
+    conn: AsyncConnection, channel: str, external_id: str
+) -> uuid.UUID | None:
+    row = (
+        await conn.execute(
+            select(orders.c.id).where(
+                orders.c.channel == channel, orders.c.external_id == external_id
+            )
+        )
+    ).first()
+    return None if row is None else row.id
+
+
+async def insert_order(
+    conn: AsyncConnection,
+    order_id: uuid.UUID,
+    subject_id: uuid.UUID,
+    flat: Mapping[str, Any],
+    items: Sequence[Mapping[str, Any]],
+    now: datetime,
+) -> None:
+    values = {column: flat[path] for path, column in ORDER_COLUMNS.items() if path != "order_id"}
+    await conn.execute(
+        insert(orders).values(
+            id=order_id, subject_id=subject_id, ingested_at=now, updated_at=now, **values
+        )
+    )
+    await conn.execute(
+        insert(order_items),
+        [
+            {"order_id": order_id, "position": position, **item}
+            for position, item in enumerate(items)
+        ],
+    )
+
+
+async def lock_status(conn: AsyncConnection, order_id: uuid.UUID) -> str | None:
+    """Current status, locking the row (PostgreSQL) until the transaction ends."""
+    row = (
+        await conn.execute(select(orders.c.status).where(orders.c.id == order_id).with_for_update())
+    ).first()
+    return None if row is None else str(row.status)
+
+
+async def set_status(
+    conn: AsyncConnection, order_id: uuid.UUID, status: str, now: datetime
+) -> None:
+    await conn.execute(
+        update(orders).where(orders.c.id == order_id).values(status=status, updated_at=now)
+    )

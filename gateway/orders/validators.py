@@ -1,0 +1,67 @@
+"""Validators and normalisers for order fields.
+
+Each returns the normalised value or raises `ValueError` with a message that
+describes the rule, never the rejected value (it may be personal data).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from email_validator import EmailNotValidError, validate_email
+from stdnum.cn import ric
+
+MAINLAND_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+E164 = re.compile(r"^\+\d{8,15}$")
+MONEY = re.compile(r"^(0|[1-9]\d{0,11})(\.\d{1,4})?$")
+_PHONE_SEPARATORS = str.maketrans("", "", " -()")
+
+
+def normalise_phone(value: str) -> str:
+    """Mainland mobiles as 11 digits (a `+86` prefix is dropped), others as E.164."""
+    compact = value.strip().translate(_PHONE_SEPARATORS)
+    if compact.startswith("+86") and MAINLAND_MOBILE.match(compact[3:]):
+        return compact[3:]
+    if MAINLAND_MOBILE.match(compact) or E164.match(compact):
+        return compact
+    raise ValueError(
+        "phone must be a mainland mobile number (11 digits starting 13-19) "
+        "or an E.164 number ('+' and 8-15 digits)"
+    )
+
+
+def normalise_email(value: str) -> str:
+    """Trimmed and lower-cased, after a syntax check (no DNS look-up)."""
+    try:
+        result = validate_email(value.strip(), check_deliverability=False)
+    except EmailNotValidError:
+        raise ValueError("email is not a valid e-mail address") from None
+    return result.normalized.lower()
+
+
+def normalise_resident_id(value: str) -> str:
+    """An 18-character GB 11643 resident identity number with a valid check digit."""
+    compact = value.strip().upper()
+    if len(compact) != 18 or not ric.is_valid(compact):  # noqa: PLR2004 - GB 11643 length
+        raise ValueError(
+            "id_number must be an 18-character resident identity number "
+            "with a valid birth date and check digit"
+        )
+    return compact
+
+
+def check_money(value: str) -> str:
+    """Non-negative decimal text with at most 4 decimal places, kept exactly as given."""
+    if not MONEY.match(value):
+        raise ValueError(
+            "must be non-negative decimal text such as '299.00' (at most 4 decimal places)"
+        )
+    return value
+
+
+def check_text(value: str) -> str:
+    """Printable text only: control characters would corrupt logs and exports."""
+    if any(unicodedata.category(ch) == "Cc" for ch in value):
+        raise ValueError("must not contain control characters")
+    return value

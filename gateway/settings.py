@@ -1,0 +1,100 @@
+"""Typed settings, read once from `GATEWAY_*` environment variables.
+
+Nothing else in the code base reads the environment: the one `Settings` object is
+built at start-up and passed in. Bad values stop start-up with one clear line per
+problem (`SettingsError`), never a traceback.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from gateway.errors import ConfigurationError
+
+DEFAULT_VAR_DIR = Path("var")
+
+
+class Settings(BaseSettings):
+    """Every setting of the gateway; each one is documented in the README."""
+
+    model_config = SettingsConfigDict(env_prefix="GATEWAY_", extra="ignore", frozen=True)
+
+    database_url: str = Field(
+        default="",
+        description="SQLAlchemy URL of the order store. Empty: the embedded SQLite "
+        "file `<var_dir>/gateway.db`. `postgresql://` and `sqlite:///` URLs are "
+        "given their async drivers (asyncpg, aiosqlite) automatically.",
+    )
+    var_dir: Path = Field(
+        default=DEFAULT_VAR_DIR,
+        description="Directory for the embedded default's state (SQLite file, keys, demo tokens).",
+    )
+    policy_dir: Path | None = Field(
+        default=None,
+        description="Directory holding the Casbin model, policy and field classification. "
+        "Empty: the `policies/` folder shipped with the gateway.",
+    )
+    host: str = Field(default="127.0.0.1", description="Address `serve` binds to.")
+    port: int = Field(default=8000, ge=1, le=65535, description="Port `serve` listens on.")
+    auth_cache_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        le=300,
+        description="How long a verified bearer token is remembered in memory. "
+        "A revoked token stops working after at most this long; 0 disables the cache.",
+    )
+    max_page_size: int = Field(
+        default=100, ge=1, le=1000, description="Upper bound of `limit` on order lists."
+    )
+    default_page_size: int = Field(
+        default=50, ge=1, le=1000, description="`limit` when none given."
+    )
+    db_pool_size: int = Field(
+        default=10, ge=1, le=200, description="Database connection pool size."
+    )
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        default="info", description="Application log level. Logs never carry personal data."
+    )
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_scheme(cls, value: str) -> str:
+        value = value.strip()
+        if value and not value.startswith(("sqlite", "postgresql", "postgres://")):
+            raise ValueError("must be a sqlite:/// or postgresql:// URL")
+        return value
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        """The database URL with an async driver, as SQLAlchemy's async engine needs."""
+        url = self.database_url or f"sqlite:///{self.var_dir / 'gateway.db'}"
+        for prefix, driver in (
+            ("postgres://", "postgresql+asyncpg://"),
+            ("postgresql://", "postgresql+asyncpg://"),
+            ("postgresql+psycopg://", "postgresql+asyncpg://"),
+            ("sqlite://", "sqlite+aiosqlite://"),
+        ):
+            if url.startswith(prefix):
+                return driver + url[len(prefix) :]
+        return url
+
+    @property
+    def is_embedded(self) -> bool:
+        """True for the embedded SQLite default, which keeps its state under `var_dir`."""
+        return self.sqlalchemy_url.startswith("sqlite")
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings from the environment, turning validation errors into one clear message."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors():
+            name = "GATEWAY_" + "_".join(str(part) for part in error["loc"]).upper()
+            lines.append(f"{name}: {error['msg']}")
+        raise ConfigurationError("invalid settings:\n  " + "\n  ".join(lines)) from None
