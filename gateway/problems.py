@@ -20,6 +20,7 @@ from litestar.exceptions import (
     NotFoundException,
     ValidationException,
 )
+from litestar.params import FromPath
 from litestar.types import ExceptionHandlersMap
 
 from gateway.errors import (
@@ -188,7 +189,7 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
 
 
 @get("/problems/{slug:str}", exclude_from_auth=True, include_in_schema=False, sync_to_thread=False)
-def describe_problem(slug: str) -> dict[str, Any]:
+def describe_problem(slug: FromPath[str]) -> dict[str, Any]:
     """Human-readable description of a problem `type`, so the URI resolves to its meaning."""
     kind = PROBLEM_TYPES.get(slug)
     if kind is None:

@@ -9,6 +9,7 @@ is a hash of the three files, so a changed file yields new plans on restart.
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -117,6 +118,8 @@ def load_policy(
         if not path.is_file():
             raise ConfigurationError(f"policy file {path} not found")
     classification = Classification.load(policy_dir, document_fields)
+    # Casbin logs the whole policy at INFO on load; the policy is reviewed as a file instead.
+    logging.getLogger("casbin").setLevel(logging.WARNING)
     try:
         enforcer = casbin.Enforcer(str(model_path), str(policy_path))
     except Exception as exc:  # casbin raises bare exceptions for syntax errors

@@ -6,6 +6,8 @@ from datetime import datetime
 from typing import Any
 
 from litestar import Controller, Request, Response, get, patch, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, JSONBody
 
 from gateway.auth.service import Principal
 from gateway.orders.schemas import OrderCreated, OrderIn, StatusChange, StatusChanged
@@ -21,7 +23,7 @@ class OrderController(Controller):
 
     @post("/", summary="Write an order (idempotent on channel + external_id)")
     async def create(
-        self, request: AuthedRequest, data: OrderIn, orders: OrderService
+        self, request: AuthedRequest, data: JSONBody[OrderIn], orders: NamedDependency[OrderService]
     ) -> Response[OrderCreated]:
         """201 with the new `order_id`; the same body again answers 200 with the same id."""
         order_id, created = await orders.create(request.user, data)
@@ -31,7 +33,7 @@ class OrderController(Controller):
 
     @get("/{order_id:str}", summary="Read one order at the caller's disclosure levels")
     async def read(
-        self, request: AuthedRequest, order_id: str, orders: OrderService
+        self, request: AuthedRequest, order_id: FromPath[str], orders: NamedDependency[OrderService]
     ) -> dict[str, Any]:
         return await orders.get(request.user, order_id)
 
@@ -39,14 +41,14 @@ class OrderController(Controller):
     async def list_orders(
         self,
         request: AuthedRequest,
-        orders: OrderService,
-        status: str | None = None,
-        channel: str | None = None,
-        region: str | None = None,
-        created_from: datetime | None = None,
-        created_to: datetime | None = None,
-        limit: int | None = None,
-        cursor: str | None = None,
+        orders: NamedDependency[OrderService],
+        status: FromQuery[str | None] = None,
+        channel: FromQuery[str | None] = None,
+        region: FromQuery[str | None] = None,
+        created_from: FromQuery[datetime | None] = None,
+        created_to: FromQuery[datetime | None] = None,
+        limit: FromQuery[int | None] = None,
+        cursor: FromQuery[str | None] = None,
     ) -> dict[str, Any]:
         """`{"items": [...], "next_cursor": "..." | null}`; `limit` is at most 100 by default."""
         page = await orders.list(
@@ -59,7 +61,11 @@ class OrderController(Controller):
 
     @patch("/{order_id:str}", summary="Change an order's status")
     async def change_status(
-        self, request: AuthedRequest, order_id: str, data: StatusChange, orders: OrderService
+        self,
+        request: AuthedRequest,
+        order_id: FromPath[str],
+        data: JSONBody[StatusChange],
+        orders: NamedDependency[OrderService],
     ) -> StatusChanged:
         await orders.change_status(request.user, order_id, data.status)
         return StatusChanged(order_id=order_id, status=data.status)

@@ -1,0 +1,83 @@
+"""Shared fixtures: real databases (SQLite and PostgreSQL) migrated with Alembic.
+
+Database tests run once per backend. PostgreSQL comes from GATEWAY_TEST_DATABASE_URL
+(default postgresql://postgres@127.0.0.1:5432/test); each test session creates its
+own database there and drops it at the end. Outside CI, an unreachable server makes
+those tests skip with instructions; in CI (CI=true) it is a failure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from gateway import migrate
+from gateway.db import make_engine
+from tests.helpers import Gateway, reset_database
+
+DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
+PG_HELP = (
+    "PostgreSQL is not reachable at {url} ({error}). Start it, or point "
+    "GATEWAY_TEST_DATABASE_URL at a server whose user may CREATE DATABASE, e.g. "
+    "GATEWAY_TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test make test"
+)
+
+
+def _async_url(url: str) -> str:
+    return url.replace("postgresql://", "postgresql+asyncpg://", 1)
+
+
+async def _admin(url: str, statement: str) -> None:
+    engine = make_engine(_async_url(url), pool_size=1)
+    try:
+        async with engine.connect() as conn:
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await conn.execute(text(statement))
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgresql_url() -> Iterator[str]:
+    base = os.environ.get("GATEWAY_TEST_DATABASE_URL", DEFAULT_PG)
+    name = f"opg_test_{uuid.uuid4().hex[:12]}"
+    try:
+        asyncio.run(_admin(base, f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # noqa: BLE001 - any connection failure means "no server"
+        message = PG_HELP.format(url=base, error=type(exc).__name__)
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    url = make_url(base).set(database=name).render_as_string(hide_password=False)
+    migrate.upgrade(_async_url(url))
+    yield url
+    asyncio.run(_admin(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    path = tmp_path_factory.mktemp("sqlite") / "gateway.db"
+    url = f"sqlite:///{path}"
+    migrate.upgrade(url.replace("sqlite://", "sqlite+aiosqlite://", 1))
+    return url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A migrated, empty database of each backend, in turn."""
+    url: str = request.getfixturevalue(f"{request.param}_url")
+    asyncio.run(reset_database(url))
+    yield url
+
+
+@pytest.fixture
+def gateway(database_url: str, tmp_path: Path) -> Iterator[Gateway]:
+    with Gateway.start(database_url, tmp_path) as gw:
+        yield gw

@@ -1,0 +1,160 @@
+"""Test helpers: a running gateway on a real database, driven through its real interfaces."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+from click.testing import CliRunner, Result
+from litestar.testing import TestClient
+from sqlalchemy import delete
+
+from gateway.app import create_app
+from gateway.cli import main
+from gateway.clock import ManualClock
+from gateway.db import make_engine
+from gateway.models import data_subjects, order_items, orders, principals, subject_identifiers
+from gateway.settings import Settings
+
+# The order document of the issue: fake values, used as the canonical seed.
+SAMPLE_ORDER: dict[str, Any] = {
+    "external_id": "WEB-10001",
+    "channel": "web",
+    "region": "north",
+    "status": "paid",
+    "created_at": "2026-11-20T10:00:00Z",
+    "customer": {
+        "name": "张三",
+        "phone": "13812345678",
+        "email": "zhangsan@example.com",
+        "id_number": "11010519491231002X",
+    },
+    "shipping_address": {
+        "province": "北京市",
+        "city": "北京市",
+        "district": "朝阳区",
+        "detail": "建国路88号",
+        "postal_code": "100022",
+    },
+    "items": [{"sku": "SKU-1", "name": "电饭煲", "quantity": 1, "unit_price": "299.00"}],
+    "total_amount": "299.00",
+    "currency": "CNY",
+    "payment": {"method": "alipay", "transaction_id": "2026112022001"},
+    "note": "请在下午6点后送达",
+    "gift_message": "生日快乐",
+}
+
+
+def sample_order(**changes: Any) -> dict[str, Any]:
+    """A deep copy of SAMPLE_ORDER; `changes` keys may be dotted paths (`customer.phone`)."""
+    doc = copy.deepcopy(SAMPLE_ORDER)
+    for path, value in changes.items():
+        *parents, last = path.split("__") if "__" in path else path.split(".")
+        target = doc
+        for part in parents:
+            target = target[part]
+        if value is _DELETE:
+            del target[last]
+        else:
+            target[last] = value
+    return doc
+
+
+_DELETE = object()
+DELETE = _DELETE
+
+
+async def reset_database(url: str) -> None:
+    engine = make_engine(_async(url), pool_size=1)
+    try:
+        async with engine.begin() as conn:
+            for table in (order_items, orders, subject_identifiers, data_subjects, principals):
+                await conn.execute(delete(table))
+    finally:
+        await engine.dispose()
+
+
+def _async(url: str) -> str:
+    return Settings(database_url=url).sqlalchemy_url
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@dataclass
+class Gateway:
+    client: TestClient[Any]
+    settings: Settings
+    clock: ManualClock
+    env: dict[str, str]
+
+    @classmethod
+    @contextmanager
+    def start(cls, database_url: str, tmp_path: Path, **overrides: Any) -> Iterator[Gateway]:
+        var_dir = tmp_path / "var"
+        settings = Settings(database_url=database_url, var_dir=var_dir, **overrides)
+        clock = ManualClock()
+        env = {"GATEWAY_DATABASE_URL": database_url, "GATEWAY_VAR_DIR": str(var_dir)}
+        with TestClient(create_app(settings, clock=clock)) as client:
+            yield cls(client, settings, clock, env)
+
+    def cli(self, *args: str) -> Result:
+        return CliRunner().invoke(main, list(args), env=self.env, catch_exceptions=False)
+
+    def principal(self, role: str, region: str | None = None, name: str | None = None) -> str:
+        """Create a principal through the CLI and return its token."""
+        name = name or f"{role}-{region or 'all'}"
+        args = ["principals", "create", "--name", name, "--role", role, "--json"]
+        if region:
+            args += ["--region", region]
+        result = self.cli(*args)
+        assert result.exit_code == 0, result.output
+        return str(json.loads(result.output)["token"])
+
+    def post_order(self, token: str, doc: dict[str, Any]) -> httpx.Response:
+        return self.client.post("/v1/orders", json=doc, headers=bearer(token))
+
+    def create_order(self, token: str, doc: dict[str, Any]) -> str:
+        response = self.post_order(token, doc)
+        assert response.status_code == 201, response.text
+        return str(response.json()["order_id"])
+
+    def get_order(self, token: str, order_id: str) -> httpx.Response:
+        return self.client.get(f"/v1/orders/{order_id}", headers=bearer(token))
+
+    def count_orders(self) -> int:
+        """Rows in the store, read straight from the database (not through the API)."""
+        import asyncio
+
+        from sqlalchemy import func, select
+
+        async def count() -> int:
+            engine = make_engine(self.settings.sqlalchemy_url, pool_size=1)
+            try:
+                async with engine.connect() as conn:
+                    return int(
+                        (await conn.execute(select(func.count()).select_from(orders))).scalar_one()
+                    )
+            finally:
+                await engine.dispose()
+
+        return asyncio.run(count())
+
+
+def assert_problem(response: httpx.Response, status: int, slug: str) -> dict[str, Any]:
+    """The response is an RFC 9457 problem document of the given type; returns its body."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body: dict[str, Any] = response.json()
+    assert body["type"] == f"/problems/{slug}"
+    assert body["status"] == status
+    assert body["title"]
+    assert body["detail"]
+    return body
