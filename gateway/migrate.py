@@ -9,8 +9,10 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.db import make_engine
+from gateway.errors import ConfigurationError
 from gateway.resources import shipped_dir
 
 
@@ -47,4 +49,12 @@ async def current_revision(url: str) -> str | None:
 
 
 def is_current(url: str) -> bool:
-    return asyncio.run(current_revision(url)) == head_revision(url)
+    """True if the schema is at the newest migration; unreachable databases are errors."""
+    try:
+        current = asyncio.run(current_revision(url))
+    except (SQLAlchemyError, OSError) as exc:
+        raise ConfigurationError(
+            f"cannot open the database ({type(exc).__name__}): check GATEWAY_DATABASE_URL, "
+            "then run `privacy-gateway migrate`"
+        ) from None
+    return current == head_revision(url)

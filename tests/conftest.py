@@ -50,7 +50,7 @@ def postgresql_url() -> Iterator[str]:
     name = f"opg_test_{uuid.uuid4().hex[:12]}"
     try:
         asyncio.run(_admin(base, f'CREATE DATABASE "{name}"'))
-    except Exception as exc:  # noqa: BLE001 - any connection failure means "no server"
+    except Exception as exc:
         message = PG_HELP.format(url=base, error=type(exc).__name__)
         if os.environ.get("CI"):
             pytest.fail(message)
@@ -59,6 +59,33 @@ def postgresql_url() -> Iterator[str]:
     migrate.upgrade(_async_url(url))
     yield url
     asyncio.run(_admin(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+def empty_postgresql_url() -> Iterator[str]:
+    """A new PostgreSQL database with no schema at all, dropped after the test."""
+    base = os.environ.get("GATEWAY_TEST_DATABASE_URL", DEFAULT_PG)
+    name = f"opg_empty_{uuid.uuid4().hex[:12]}"
+    try:
+        asyncio.run(_admin(base, f'CREATE DATABASE "{name}"'))
+    except Exception as exc:
+        message = PG_HELP.format(url=base, error=type(exc).__name__)
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    yield make_url(base).set(database=name).render_as_string(hide_password=False)
+    asyncio.run(_admin(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+def empty_sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'empty.db'}"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_database_url(request: pytest.FixtureRequest) -> str:
+    """An unmigrated database of each backend, in turn."""
+    return str(request.getfixturevalue(f"empty_{request.param}_url"))
 
 
 @pytest.fixture(scope="session")
@@ -74,7 +101,7 @@ def database_url(request: pytest.FixtureRequest) -> Iterator[str]:
     """A migrated, empty database of each backend, in turn."""
     url: str = request.getfixturevalue(f"{request.param}_url")
     asyncio.run(reset_database(url))
-    yield url
+    return url
 
 
 @pytest.fixture

@@ -52,9 +52,8 @@ def mask_name(value: str) -> str:
 
 
 def mask_resident_id(value: str) -> str:
-    if len(value) < 6 + 4 + MIN_HIDDEN:
-        return STAR * len(value)
-    return value[:6] + STAR * 8 + value[-4:]
+    # 18 characters (every valid id) -> exactly 8 stars between the kept edges.
+    return _keep_edges(value, 6, 4)
 
 
 def mask_redact(value: str) -> str:

@@ -1,0 +1,179 @@
+"""The operator's command line, run through click against real databases."""
+
+from __future__ import annotations
+
+import json
+import stat
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from gateway.cli import main
+from tests.helpers import SAMPLE_ORDER, Gateway, bearer, sample_order
+
+
+def test_principals_create_list_and_revoke(gateway: Gateway) -> None:
+    created = gateway.cli(
+        "principals",
+        "create",
+        "--name",
+        "wh-1",
+        "--role",
+        "warehouse",
+        "--region",
+        "north",
+        "--json",
+    )
+    assert created.exit_code == 0
+    body = json.loads(created.output)
+    assert body["name"] == "wh-1"
+    assert body["role"] == "warehouse"
+    assert body["region"] == "north"
+    assert body["token"].startswith("opg_")
+    assert gateway.client.get("/v1/orders", headers=bearer(body["token"])).status_code == 200
+
+    plain = gateway.cli("principals", "create", "--name", "cs-1", "--role", "customer_service")
+    assert plain.exit_code == 0
+    assert "shown only once" in plain.output
+
+    listed = gateway.cli("principals", "list", "--json")
+    rows = json.loads(listed.output)
+    assert [r["name"] for r in rows] == ["cs-1", "wh-1"]
+    assert body["token"] not in listed.output
+    assert all(not r["revoked"] for r in rows)
+
+    assert gateway.cli("principals", "revoke", "wh-1").exit_code == 0
+    rows = json.loads(gateway.cli("principals", "list", "--json").output)
+    assert [r["revoked"] for r in rows] == [False, True]
+    again = gateway.cli("principals", "revoke", "wh-1")
+    assert again.exit_code == 1
+    assert "no active principal named 'wh-1'" in again.output
+
+
+def test_principals_create_refuses_bad_requests(gateway: Gateway) -> None:
+    cases = [
+        (["--name", "x", "--role", "superuser"], "unknown role 'superuser'"),
+        (["--name", "x", "--role", "warehouse"], "limited to one region by policy"),
+        (["--name", "bad name!", "--role", "analyst"], "principal name must be"),
+        (["--name", "x", "--role", "warehouse", "--region", "North!"], "region must be"),
+    ]
+    for args, message in cases:
+        result = gateway.cli("principals", "create", *args)
+        assert result.exit_code == 1, args
+        assert message in result.output
+    assert gateway.cli("principals", "create", "--name", "dup", "--role", "analyst").exit_code == 0
+    dup = gateway.cli("principals", "create", "--name", "dup", "--role", "analyst")
+    assert dup.exit_code == 1
+    assert "already exists" in dup.output
+    assert json.loads(gateway.cli("principals", "list", "--json").output)[0]["name"] == "dup"
+
+
+def test_import_keeps_good_lines_and_reports_bad_ones_by_number(
+    gateway: Gateway, tmp_path: Path
+) -> None:
+    lines = [
+        json.dumps(sample_order(external_id="IMP-1"), ensure_ascii=False),
+        "{not json",
+        "",
+        json.dumps(sample_order(external_id="IMP-2", **{"customer.phone": "99999"})),
+        json.dumps(sample_order(external_id="IMP-3", region="south"), ensure_ascii=False),
+        json.dumps(sample_order(external_id="IMP-1", total_amount="1.00")),
+        "[1, 2]",
+    ]
+    file = tmp_path / "orders.jsonl"
+    file.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    result = gateway.cli("import", str(file))
+    assert result.exit_code == 1
+    out = result.output
+    assert "line 2: not valid JSON" in out
+    assert "line 4: customer.phone: phone must be a mainland mobile" in out
+    assert "line 6: an order with this channel and external_id exists" in out
+    assert "line 7: not a JSON object" in out
+    assert "7 line(s) read: 2 created, 0 already present and unchanged, 4 rejected" in out
+    for value in ("99999", "张三", "13812345678", "zhangsan@example.com"):
+        assert value not in out
+    assert gateway.count_orders() == 2
+
+    rerun = gateway.cli("import", str(file))
+    assert "0 created, 2 already present and unchanged, 4 rejected" in rerun.output
+    assert gateway.count_orders() == 2
+
+
+def test_import_of_a_clean_file_exits_zero_and_orders_are_readable(
+    gateway: Gateway, tmp_path: Path
+) -> None:
+    file = tmp_path / "clean.jsonl"
+    docs = [sample_order(external_id=f"CLEAN-{n}") for n in range(450)]
+    file.write_text("\n".join(json.dumps(d) for d in docs), encoding="utf-8")
+    result = gateway.cli("import", str(file))
+    assert result.exit_code == 0, result.output
+    assert "450 line(s) read: 450 created" in result.output
+    reader = gateway.principal("analyst")
+    page = gateway.client.get("/v1/orders?limit=100", headers=bearer(reader)).json()
+    assert len(page["items"]) == 100
+    assert page["next_cursor"]
+
+
+def test_demo_seeds_once_and_saves_tokens_owner_only(gateway: Gateway) -> None:
+    first = gateway.cli("demo", "--if-empty", "--orders", "25")
+    assert first.exit_code == 0, first.output
+    assert "seeded 25 demo orders" in first.output
+    tokens_file = gateway.settings.var_dir / "demo-tokens.json"
+    assert stat.S_IMODE(tokens_file.stat().st_mode) == 0o600
+    tokens = json.loads(tokens_file.read_text())
+    assert {t["role"] for t in tokens} >= {"customer_service", "warehouse", "dpo", "channel"}
+    for entry in tokens:
+        assert entry["token"] in first.output
+    cs = next(t["token"] for t in tokens if t["role"] == "customer_service")
+    page = gateway.client.get("/v1/orders?limit=100", headers=bearer(cs)).json()
+    assert len(page["items"]) == 25
+    assert all(o["customer"]["phone"].startswith("139****") for o in page["items"])
+
+    second = gateway.cli("demo", "--if-empty")
+    assert second.exit_code == 0
+    assert "already present" in second.output
+    assert gateway.count_orders() == 25
+
+
+def test_migrate_creates_the_schema_and_serve_refuses_an_old_one(tmp_path: Path) -> None:
+    env = {"GATEWAY_VAR_DIR": str(tmp_path / "var"), "GATEWAY_DATABASE_URL": ""}
+    runner = CliRunner()
+    refused = runner.invoke(main, ["serve"], env=env)
+    assert refused.exit_code == 2
+    assert "cannot open the database" in refused.output
+    assert "run `privacy-gateway migrate`" in refused.output
+    (tmp_path / "var").mkdir()
+    stale = runner.invoke(main, ["serve"], env=env)
+    assert stale.exit_code == 2
+    assert "schema is not up to date" in stale.output
+    done = runner.invoke(main, ["migrate"], env=env)
+    assert done.exit_code == 0, done.output
+    assert (tmp_path / "var" / "gateway.db").is_file()
+
+
+def test_bad_settings_stop_every_command_with_a_clear_message(tmp_path: Path) -> None:
+    runner = CliRunner()
+    env = {
+        "GATEWAY_PORT": "eighty",
+        "GATEWAY_DATABASE_URL": "mysql://x",
+        "GATEWAY_VAR_DIR": str(tmp_path),
+    }
+    result = runner.invoke(main, ["migrate"], env=env)
+    assert result.exit_code == 2
+    assert "GATEWAY_PORT: Input should be a valid integer" in result.output
+    assert (
+        "GATEWAY_DATABASE_URL: Value error, must be a sqlite:/// or postgresql:// URL"
+        in result.output
+    )
+
+
+def test_sample_order_round_trip_via_cli_import_matches_api_write(
+    gateway: Gateway, tmp_path: Path
+) -> None:
+    file = tmp_path / "one.jsonl"
+    file.write_text(json.dumps(SAMPLE_ORDER, ensure_ascii=False), encoding="utf-8")
+    assert gateway.cli("import", str(file)).exit_code == 0
+    writer = gateway.principal("channel")
+    # The API sees the imported order as the same document: idempotent replay.
+    assert gateway.post_order(writer, SAMPLE_ORDER).status_code == 200
