@@ -57,16 +57,21 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None
     cursor.close()
 
 
-def make_engine(url: str, pool_size: int = 10) -> AsyncEngine:
+def make_engine(url: str, pool_size: int = 20) -> AsyncEngine:
     """Create the async engine for `url` (already carrying an async driver)."""
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, hide_parameters=True)
+        engine = create_async_engine(
+            url, hide_parameters=True, pool_size=min(pool_size, 8), max_overflow=0, pool_timeout=30
+        )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
+    # No overflow: connections opened past the pool size are closed again on return,
+    # and under steady load that churn (connect, TLS probe, close) costs more than
+    # waiting a moment for a pooled connection.
     return create_async_engine(
         url,
         hide_parameters=True,
         pool_size=pool_size,
-        max_overflow=pool_size,
-        pool_pre_ping=False,
+        max_overflow=0,
+        pool_timeout=30,
     )

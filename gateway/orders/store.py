@@ -21,12 +21,14 @@ from sqlalchemy import (
     Index,
     Integer,
     Row,
+    Select,
     String,
     Table,
     Text,
     UniqueConstraint,
     Uuid,
     and_,
+    bindparam,
     insert,
     or_,
     select,
@@ -163,31 +165,44 @@ def _flat_order(row: Row[Any, Any, Any, Any, Any, Any, Any, Any, Any, Any, Any])
     return flat
 
 
-async def fetch_order(
-    conn: AsyncConnection, order_id: uuid.UUID, region: str | None
-) -> dict[str, Any] | None:
-    """One order as a flat document (items under `items`), or None if absent or out of scope."""
-    condition = orders.c.id == order_id
-    if region is not None:
-        condition = and_(condition, orders.c.region == region)
-    query = (
+def _fetch_statement(scoped: bool) -> Select[Any]:
+    condition = orders.c.id == bindparam("order_id")
+    if scoped:
+        condition = and_(condition, orders.c.region == bindparam("region"))
+    return (
         select(*_ORDER_SELECT, *_JOINED_ITEM_SELECT)
         .select_from(orders.outerjoin(order_items, order_items.c.order_id == orders.c.id))
         .where(condition)
         .order_by(order_items.c.position)
     )
-    rows = (await conn.execute(query)).all()
+
+
+# Built once: SQLAlchemy then reuses the compiled form instead of re-deriving a cache key.
+_FETCH = _fetch_statement(scoped=False)
+_FETCH_IN_REGION = _fetch_statement(scoped=True)
+_ITEM_LABELS = tuple((f"item.{key}", key) for key in ITEM_COLUMNS)
+
+
+async def fetch_order(
+    conn: AsyncConnection, order_id: uuid.UUID, region: str | None
+) -> dict[str, Any] | None:
+    """One order as a flat document (items under `items`), or None if absent or out of scope."""
+    if region is None:
+        result = await conn.execute(_FETCH, {"order_id": order_id})
+    else:
+        result = await conn.execute(_FETCH_IN_REGION, {"order_id": order_id, "region": region})
+    rows = result.all()
     if not rows:
         return None
     flat = _flat_order(rows[0])
-    item_keys = [(f"item.{key}", key) for key in ITEM_COLUMNS]
-    flat[ITEMS] = [
-        {key: row._mapping[label] for label, key in item_keys}
-        for row in rows
-        if row._mapping["item.sku"] is not None
-    ]
-    for label, _ in item_keys:
+    items = []
+    for row in rows:
+        mapping = row._mapping
+        if mapping["item.sku"] is not None:
+            items.append({key: mapping[label] for label, key in _ITEM_LABELS})
+    for label, _ in _ITEM_LABELS:
         del flat[label]
+    flat[ITEMS] = items
     return flat
 
 
