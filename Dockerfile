@@ -1,0 +1,26 @@
+# Slim runtime image of the gateway. Production settings come from the environment:
+#   docker run -e GATEWAY_DATABASE_URL=postgresql://user@db/orders -p 8000:8000 privacy-gateway
+# Run `privacy-gateway migrate` once per schema change (same image, different command).
+FROM python:3.11-slim AS build
+WORKDIR /src
+COPY pyproject.toml README.md ./
+COPY gateway ./gateway
+COPY audit ./audit
+RUN pip wheel --no-cache-dir --wheel-dir /wheels .
+
+FROM python:3.11-slim
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    GATEWAY_HOST=0.0.0.0 \
+    GATEWAY_VAR_DIR=/app/var
+RUN useradd --system --create-home --home-dir /app gateway
+WORKDIR /app
+COPY --from=build /wheels /wheels
+RUN pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels
+# Policies and migrations are data read at run time from the working directory.
+COPY --chown=gateway:gateway policies ./policies
+COPY --chown=gateway:gateway migrations ./migrations
+USER gateway
+EXPOSE 8000
+HEALTHCHECK --interval=30s --timeout=3s CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz')"
+CMD ["privacy-gateway", "serve"]
