@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -362,3 +363,21 @@ def test_health_reports_the_policy_version(gateway: Gateway) -> None:
     body = gateway.client.get("/healthz").json()
     assert body["status"] == "ok"
     assert len(body["policy_version"]) == 16
+
+
+def test_oversized_bodies_are_refused(gateway: Gateway) -> None:
+    writer = gateway.principal("channel")
+    huge = sample_order(note="x" * (1024 * 1024))
+    assert_problem(gateway.post_order(writer, huge), 413, "request-too-large")
+    assert gateway.count_orders() == 0
+
+
+def test_a_broken_database_fails_closed_without_details(tmp_path: Path) -> None:
+    # The store is unreachable: every request fails closed with a bare 500 problem.
+    url = f"sqlite:///{tmp_path / 'missing' / 'gateway.db'}"
+    with Gateway.start(url, tmp_path) as gw:
+        response = gw.client.get("/v1/orders", headers=bearer("opg_0123456789abcdef_" + "A" * 43))
+        body = assert_problem(response, 500, "internal-error")
+        assert set(body) == {"type", "title", "status", "detail"}
+        assert "sqlite" not in response.text.lower()
+        assert "Traceback" not in response.text
