@@ -83,7 +83,7 @@ async def seed(settings: Settings, count: int) -> tuple[list[str], str]:
         issued = await services.principals.create(name, "customer_service", None)
         return ids, issued.token
     finally:
-        await services.engine.dispose()
+        await services.close()
 
 
 @contextmanager

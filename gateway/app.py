@@ -22,7 +22,7 @@ from gateway import __version__
 from gateway.auth.middleware import BearerAuthMiddleware
 from gateway.auth.service import Authenticator, PrincipalService
 from gateway.clock import Clock, SystemClock
-from gateway.db import make_engine
+from gateway.db import ReadPool, make_engine, make_read_pool
 from gateway.disclosure import PolicySet, load_policy
 from gateway.orders.routes import OrderController
 from gateway.orders.service import OrderService
@@ -41,10 +41,15 @@ class Services:
     settings: Settings
     clock: Clock
     engine: AsyncEngine
+    reads: ReadPool
     policy: PolicySet
     principals: PrincipalService
     orders: OrderService
     authenticator: Authenticator
+
+    async def close(self) -> None:
+        await self.reads.dispose()
+        await self.engine.dispose()
 
 
 def load_gateway_policy(settings: Settings) -> PolicySet:
@@ -57,14 +62,17 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
     clock = clock or SystemClock()
     policy = load_gateway_policy(settings)
     engine = make_engine(settings.sqlalchemy_url, settings.db_pool_size)
+    reads = make_read_pool(settings.sqlalchemy_url, engine)
     return Services(
         settings=settings,
         clock=clock,
         engine=engine,
+        reads=reads,
         policy=policy,
         principals=PrincipalService(engine, policy, clock),
         orders=OrderService(
             engine,
+            reads,
             policy,
             clock,
             default_page_size=settings.default_page_size,
@@ -96,7 +104,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             )
         ],
         exception_handlers=EXCEPTION_HANDLERS,
-        on_shutdown=[services.engine.dispose],
+        on_shutdown=[services.close],
         request_max_body_size=MAX_BODY_BYTES,
         openapi_config=OpenAPIConfig(
             title="Order Privacy Gateway",

@@ -55,7 +55,7 @@ def run_with_services(
         try:
             return await work(services)
         finally:
-            await services.engine.dispose()
+            await services.close()
 
     return asyncio.run(main())
 

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from gateway.auth.service import Principal
 from gateway.clock import Clock
+from gateway.db import AsyncReader, ReadPool
 from gateway.disclosure import FieldPlan, PolicySet
 from gateway.disclosure.plan import RowScope
 from gateway.errors import (
@@ -90,6 +91,7 @@ class OrderService:
     def __init__(
         self,
         engine: AsyncEngine,
+        reads: ReadPool,
         policy: PolicySet,
         clock: Clock,
         *,
@@ -97,8 +99,7 @@ class OrderService:
         max_page_size: int,
     ) -> None:
         self._engine = engine
-        # Reads are single statements: autocommit spares a BEGIN and a ROLLBACK round trip.
-        self._reader = engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._reads = reads
         self._policy = policy
         self._clock = clock
         self._default_limit = default_page_size
@@ -143,7 +144,7 @@ class OrderService:
         flat, items = document
         existing = await store.find_by_external_id(conn, flat["channel"], flat["external_id"])
         if existing is not None:
-            stored = await store.fetch_order(conn, existing, None)
+            stored = await store.fetch_order(AsyncReader(conn), existing, None)
             if stored is not None and _same_document(document, stored):
                 return str(existing), False
             raise IdempotencyConflict(
@@ -190,8 +191,8 @@ class OrderService:
     async def get(self, principal: Principal, order_id: str) -> dict[str, Any]:
         plan, region = self._read_plan(principal)
         key = _parse_order_id(order_id)
-        async with self._reader.connect() as conn:
-            flat = await store.fetch_order(conn, key, region)
+        async with self._reads.connect() as reader:
+            flat = await store.fetch_order(reader, key, region)
         if flat is None:
             raise NotFound("no order with this order_id")
         return plan.render(flat)
@@ -199,8 +200,10 @@ class OrderService:
     async def list(self, principal: Principal, query: ListQuery) -> Page:
         plan, region = self._read_plan(principal)
         limit, cursor = self._check_list_query(query)
-        async with self._reader.connect() as conn:
-            rows, next_cursor = await store.list_orders(conn, query.filters, region, limit, cursor)
+        async with self._reads.connect() as reader:
+            rows, next_cursor = await store.list_orders(
+                reader, query.filters, region, limit, cursor
+            )
         return Page(
             items=[plan.render(flat) for flat in rows],
             next_cursor=None if next_cursor is None else next_cursor.encode(),

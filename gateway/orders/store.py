@@ -36,7 +36,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from gateway.db import UtcDateTime, metadata
+from gateway.db import Reader, UtcDateTime, metadata
 from gateway.orders.schemas import created_at_text
 
 orders = Table(
@@ -158,7 +158,7 @@ class Cursor:
         return cls(created_at, uuid.UUID(hex=order_hex))
 
 
-def _flat_order(row: Row[Any, Any, Any, Any, Any, Any, Any, Any, Any, Any, Any]) -> dict[str, Any]:
+def _flat_order(row: Row[Any]) -> dict[str, Any]:
     flat = dict(row._mapping)
     flat["order_id"] = str(flat["order_id"])
     flat["created_at"] = created_at_text(flat["created_at"])
@@ -184,14 +184,13 @@ _ITEM_LABELS = tuple((f"item.{key}", key) for key in ITEM_COLUMNS)
 
 
 async def fetch_order(
-    conn: AsyncConnection, order_id: uuid.UUID, region: str | None
+    reader: Reader, order_id: uuid.UUID, region: str | None
 ) -> dict[str, Any] | None:
     """One order as a flat document (items under `items`), or None if absent or out of scope."""
     if region is None:
-        result = await conn.execute(_FETCH, {"order_id": order_id})
+        rows = await reader.all(_FETCH, {"order_id": order_id})
     else:
-        result = await conn.execute(_FETCH_IN_REGION, {"order_id": order_id, "region": region})
-    rows = result.all()
+        rows = await reader.all(_FETCH_IN_REGION, {"order_id": order_id, "region": region})
     if not rows:
         return None
     flat = _flat_order(rows[0])
@@ -207,7 +206,7 @@ async def fetch_order(
 
 
 async def list_orders(
-    conn: AsyncConnection,
+    reader: Reader,
     filters: OrderFilter,
     scope_region: str | None,
     limit: int,
@@ -240,14 +239,14 @@ async def list_orders(
         .order_by(orders.c.created_at.desc(), orders.c.id.desc())
         .limit(limit + 1)
     )
-    rows = (await conn.execute(query)).all()
+    rows = await reader.all(query)
     page, more = rows[:limit], len(rows) > limit
     next_cursor = Cursor(page[-1]._mapping["_created"], page[-1]._mapping["_id"]) if more else None
     items_by_order: dict[uuid.UUID, list[dict[str, Any]]] = {
         row._mapping["_id"]: [] for row in page
     }
     if page:
-        item_rows = await conn.execute(
+        item_rows = await reader.all(
             select(order_items.c.order_id, *_ITEM_SELECT)
             .where(order_items.c.order_id.in_(list(items_by_order)))
             .order_by(order_items.c.order_id, order_items.c.position)
