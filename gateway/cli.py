@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 import click
+from sqlalchemy.engine import make_url
 
 from gateway.app import Services, build_services
 from gateway.auth.service import CLI_WRITER
@@ -75,14 +76,16 @@ def migrate(revision: str) -> None:
 
     settings = _settings()
     if settings.is_embedded:
-        settings.var_dir.mkdir(parents=True, exist_ok=True)
+        # The embedded store holds personal data: owner-only directory and file.
+        settings.var_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     migrations.upgrade(settings.sqlalchemy_url, revision)
+    database_file = make_url(settings.sqlalchemy_url).database
+    if settings.is_embedded and database_file:
+        Path(database_file).chmod(0o600)
     click.echo(f"schema at {revision} ({_redacted_url(settings)})")
 
 
 def _redacted_url(settings: Settings) -> str:
-    from sqlalchemy.engine import make_url
-
     return make_url(settings.sqlalchemy_url).render_as_string(hide_password=True)
 
 

@@ -149,7 +149,12 @@ def test_migrate_creates_the_schema_and_serve_refuses_an_old_one(tmp_path: Path)
     assert "schema is not up to date" in stale.output
     done = runner.invoke(main, ["migrate"], env=env)
     assert done.exit_code == 0, done.output
-    assert (tmp_path / "var" / "gateway.db").is_file()
+    database = tmp_path / "var" / "gateway.db"
+    assert stat.S_IMODE(database.stat().st_mode) == 0o600
+    fresh = tmp_path / "fresh"
+    env["GATEWAY_VAR_DIR"] = str(fresh)
+    assert runner.invoke(main, ["migrate"], env=env).exit_code == 0
+    assert stat.S_IMODE(fresh.stat().st_mode) == 0o700
 
 
 def test_bad_settings_stop_every_command_with_a_clear_message(tmp_path: Path) -> None:
