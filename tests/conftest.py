@@ -12,6 +12,7 @@ import asyncio
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -44,37 +45,37 @@ async def _admin(url: str, statement: str) -> None:
         await engine.dispose()
 
 
-@pytest.fixture(scope="session")
-def postgresql_url() -> Iterator[str]:
+@contextmanager
+def _postgres_database(prefix: str) -> Iterator[str]:
+    """A new, empty database on the test server, dropped afterwards; skip if no server."""
     base = os.environ.get("GATEWAY_TEST_DATABASE_URL", DEFAULT_PG)
-    name = f"opg_test_{uuid.uuid4().hex[:12]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     try:
         asyncio.run(_admin(base, f'CREATE DATABASE "{name}"'))
-    except Exception as exc:
+    except Exception as exc:  # any failure to reach the server means "no PostgreSQL here"
         message = PG_HELP.format(url=base, error=type(exc).__name__)
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
-    url = make_url(base).set(database=name).render_as_string(hide_password=False)
-    migrate.upgrade(_async_url(url))
-    yield url
-    asyncio.run(_admin(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    try:
+        yield make_url(base).set(database=name).render_as_string(hide_password=False)
+    finally:
+        asyncio.run(_admin(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def postgresql_url() -> Iterator[str]:
+    """A migrated PostgreSQL database shared by the session's tests (emptied per test)."""
+    with _postgres_database("opg_test") as url:
+        migrate.upgrade(_async_url(url))
+        yield url
 
 
 @pytest.fixture
 def empty_postgresql_url() -> Iterator[str]:
     """A new PostgreSQL database with no schema at all, dropped after the test."""
-    base = os.environ.get("GATEWAY_TEST_DATABASE_URL", DEFAULT_PG)
-    name = f"opg_empty_{uuid.uuid4().hex[:12]}"
-    try:
-        asyncio.run(_admin(base, f'CREATE DATABASE "{name}"'))
-    except Exception as exc:
-        message = PG_HELP.format(url=base, error=type(exc).__name__)
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    yield make_url(base).set(database=name).render_as_string(hide_password=False)
-    asyncio.run(_admin(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    with _postgres_database("opg_empty") as url:
+        yield url
 
 
 @pytest.fixture
