@@ -131,18 +131,17 @@ def _domain_error(_: Request[Any, Any, Any], exc: GatewayError) -> Response[dict
 def _validation_error(
     _: Request[Any, Any, Any], exc: ValidationException
 ) -> Response[dict[str, Any]]:
-    raw = exc.extra if isinstance(exc.extra, list) else []
+    raw = [item for item in (exc.extra or []) if isinstance(item, dict)]
     errors = [
         FieldProblem(
             str(item.get("key") or "body"),
+            # pydantic prefixes our validators' messages; the rule reads better alone.
             str(item.get("message", "is invalid")).removeprefix("Value error, "),
         )
         for item in raw
-        if isinstance(item, dict)
     ]
-    sources = {
-        str(getattr(i.get("source"), "value", i.get("source"))) for i in raw if i.get("source")
-    }
+    # Litestar marks parameter errors with their source (query, path ...); body errors have none.
+    sources = {str(getattr(item.get("source"), "value", "")) for item in raw}
     if not errors:
         return problem("malformed-request", "the request could not be parsed")
     if sources & _PARAMETER_SOURCES:
