@@ -22,12 +22,13 @@ from gateway import __version__
 from gateway.auth.middleware import BearerAuthMiddleware
 from gateway.auth.service import Authenticator, PrincipalService
 from gateway.clock import Clock, SystemClock
-from gateway.db import ReadPool, make_engine, make_read_pool
+from gateway.db import make_engine
 from gateway.disclosure import PolicySet, load_policy
 from gateway.orders.routes import OrderController
 from gateway.orders.service import OrderService
 from gateway.orders.store import DOCUMENT_FIELDS, LIST_SECTIONS
 from gateway.problems import EXCEPTION_HANDLERS, describe_problem
+from gateway.readpath import ReadPool, make_read_pool
 from gateway.resources import shipped_dir
 from gateway.settings import Settings, load_settings
 

@@ -18,7 +18,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from gateway.auth.service import Principal
 from gateway.clock import Clock
-from gateway.db import AsyncReader, ReadPool
 from gateway.disclosure import FieldPlan, PolicySet
 from gateway.disclosure.plan import RowScope
 from gateway.errors import (
@@ -31,6 +30,7 @@ from gateway.errors import (
 )
 from gateway.orders import store
 from gateway.orders.schemas import STATUSES, OrderIn, created_at_text
+from gateway.readpath import AsyncReader, ReadPool
 from gateway.subjects.store import link_subject
 
 # Which status may follow which; a status not listed as a key is final.

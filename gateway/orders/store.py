@@ -20,7 +20,6 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    Row,
     Select,
     String,
     Table,
@@ -36,8 +35,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from gateway.db import Reader, UtcDateTime, metadata
+from gateway.db import UtcDateTime, metadata
 from gateway.orders.schemas import created_at_text
+from gateway.readpath import Reader, prepared
 
 orders = Table(
     "orders",
@@ -158,8 +158,8 @@ class Cursor:
         return cls(created_at, uuid.UUID(hex=order_hex))
 
 
-def _flat_order(row: Row[Any]) -> dict[str, Any]:
-    flat = dict(row._mapping)
+def _flat_order(row: Mapping[str, Any]) -> dict[str, Any]:
+    flat = dict(row)
     flat["order_id"] = str(flat["order_id"])
     flat["created_at"] = created_at_text(flat["created_at"])
     return flat
@@ -178,8 +178,8 @@ def _fetch_statement(scoped: bool) -> Select[Any]:
 
 
 # Built once: SQLAlchemy then reuses the compiled form instead of re-deriving a cache key.
-_FETCH = _fetch_statement(scoped=False)
-_FETCH_IN_REGION = _fetch_statement(scoped=True)
+_FETCH = prepared(_fetch_statement(scoped=False))
+_FETCH_IN_REGION = prepared(_fetch_statement(scoped=True))
 _ITEM_LABELS = tuple((f"item.{key}", key) for key in ITEM_COLUMNS)
 
 
@@ -196,9 +196,8 @@ async def fetch_order(
     flat = _flat_order(rows[0])
     items = []
     for row in rows:
-        mapping = row._mapping
-        if mapping["item.sku"] is not None:
-            items.append({key: mapping[label] for label, key in _ITEM_LABELS})
+        if row["item.sku"] is not None:
+            items.append({key: row[label] for label, key in _ITEM_LABELS})
     for label, _ in _ITEM_LABELS:
         del flat[label]
     flat[ITEMS] = items
@@ -241,10 +240,8 @@ async def list_orders(
     )
     rows = await reader.all(query)
     page, more = rows[:limit], len(rows) > limit
-    next_cursor = Cursor(page[-1]._mapping["_created"], page[-1]._mapping["_id"]) if more else None
-    items_by_order: dict[uuid.UUID, list[dict[str, Any]]] = {
-        row._mapping["_id"]: [] for row in page
-    }
+    next_cursor = Cursor(page[-1]["_created"], page[-1]["_id"]) if more else None
+    items_by_order: dict[uuid.UUID, list[dict[str, Any]]] = {row["_id"]: [] for row in page}
     if page:
         item_rows = await reader.all(
             select(order_items.c.order_id, *_ITEM_SELECT)
@@ -252,13 +249,13 @@ async def list_orders(
             .order_by(order_items.c.order_id, order_items.c.position)
         )
         for item in item_rows:
-            mapping = dict(item._mapping)
+            mapping = dict(item)
             items_by_order[mapping.pop("order_id")].append(mapping)
     result = []
     for row in page:
         flat = _flat_order(row)
         del flat["_created"], flat["_id"]
-        flat[ITEMS] = items_by_order[row._mapping["_id"]]
+        flat[ITEMS] = items_by_order[row["_id"]]
         result.append(flat)
     return result, next_cursor
 
