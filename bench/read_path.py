@@ -216,7 +216,7 @@ def main() -> None:
         "orders": len(ids),
         "connections": args.connections,
         "duration_s": args.duration,
-        "database": url.split(":", 1)[0],
+        "database": url.split(":", 1)[0].split("+")[0],
         "tool": tool,
     }
     if args.json:
