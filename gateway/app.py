@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway import __version__
 from gateway.auth.middleware import BearerAuthMiddleware
+from gateway.auth.routes import PrincipalController
 from gateway.auth.service import Authenticator, PrincipalService
 from gateway.clock import Clock, SystemClock
 from gateway.db import make_engine
@@ -64,13 +65,14 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
     policy = load_gateway_policy(settings)
     engine = make_engine(settings.sqlalchemy_url, settings.db_pool_size)
     reads = make_read_pool(settings.sqlalchemy_url, engine)
+    authenticator = Authenticator(engine, clock, settings.auth_cache_seconds)
     return Services(
         settings=settings,
         clock=clock,
         engine=engine,
         reads=reads,
         policy=policy,
-        principals=PrincipalService(engine, policy, clock),
+        principals=PrincipalService(engine, policy, clock, on_revoke=authenticator.forget),
         orders=OrderService(
             engine,
             reads,
@@ -79,7 +81,7 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
             default_page_size=settings.default_page_size,
             max_page_size=settings.max_page_size,
         ),
-        authenticator=Authenticator(engine, clock, settings.auth_cache_seconds),
+        authenticator=authenticator,
     )
 
 
@@ -93,9 +95,12 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         return {"status": "ok", "version": __version__, "policy_version": services.policy.version}
 
     return Litestar(
-        route_handlers=[OrderController, health, describe_problem],
+        route_handlers=[OrderController, PrincipalController, health, describe_problem],
         dependencies={
             "orders": Provide(lambda: services.orders, sync_to_thread=False, use_cache=True),
+            "principals": Provide(
+                lambda: services.principals, sync_to_thread=False, use_cache=True
+            ),
         },
         middleware=[
             DefineMiddleware(

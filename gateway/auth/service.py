@@ -14,6 +14,7 @@ import hmac
 import re
 import secrets
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -24,7 +25,13 @@ from gateway.auth import store
 from gateway.clock import Clock
 from gateway.disclosure import PolicySet
 from gateway.disclosure.plan import RowScope
-from gateway.errors import AuthenticationFailed, Conflict, InvalidInput, NotFound
+from gateway.errors import (
+    AuthenticationFailed,
+    Conflict,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+)
 
 TOKEN_PREFIX = "opg"  # noqa: S105 - a public prefix, not a secret
 _TOKEN_RE = re.compile(r"^opg_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$")
@@ -66,14 +73,35 @@ def new_token() -> tuple[str, str, bytes]:
 
 
 class PrincipalService:
-    """Creating, listing and revoking principals; roles are checked against the policy."""
+    """Creating, listing and revoking principals; roles are checked against the policy.
 
-    def __init__(self, engine: AsyncEngine, policy: PolicySet, clock: Clock) -> None:
+    `actor` is the principal asking over HTTP, whose role needs `principals, manage`;
+    the command line passes none (the operator already holds the database).
+    """
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        policy: PolicySet,
+        clock: Clock,
+        on_revoke: Callable[[str], None] = lambda _name: None,
+    ) -> None:
         self._engine = engine
         self._policy = policy
         self._clock = clock
+        self._on_revoke = on_revoke
 
-    async def create(self, name: str, role: str, region: str | None) -> IssuedPrincipal:
+    def _authorize(self, actor: Principal | None) -> None:
+        if actor is None:
+            return
+        plan = self._policy.plan_for(actor.role)
+        if plan is None or not plan.allows("principals", "manage"):
+            raise PermissionDenied(f"role {actor.role!r} may not manage principals")
+
+    async def create(
+        self, name: str, role: str, region: str | None, *, actor: Principal | None = None
+    ) -> IssuedPrincipal:
+        self._authorize(actor)
         if not NAME_RE.match(name):
             raise InvalidInput(
                 "principal name must be 1-100 letters, digits, '.', '_' or '-', "
@@ -104,14 +132,17 @@ class PrincipalService:
             raise Conflict(f"a principal named {name!r} already exists") from None
         return IssuedPrincipal(Principal(principal_id, name, role, region), token)
 
-    async def list(self) -> list[store.PrincipalRecord]:
+    async def list(self, *, actor: Principal | None = None) -> list[store.PrincipalRecord]:
+        self._authorize(actor)
         async with self._engine.connect() as conn:
             return await store.list_principals(conn)
 
-    async def revoke(self, name: str) -> None:
+    async def revoke(self, name: str, *, actor: Principal | None = None) -> None:
+        self._authorize(actor)
         async with self._engine.begin() as conn:
             if not await store.revoke(conn, name, self._clock.now()):
                 raise NotFound(f"no active principal named {name!r}")
+        self._on_revoke(name)
 
 
 class Authenticator:
@@ -151,3 +182,8 @@ class Authenticator:
                 self._cache.clear()
             self._cache[key] = (principal, now + self._ttl)
         return principal
+
+    def forget(self, name: str) -> None:
+        """Drop cached verifications of `name`'s token (it was just revoked here)."""
+        for key in [k for k, (p, _) in self._cache.items() if p.name == name]:
+            del self._cache[key]
