@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import json
 from collections.abc import Iterator
@@ -13,13 +14,20 @@ from typing import Any
 import httpx
 from click.testing import CliRunner, Result
 from litestar.testing import TestClient
-from sqlalchemy import delete
+from sqlalchemy import delete, func, select
 
 from gateway.app import create_app
 from gateway.cli import main
 from gateway.clock import ManualClock
 from gateway.db import make_engine
-from gateway.models import data_subjects, order_items, orders, principals, subject_identifiers
+from gateway.models import (
+    data_subjects,
+    metadata,
+    order_items,
+    orders,
+    principals,
+    subject_identifiers,
+)
 from gateway.settings import Settings
 
 # The order document of the issue: fake values, used as the canonical seed.
@@ -130,18 +138,17 @@ class Gateway:
         return self.client.get(f"/v1/orders/{order_id}", headers=bearer(token))
 
     def count_orders(self) -> int:
-        """Rows in the store, read straight from the database (not through the API)."""
-        import asyncio
+        return self.count_rows("orders")
 
-        from sqlalchemy import func, select
+    def count_rows(self, table: str) -> int:
+        """Rows of `table`, read straight from the database (not through the API)."""
 
         async def count() -> int:
             engine = make_engine(self.settings.sqlalchemy_url, pool_size=1)
             try:
                 async with engine.connect() as conn:
-                    return int(
-                        (await conn.execute(select(func.count()).select_from(orders))).scalar_one()
-                    )
+                    query = select(func.count()).select_from(metadata.tables[table])
+                    return int((await conn.execute(query)).scalar_one())
             finally:
                 await engine.dispose()
 

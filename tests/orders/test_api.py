@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -381,3 +382,22 @@ def test_a_broken_database_fails_closed_without_details(tmp_path: Path) -> None:
         assert set(body) == {"type", "title", "status", "detail"}
         assert "sqlite" not in response.text.lower()
         assert "Traceback" not in response.text
+
+
+def test_concurrent_identical_writes_create_one_order(gateway: Gateway) -> None:
+    writer = gateway.principal("channel")
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        responses = list(pool.map(lambda _: gateway.post_order(writer, SAMPLE_ORDER), range(8)))
+    assert sorted(r.status_code for r in responses) == [200] * 7 + [201]
+    assert len({r.json()["order_id"] for r in responses}) == 1
+    assert gateway.count_orders() == 1
+
+
+def test_concurrent_orders_of_one_new_customer_link_one_subject(gateway: Gateway) -> None:
+    writer = gateway.principal("channel")
+    docs = [sample_order(external_id=f"RACE-{n}") for n in range(8)]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        responses = list(pool.map(lambda doc: gateway.post_order(writer, doc), docs))
+    assert [r.status_code for r in responses] == [201] * 8
+    assert gateway.count_rows("data_subjects") == 1
+    assert gateway.count_rows("subject_identifiers") == 2
