@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 
 from gateway import migrate  # noqa: E402
 from gateway.app import build_services  # noqa: E402
-from gateway.auth.service import CLI_WRITER  # noqa: E402
+from gateway.auth.service import NewPrincipal  # noqa: E402
 from gateway.demo.data import demo_orders  # noqa: E402
 from gateway.orders.importer import import_lines  # noqa: E402
 from gateway.orders.store import orders  # noqa: E402
@@ -76,11 +76,11 @@ async def seed(settings: Settings, count: int) -> tuple[list[str], str]:
             have = len((await conn.execute(select(orders.c.id))).all())
         if have < count:
             lines = (json.dumps(o, ensure_ascii=False) for o in demo_orders(count, seed=7))
-            await import_lines(services.orders, CLI_WRITER, lines)
+            await import_lines(services.orders, None, lines)
         async with services.engine.connect() as conn:
             ids = [str(r.id) for r in await conn.execute(select(orders.c.id).limit(count))]
         name = f"bench-cs-{random.randrange(10**9)}"
-        issued = await services.principals.create(name, "customer_service", None)
+        issued = await services.principals.create(NewPrincipal(name, "customer_service"))
         return ids, issued.token
     finally:
         await services.close()

@@ -21,7 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from gateway import __version__
 from gateway.auth.middleware import BearerAuthMiddleware
 from gateway.auth.routes import PrincipalController
-from gateway.auth.service import Authenticator, PrincipalService
+from gateway.auth.service import PrincipalService
+from gateway.auth.tokens import Authenticator
 from gateway.clock import Clock, SystemClock
 from gateway.db import make_engine
 from gateway.disclosure import PolicySet, load_policy

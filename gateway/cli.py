@@ -17,9 +17,10 @@ from typing import Any, ParamSpec, TypeVar
 
 import click
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.app import Services, build_services
-from gateway.auth.service import CLI_WRITER
+from gateway.auth.service import NewPrincipal
 from gateway.errors import ConfigurationError, GatewayError
 from gateway.settings import Settings, load_settings
 
@@ -43,6 +44,14 @@ def handle_errors(func: Callable[P, T]) -> Callable[P, T]:
             sys.exit(2)
         except GatewayError as exc:
             click.echo(f"error: {exc.detail}", err=True)
+            sys.exit(1)
+        except (SQLAlchemyError, OSError) as exc:
+            # Type only: a driver's message can quote the personal data it choked on.
+            click.echo(
+                f"error: {type(exc).__name__} while talking to the database or files "
+                "(details withheld: they may contain personal data)",
+                err=True,
+            )
             sys.exit(1)
 
     return wrapper
@@ -136,8 +145,8 @@ def demo(if_empty: bool, count: int) -> None:
         )
         return
     click.echo(f"seeded {result.orders} demo orders; demo principals and their tokens:")
-    for name, role, region, token in result.principals:
-        scope = f" ({region})" if region else ""
+    for name, role, bound_to, token in result.principals:
+        scope = f" ({bound_to})" if bound_to else ""
         click.echo(f"  {role:<17} {name:<24}{scope}\n      {token}")
     click.echo(f"tokens saved to {result.tokens_file} (mode 0600); they are shown only once")
 
@@ -157,7 +166,7 @@ def import_(file: Path) -> None:
             file.open(encoding="utf-8") as handle,
             click.progressbar(length=total, label="importing", file=sys.stderr) as bar,
         ):
-            return await import_lines(services.orders, CLI_WRITER, handle, bar.update)
+            return await import_lines(services.orders, None, handle, bar.update)
 
     report = run_with_services(work)
     for number, reason in report.rejected:
@@ -175,15 +184,25 @@ def principals() -> None:
 @principals.command("create")
 @click.option("--name", required=True, help="Unique name, e.g. the calling app.")
 @click.option("--role", required=True, help="A role the policy knows.")
-@click.option("--region", default=None, help="Region, for region-scoped roles.")
+@click.option("--region", default=None, help="Region, for region-scoped roles (warehouse).")
+@click.option("--channel", default=None, help="Sales channel, for channel-scoped roles.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @handle_errors
-def principals_create(name: str, role: str, region: str | None, as_json: bool) -> None:
+def principals_create(
+    name: str, role: str, region: str | None, channel: str | None, as_json: bool
+) -> None:
     """Create a principal and print its token (shown only this once)."""
-    issued = run_with_services(lambda s: s.principals.create(name, role, region))
+    new = NewPrincipal(name, role, region, channel)
+    issued = run_with_services(lambda s: s.principals.create(new))
     p = issued.principal
     if as_json:
-        body = {"name": p.name, "role": p.role, "region": p.region, "token": issued.token}
+        body = {
+            "name": p.name,
+            "role": p.role,
+            "region": p.region,
+            "channel": p.channel,
+            "token": issued.token,
+        }
         click.echo(json.dumps(body))
     else:
         click.echo(f"created principal {p.name} (role {p.role}); its token, shown only once:")
@@ -201,6 +220,7 @@ def principals_list(as_json: bool) -> None:
             "name": r.name,
             "role": r.role,
             "region": r.region,
+            "channel": r.channel,
             "created_at": r.created_at.isoformat(),
             "revoked": r.revoked_at is not None,
         }
@@ -211,7 +231,8 @@ def principals_list(as_json: bool) -> None:
         return
     for row in rows:
         state = "revoked" if row["revoked"] else "active"
-        click.echo(f"{row['name']:<28} {row['role']:<17} {row['region'] or '-':<8} {state}")
+        scope = row["region"] or row["channel"] or "-"
+        click.echo(f"{row['name']:<28} {row['role']:<17} {scope:<12} {state}")
 
 
 @principals.command("revoke")

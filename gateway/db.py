@@ -32,6 +32,8 @@ class UtcDateTime(TypeDecorator[datetime]):
 
     impl = DateTime(timezone=True)
     cache_ok = True
+    # asyncpg already returns aware UTC datetimes: the read fast path may skip us there.
+    driver_native_on = ("postgresql",)
 
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:

@@ -33,6 +33,7 @@ __all__ = [
     "InvalidTransition",
     "NotFound",
     "PermissionDenied",
+    "field_problem",
 ]
 
 
@@ -78,6 +79,22 @@ class FieldProblem:
 
     field: str
     message: str
+
+
+EXTRA_FIELD = "Extra inputs are not permitted"  # pydantic's message for a forbidden key
+UNKNOWN_FIELD = "holds a field that is not part of this document (its name is not repeated)"
+
+
+def field_problem(path: str, message: str) -> FieldProblem:
+    """A value-free description of one bad input field, from a validator's path and message.
+
+    An unknown key is reported at its parent: the key itself is caller input and
+    may be personal data (`{"customer": {"13812345678": ...}}`).
+    """
+    if message == EXTRA_FIELD:
+        return FieldProblem(path.rpartition(".")[0] or "body", UNKNOWN_FIELD)
+    # pydantic prefixes our validators' messages; the rule reads better alone.
+    return FieldProblem(path or "body", message.removeprefix("Value error, ") or "is invalid")
 
 
 class InvalidInput(GatewayError):

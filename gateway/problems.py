@@ -35,6 +35,7 @@ from gateway.errors import (
     InvalidTransition,
     NotFound,
     PermissionDenied,
+    field_problem,
 )
 
 log = logging.getLogger("gateway.problems")
@@ -133,12 +134,7 @@ def _validation_error(
 ) -> Response[dict[str, Any]]:
     raw = [item for item in (exc.extra or []) if isinstance(item, dict)]
     errors = [
-        FieldProblem(
-            str(item.get("key") or "body"),
-            # pydantic prefixes our validators' messages; the rule reads better alone.
-            str(item.get("message", "is invalid")).removeprefix("Value error, "),
-        )
-        for item in raw
+        field_problem(str(item.get("key") or ""), str(item.get("message", ""))) for item in raw
     ]
     # Litestar marks parameter errors with their source (query, path ...); body errors have none.
     sources = {str(getattr(item.get("source"), "value", "")) for item in raw}
@@ -179,7 +175,12 @@ def _unexpected(_: Request[Any, Any, Any], exc: Exception) -> Response[dict[str,
     return problem("internal-error", "an internal error occurred; nothing was changed")
 
 
+def _undecodable(_: Request[Any, Any, Any], exc: UnicodeDecodeError) -> Response[dict[str, Any]]:
+    return problem("malformed-request", "the request body is not valid UTF-8")
+
+
 EXCEPTION_HANDLERS: ExceptionHandlersMap = {
+    UnicodeDecodeError: _undecodable,
     GatewayError: _domain_error,
     ValidationException: _validation_error,
     HTTPException: _http_error,

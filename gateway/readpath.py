@@ -25,10 +25,12 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, Protocol
 
 from sqlalchemy import Connection, create_engine, event
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql import Executable
 
 from gateway.db import set_sqlite_pragmas
+from gateway.errors import ConfigurationError
 
 _PREPARED: dict[int, Executable] = {}
 
@@ -89,10 +91,33 @@ class _PostgresReader(AsyncReader):
         return records
 
     def _compile(self, statement: Executable) -> tuple[str, list[str]]:
-        compiled = statement.compile(dialect=self._conn.dialect)  # type: ignore[attr-defined]
+        dialect = self._conn.dialect
+        compiled = statement.compile(dialect=dialect)  # type: ignore[attr-defined]
+        _refuse_processed_types(statement, compiled, dialect)
         fast = (str(compiled), list(compiled.positiontup or []))
         self._compiled[id(statement)] = fast
         return fast
+
+
+def _refuse_processed_types(statement: Executable, compiled: Any, dialect: Dialect) -> None:
+    """The driver path skips SQLAlchemy's type processing: allow only types that need none.
+
+    A type may declare `driver_native_on` (dialect names) when its processing is a
+    no-op for that driver (UtcDateTime on asyncpg, which returns aware UTC times).
+    Anything else (a future decrypting type, say) stops the statement loudly at its
+    first use instead of returning unprocessed values on one backend only.
+    """
+    columns = [(c.key, c.type) for c in getattr(statement, "selected_columns", ())]
+    binds = [(name, bind.type) for name, bind in compiled.binds.items()]
+    for name, type_ in columns + binds:
+        if dialect.name in getattr(type_, "driver_native_on", ()):
+            continue
+        impl = type_.dialect_impl(dialect)
+        if impl.result_processor(dialect, None) or impl.bind_processor(dialect):
+            raise ConfigurationError(
+                f"prepared statement uses {name!r} of type {type(type_).__name__}, which needs "
+                "SQLAlchemy processing; do not mark it prepared()"
+            )
 
 
 class PostgresReadPool:

@@ -59,6 +59,21 @@ SAMPLE_ORDER: dict[str, Any] = {
 }
 
 
+PERSONAL_VALUES = [
+    "张三",
+    "13812345678",
+    "zhangsan@example.com",
+    "11010519491231002X",
+    "建国路88号",
+]
+
+
+def assert_no_personal_data(text: str) -> None:
+    """None of the sample order's personal values appears in `text`."""
+    for value in PERSONAL_VALUES:
+        assert value not in text
+
+
 def sample_order(**changes: Any) -> dict[str, Any]:
     """A deep copy of SAMPLE_ORDER; `changes` keys may be dotted paths (`customer.phone`)."""
     doc = copy.deepcopy(SAMPLE_ORDER)
@@ -116,12 +131,25 @@ class Gateway:
     def cli(self, *args: str) -> Result:
         return CliRunner().invoke(main, list(args), env=self.env, catch_exceptions=False)
 
-    def principal(self, role: str, region: str | None = None, name: str | None = None) -> str:
-        """Create a principal through the CLI and return its token."""
-        name = name or f"{role}-{region or 'all'}"
+    def principal(
+        self,
+        role: str,
+        region: str | None = None,
+        name: str | None = None,
+        channel: str | None = None,
+    ) -> str:
+        """Create a principal through the CLI and return its token.
+
+        A `channel` principal writes the sample order's channel (`web`) unless told otherwise.
+        """
+        if role == "channel" and channel is None:
+            channel = SAMPLE_ORDER["channel"]
+        name = name or f"{role}-{region or channel or 'all'}"
         args = ["principals", "create", "--name", name, "--role", role, "--json"]
         if region:
             args += ["--region", region]
+        if channel:
+            args += ["--channel", channel]
         result = self.cli(*args)
         assert result.exit_code == 0, result.output
         return str(json.loads(result.output)["token"])

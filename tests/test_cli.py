@@ -52,10 +52,12 @@ def test_principals_create_list_and_revoke(gateway: Gateway) -> None:
 
 def test_principals_create_refuses_bad_requests(gateway: Gateway) -> None:
     cases = [
-        (["--name", "x", "--role", "superuser"], "unknown role 'superuser'"),
-        (["--name", "x", "--role", "warehouse"], "limited to one region by policy"),
-        (["--name", "bad name!", "--role", "analyst"], "principal name must be"),
-        (["--name", "x", "--role", "warehouse", "--region", "North!"], "region must be"),
+        (["--name", "x", "--role", "superuser"], "role: unknown role; the policy knows: admin"),
+        (["--name", "x", "--role", "warehouse"], "region: role 'warehouse' reads one region"),
+        (["--name", "x", "--role", "channel"], "channel: role 'channel' writes one channel"),
+        (["--name", "bad name!", "--role", "analyst"], "name: must be 1-100 letters"),
+        (["--name", "x", "--role", "warehouse", "--region", "North!"], "region: must be 1-32"),
+        (["--name", "x", "--role", "channel", "--channel", "Web"], "channel: must be 1-32"),
     ]
     for args, message in cases:
         result = gateway.cli("principals", "create", *args)

@@ -12,7 +12,7 @@ from litestar.connection import ASGIConnection
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 from litestar.types import ASGIApp
 
-from gateway.auth.service import Authenticator
+from gateway.auth.tokens import Authenticator
 
 
 class BearerAuthMiddleware(AbstractAuthenticationMiddleware):

@@ -8,8 +8,9 @@ from litestar import Controller, Request, delete, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
+from gateway.auth.principal import Principal
 from gateway.auth.schemas import PrincipalCreated, PrincipalIn, PrincipalOut
-from gateway.auth.service import Principal, PrincipalService
+from gateway.auth.service import NewPrincipal, PrincipalService
 
 AuthedRequest = Request[Principal, None, Any]
 
@@ -25,9 +26,12 @@ class PrincipalController(Controller):
         data: JSONBody[PrincipalIn],
         principals: NamedDependency[PrincipalService],
     ) -> PrincipalCreated:
-        issued = await principals.create(data.name, data.role, data.region, actor=request.user)
+        new = NewPrincipal(data.name, data.role, data.region, data.channel)
+        issued = await principals.create(new, actor=request.user)
         p = issued.principal
-        return PrincipalCreated(name=p.name, role=p.role, region=p.region, token=issued.token)
+        return PrincipalCreated(
+            name=p.name, role=p.role, region=p.region, channel=p.channel, token=issued.token
+        )
 
     @get("/", summary="List principals (never their tokens)")
     async def list_principals(
@@ -39,6 +43,7 @@ class PrincipalController(Controller):
                 name=r.name,
                 role=r.role,
                 region=r.region,
+                channel=r.channel,
                 created_at=r.created_at,
                 revoked=r.revoked_at is not None,
             )

@@ -14,12 +14,14 @@ class PrincipalIn(BaseModel):
     name: Annotated[str, Field(min_length=1, max_length=100)]
     role: Annotated[str, Field(min_length=1, max_length=50)]
     region: Annotated[str, Field(min_length=1, max_length=32)] | None = None
+    channel: Annotated[str, Field(min_length=1, max_length=32)] | None = None
 
 
 class PrincipalOut(BaseModel):
     name: str
     role: str
     region: str | None
+    channel: str | None
     created_at: datetime
     revoked: bool
 
@@ -28,4 +30,5 @@ class PrincipalCreated(BaseModel):
     name: str
     role: str
     region: str | None
+    channel: str | None
     token: str

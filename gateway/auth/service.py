@@ -1,53 +1,31 @@
-"""Principals and bearer tokens.
+"""Creating, listing and revoking principals; roles and scopes are checked against the policy.
 
-A token is `opg_<token_id>_<secret>`: the public `token_id` finds the row, the
-secret is stored only as its SHA-256 and compared in constant time. Tokens are
-random (256 bits), so a fast hash is enough; they are shown once, at creation.
-Verified tokens are remembered in memory for `auth_cache_seconds`, keyed by a
-hash of the token, never the token itself.
+`actor` is the principal asking over HTTP (its role needs `principals, manage`);
+the command line passes none, because the operator already holds the database.
+Over HTTP an admin may only create principals that can neither read orders nor
+manage principals: otherwise "admin never reads orders" would be true in name
+only, since the admin would receive the new token. Those are the operator's.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import re
-import secrets
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.auth import store
+from gateway.auth.principal import Principal
+from gateway.auth.tokens import new_token
 from gateway.clock import Clock
-from gateway.disclosure import PolicySet
-from gateway.disclosure.plan import RowScope
-from gateway.errors import (
-    AuthenticationFailed,
-    Conflict,
-    InvalidInput,
-    NotFound,
-    PermissionDenied,
-)
+from gateway.disclosure import FieldPlan, PolicySet
+from gateway.disclosure.plan import RowScope, WriteScope
+from gateway.errors import Conflict, FieldProblem, InvalidInput, NotFound, PermissionDenied
+from gateway.slugs import SLUG_RE, SLUG_RULE
 
-TOKEN_PREFIX = "opg"  # noqa: S105 - a public prefix, not a secret
-_TOKEN_RE = re.compile(r"^opg_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$")
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
-REGION_RE = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
-_CACHE_LIMIT = 10_000
-
-
-@dataclass(frozen=True, slots=True)
-class Principal:
-    """An authenticated caller."""
-
-    id: uuid.UUID
-    name: str
-    role: str
-    region: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,29 +34,15 @@ class IssuedPrincipal:
     token: str
 
 
-# The command line's identity when it writes orders (bulk import, demo data); it
-# holds the `channel` role, so the policy decides whether imports are allowed.
-CLI_WRITER = Principal(uuid.UUID(int=0), "cli", "channel", None)
-
-
-def _hash_secret(secret: str) -> bytes:
-    return hashlib.sha256(secret.encode("ascii")).digest()
-
-
-def new_token() -> tuple[str, str, bytes]:
-    """Return (token, token_id, hash of its secret)."""
-    token_id = secrets.token_hex(8)
-    secret = secrets.token_urlsafe(32)
-    return f"{TOKEN_PREFIX}_{token_id}_{secret}", token_id, _hash_secret(secret)
+@dataclass(frozen=True, slots=True)
+class NewPrincipal:
+    name: str
+    role: str
+    region: str | None = None
+    channel: str | None = None
 
 
 class PrincipalService:
-    """Creating, listing and revoking principals; roles are checked against the policy.
-
-    `actor` is the principal asking over HTTP, whose role needs `principals, manage`;
-    the command line passes none (the operator already holds the database).
-    """
-
     def __init__(
         self,
         engine: AsyncEngine,
@@ -98,39 +62,63 @@ class PrincipalService:
         if plan is None or not plan.allows("principals", "manage"):
             raise PermissionDenied(f"role {actor.role!r} may not manage principals")
 
-    async def create(
-        self, name: str, role: str, region: str | None, *, actor: Principal | None = None
-    ) -> IssuedPrincipal:
-        self._authorize(actor)
-        if not NAME_RE.match(name):
-            raise InvalidInput(
-                "principal name must be 1-100 letters, digits, '.', '_' or '-', "
-                "starting with a letter or digit"
+    def _check(self, new: NewPrincipal) -> FieldPlan:
+        problems = []
+        if not NAME_RE.match(new.name):
+            problems.append(
+                FieldProblem(
+                    "name", "must be 1-100 letters, digits, '.', '_' or '-', starting alphanumeric"
+                )
             )
-        plan = self._policy.plan_for(role)
+        plan = self._policy.plan_for(new.role)
         if plan is None:
-            raise InvalidInput(
-                f"unknown role {role!r}; the policy knows: {', '.join(self._policy.roles)}"
+            known = ", ".join(self._policy.roles)
+            problems.append(FieldProblem("role", f"unknown role; the policy knows: {known}"))
+        for field, value in (("region", new.region), ("channel", new.channel)):
+            if value is not None and not SLUG_RE.match(value):
+                problems.append(FieldProblem(field, SLUG_RULE))
+        if plan is not None:
+            if plan.row_scope is RowScope.REGION and new.region is None:
+                problems.append(
+                    FieldProblem("region", f"role {new.role!r} reads one region by policy: give it")
+                )
+            if plan.write_scope is WriteScope.CHANNEL and new.channel is None:
+                problems.append(
+                    FieldProblem(
+                        "channel", f"role {new.role!r} writes one channel by policy: give it"
+                    )
+                )
+        if problems:
+            detail = "; ".join(f"{p.field}: {p.message}" for p in problems)
+            raise InvalidInput(f"invalid principal: {detail}", problems)
+        assert plan is not None  # noqa: S101 - a missing plan was reported above
+        return plan
+
+    async def create(self, new: NewPrincipal, *, actor: Principal | None = None) -> IssuedPrincipal:
+        self._authorize(actor)
+        plan = self._check(new)
+        if actor is not None and (plan.can_read_orders or plan.allows("principals", "manage")):
+            raise PermissionDenied(
+                f"principals of role {new.role!r} can read orders or manage principals; "
+                "the operator creates them with `privacy-gateway principals create`"
             )
-        if region is not None and not REGION_RE.match(region):
-            raise InvalidInput("region must be lower-case letters, digits, '_' or '-'")
-        if plan.row_scope is RowScope.REGION and region is None:
-            raise InvalidInput(f"role {role!r} is limited to one region by policy; give a region")
         token, token_id, token_hash = new_token()
         try:
             async with self._engine.begin() as conn:
                 principal_id = await store.insert_principal(
                     conn,
-                    name=name,
-                    role=role,
-                    region=region,
+                    name=new.name,
+                    role=new.role,
+                    region=new.region,
+                    channel=new.channel,
                     token_id=token_id,
                     token_hash=token_hash,
                     now=self._clock.now(),
                 )
         except IntegrityError:
-            raise Conflict(f"a principal named {name!r} already exists") from None
-        return IssuedPrincipal(Principal(principal_id, name, role, region), token)
+            raise Conflict(f"a principal named {new.name!r} already exists") from None
+        principal = Principal(principal_id, new.name, new.role, new.region, new.channel)
+        return IssuedPrincipal(principal, token)
 
     async def list(self, *, actor: Principal | None = None) -> list[store.PrincipalRecord]:
         self._authorize(actor)
@@ -143,47 +131,3 @@ class PrincipalService:
             if not await store.revoke(conn, name, self._clock.now()):
                 raise NotFound(f"no active principal named {name!r}")
         self._on_revoke(name)
-
-
-class Authenticator:
-    """Turns an `Authorization` header into a `Principal`, or refuses."""
-
-    def __init__(self, engine: AsyncEngine, clock: Clock, cache_seconds: float) -> None:
-        self._engine = engine
-        self._clock = clock
-        self._ttl = timedelta(seconds=cache_seconds)
-        self._cache: dict[bytes, tuple[Principal, datetime]] = {}
-
-    async def authenticate(self, authorization: str | None) -> Principal:
-        if not authorization:
-            raise AuthenticationFailed("a bearer token is required (Authorization: Bearer <token>)")
-        scheme, _, token = authorization.partition(" ")
-        if scheme.lower() != "bearer" or not token:
-            raise AuthenticationFailed("the Authorization header must use the Bearer scheme")
-        match = _TOKEN_RE.match(token.strip())
-        if match is None:
-            raise AuthenticationFailed("the bearer token is malformed")
-        key = hashlib.sha256(token.encode("ascii")).digest()
-        now = self._clock.now()
-        cached = self._cache.get(key)
-        if cached is not None and cached[1] > now:
-            return cached[0]
-        token_id, secret = match.groups()
-        async with self._engine.connect() as conn:
-            record = await store.find_by_token_id(conn, token_id)
-        # Compare even when no row was found, so both paths do the same work.
-        expected = record.token_hash if record is not None else bytes(32)
-        valid = hmac.compare_digest(expected, _hash_secret(secret))
-        if record is None or not valid or record.revoked_at is not None:
-            raise AuthenticationFailed("the bearer token is unknown or revoked")
-        principal = Principal(record.id, record.name, record.role, record.region)
-        if self._ttl:
-            if len(self._cache) >= _CACHE_LIMIT:
-                self._cache.clear()
-            self._cache[key] = (principal, now + self._ttl)
-        return principal
-
-    def forget(self, name: str) -> None:
-        """Drop cached verifications of `name`'s token (it was just revoked here)."""
-        for key in [k for k, (p, _) in self._cache.items() if p.name == name]:
-            del self._cache[key]

@@ -27,6 +27,7 @@ principals = Table(
     Column("name", String(100), nullable=False, unique=True),
     Column("role", String(50), nullable=False),
     Column("region", String(32), nullable=True),
+    Column("channel", String(32), nullable=True),
     # Public half of the token, used to find the row; the secret half is only hashed.
     Column("token_id", String(32), nullable=False, unique=True),
     Column("token_hash", LargeBinary(32), nullable=False),
@@ -41,6 +42,7 @@ class PrincipalRecord:
     name: str
     role: str
     region: str | None
+    channel: str | None
     token_hash: bytes
     created_at: datetime
     revoked_at: datetime | None
@@ -52,6 +54,7 @@ async def insert_principal(
     name: str,
     role: str,
     region: str | None,
+    channel: str | None,
     token_id: str,
     token_hash: bytes,
     now: datetime,
@@ -63,6 +66,7 @@ async def insert_principal(
             name=name,
             role=role,
             region=region,
+            channel=channel,
             token_id=token_id,
             token_hash=token_hash,
             created_at=now,
@@ -76,6 +80,7 @@ _COLUMNS = (
     principals.c.name,
     principals.c.role,
     principals.c.region,
+    principals.c.channel,
     principals.c.token_hash,
     principals.c.created_at,
     principals.c.revoked_at,
@@ -84,11 +89,6 @@ _COLUMNS = (
 
 async def find_by_token_id(conn: AsyncConnection, token_id: str) -> PrincipalRecord | None:
     row = (await conn.execute(select(*_COLUMNS).where(principals.c.token_id == token_id))).first()
-    return None if row is None else PrincipalRecord(*row)
-
-
-async def find_by_name(conn: AsyncConnection, name: str) -> PrincipalRecord | None:
-    row = (await conn.execute(select(*_COLUMNS).where(principals.c.name == name))).first()
     return None if row is None else PrincipalRecord(*row)
 
 

@@ -101,14 +101,15 @@ def demo_orders(count: int, seed: int = 2026) -> Iterator[dict[str, Any]]:
         yield demo_order(index, rng, start)
 
 
-# One principal per role; warehouse principals are regional.
-DEMO_PRINCIPALS: list[tuple[str, str, str | None]] = [
-    ("demo-customer-service", "customer_service", None),
-    ("demo-warehouse-north", "warehouse", "north"),
-    ("demo-warehouse-south", "warehouse", "south"),
-    ("demo-finance", "finance", None),
-    ("demo-dpo", "dpo", None),
-    ("demo-analyst", "analyst", None),
-    ("demo-channel", "channel", None),
-    ("demo-admin", "admin", None),
+# One principal per role: (name, role, region, channel). Warehouses read one region,
+# a channel writes its own channel's orders.
+DEMO_PRINCIPALS: list[tuple[str, str, str | None, str | None]] = [
+    ("demo-customer-service", "customer_service", None, None),
+    ("demo-warehouse-north", "warehouse", "north", None),
+    ("demo-warehouse-south", "warehouse", "south", None),
+    ("demo-finance", "finance", None, None),
+    ("demo-dpo", "dpo", None, None),
+    ("demo-analyst", "analyst", None, None),
+    ("demo-channel-web", "channel", None, "web"),
+    ("demo-admin", "admin", None, None),
 ]

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
-from gateway.auth.service import CLI_WRITER
+from gateway.auth.service import NewPrincipal
 from gateway.auth.store import principals
 from gateway.demo.data import DEMO_PRINCIPALS, demo_orders
 from gateway.errors import ConfigurationError
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class DemoResult:
     orders: int
-    principals: list[tuple[str, str, str | None, str]]
+    principals: list[tuple[str, str, str | None, str]]  # name, role, scope, token
     tokens_file: Path
 
 
@@ -35,18 +35,18 @@ async def seed_demo(services: Services, count: int, *, if_empty: bool) -> DemoRe
     if if_empty and existing:
         return None
     lines = (json.dumps(order, ensure_ascii=False) for order in demo_orders(count))
-    report = await import_lines(services.orders, CLI_WRITER, lines)
+    report = await import_lines(services.orders, None, lines)
     if not report.ok:
         raise ConfigurationError(f"demo data did not import cleanly: {report.rejected[:3]}")
     issued = []
-    for name, role, region in DEMO_PRINCIPALS:
-        principal = await services.principals.create(name, role, region)
-        issued.append((name, role, region, principal.token))
+    for name, role, region, channel in DEMO_PRINCIPALS:
+        principal = await services.principals.create(NewPrincipal(name, role, region, channel))
+        issued.append((name, role, region or channel, principal.token))
     tokens_file = services.settings.var_dir / "demo-tokens.json"
     write_secret_file(
         tokens_file,
         json.dumps(
-            [{"name": n, "role": r, "region": g, "token": t} for n, r, g, t in issued], indent=2
+            [{"name": n, "role": r, "scope": g, "token": t} for n, r, g, t in issued], indent=2
         ),
     )
     return DemoResult(report.created + report.unchanged, issued, tokens_file)

@@ -16,6 +16,7 @@ from gateway.errors import ConfigurationError
 
 STAR = "*"
 MIN_HIDDEN = 2  # a mask that keeps edges must still hide at least this many characters
+SHORT_LOCAL_PART = 3  # e-mail local parts shorter than this show no character at all
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,12 +44,16 @@ def mask_email(value: str) -> str:
     local, at, domain = value.rpartition("@")
     if not at or not local:
         return STAR * 3
-    return f"{local[0]}***@{domain}"
+    # A local part of one or two characters would be half shown by its first one.
+    shown = local[0] if len(local) >= SHORT_LOCAL_PART else ""
+    return f"{shown}***@{domain}"
 
 
 def mask_name(value: str) -> str:
     # Split on single spaces and keep them, so "John Smith" -> "J*** S****".
-    return " ".join(word[:1] + STAR * (len(word) - 1) for word in value.split(" "))
+    masked = " ".join(word[:1] + STAR * (len(word) - 1) for word in value.split(" "))
+    # Words of one character ("李", "张 三") would be shown whole: hide everything.
+    return masked if STAR in masked else STAR * len(value)
 
 
 def mask_resident_id(value: str) -> str:
@@ -69,8 +74,17 @@ MASKS: Mapping[str, Mask] = MappingProxyType(
         mask.name: mask
         for mask in (
             Mask("phone", "first 3 and last 4 characters kept, the rest `*`", mask_phone),
-            Mask("email", "first character of the local part, `***`, then `@domain`", mask_email),
-            Mask("name", "each word keeps its first character, the rest `*`", mask_name),
+            Mask(
+                "email",
+                "first character of the local part (none if it is shorter than 3), `***`, "
+                "then `@domain`",
+                mask_email,
+            ),
+            Mask(
+                "name",
+                "each word keeps its first character, the rest `*`; all `*` if that hid nothing",
+                mask_name,
+            ),
             Mask("resident_id", "first 6 and last 4 kept, 8 `*` between", mask_resident_id),
             Mask("redact", "replaced by `****` whatever its length", mask_redact),
             Mask("last4", "last 4 characters kept, the rest `*`", mask_last4),

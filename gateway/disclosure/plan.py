@@ -27,8 +27,17 @@ class Level(StrEnum):
 
 
 class RowScope(StrEnum):
+    """Which orders a role may read: all, or those of the principal's region."""
+
     ALL = "all"
     REGION = "region"
+
+
+class WriteScope(StrEnum):
+    """Which orders a role may write: any channel's, or those of the principal's channel."""
+
+    ANY = "any"
+    CHANNEL = "channel"
 
 
 Transform = Callable[[str], str]
@@ -47,6 +56,7 @@ class FieldPlan:
     levels: Mapping[str, Level]
     operations: frozenset[tuple[str, str]]
     row_scope: RowScope | None
+    write_scope: WriteScope | None
     # Scalar fields before the list sections, the list sections, scalar fields after:
     # three runs keep the output in document order without a branch per field.
     _head: tuple[_Op, ...] = field(repr=False)
@@ -55,6 +65,11 @@ class FieldPlan:
 
     def allows(self, obj: str, act: str) -> bool:
         return (obj, act) in self.operations
+
+    @property
+    def can_write_orders(self) -> bool:
+        # A create grant without a write scope is unusable: fail closed.
+        return self.allows("orders", "create") and self.write_scope is not None
 
     @property
     def can_read_orders(self) -> bool:
@@ -102,6 +117,7 @@ def compile_plan(
     levels: Mapping[str, Level],
     operations: frozenset[tuple[str, str]],
     row_scope: RowScope | None,
+    write_scope: WriteScope | None,
     classification: Classification,
     list_sections: Collection[str],
 ) -> FieldPlan:
@@ -134,6 +150,7 @@ def compile_plan(
         levels=dict(levels),
         operations=operations,
         row_scope=row_scope,
+        write_scope=write_scope,
         _head=tuple(head),
         _list_ops=tuple((s, tuple(o)) for s, o in list_ops.items()),
         _tail=tuple(tail),

@@ -17,7 +17,7 @@ from pathlib import Path
 import casbin
 
 from gateway.disclosure.classification import CLASSIFICATION_FILE, Classification
-from gateway.disclosure.plan import FieldPlan, Level, RowScope, compile_plan
+from gateway.disclosure.plan import FieldPlan, Level, RowScope, WriteScope, compile_plan
 from gateway.errors import ConfigurationError
 
 MODEL_FILE = "model.conf"
@@ -28,12 +28,14 @@ FIELD_PREFIX = "field:"
 OPERATIONS: Mapping[str, frozenset[str]] = {
     "orders": frozenset({"read", "create", "update_status"}),
     "orders.scope": frozenset(scope.value for scope in RowScope),
+    "orders.write_scope": frozenset(scope.value for scope in WriteScope),
     "principals": frozenset({"manage"}),
 }
 FIELD_LEVELS = frozenset(level.value for level in Level if level is not Level.HIDDEN)
 # Most revealing first: the first level the policy grants wins.
 _LEVEL_ORDER = (Level.CLEAR, Level.CLEAR_AFTER_2FA, Level.MASKED)
 _SCOPE_ORDER = (RowScope.ALL, RowScope.REGION)
+_WRITE_SCOPE_ORDER = (WriteScope.ANY, WriteScope.CHANNEL)
 
 
 @dataclass(frozen=True)
@@ -106,7 +108,13 @@ def _compile_role(
         if enforcer.enforce(role, obj, act)
     )
     scope = next((s for s in _SCOPE_ORDER if enforcer.enforce(role, "orders.scope", s.value)), None)
-    return compile_plan(role, version, levels, operations, scope, classification, list_sections)
+    write_scope = next(
+        (s for s in _WRITE_SCOPE_ORDER if enforcer.enforce(role, "orders.write_scope", s.value)),
+        None,
+    )
+    return compile_plan(
+        role, version, levels, operations, scope, write_scope, classification, list_sections
+    )
 
 
 def load_policy(

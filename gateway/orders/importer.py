@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 
 from pydantic import ValidationError
 
-from gateway.auth.service import Principal
-from gateway.errors import IdempotencyConflict
+from gateway.auth.principal import Principal
+from gateway.errors import GatewayError, field_problem
 from gateway.orders.schemas import OrderIn
 from gateway.orders.service import OrderService
 
@@ -43,8 +43,8 @@ def describe_validation(exc: ValidationError) -> str:
     """Field paths and rules only; pydantic's `input` is deliberately left out."""
     parts = []
     for error in exc.errors(include_input=False, include_url=False):
-        where = ".".join(str(p) for p in error["loc"]) or "document"
-        parts.append(f"{where}: {error['msg'].removeprefix('Value error, ')}")
+        problem = field_problem(".".join(str(p) for p in error["loc"]), error["msg"])
+        parts.append(f"{problem.field}: {problem.message}")
     return "; ".join(parts)
 
 
@@ -64,17 +64,18 @@ def parse_line(text: str) -> OrderIn:
 
 async def import_lines(
     service: OrderService,
-    actor: Principal,
+    actor: Principal | None,
     lines: Iterable[str],
     progress: Callable[[int], None] = lambda _: None,
 ) -> ImportReport:
+    """Import `lines` as `actor` (None: the operator, who may write any channel)."""
     report = ImportReport()
     batch: list[tuple[int, OrderIn]] = []
 
     async def flush() -> None:
         results = await service.create_many(actor, [order for _, order in batch])
         for (number, _), result in zip(batch, results, strict=True):
-            if isinstance(result, IdempotencyConflict):
+            if isinstance(result, GatewayError):
                 report.rejected.append((number, result.detail))
             elif result[1]:
                 report.created += 1

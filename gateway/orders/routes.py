@@ -9,7 +9,7 @@ from litestar import Controller, Request, Response, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 
-from gateway.auth.service import Principal
+from gateway.auth.principal import Principal
 from gateway.orders.schemas import OrderCreated, OrderIn, StatusChange, StatusChanged
 from gateway.orders.service import ListQuery, OrderService
 from gateway.orders.store import OrderFilter

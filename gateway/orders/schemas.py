@@ -9,9 +9,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    model_validator,
+)
 
 from gateway.orders import validators as v
+from gateway.slugs import SLUG_PATTERN
 
 OrderStatus = Literal[
     "pending", "paid", "shipped", "delivered", "completed", "cancelled", "refunded"
@@ -20,11 +29,14 @@ STATUSES: tuple[str, ...] = OrderStatus.__args__  # type: ignore[attr-defined]
 
 Text = Annotated[str, AfterValidator(v.check_text)]
 Money = Annotated[str, AfterValidator(v.check_money)]
-Slug = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,31}$")]
+Slug = Annotated[str, Field(pattern=SLUG_PATTERN)]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+    # hide_input_in_errors: a ValidationError must not carry personal values around.
+    model_config = ConfigDict(
+        extra="forbid", str_strip_whitespace=True, frozen=True, hide_input_in_errors=True
+    )
 
 
 class CustomerIn(_Strict):
@@ -51,7 +63,7 @@ class AddressIn(_Strict):
 class ItemIn(_Strict):
     sku: Annotated[str, Field(pattern=r"^[A-Za-z0-9._:/-]{1,64}$")]
     name: Annotated[Text, Field(min_length=1, max_length=200)]
-    quantity: Annotated[int, Field(ge=1, le=100_000, strict=True)]
+    quantity: Annotated[int, BeforeValidator(v.check_quantity), Field(ge=1, le=100_000)]
     unit_price: Money
 
 
@@ -67,7 +79,7 @@ class OrderIn(_Strict):
     channel: Slug
     region: Slug
     status: OrderStatus = "pending"
-    created_at: AwareDatetime
+    created_at: Annotated[AwareDatetime, AfterValidator(v.check_order_time)]
     customer: CustomerIn
     shipping_address: AddressIn
     items: Annotated[list[ItemIn], Field(min_length=1, max_length=500)]

@@ -16,12 +16,13 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from gateway.auth.service import Principal
+from gateway.auth.principal import Principal
 from gateway.clock import Clock
 from gateway.disclosure import FieldPlan, PolicySet
-from gateway.disclosure.plan import RowScope
+from gateway.disclosure.plan import RowScope, WriteScope
 from gateway.errors import (
     FieldProblem,
+    GatewayError,
     IdempotencyConflict,
     InvalidParameter,
     InvalidTransition,
@@ -124,9 +125,30 @@ class OrderService:
 
     # --- writing -----------------------------------------------------------------
 
+    def _write_channel(self, principal: Principal | None, act: str) -> str | None:
+        """The one channel `principal` may write, None for any; refuse if it may not write.
+
+        `principal` None is the operator at the command line, who holds the database.
+        """
+        if principal is None:
+            return None
+        plan = self._plan(principal, "orders", act)
+        if plan.write_scope is None:
+            raise PermissionDenied(f"role {principal.role!r} has no write scope for orders")
+        if plan.write_scope is WriteScope.ANY:
+            return None
+        if principal.channel is None:
+            # A channel-bound role without a channel writes nothing rather than anything.
+            raise PermissionDenied(f"principal of role {principal.role!r} has no channel")
+        return principal.channel
+
+    def _check_channel(self, own: str | None, order: OrderIn) -> None:
+        if own is not None and order.channel != own:
+            raise PermissionDenied(f"this principal writes orders of channel {own!r} only")
+
     async def create(self, principal: Principal, order: OrderIn) -> tuple[str, bool]:
         """Store `order`; return (order_id, created). Same body again: same id, not created."""
-        self._plan(principal, "orders", "create")
+        self._check_channel(self._write_channel(principal, "create"), order)
         document = flatten(order)
         for attempt in range(_WRITE_ATTEMPTS):
             try:
@@ -159,32 +181,45 @@ class OrderService:
         return str(order_id), True
 
     async def create_many(
-        self, principal: Principal, orders: list[OrderIn]
-    ) -> list[tuple[str, bool] | IdempotencyConflict]:
-        """Bulk import in one transaction; conflicts are reported per order, not raised."""
-        self._plan(principal, "orders", "create")
-        results: list[tuple[str, bool] | IdempotencyConflict] = []
-        async with self._engine.begin() as conn:
-            for order in orders:
-                try:
-                    results.append(await self._create_in(conn, flatten(order)))
-                except IdempotencyConflict as exc:
-                    results.append(exc)
-        return results
+        self, principal: Principal | None, orders: list[OrderIn]
+    ) -> list[tuple[str, bool] | GatewayError]:
+        """Bulk import in one transaction; refusals are reported per order, not raised."""
+        own = self._write_channel(principal, "create")
+        for attempt in range(_WRITE_ATTEMPTS):
+            try:
+                async with self._engine.begin() as conn:
+                    return [await self._create_one(conn, own, order) for order in orders]
+            except IntegrityError:
+                # A concurrent writer got there first; the batch was rolled back: redo it.
+                if attempt == _WRITE_ATTEMPTS - 1:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _create_one(
+        self, conn: AsyncConnection, own: str | None, order: OrderIn
+    ) -> tuple[str, bool] | GatewayError:
+        try:
+            self._check_channel(own, order)
+            return await self._create_in(conn, flatten(order))
+        except (IdempotencyConflict, PermissionDenied) as exc:
+            return exc
 
     async def change_status(self, principal: Principal, order_id: str, status: str) -> None:
         """Move the order to `status` if the transition table allows it; same status is a no-op."""
-        self._plan(principal, "orders", "update_status")
+        own = self._write_channel(principal, "update_status")
         key = _parse_order_id(order_id)
         async with self._engine.begin() as conn:
-            current = await store.lock_status(conn, key)
+            current = await store.current_status(conn, key, own)
             if current is None:
+                # Another channel's order answers like a missing one.
                 raise NotFound("no order with this order_id")
             if status == current:
                 return
             if status not in TRANSITIONS.get(current, frozenset()):
                 raise InvalidTransition(f"an order that is {current} cannot become {status}")
-            await store.set_status(conn, key, status, self._clock.now())
+            # Conditional on the status read above: SQLite has no row locks.
+            if not await store.set_status(conn, key, current, status, self._clock.now()):
+                raise InvalidTransition("the order's status changed meanwhile; read it again")
 
     # --- reading -----------------------------------------------------------------
 
@@ -224,7 +259,7 @@ class OrderService:
         if query.cursor is not None:
             try:
                 cursor = store.Cursor.decode(query.cursor)
-            except (ValueError, TypeError, UnicodeError):
+            except ValueError:
                 problems.append(FieldProblem("cursor", "is not a cursor from a previous page"))
         if problems:
             raise InvalidParameter("invalid list parameters", problems)

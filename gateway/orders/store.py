@@ -136,6 +136,9 @@ class OrderFilter:
     created_to: datetime | None = None
 
 
+_MAX_CURSOR = 200  # an encoded cursor is about 100 characters
+
+
 @dataclass(frozen=True, slots=True)
 class Cursor:
     """Position after the last order of a page, in (created_at DESC, id DESC) order."""
@@ -150,12 +153,21 @@ class Cursor:
     @classmethod
     def decode(cls, text: str) -> Cursor:
         """Raise `ValueError` for anything that is not a cursor this gateway made."""
+        if len(text) > _MAX_CURSOR:
+            raise ValueError("cursor too long")
         padded = text + "=" * (-len(text) % 4)
-        created, order_hex = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
-        created_at = datetime.fromisoformat(created)
+        try:
+            value = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+        except (UnicodeError, RecursionError) as exc:
+            raise ValueError("cursor is not JSON") from exc
+        if not (
+            isinstance(value, list) and len(value) == 2 and all(isinstance(v, str) for v in value)  # noqa: PLR2004
+        ):
+            raise ValueError("cursor is not a [time, id] pair")
+        created_at = datetime.fromisoformat(value[0])
         if created_at.tzinfo is None:
             raise ValueError("cursor time has no zone")
-        return cls(created_at, uuid.UUID(hex=order_hex))
+        return cls(created_at, uuid.UUID(hex=value[1]))
 
 
 def _flat_order(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -296,17 +308,25 @@ async def insert_order(
     )
 
 
-async def lock_status(conn: AsyncConnection, order_id: uuid.UUID) -> str | None:
-    """Current status, locking the row (PostgreSQL) until the transaction ends."""
-    row = (
-        await conn.execute(select(orders.c.status).where(orders.c.id == order_id).with_for_update())
-    ).first()
+async def current_status(
+    conn: AsyncConnection, order_id: uuid.UUID, channel: str | None
+) -> str | None:
+    """Current status (None if absent or of another channel), row-locked on PostgreSQL."""
+    condition = orders.c.id == order_id
+    if channel is not None:
+        condition = and_(condition, orders.c.channel == channel)
+    query = select(orders.c.status).where(condition).with_for_update()
+    row = (await conn.execute(query)).first()
     return None if row is None else str(row.status)
 
 
 async def set_status(
-    conn: AsyncConnection, order_id: uuid.UUID, status: str, now: datetime
-) -> None:
-    await conn.execute(
-        update(orders).where(orders.c.id == order_id).values(status=status, updated_at=now)
+    conn: AsyncConnection, order_id: uuid.UUID, current: str, status: str, now: datetime
+) -> bool:
+    """Set `status` if the order is still `current`; False if it changed meanwhile."""
+    result = await conn.execute(
+        update(orders)
+        .where(orders.c.id == order_id, orders.c.status == current)
+        .values(status=status, updated_at=now)
     )
+    return result.rowcount == 1

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from datetime import UTC, datetime
 
 from email_validator import EmailNotValidError, validate_email
 from stdnum.cn import ric
@@ -60,8 +61,33 @@ def check_money(value: str) -> str:
     return value
 
 
+# Direction overrides and isolates can make text display differently from what it
+# is (a "Trojan Source" trick); line and paragraph separators split log lines.
+_INVISIBLE_TRICKS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u2028\u2029")
+
+
 def check_text(value: str) -> str:
-    """Printable text only: control characters would corrupt logs and exports."""
-    if any(unicodedata.category(ch) == "Cc" for ch in value):
-        raise ValueError("must not contain control characters")
+    """Printable text only: control and direction-override characters corrupt logs and exports."""
+    if any(unicodedata.category(ch) == "Cc" or ch in _INVISIBLE_TRICKS for ch in value):
+        raise ValueError(
+            "must not contain control, line-separator or direction-override characters"
+        )
+    return value
+
+
+def check_quantity(value: object) -> object:
+    """A JSON integer, not `"5"`, `5.0` or `true` (the API and the importer must agree)."""
+    if type(value) is not int:
+        raise ValueError("must be a whole number (a JSON integer)")
+    return value
+
+
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+
+
+def check_order_time(value: datetime) -> datetime:
+    """Times between 1970 and 2200, so that conversion to UTC cannot overflow."""
+    if not EARLIEST <= value <= LATEST:
+        raise ValueError("must lie between 1970 and 2200")
     return value

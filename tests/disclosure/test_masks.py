@@ -28,9 +28,15 @@ from gateway.errors import ConfigurationError
         (mask_email, "jane@example.com", "j***@example.com"),
         (mask_email, "zhangsan@example.cn", "z***@example.cn"),
         (mask_email, "not-an-address", "***"),
+        (mask_email, "a@example.com", "***@example.com"),
+        (mask_email, "ab@example.com", "***@example.com"),
+        (mask_email, "abc@example.com", "a***@example.com"),
         (mask_name, "张三丰", "张**"),
         (mask_name, "张三", "张*"),
         (mask_name, "John Smith", "J*** S****"),
+        (mask_name, "李", "*"),
+        (mask_name, "张 三", "***"),
+        (mask_name, "Li A", "L* A"),
         (mask_resident_id, "11010519491231002X", "110105********002X"),
         (mask_redact, "建国路88号", "****"),
         (mask_redact, "x", "****"),
@@ -62,16 +68,17 @@ def test_phone_mask_keeps_edges_and_length(phone: str) -> None:
     assert len(masked[3:-4]) >= 2
 
 
-@given(st.text(min_size=1, max_size=20).filter(lambda s: " " not in s))
+@given(st.text(min_size=2, max_size=20).filter(lambda s: " " not in s))
 def test_name_mask_shows_only_the_first_character(word: str) -> None:
     masked = mask_name(word)
     assert masked == word[0] + "*" * (len(word) - 1)
 
 
 @given(st.emails())
-def test_email_mask_shows_first_character_and_domain_only(email: str) -> None:
+def test_email_mask_shows_at_most_the_first_character_and_the_domain(email: str) -> None:
     local, _, domain = email.rpartition("@")
-    assert mask_email(email) == f"{local[0]}***@{domain}"
+    shown = local[0] if len(local) >= 3 else ""
+    assert mask_email(email) == f"{shown}***@{domain}"
 
 
 @given(st.text(max_size=40))

@@ -94,5 +94,7 @@ def test_money_refuses_anything_else(bad: str) -> None:
 
 def test_text_refuses_control_characters() -> None:
     assert v.check_text("请在下午6点后送达") == "请在下午6点后送达"
-    with pytest.raises(ValueError, match="control characters"):
-        v.check_text("line\nbreak")
+    for bad in ("line\nbreak", "abc\u202edcba", "a\u2028b", "\u2066x\u2069"):
+        with pytest.raises(ValueError, match="control, line-separator"):
+            v.check_text(bad)
+    assert v.check_text("a\u200db") == "a\u200db"  # zero-width joiner is part of real text

@@ -1,0 +1,87 @@
+"""Bearer tokens: their format, and turning an `Authorization` header into a principal.
+
+A token is `opg_<token_id>_<secret>`: the public `token_id` finds the row, the
+secret is stored only as its SHA-256 and compared in constant time. Tokens are
+random (256 bits), so a fast hash is enough; they are shown once, at creation.
+Verified tokens are remembered in memory for `auth_cache_seconds`, keyed by a
+hash of the token, never the token itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from gateway.auth import store
+from gateway.auth.principal import Principal
+from gateway.clock import Clock
+from gateway.errors import AuthenticationFailed
+
+TOKEN_PREFIX = "opg"  # noqa: S105 - a public prefix, not a secret
+_TOKEN_RE = re.compile(r"^opg_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$")
+_CACHE_LIMIT = 10_000
+
+
+def hash_secret(secret: str) -> bytes:
+    return hashlib.sha256(secret.encode("ascii")).digest()
+
+
+def new_token() -> tuple[str, str, bytes]:
+    """Return (token, token_id, hash of its secret)."""
+    token_id = secrets.token_hex(8)
+    secret = secrets.token_urlsafe(32)
+    return f"{TOKEN_PREFIX}_{token_id}_{secret}", token_id, hash_secret(secret)
+
+
+class Authenticator:
+    """Turns an `Authorization` header into a `Principal`, or refuses."""
+
+    def __init__(self, engine: AsyncEngine, clock: Clock, cache_seconds: float) -> None:
+        self._engine = engine
+        self._clock = clock
+        self._ttl = timedelta(seconds=cache_seconds)
+        self._cache: dict[bytes, tuple[Principal, datetime]] = {}
+        # Bumped by every revocation in this process: a lookup that overlapped one
+        # must not put what it read into the cache.
+        self._revocations = 0
+
+    async def authenticate(self, authorization: str | None) -> Principal:
+        if not authorization:
+            raise AuthenticationFailed("a bearer token is required (Authorization: Bearer <token>)")
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            raise AuthenticationFailed("the Authorization header must use the Bearer scheme")
+        match = _TOKEN_RE.match(token.strip())
+        if match is None:
+            raise AuthenticationFailed("the bearer token is malformed")
+        key = hashlib.sha256(token.encode("ascii")).digest()
+        now = self._clock.now()
+        cached = self._cache.get(key)
+        if cached is not None and cached[1] > now:
+            return cached[0]
+        revocations = self._revocations
+        token_id, secret = match.groups()
+        async with self._engine.connect() as conn:
+            record = await store.find_by_token_id(conn, token_id)
+        # Compare even when no row was found, so both paths do the same work.
+        expected = record.token_hash if record is not None else bytes(32)
+        valid = hmac.compare_digest(expected, hash_secret(secret))
+        if record is None or not valid or record.revoked_at is not None:
+            raise AuthenticationFailed("the bearer token is unknown or revoked")
+        principal = Principal(record.id, record.name, record.role, record.region, record.channel)
+        if self._ttl and revocations == self._revocations:
+            if len(self._cache) >= _CACHE_LIMIT:
+                self._cache.clear()
+            self._cache[key] = (principal, now + self._ttl)
+        return principal
+
+    def forget(self, name: str) -> None:
+        """Drop cached verifications of `name`'s token (it was just revoked here)."""
+        self._revocations += 1
+        for key in [k for k, (p, _) in self._cache.items() if p.name == name]:
+            del self._cache[key]

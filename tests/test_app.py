@@ -1,0 +1,50 @@
+"""The rest of the HTTP surface: unknown routes, problem types, OpenAPI, health, failing closed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.helpers import (
+    Gateway,
+    assert_problem,
+    bearer,
+)
+
+
+def test_unknown_routes_and_methods_are_problems(gateway: Gateway) -> None:
+    reader = gateway.principal("analyst")
+    assert_problem(gateway.client.get("/v1/nothing", headers=bearer(reader)), 404, "not-found")
+    response = gateway.client.delete("/v1/orders/x", headers=bearer(reader))
+    assert_problem(response, 405, "method-not-allowed")
+
+
+def test_problem_types_resolve_to_a_description(gateway: Gateway) -> None:
+    described = gateway.client.get("/problems/idempotency-conflict").json()
+    assert described["status"] == 409
+    assert "external_id" in described["description"]
+    assert_problem(gateway.client.get("/problems/nope"), 404, "not-found")
+
+
+def test_openapi_document_describes_the_order_routes(gateway: Gateway) -> None:
+    spec = gateway.client.get("/schema/openapi.json").json()
+    assert {"/v1/orders", "/v1/orders/{order_id}"} <= set(spec["paths"])
+    assert spec["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+    order_in = spec["components"]["schemas"]["OrderIn"]
+    assert {"customer", "items", "external_id"} <= set(order_in["properties"])
+
+
+def test_health_reports_the_policy_version(gateway: Gateway) -> None:
+    body = gateway.client.get("/healthz").json()
+    assert body["status"] == "ok"
+    assert len(body["policy_version"]) == 16
+
+
+def test_a_broken_database_fails_closed_without_details(tmp_path: Path) -> None:
+    # The store is unreachable: every request fails closed with a bare 500 problem.
+    url = f"sqlite:///{tmp_path / 'missing' / 'gateway.db'}"
+    with Gateway.start(url, tmp_path) as gw:
+        response = gw.client.get("/v1/orders", headers=bearer("opg_0123456789abcdef_" + "A" * 43))
+        body = assert_problem(response, 500, "internal-error")
+        assert set(body) == {"type", "title", "status", "detail"}
+        assert "sqlite" not in response.text.lower()
+        assert "Traceback" not in response.text
