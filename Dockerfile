@@ -17,9 +17,11 @@ RUN useradd --system --create-home --home-dir /app gateway
 WORKDIR /app
 COPY --from=build /wheels /wheels
 RUN pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels
-# Policies and migrations are data read at run time from the working directory.
-COPY --chown=gateway:gateway policies ./policies
-COPY --chown=gateway:gateway migrations ./migrations
+# Policies and migrations are data read at run time from the working directory;
+# they stay owned by root, so the service cannot rewrite its own policy.
+COPY policies ./policies
+COPY migrations ./migrations
+RUN mkdir -p /app/var && chown gateway:gateway /app/var && chmod 0700 /app/var
 USER gateway
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=3s CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz')"

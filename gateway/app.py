@@ -12,6 +12,7 @@ from typing import Any
 from litestar import Litestar, get
 from litestar.datastructures import State
 from litestar.di import Provide
+from litestar.logging import LoggingConfig
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
@@ -129,5 +130,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin()],
         ),
         state=State({"services": services}),
+        # Our handlers log unexpected errors by type; Litestar must not log them whole
+        # (their messages and tracebacks can carry personal data).
+        logging_config=LoggingConfig(log_exceptions="never"),
         debug=False,
     )

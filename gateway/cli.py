@@ -22,6 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from gateway.app import Services, build_services
 from gateway.auth.service import NewPrincipal
 from gateway.errors import ConfigurationError, GatewayError
+from gateway.secretfiles import owner_only_dir
 from gateway.settings import Settings, load_settings
 
 P = ParamSpec("P")
@@ -85,12 +86,15 @@ def migrate(revision: str) -> None:
 
     settings = _settings()
     if settings.is_embedded:
-        # The embedded store holds personal data: owner-only directory and file.
-        settings.var_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        # The embedded store holds personal data: owner-only directory and files.
+        owner_only_dir(settings.var_dir)
     migrations.upgrade(settings.sqlalchemy_url, revision)
     database_file = make_url(settings.sqlalchemy_url).database
     if settings.is_embedded and database_file:
-        Path(database_file).chmod(0o600)
+        for suffix in ("", "-wal", "-shm"):
+            path = Path(database_file + suffix)
+            if path.exists():
+                path.chmod(0o600)
     click.echo(f"schema at {revision} ({_redacted_url(settings)})")
 
 

@@ -28,3 +28,8 @@ class ManualClock:
 
     def advance(self, **delta: float) -> None:
         self._now += timedelta(**delta)
+
+
+def utc_text(value: datetime) -> str:
+    """The one text form of times leaving the gateway: UTC, ISO 8601, with a `Z`."""
+    return value.astimezone(UTC).isoformat().removesuffix("+00:00") + "Z"

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from gateway.errors import ConfigurationError
@@ -68,6 +68,12 @@ class Settings(BaseSettings):
             raise ValueError("must be a sqlite:/// or postgresql:// URL")
         return value
 
+    @model_validator(mode="after")
+    def _pages_fit(self) -> Settings:
+        if self.default_page_size > self.max_page_size:
+            raise ValueError("GATEWAY_DEFAULT_PAGE_SIZE must not exceed GATEWAY_MAX_PAGE_SIZE")
+        return self
+
     @property
     def sqlalchemy_url(self) -> str:
         """The database URL with an async driver, as SQLAlchemy's async engine needs."""
@@ -95,6 +101,9 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as exc:
         lines = []
         for error in exc.errors():
-            name = "GATEWAY_" + "_".join(str(part) for part in error["loc"]).upper()
-            lines.append(f"{name}: {error['msg']}")
+            if error["loc"]:
+                name = "GATEWAY_" + "_".join(str(part) for part in error["loc"]).upper()
+                lines.append(f"{name}: {error['msg']}")
+            else:
+                lines.append(str(error["msg"]).removeprefix("Value error, "))
         raise ConfigurationError("invalid settings:\n  " + "\n  ".join(lines)) from None

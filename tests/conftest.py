@@ -21,6 +21,7 @@ from sqlalchemy.engine import make_url
 
 from gateway import migrate
 from gateway.db import make_engine
+from gateway.settings import Settings
 from tests.helpers import Gateway, reset_database
 
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
@@ -32,7 +33,7 @@ PG_HELP = (
 
 
 def _async_url(url: str) -> str:
-    return url.replace("postgresql://", "postgresql+asyncpg://", 1)
+    return Settings(database_url=url).sqlalchemy_url
 
 
 async def _admin(url: str, statement: str) -> None:
@@ -52,7 +53,7 @@ def _postgres_database(prefix: str) -> Iterator[str]:
     name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     try:
         asyncio.run(_admin(base, f'CREATE DATABASE "{name}"'))
-    except Exception as exc:  # any failure to reach the server means "no PostgreSQL here"
+    except (TimeoutError, OSError) as exc:  # no server answered (others must fail)
         message = PG_HELP.format(url=base, error=type(exc).__name__)
         if os.environ.get("CI"):
             pytest.fail(message)

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
+from sqlalchemy import text
+
+from gateway.db import make_engine
+from gateway.settings import Settings
 from tests.helpers import (
+    SAMPLE_ORDER,
     Gateway,
+    assert_no_personal_data,
     assert_problem,
     bearer,
 )
@@ -48,3 +55,32 @@ def test_a_broken_database_fails_closed_without_details(tmp_path: Path) -> None:
         assert set(body) == {"type", "title", "status", "detail"}
         assert "sqlite" not in response.text.lower()
         assert "Traceback" not in response.text
+
+
+async def _rename_orders(url: str, old: str, new: str) -> None:
+    engine = make_engine(Settings(database_url=url).sqlalchemy_url, pool_size=1)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text(f"ALTER TABLE {old} RENAME TO {new}"))
+    finally:
+        await engine.dispose()
+
+
+def test_a_store_failing_after_authentication_fails_closed_and_recovers(
+    gateway: Gateway, database_url: str
+) -> None:
+    reader = gateway.principal("dpo")
+    order_id = gateway.create_order(gateway.principal("channel"), SAMPLE_ORDER)
+    assert gateway.get_order(reader, order_id).status_code == 200  # token now cached
+    asyncio.run(_rename_orders(database_url, "orders", "orders_away"))
+    try:
+        for response in (
+            gateway.get_order(reader, order_id),
+            gateway.client.get("/v1/orders", headers=bearer(reader)),
+        ):
+            body = assert_problem(response, 500, "internal-error")
+            assert set(body) == {"type", "title", "status", "detail"}
+            assert_no_personal_data(response.text)
+    finally:
+        asyncio.run(_rename_orders(database_url, "orders_away", "orders"))
+    assert gateway.get_order(reader, order_id).json()["order_id"] == order_id

@@ -118,11 +118,15 @@ def test_import_of_a_clean_file_exits_zero_and_orders_are_readable(
 
 
 def test_demo_seeds_once_and_saves_tokens_owner_only(gateway: Gateway) -> None:
+    tokens_file = gateway.settings.var_dir / "demo-tokens.json"
+    tokens_file.parent.mkdir(parents=True)
+    tokens_file.write_text("stale")
+    tokens_file.chmod(0o644)  # an old, too-open file is tightened before it is rewritten
     first = gateway.cli("demo", "--if-empty", "--orders", "25")
     assert first.exit_code == 0, first.output
     assert "seeded 25 demo orders" in first.output
-    tokens_file = gateway.settings.var_dir / "demo-tokens.json"
     assert stat.S_IMODE(tokens_file.stat().st_mode) == 0o600
+    assert stat.S_IMODE(tokens_file.parent.stat().st_mode) == 0o700
     tokens = json.loads(tokens_file.read_text())
     assert {t["role"] for t in tokens} >= {"customer_service", "warehouse", "dpo", "channel"}
     for entry in tokens:

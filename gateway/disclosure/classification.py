@@ -68,12 +68,6 @@ class Classification:
         name = self.fields[path].mask
         return None if name is None else get_mask(name)
 
-    def category_of(self, path: str) -> Category:
-        return self.categories[self.fields[path].category]
-
-    def personal_fields(self) -> list[str]:
-        return [path for path in self.fields if self.category_of(path).personal]
-
     @classmethod
     def load(cls, policy_dir: Path, document_fields: Iterable[str]) -> Classification:
         path = policy_dir / CLASSIFICATION_FILE

@@ -12,7 +12,6 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from gateway.auth.principal import Principal
 from gateway.orders.schemas import OrderCreated, OrderIn, StatusChange, StatusChanged
 from gateway.orders.service import ListQuery, OrderService
-from gateway.orders.store import OrderFilter
 
 AuthedRequest = Request[Principal, None, Any]
 
@@ -53,9 +52,7 @@ class OrderController(Controller):
         """`{"items": [...], "next_cursor": "..." | null}`; `limit` is at most 100 by default."""
         page = await orders.list(
             request.user,
-            ListQuery(
-                OrderFilter(status, channel, region, created_from, created_to), limit, cursor
-            ),
+            ListQuery(status, channel, region, created_from, created_to, limit, cursor),
         )
         return {"items": page.items, "next_cursor": page.next_cursor}
 

@@ -6,7 +6,6 @@ know could carry personal data no policy covers.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -102,9 +101,3 @@ class StatusChange(_Strict):
 class StatusChanged(BaseModel):
     order_id: str
     status: OrderStatus
-
-
-def created_at_text(value: datetime) -> str:
-    """The one output form of times: UTC with a `Z`, seconds precision or finer."""
-    text = value.isoformat()
-    return text.removesuffix("+00:00") + "Z"

@@ -10,14 +10,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from gateway.auth.principal import Principal
-from gateway.clock import Clock
+from gateway.clock import Clock, utc_text
 from gateway.disclosure import FieldPlan, PolicySet
 from gateway.disclosure.plan import RowScope, WriteScope
 from gateway.errors import (
@@ -30,8 +30,9 @@ from gateway.errors import (
     PermissionDenied,
 )
 from gateway.orders import store
-from gateway.orders.schemas import STATUSES, OrderIn, created_at_text
+from gateway.orders.schemas import STATUSES, OrderIn
 from gateway.readpath import AsyncReader, ReadPool
+from gateway.slugs import SLUG_RE, SLUG_RULE
 from gateway.subjects.store import link_subject
 
 # Which status may follow which; a status not listed as a key is final.
@@ -47,7 +48,13 @@ _WRITE_ATTEMPTS = 3
 
 @dataclass(frozen=True, slots=True)
 class ListQuery:
-    filters: store.OrderFilter
+    """A list request as the caller gave it; checked by `OrderService.list`."""
+
+    status: str | None = None
+    channel: str | None = None
+    region: str | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
     limit: int | None = None
     cursor: str | None = None
 
@@ -82,7 +89,7 @@ def _same_document(
     for path, value in flat.items():
         if path in ("order_id", "status"):
             continue
-        expected = created_at_text(value) if path == "created_at" else value
+        expected = utc_text(value) if path == "created_at" else value
         if stored[path] != expected:
             return False
     return bool(stored[store.ITEMS] == items)
@@ -234,36 +241,37 @@ class OrderService:
 
     async def list(self, principal: Principal, query: ListQuery) -> Page:
         plan, region = self._read_plan(principal)
-        limit, cursor = self._check_list_query(query)
+        filters, limit, cursor = self._check_list_query(query)
         async with self._reads.connect() as reader:
-            rows, next_cursor = await store.list_orders(
-                reader, query.filters, region, limit, cursor
-            )
+            rows, next_cursor = await store.list_orders(reader, filters, region, limit, cursor)
         return Page(
             items=[plan.render(flat) for flat in rows],
             next_cursor=None if next_cursor is None else next_cursor.encode(),
         )
 
-    def _check_list_query(self, query: ListQuery) -> tuple[int, store.Cursor | None]:
+    def _check_list_query(self, q: ListQuery) -> tuple[store.OrderFilter, int, store.Cursor | None]:
         problems = []
-        limit = self._default_limit if query.limit is None else query.limit
+        limit = self._default_limit if q.limit is None else q.limit
         if not 1 <= limit <= self._max_limit:
             problems.append(FieldProblem("limit", f"must be between 1 and {self._max_limit}"))
-        f = query.filters
-        if f.status is not None and f.status not in STATUSES:
+        if q.status is not None and q.status not in STATUSES:
             problems.append(FieldProblem("status", f"must be one of {', '.join(STATUSES)}"))
-        for name, value in (("created_from", f.created_from), ("created_to", f.created_to)):
+        for name, text in (("channel", q.channel), ("region", q.region)):
+            if text is not None and not SLUG_RE.match(text):
+                problems.append(FieldProblem(name, SLUG_RULE))
+        for name, value in (("created_from", q.created_from), ("created_to", q.created_to)):
             if value is not None and value.tzinfo is None:
                 problems.append(FieldProblem(name, "must include a time zone, e.g. Z"))
         cursor = None
-        if query.cursor is not None:
+        if q.cursor is not None:
             try:
-                cursor = store.Cursor.decode(query.cursor)
+                cursor = store.Cursor.decode(q.cursor)
             except ValueError:
                 problems.append(FieldProblem("cursor", "is not a cursor from a previous page"))
         if problems:
             raise InvalidParameter("invalid list parameters", problems)
-        return limit, cursor
+        filters = store.OrderFilter(q.status, q.channel, q.region, q.created_from, q.created_to)
+        return filters, limit, cursor
 
 
 def _parse_order_id(order_id: str) -> uuid.UUID:

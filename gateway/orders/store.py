@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import (
     Column,
+    ColumnElement,
     ForeignKey,
     Index,
     Integer,
@@ -35,8 +36,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from gateway.clock import utc_text
 from gateway.db import UtcDateTime, metadata
-from gateway.orders.schemas import created_at_text
 from gateway.readpath import Reader, prepared
 
 orders = Table(
@@ -173,7 +174,7 @@ class Cursor:
 def _flat_order(row: Mapping[str, Any]) -> dict[str, Any]:
     flat = dict(row)
     flat["order_id"] = str(flat["order_id"])
-    flat["created_at"] = created_at_text(flat["created_at"])
+    flat["created_at"] = utc_text(flat["created_at"])
     return flat
 
 
@@ -216,15 +217,10 @@ async def fetch_order(
     return flat
 
 
-async def list_orders(
-    reader: Reader,
-    filters: OrderFilter,
-    scope_region: str | None,
-    limit: int,
-    after: Cursor | None,
-) -> tuple[list[dict[str, Any]], Cursor | None]:
-    """A page of flat orders, newest first, and the cursor of the next page (if any)."""
-    conditions = []
+def _list_conditions(
+    filters: OrderFilter, scope_region: str | None, after: Cursor | None
+) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
     for column, value in (
         (orders.c.status, filters.status),
         (orders.c.channel, filters.channel),
@@ -244,9 +240,20 @@ async def list_orders(
                 and_(orders.c.created_at == after.created_at, orders.c.id < after.order_id),
             )
         )
+    return conditions
+
+
+async def list_orders(
+    reader: Reader,
+    filters: OrderFilter,
+    scope_region: str | None,
+    limit: int,
+    after: Cursor | None,
+) -> tuple[list[dict[str, Any]], Cursor | None]:
+    """A page of flat orders, newest first, and the cursor of the next page (if any)."""
     query = (
         select(*_ORDER_SELECT, orders.c.created_at.label("_created"), orders.c.id.label("_id"))
-        .where(*conditions)
+        .where(*_list_conditions(filters, scope_region, after))
         .order_by(orders.c.created_at.desc(), orders.c.id.desc())
         .limit(limit + 1)
     )

@@ -133,6 +133,8 @@ def test_list_filters_combine(gateway: Gateway) -> None:
         ("cursor=WyIyMDI2LTExLTAxVDAwOjAwOjAwWiIsIDEyM10", "cursor", 400, "invalid-parameter"),
         ("cursor=" + "W1tb" * 400, "cursor", 400, "invalid-parameter"),
         ("cursor=e30", "cursor", 400, "invalid-parameter"),
+        ("channel=Web!", "channel", 400, "invalid-parameter"),
+        ("region=no%20such", "region", 400, "invalid-parameter"),
         ("created_from=2026-11-01T00:00:00", "created_from", 400, "invalid-parameter"),
         ("created_from=yesterday", "created_from", 400, "invalid-parameter"),
     ],
