@@ -30,6 +30,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 
@@ -205,7 +206,22 @@ def main() -> None:
     with server("bench.bare_server:app", port, env, factory=False):
         direct = measure(port)
 
-    result = {
+    result = summarise(gateway, direct, args, len(ids), url, tool)
+    if args.json:
+        print(json.dumps(result))
+    else:
+        print_report(result)
+
+
+def summarise(
+    gateway: dict[str, float],
+    direct: dict[str, float],
+    args: argparse.Namespace,
+    orders: int,
+    url: str,
+    tool: str,
+) -> dict[str, Any]:
+    return {
         "gateway_rps": round(gateway["rps"], 1),
         "direct_rps": round(direct["rps"], 1),
         "ratio": round(gateway["rps"] / direct["rps"], 3),
@@ -213,17 +229,17 @@ def main() -> None:
         "p99_ms": round(gateway["p99_ms"], 2),
         "direct_p50_ms": round(direct["p50_ms"], 2),
         "direct_p99_ms": round(direct["p99_ms"], 2),
-        "orders": len(ids),
+        "orders": orders,
         "connections": args.connections,
         "duration_s": args.duration,
-        "database": url.split(":", 1)[0].split("+")[0],
+        "database": url.split(":", 1)[0].split("+", maxsplit=1)[0],
         "tool": tool,
     }
-    if args.json:
-        print(json.dumps(result))
-        return
-    print(f"GET /v1/orders/{{id}} as customer_service, {result['database']}, {tool}, "
-          f"{args.connections} connections, {args.duration}s each")  # fmt: skip
+
+
+def print_report(result: dict[str, Any]) -> None:
+    print(f"GET /v1/orders/{{id}} as customer_service, {result['database']}, {result['tool']}, "
+          f"{result['connections']} connections, {result['duration_s']}s each")  # fmt: skip
     for label, rps, p50, p99 in (
         ("gateway", result["gateway_rps"], result["p50_ms"], result["p99_ms"]),
         ("direct", result["direct_rps"], result["direct_p50_ms"], result["direct_p99_ms"]),
