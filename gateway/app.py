@@ -25,6 +25,7 @@ from gateway.auth.routes import PrincipalController
 from gateway.auth.service import PrincipalService
 from gateway.auth.tokens import Authenticator
 from gateway.clock import Clock, SystemClock
+from gateway.crypto.keys import KeyRing, load_keys
 from gateway.db import make_engine
 from gateway.disclosure import PolicySet, load_policy
 from gateway.orders.routes import OrderController
@@ -44,6 +45,7 @@ class Services:
 
     settings: Settings
     clock: Clock
+    keys: KeyRing
     engine: AsyncEngine
     reads: ReadPool
     policy: PolicySet
@@ -65,12 +67,14 @@ def load_gateway_policy(settings: Settings) -> PolicySet:
 def build_services(settings: Settings, clock: Clock | None = None) -> Services:
     clock = clock or SystemClock()
     policy = load_gateway_policy(settings)
+    keys = load_keys(settings)
     engine = make_engine(settings.sqlalchemy_url, settings.db_pool_size)
     reads = make_read_pool(settings.sqlalchemy_url, engine)
     authenticator = Authenticator(engine, clock, settings.auth_cache_seconds)
     return Services(
         settings=settings,
         clock=clock,
+        keys=keys,
         engine=engine,
         reads=reads,
         policy=policy,

@@ -21,6 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.app import Services, build_services
 from gateway.auth.service import NewPrincipal
+from gateway.crypto.keys import load_keys
 from gateway.errors import ConfigurationError, GatewayError
 from gateway.secretfiles import owner_only_dir
 from gateway.settings import Settings, load_settings
@@ -115,7 +116,9 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
     from gateway.app import load_gateway_policy
 
     settings = _settings()
-    load_gateway_policy(settings)  # fail here, with a clear message, not inside uvicorn
+    # Fail here, with a clear message, not inside uvicorn's worker start-up.
+    load_gateway_policy(settings)
+    load_keys(settings)
     if not migrations.is_current(settings.sqlalchemy_url):
         raise ConfigurationError(
             "the database schema is not up to date: run `privacy-gateway migrate`"

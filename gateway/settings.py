@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from gateway.errors import ConfigurationError
@@ -37,6 +37,32 @@ class Settings(BaseSettings):
         default=None,
         description="Directory holding the Casbin model, policy and field classification. "
         "Empty: the `policies/` folder shipped with the gateway.",
+    )
+    mode: Literal["embedded", "production"] = Field(
+        default="embedded",
+        description="`embedded` generates missing keys under `<var_dir>/keys` (with a "
+        "warning); `production` never generates keys and refuses to start without them.",
+    )
+    keys_dir: Path | None = Field(
+        default=None,
+        description="Directory of key files (`kek-v<N>.key`, `blind-index.key`, "
+        "`audit-signing.key`). Empty: `<var_dir>/keys` in embedded mode.",
+    )
+    keks: SecretStr | None = Field(
+        default=None,
+        description="Key-encryption keys as `<version>:<base64>` pairs, comma-separated; "
+        "used instead of `kek-v<N>.key` files.",
+    )
+    kek_version: int | None = Field(
+        default=None, ge=1, description="Active KEK version. Empty: the highest available."
+    )
+    blind_index_key: SecretStr | None = Field(
+        default=None, description="Blind-index HMAC key (base64 of 32 bytes), instead of a file."
+    )
+    audit_signing_key: SecretStr | None = Field(
+        default=None,
+        description="Ed25519 private key seed for the audit log (base64 of 32 bytes), "
+        "instead of a file.",
     )
     host: str = Field(default="127.0.0.1", description="Address `serve` binds to.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port `serve` listens on.")
@@ -92,6 +118,13 @@ class Settings(BaseSettings):
     def is_embedded(self) -> bool:
         """True for the embedded SQLite default, which keeps its state under `var_dir`."""
         return self.sqlalchemy_url.startswith("sqlite")
+
+    @property
+    def key_directory(self) -> Path | None:
+        """Where key files are read (and, in embedded mode, generated)."""
+        if self.keys_dir is not None:
+            return self.keys_dir
+        return self.var_dir / "keys" if self.mode == "embedded" else None
 
 
 def load_settings(**overrides: object) -> Settings:

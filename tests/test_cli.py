@@ -119,7 +119,8 @@ def test_import_of_a_clean_file_exits_zero_and_orders_are_readable(
 
 def test_demo_seeds_once_and_saves_tokens_owner_only(gateway: Gateway) -> None:
     tokens_file = gateway.settings.var_dir / "demo-tokens.json"
-    tokens_file.parent.mkdir(parents=True)
+    tokens_file.parent.mkdir(parents=True, exist_ok=True)
+    tokens_file.parent.chmod(0o755)
     tokens_file.write_text("stale")
     tokens_file.chmod(0o644)  # an old, too-open file is tightened before it is rewritten
     first = gateway.cli("demo", "--if-empty", "--orders", "25")
@@ -145,11 +146,11 @@ def test_demo_seeds_once_and_saves_tokens_owner_only(gateway: Gateway) -> None:
 def test_migrate_creates_the_schema_and_serve_refuses_an_old_one(tmp_path: Path) -> None:
     env = {"GATEWAY_VAR_DIR": str(tmp_path / "var"), "GATEWAY_DATABASE_URL": ""}
     runner = CliRunner()
-    refused = runner.invoke(main, ["serve"], env=env)
+    unreachable = {**env, "GATEWAY_DATABASE_URL": f"sqlite:///{tmp_path}/missing/dir/x.db"}
+    refused = runner.invoke(main, ["serve"], env=unreachable)
     assert refused.exit_code == 2
     assert "cannot open the database" in refused.output
     assert "run `privacy-gateway migrate`" in refused.output
-    (tmp_path / "var").mkdir()
     stale = runner.invoke(main, ["serve"], env=env)
     assert stale.exit_code == 2
     assert "schema is not up to date" in stale.output
