@@ -105,3 +105,13 @@ def test_keys_from_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Pa
     monkeypatch.delenv("GATEWAY_AUDIT_SIGNING_KEY")
     with pytest.raises(ConfigurationError, match="must be given together"):
         load_keys(Settings())
+
+
+def test_a_missing_directory_or_kek_is_named(tmp_path: Path) -> None:
+    missing = Settings(mode="production", keys_dir=tmp_path / "nowhere")
+    with pytest.raises(ConfigurationError, match=r"key directory .* does not exist"):
+        load_keys(missing)
+    _write(tmp_path / "blind-index.key", b64(3))
+    _write(tmp_path / "audit-signing.key", b64(4))
+    with pytest.raises(ConfigurationError, match=r"no key-encryption key \(KEK\)"):
+        load_keys(Settings(mode="production", keys_dir=tmp_path))
