@@ -35,6 +35,7 @@ from gateway.problems import EXCEPTION_HANDLERS, describe_problem
 from gateway.readpath import ReadPool, make_read_pool
 from gateway.resources import shipped_dir
 from gateway.settings import Settings, load_settings
+from gateway.subjects.service import SubjectKeys
 
 MAX_BODY_BYTES = 1024 * 1024
 
@@ -52,6 +53,7 @@ class Services:
     principals: PrincipalService
     orders: OrderService
     authenticator: Authenticator
+    subjects: SubjectKeys
 
     async def close(self) -> None:
         await self.reads.dispose()
@@ -71,6 +73,7 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
     engine = make_engine(settings.sqlalchemy_url, settings.db_pool_size)
     reads = make_read_pool(settings.sqlalchemy_url, engine)
     authenticator = Authenticator(engine, clock, settings.auth_cache_seconds)
+    subjects = SubjectKeys(keys, clock)
     return Services(
         settings=settings,
         clock=clock,
@@ -83,11 +86,13 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
             engine,
             reads,
             policy,
+            subjects,
             clock,
             default_page_size=settings.default_page_size,
             max_page_size=settings.max_page_size,
         ),
         authenticator=authenticator,
+        subjects=subjects,
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy import Connection, DateTime, MetaData, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
@@ -51,6 +51,15 @@ class UtcDateTime(TypeDecorator[datetime]):
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
     set_sqlite_pragmas(dbapi_connection, busy_timeout_ms=10_000)
+    # Take over transaction control from the driver (see _begin_immediate).
+    dbapi_connection.isolation_level = None
+
+
+def _begin_immediate(conn: Connection) -> None:
+    # Writers take SQLite's write lock when they begin, not at their first write:
+    # a transaction that reads, decides and writes (linking a customer to a data
+    # subject, checking a status) is then serialised, as row locks do elsewhere.
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def set_sqlite_pragmas(dbapi_connection: Any, busy_timeout_ms: int) -> None:
@@ -70,6 +79,7 @@ def make_engine(url: str, pool_size: int = 20) -> AsyncEngine:
             url, hide_parameters=True, pool_size=min(pool_size, 8), max_overflow=0, pool_timeout=30
         )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "begin", _begin_immediate)
         return engine
     # No overflow: connections opened past the pool size are closed again on return,
     # and under steady load that churn (connect, TLS probe, close) costs more than

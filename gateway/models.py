@@ -3,7 +3,7 @@
 from gateway.auth.store import principals
 from gateway.db import metadata
 from gateway.orders.store import order_items, orders
-from gateway.subjects.store import data_subjects, subject_identifiers
+from gateway.subjects.store import data_subjects, subject_identifiers, subject_keys
 
 __all__ = [
     "data_subjects",
@@ -12,4 +12,5 @@ __all__ = [
     "orders",
     "principals",
     "subject_identifiers",
+    "subject_keys",
 ]

@@ -24,7 +24,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, create_engine, event
+from sqlalchemy import Connection, LargeBinary, create_engine, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql import Executable
@@ -110,7 +110,8 @@ def _refuse_processed_types(statement: Executable, compiled: Any, dialect: Diale
     columns = [(c.key, c.type) for c in getattr(statement, "selected_columns", ())]
     binds = [(name, bind.type) for name, bind in compiled.binds.items()]
     for name, type_ in columns + binds:
-        if dialect.name in getattr(type_, "driver_native_on", ()):
+        if isinstance(type_, LargeBinary) or dialect.name in getattr(type_, "driver_native_on", ()):
+            # LargeBinary's processing only turns buffers into bytes; asyncpg gives bytes.
             continue
         impl = type_.dialect_impl(dialect)
         if impl.result_processor(dialect, None) or impl.bind_processor(dialect):

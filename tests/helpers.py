@@ -27,6 +27,7 @@ from gateway.models import (
     orders,
     principals,
     subject_identifiers,
+    subject_keys,
 )
 from gateway.settings import Settings
 
@@ -97,7 +98,14 @@ async def reset_database(url: str) -> None:
     engine = make_engine(_async(url), pool_size=1)
     try:
         async with engine.begin() as conn:
-            for table in (order_items, orders, subject_identifiers, data_subjects, principals):
+            for table in (
+                order_items,
+                orders,
+                subject_identifiers,
+                subject_keys,
+                data_subjects,
+                principals,
+            ):
                 await conn.execute(delete(table))
     finally:
         await engine.dispose()

@@ -23,6 +23,7 @@ class Category(BaseModel):
 
     personal: bool
     sensitive: bool = False
+    encrypted: bool = False
     description: str = Field(min_length=1)
 
 
@@ -51,6 +52,9 @@ class Classification:
             problems.append(f"document field {path!r} has no classification")
         for path in sorted(raw.fields.keys() - expected):
             problems.append(f"classified field {path!r} is not part of the order document")
+        for name, category in sorted(raw.categories.items()):
+            if category.encrypted and not category.personal:
+                problems.append(f"category {name!r} is encrypted but not personal")
         for path, field in sorted(raw.fields.items()):
             if field.category not in raw.categories:
                 problems.append(f"field {path!r} has unknown category {field.category!r}")
@@ -63,6 +67,12 @@ class Classification:
             raise ConfigurationError("field classification: " + "; ".join(problems))
         self.categories: Mapping[str, Category] = raw.categories
         self.fields: Mapping[str, FieldClass] = raw.fields
+
+    def encrypted_paths(self) -> frozenset[str]:
+        """Fields stored only as ciphertext under the subject's key."""
+        return frozenset(
+            path for path, f in self.fields.items() if self.categories[f.category].encrypted
+        )
 
     def mask_for(self, path: str) -> Mask | None:
         name = self.fields[path].mask

@@ -57,6 +57,8 @@ class FieldPlan:
     operations: frozenset[tuple[str, str]]
     row_scope: RowScope | None
     write_scope: WriteScope | None
+    # Paths the role sees in any form: only these are ever decrypted for it.
+    shown: frozenset[str]
     # Scalar fields before the list sections, the list sections, scalar fields after:
     # three runs keep the output in document order without a branch per field.
     _head: tuple[_Op, ...] = field(repr=False)
@@ -151,6 +153,7 @@ def compile_plan(
         operations=operations,
         row_scope=row_scope,
         write_scope=write_scope,
+        shown=frozenset(p for p, level in levels.items() if level is not Level.HIDDEN),
         _head=tuple(head),
         _list_ops=tuple((s, tuple(o)) for s, o in list_ops.items()),
         _tail=tuple(tail),

@@ -18,9 +18,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from gateway.auth.principal import Principal
 from gateway.clock import Clock, utc_text
+from gateway.crypto.envelope import decrypt_field, encrypt_field
 from gateway.disclosure import FieldPlan, PolicySet
 from gateway.disclosure.plan import RowScope, WriteScope
 from gateway.errors import (
+    ConfigurationError,
     FieldProblem,
     GatewayError,
     IdempotencyConflict,
@@ -33,7 +35,8 @@ from gateway.orders import store
 from gateway.orders.schemas import STATUSES, OrderIn
 from gateway.readpath import AsyncReader, ReadPool
 from gateway.slugs import SLUG_RE, SLUG_RULE
-from gateway.subjects.store import link_subject
+from gateway.subjects.service import SubjectKey, SubjectKeys
+from gateway.subjects.store import KeyRow
 
 # Which status may follow which; a status not listed as a key is final.
 TRANSITIONS: Mapping[str, frozenset[str]] = {
@@ -101,6 +104,7 @@ class OrderService:
         engine: AsyncEngine,
         reads: ReadPool,
         policy: PolicySet,
+        subjects: SubjectKeys,
         clock: Clock,
         *,
         default_page_size: int,
@@ -109,6 +113,14 @@ class OrderService:
         self._engine = engine
         self._reads = reads
         self._policy = policy
+        self._subjects = subjects
+        self._encrypted = policy.classification.encrypted_paths()
+        if self._encrypted != store.binary_paths():
+            raise ConfigurationError(
+                "the classification's encrypted fields "
+                f"({', '.join(sorted(self._encrypted))}) do not match the ciphertext "
+                f"columns of the store ({', '.join(sorted(store.binary_paths()))})"
+            )
         self._clock = clock
         self._default_limit = default_page_size
         self._max_limit = max_page_size
@@ -174,18 +186,58 @@ class OrderService:
         existing = await store.find_by_external_id(conn, flat["channel"], flat["external_id"])
         if existing is not None:
             stored = await store.fetch_order(AsyncReader(conn), existing, None)
-            if stored is not None and _same_document(document, stored):
+            if stored is not None and _same_document(document, self._open(stored, self._encrypted)):
                 return str(existing), False
             raise IdempotencyConflict(
                 "an order with this channel and external_id exists with a different body"
             )
         now = self._clock.now()
-        subject_id = await link_subject(
+        key = await self._subjects.link(
             conn, {"phone": flat["customer.phone"], "email": flat["customer.email"]}, now
         )
         order_id = uuid.uuid4()
-        await store.insert_order(conn, order_id, subject_id, flat, items, now)
+        sealed = self._seal(flat, key, order_id)
+        await store.insert_order(conn, order_id, key.subject_id, sealed, items, now)
         return str(order_id), True
+
+    def _seal(self, flat: dict[str, Any], key: SubjectKey, order_id: uuid.UUID) -> dict[str, Any]:
+        """The flat order with every encrypted field sealed under the subject's data key."""
+        assert key.dek is not None  # noqa: S101 - a new order never links a shredded subject
+        sealed = dict(flat)
+        for path in self._encrypted:
+            if flat[path] is not None:
+                sealed[path] = encrypt_field(
+                    key.dek,
+                    flat[path],
+                    table="orders",
+                    column=store.ORDER_COLUMNS[path],
+                    row_id=order_id,
+                    dek_version=key.dek_version,
+                )
+        return sealed
+
+    def _open(self, flat: dict[str, Any], paths: frozenset[str]) -> dict[str, Any]:
+        """Decrypt the encrypted fields among `paths`; others (and a shredded subject's) are None.
+
+        A ciphertext that does not authenticate (moved, tampered) raises: fail closed.
+        """
+        row = KeyRow(*(flat.pop(label) for label in store.KEY_LABELS))
+        key = self._subjects.unwrap(row) if row.wrapped_key is not None else None
+        order_id = uuid.UUID(flat["order_id"])
+        for path in self._encrypted:
+            value = flat[path]
+            if value is None or path not in paths or key is None or key.dek is None:
+                flat[path] = None
+                continue
+            flat[path] = decrypt_field(
+                key.dek,
+                value,
+                table="orders",
+                column=store.ORDER_COLUMNS[path],
+                row_id=order_id,
+                dek_version=key.dek_version,
+            )
+        return flat
 
     async def create_many(
         self, principal: Principal | None, orders: list[OrderIn]
@@ -237,7 +289,7 @@ class OrderService:
             flat = await store.fetch_order(reader, key, region)
         if flat is None:
             raise NotFound("no order with this order_id")
-        return plan.render(flat)
+        return plan.render(self._open(flat, plan.shown))
 
     async def list(self, principal: Principal, query: ListQuery) -> Page:
         plan, region = self._read_plan(principal)
@@ -245,7 +297,7 @@ class OrderService:
         async with self._reads.connect() as reader:
             rows, next_cursor = await store.list_orders(reader, filters, region, limit, cursor)
         return Page(
-            items=[plan.render(flat) for flat in rows],
+            items=[plan.render(self._open(flat, plan.shown)) for flat in rows],
             next_cursor=None if next_cursor is None else next_cursor.encode(),
         )
 

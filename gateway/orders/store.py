@@ -21,6 +21,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     Select,
     String,
     Table,
@@ -39,6 +40,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from gateway.clock import utc_text
 from gateway.db import UtcDateTime, metadata
 from gateway.readpath import Reader, prepared
+from gateway.subjects.store import subject_keys
 
 orders = Table(
     "orders",
@@ -52,21 +54,21 @@ orders = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("ingested_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
-    Column("customer_name", Text, nullable=False),
-    Column("customer_phone", Text, nullable=True),
-    Column("customer_email", Text, nullable=True),
-    Column("customer_id_number", Text, nullable=True),
+    Column("customer_name", LargeBinary, nullable=False),
+    Column("customer_phone", LargeBinary, nullable=True),
+    Column("customer_email", LargeBinary, nullable=True),
+    Column("customer_id_number", LargeBinary, nullable=True),
     Column("ship_province", Text, nullable=False),
     Column("ship_city", Text, nullable=False),
     Column("ship_district", Text, nullable=False),
-    Column("ship_detail", Text, nullable=False),
+    Column("ship_detail", LargeBinary, nullable=False),
     Column("ship_postal_code", String(10), nullable=False),
     Column("total_amount", String(32), nullable=False),
     Column("currency", String(3), nullable=False),
     Column("payment_method", String(32), nullable=False),
-    Column("payment_transaction_id", Text, nullable=True),
-    Column("note", Text, nullable=True),
-    Column("gift_message", Text, nullable=True),
+    Column("payment_transaction_id", LargeBinary, nullable=True),
+    Column("note", LargeBinary, nullable=True),
+    Column("gift_message", LargeBinary, nullable=True),
     UniqueConstraint("channel", "external_id"),
     Index("ix_orders_created_at_id", "created_at", "id"),
     Index("ix_orders_region_created_at", "region", "created_at"),
@@ -122,6 +124,15 @@ DOCUMENT_FIELDS: tuple[str, ...] = (
 LIST_SECTIONS = frozenset({ITEMS})
 
 _ORDER_SELECT = [orders.c[column].label(path) for path, column in ORDER_COLUMNS.items()]
+# The subject's wrapped data key travels with each order row: one round trip.
+_KEY_SELECT = [
+    orders.c.subject_id.label("_subject_id"),
+    subject_keys.c.dek_version.label("_dek_version"),
+    subject_keys.c.kek_version.label("_kek_version"),
+    subject_keys.c.wrapped_key.label("_wrapped_key"),
+]
+KEY_LABELS = ("_subject_id", "_dek_version", "_kek_version", "_wrapped_key")
+_WITH_KEYS = orders.outerjoin(subject_keys, subject_keys.c.subject_id == orders.c.subject_id)
 _ITEM_SELECT = [order_items.c[column].label(key) for key, column in ITEM_COLUMNS.items()]
 _JOINED_ITEM_SELECT = [
     order_items.c[column].label(f"item.{key}") for key, column in ITEM_COLUMNS.items()
@@ -183,8 +194,8 @@ def _fetch_statement(scoped: bool) -> Select[Any]:
     if scoped:
         condition = and_(condition, orders.c.region == bindparam("region"))
     return (
-        select(*_ORDER_SELECT, *_JOINED_ITEM_SELECT)
-        .select_from(orders.outerjoin(order_items, order_items.c.order_id == orders.c.id))
+        select(*_ORDER_SELECT, *_KEY_SELECT, *_JOINED_ITEM_SELECT)
+        .select_from(_WITH_KEYS.outerjoin(order_items, order_items.c.order_id == orders.c.id))
         .where(condition)
         .order_by(order_items.c.position)
     )
@@ -252,7 +263,13 @@ async def list_orders(
 ) -> tuple[list[dict[str, Any]], Cursor | None]:
     """A page of flat orders, newest first, and the cursor of the next page (if any)."""
     query = (
-        select(*_ORDER_SELECT, orders.c.created_at.label("_created"), orders.c.id.label("_id"))
+        select(
+            *_ORDER_SELECT,
+            *_KEY_SELECT,
+            orders.c.created_at.label("_created"),
+            orders.c.id.label("_id"),
+        )
+        .select_from(_WITH_KEYS)
         .where(*_list_conditions(filters, scope_region, after))
         .order_by(orders.c.created_at.desc(), orders.c.id.desc())
         .limit(limit + 1)
@@ -277,6 +294,15 @@ async def list_orders(
         flat[ITEMS] = items_by_order[row["_id"]]
         result.append(flat)
     return result, next_cursor
+
+
+def binary_paths() -> frozenset[str]:
+    """Document paths whose columns hold ciphertext (must equal the encrypted categories)."""
+    return frozenset(
+        path
+        for path, column in ORDER_COLUMNS.items()
+        if isinstance(orders.c[column].type, LargeBinary)
+    )
 
 
 async def find_by_external_id(

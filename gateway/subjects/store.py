@@ -1,17 +1,34 @@
-"""Data subjects: the people orders belong to, and the identifiers that link them.
+"""Data subjects, their own data keys, and the blind indexes that link orders to them.
 
-One subject per person as far as the gateway can tell: the same normalised phone
-or e-mail means the same subject. Identifiers are kept in their own table so that
-the encryption issue can replace the values with keyed blind indexes without
-touching orders, and an erasure can drop them with the subject.
+No identifier is stored in clear: `subject_identifiers` holds a truncated keyed
+blind index (to find candidates) and the value encrypted under the subject's data
+key (to confirm a candidate). `subject_keys` holds the subject's data key wrapped
+by a KEK; destroying it (crypto-shredding) makes every ciphertext of the subject
+unreadable, identifiers included.
 """
 
 from __future__ import annotations
 
 import uuid
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Column, ForeignKey, String, Table, Uuid, insert, select
+from sqlalchemy import (
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Table,
+    Uuid,
+    insert,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway.db import UtcDateTime, metadata
@@ -23,52 +40,117 @@ data_subjects = Table(
     Column("created_at", UtcDateTime, nullable=False),
 )
 
+subject_keys = Table(
+    "subject_keys",
+    metadata,
+    Column(
+        "subject_id", Uuid, ForeignKey("data_subjects.id", ondelete="CASCADE"), primary_key=True
+    ),
+    Column("dek_version", Integer, nullable=False),
+    Column("kek_version", Integer, nullable=False),
+    # NULL once shredded: the data key is gone, and with it every ciphertext.
+    Column("wrapped_key", LargeBinary, nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("shredded_at", UtcDateTime, nullable=True),
+)
+
 subject_identifiers = Table(
     "subject_identifiers",
     metadata,
-    Column("kind", String(16), primary_key=True),
-    Column("value", String(320), primary_key=True),
     Column(
-        "subject_id",
-        Uuid,
-        ForeignKey("data_subjects.id", ondelete="CASCADE"),
-        nullable=False,
-        index=True,
+        "subject_id", Uuid, ForeignKey("data_subjects.id", ondelete="CASCADE"), primary_key=True
     ),
+    Column("kind", String(16), primary_key=True),
+    Column("digest", LargeBinary(8), primary_key=True),
+    Column("value", LargeBinary, nullable=False),
+    Index("ix_subject_identifiers_kind_digest", "kind", "digest"),
 )
 
 
-async def link_subject(
-    conn: AsyncConnection, identifiers: dict[str, str | None], now: datetime
-) -> uuid.UUID:
-    """Find the subject owning any of `identifiers` (kind -> normalised value), or create one.
+@dataclass(frozen=True, slots=True)
+class KeyRow:
+    subject_id: uuid.UUID
+    dek_version: int
+    kek_version: int
+    wrapped_key: bytes | None
 
-    Identifiers not yet known are attached to the subject found, so a later order
-    with only the e-mail still reaches the same person. Kinds are looked up in the
-    order given: the first match wins if two subjects would match.
-    """
-    known = {kind: value for kind, value in identifiers.items() if value}
-    subject_id: uuid.UUID | None = None
-    owned: set[str] = set()
-    for kind, value in known.items():
-        row = (
-            await conn.execute(
-                select(subject_identifiers.c.subject_id).where(
-                    subject_identifiers.c.kind == kind, subject_identifiers.c.value == value
-                )
-            )
-        ).first()
-        if row is None:
-            continue
-        owned.add(kind)
-        if subject_id is None:
-            subject_id = row.subject_id
-    if subject_id is None:
-        subject_id = uuid.uuid4()
-        await conn.execute(insert(data_subjects).values(id=subject_id, created_at=now))
-    for kind, value in known.items():
-        if kind not in owned:
-            await conn.execute(
-                insert(subject_identifiers).values(kind=kind, value=value, subject_id=subject_id)
-            )
-    return subject_id
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    subject_id: uuid.UUID
+    value: bytes
+    key: KeyRow
+
+
+async def lock_digest(conn: AsyncConnection, kind: str, digest: bytes) -> None:
+    """Serialise linking of one blind index across processes (PostgreSQL; SQLite
+    writers already hold the database lock from BEGIN IMMEDIATE)."""
+    if conn.dialect.name == "postgresql":
+        # Stable across processes (unlike hash()): 15 bits of the kind, 32 of the digest.
+        key = ((zlib.crc32(kind.encode()) & 0x7FFF) << 32) | int.from_bytes(digest[:4], "big")
+        await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+
+async def candidates(conn: AsyncConnection, kind: str, digest: bytes) -> Sequence[Candidate]:
+    rows = await conn.execute(
+        select(
+            subject_identifiers.c.subject_id,
+            subject_identifiers.c.value,
+            subject_keys.c.dek_version,
+            subject_keys.c.kek_version,
+            subject_keys.c.wrapped_key,
+        )
+        .join(subject_keys, subject_keys.c.subject_id == subject_identifiers.c.subject_id)
+        .where(subject_identifiers.c.kind == kind, subject_identifiers.c.digest == digest)
+    )
+    return [
+        Candidate(
+            r.subject_id, r.value, KeyRow(r.subject_id, r.dek_version, r.kek_version, r.wrapped_key)
+        )
+        for r in rows
+    ]
+
+
+async def insert_subject(
+    conn: AsyncConnection, subject_id: uuid.UUID, key: KeyRow, now: datetime
+) -> None:
+    await conn.execute(insert(data_subjects).values(id=subject_id, created_at=now))
+    await conn.execute(
+        insert(subject_keys).values(
+            subject_id=subject_id,
+            dek_version=key.dek_version,
+            kek_version=key.kek_version,
+            wrapped_key=key.wrapped_key,
+            created_at=now,
+        )
+    )
+
+
+async def insert_identifier(
+    conn: AsyncConnection, subject_id: uuid.UUID, kind: str, digest: bytes, value: bytes
+) -> None:
+    await conn.execute(
+        insert(subject_identifiers).values(
+            subject_id=subject_id, kind=kind, digest=digest, value=value
+        )
+    )
+
+
+async def key_row(conn: AsyncConnection, subject_id: uuid.UUID) -> KeyRow | None:
+    row = (
+        await conn.execute(
+            select(
+                subject_keys.c.dek_version, subject_keys.c.kek_version, subject_keys.c.wrapped_key
+            ).where(subject_keys.c.subject_id == subject_id)
+        )
+    ).first()
+    return None if row is None else KeyRow(subject_id, *row)
+
+
+async def shred(conn: AsyncConnection, subject_id: uuid.UUID, now: datetime) -> bool:
+    result = await conn.execute(
+        update(subject_keys)
+        .where(subject_keys.c.subject_id == subject_id, subject_keys.c.wrapped_key.is_not(None))
+        .values(wrapped_key=None, shredded_at=now)
+    )
+    return result.rowcount == 1
