@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import json
 import os
 import random
@@ -181,7 +182,12 @@ def main() -> None:
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="opg-bench-"))
-    settings = Settings(database_url=args.database_url, var_dir=workdir)
+    # Keys belong to the data: a given database keeps its own keys between runs.
+    keys_dir = None
+    if args.database_url:
+        digest = hashlib.sha256(args.database_url.encode()).hexdigest()[:12]
+        keys_dir = ROOT / "var" / "bench" / digest / "keys"
+    settings = Settings(database_url=args.database_url, var_dir=workdir, keys_dir=keys_dir)
     url = settings.sqlalchemy_url
     migrate.upgrade(url)
     ids, token = asyncio.run(seed(settings, args.orders))
@@ -198,6 +204,7 @@ def main() -> None:
         return run_python(port, token, ids, args.duration, args.connections)
 
     env = {"GATEWAY_DATABASE_URL": args.database_url, "GATEWAY_VAR_DIR": str(workdir),
+           "GATEWAY_KEYS_DIR": str(settings.key_directory),
            "GATEWAY_LOG_LEVEL": "warning", "BENCH_DATABASE_URL": url}  # fmt: skip
     port = free_port()
     with server("gateway.app:create_app", port, env, factory=True):

@@ -72,7 +72,7 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
     keys = load_keys(settings)
     engine = make_engine(settings.sqlalchemy_url, settings.db_pool_size)
     reads = make_read_pool(settings.sqlalchemy_url, engine)
-    authenticator = Authenticator(engine, clock, settings.auth_cache_seconds)
+    authenticator = Authenticator(reads, clock, settings.auth_cache_seconds)
     subjects = SubjectKeys(keys, clock)
     return Services(
         settings=settings,

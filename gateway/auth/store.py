@@ -12,6 +12,7 @@ from sqlalchemy import (
     String,
     Table,
     Uuid,
+    bindparam,
     insert,
     select,
     update,
@@ -19,6 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway.db import UtcDateTime, metadata
+from gateway.readpath import Reader, prepared
 
 principals = Table(
     "principals",
@@ -87,9 +89,16 @@ _COLUMNS = (
 )
 
 
-async def find_by_token_id(conn: AsyncConnection, token_id: str) -> PrincipalRecord | None:
-    row = (await conn.execute(select(*_COLUMNS).where(principals.c.token_id == token_id))).first()
-    return None if row is None else PrincipalRecord(*row)
+_BY_TOKEN_ID = prepared(select(*_COLUMNS).where(principals.c.token_id == bindparam("token_id")))
+
+
+async def find_by_token_id(reader: Reader, token_id: str) -> PrincipalRecord | None:
+    """Through the read path: a token look-up must never wait for writers."""
+    rows = await reader.all(_BY_TOKEN_ID, {"token_id": token_id})
+    if not rows:
+        return None
+    row = rows[0]
+    return PrincipalRecord(*(row[c.key] for c in _COLUMNS))
 
 
 async def list_principals(conn: AsyncConnection) -> list[PrincipalRecord]:

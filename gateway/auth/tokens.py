@@ -15,12 +15,11 @@ import re
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncEngine
-
 from gateway.auth import store
 from gateway.auth.principal import Principal
 from gateway.clock import Clock
 from gateway.errors import AuthenticationFailed
+from gateway.readpath import ReadPool
 
 TOKEN_PREFIX = "opg"  # noqa: S105 - a public prefix, not a secret
 _TOKEN_RE = re.compile(r"^opg_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$")
@@ -41,8 +40,8 @@ def new_token() -> tuple[str, str, bytes]:
 class Authenticator:
     """Turns an `Authorization` header into a `Principal`, or refuses."""
 
-    def __init__(self, engine: AsyncEngine, clock: Clock, cache_seconds: float) -> None:
-        self._engine = engine
+    def __init__(self, reads: ReadPool, clock: Clock, cache_seconds: float) -> None:
+        self._reads = reads
         self._clock = clock
         self._ttl = timedelta(seconds=cache_seconds)
         self._cache: dict[bytes, tuple[Principal, datetime]] = {}
@@ -66,8 +65,8 @@ class Authenticator:
             return cached[0]
         revocations = self._revocations
         token_id, secret = match.groups()
-        async with self._engine.connect() as conn:
-            record = await store.find_by_token_id(conn, token_id)
+        async with self._reads.connect() as reader:
+            record = await store.find_by_token_id(reader, token_id)
         # Compare even when no row was found, so both paths do the same work.
         expected = record.token_hash if record is not None else bytes(32)
         valid = hmac.compare_digest(expected, hash_secret(secret))
