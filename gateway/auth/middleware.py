@@ -8,11 +8,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 from litestar.types import ASGIApp
 
+from gateway.auth.principal import Principal
 from gateway.auth.tokens import Authenticator
+
+# What route handlers receive behind this middleware: `request.user` is the caller.
+AuthedRequest = Request[Principal, None, Any]
 
 
 class BearerAuthMiddleware(AbstractAuthenticationMiddleware):

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from litestar import Controller, Request, delete, get, post
+from litestar import Controller, delete, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
-from gateway.auth.principal import Principal
+from gateway.auth.middleware import AuthedRequest
 from gateway.auth.schemas import PrincipalCreated, PrincipalIn, PrincipalOut
 from gateway.auth.service import NewPrincipal, PrincipalService
-
-AuthedRequest = Request[Principal, None, Any]
 
 
 class PrincipalController(Controller):

@@ -5,15 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from litestar import Controller, Request, Response, get, patch, post
+from litestar import Controller, Response, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 
-from gateway.auth.principal import Principal
+from gateway.auth.middleware import AuthedRequest
 from gateway.orders.schemas import OrderCreated, OrderIn, StatusChange, StatusChanged
 from gateway.orders.service import ListQuery, OrderService
-
-AuthedRequest = Request[Principal, None, Any]
 
 
 class OrderController(Controller):
