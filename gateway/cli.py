@@ -21,7 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.app import Services, build_services
 from gateway.auth.service import NewPrincipal
-from gateway.crypto.keys import load_keys
+from gateway.crypto.keys import add_kek_version, load_keys
 from gateway.errors import ConfigurationError, GatewayError
 from gateway.secretfiles import owner_only_dir
 from gateway.settings import Settings, load_settings
@@ -181,6 +181,57 @@ def import_(file: Path) -> None:
     click.echo(report.summary())
     if not report.ok:
         sys.exit(1)
+
+
+@main.group()
+def keys() -> None:
+    """Key material: rotate the key-encryption key."""
+
+
+@keys.command("rotate-kek")
+@click.option("--batch-size", default=500, show_default=True, help="Data keys per transaction.")
+@click.option("--max-batches", type=int, default=None, help="Stop after N batches (resume later).")
+@handle_errors
+def rotate_kek(batch_size: int, max_batches: int | None) -> None:
+    """Re-wrap every data key under a new KEK version; order rows are not touched.
+
+    Resumable: run it again after an interruption and it carries on. In embedded
+    mode it first creates the next KEK file; in production, provide the new KEK
+    and make it active (GATEWAY_KEK_VERSION), then run this.
+    """
+    from gateway.subjects.rotation import pending, rewrap_all
+
+    settings = _settings()
+
+    async def work(services: Services) -> Any:
+        ring = services.keys
+        if not await pending(services.engine, ring):
+            add_kek_version(settings)
+            ring = load_keys(settings)
+        total = await pending(services.engine, ring)
+        with click.progressbar(length=total, label="re-wrapping", file=sys.stderr) as bar:
+            return await rewrap_all(
+                services.engine,
+                ring,
+                batch_size=batch_size,
+                max_batches=max_batches,
+                progress=bar.update,
+            )
+
+    report = run_with_services(work, settings)
+    click.echo(
+        f"re-wrapped {report.rewrapped} data key(s) under KEK v{report.target_version}; "
+        f"{report.remaining} remain under older versions"
+    )
+    if report.remaining:
+        click.echo("stopped before the end: run `privacy-gateway keys rotate-kek` again to resume")
+    retired = sorted(v for v in range(1, report.target_version) if v not in report.in_use)
+    if retired and not report.remaining:
+        names = ", ".join(f"v{v}" for v in retired)
+        click.echo(
+            f"KEK {names} wraps no data key any more: retire it (delete its file or drop it "
+            "from GATEWAY_KEKS) once no backup you keep needs it"
+        )
 
 
 @main.group()

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.db import make_engine
@@ -50,6 +51,13 @@ async def current_revision(url: str) -> str | None:
 
 def is_current(url: str) -> bool:
     """True if the schema is at the newest migration; unreachable databases are errors."""
+    database = make_url(url).database
+    if url.startswith("sqlite") and database and not Path(database).parent.is_dir():
+        # Checked here: aiosqlite's failed connect would report to a closed event loop.
+        raise ConfigurationError(
+            f"cannot open the database (directory {Path(database).parent} does not exist): "
+            "check GATEWAY_DATABASE_URL, then run `privacy-gateway migrate`"
+        )
     try:
         current = asyncio.run(current_revision(url))
     except (SQLAlchemyError, OSError) as exc:

@@ -24,7 +24,7 @@ import re
 import secrets
 import stat
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
@@ -47,18 +47,25 @@ AUDIT_SIGNING_FILE = "audit-signing.key"
 class KeyRing:
     """Loaded key material. `repr` shows versions and ids only."""
 
-    keks: Mapping[int, bytes] = field(repr=False)
+    keks: dict[int, bytes] = field(repr=False)
     active_kek_version: int
     blind_index_key: bytes = field(repr=False)
     audit_signing_key: Ed25519PrivateKey = field(repr=False)
+    # Where to look again for a KEK version this process has not seen yet (one added
+    # by a rotation while it runs).
+    source: KeyProvider | None = field(default=None, repr=False, compare=False)
 
     def kek(self, version: int) -> bytes:
-        try:
-            return self.keks[version]
-        except KeyError:
+        key = self.keks.get(version)
+        if key is None and self.source is not None:
+            key = self.source.load().keks.get(version)
+            if key is not None:
+                self.keks[version] = key
+        if key is None:
             raise ConfigurationError(
                 f"KEK version {version} is not available; provide kek-v{version}.key"
-            ) from None
+            )
+        return key
 
     @property
     def audit_public_key(self) -> bytes:
@@ -202,4 +209,21 @@ def key_provider(settings: Settings) -> KeyProvider:
 
 
 def load_keys(settings: Settings) -> KeyRing:
-    return key_provider(settings).load()
+    provider = key_provider(settings)
+    return replace(provider.load(), source=provider)
+
+
+def add_kek_version(settings: Settings) -> int:
+    """Embedded mode only: create the next `kek-v<N>.key`, which becomes the active KEK."""
+    provider = key_provider(settings)
+    directory = settings.key_directory
+    if settings.mode != "embedded" or not isinstance(provider, FileKeyProvider) or not directory:
+        raise ConfigurationError(
+            "new KEKs are generated only for embedded key files; in production provide "
+            "kek-v<N+1>.key (or add it to GATEWAY_KEKS), make it active, and run again"
+        )
+    versions = [int(m.group(1)) for p in directory.iterdir() if (m := KEK_FILE.match(p.name))]
+    version = max(versions, default=0) + 1
+    write_secret_file(directory / f"kek-v{version}.key", encode_key(secrets.token_bytes(KEY_BYTES)))
+    log.warning("generated KEK version %d in %s", version, directory)
+    return version

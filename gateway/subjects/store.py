@@ -24,6 +24,7 @@ from sqlalchemy import (
     String,
     Table,
     Uuid,
+    func,
     insert,
     select,
     text,
@@ -154,3 +155,43 @@ async def shred(conn: AsyncConnection, subject_id: uuid.UUID, now: datetime) -> 
         .values(wrapped_key=None, shredded_at=now)
     )
     return result.rowcount == 1
+
+
+async def keys_to_rewrap(conn: AsyncConnection, active: int, limit: int) -> Sequence[KeyRow]:
+    """Live data keys not yet under the active KEK; locked, skipping rows other workers hold."""
+    query = (
+        select(
+            subject_keys.c.subject_id,
+            subject_keys.c.dek_version,
+            subject_keys.c.kek_version,
+            subject_keys.c.wrapped_key,
+        )
+        .where(subject_keys.c.kek_version != active, subject_keys.c.wrapped_key.is_not(None))
+        .order_by(subject_keys.c.subject_id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return [KeyRow(*row) for row in await conn.execute(query)]
+
+
+async def set_wrapped_key(
+    conn: AsyncConnection, row: KeyRow, wrapped: bytes, kek_version: int
+) -> None:
+    await conn.execute(
+        update(subject_keys)
+        .where(
+            subject_keys.c.subject_id == row.subject_id,
+            subject_keys.c.kek_version == row.kek_version,
+        )
+        .values(wrapped_key=wrapped, kek_version=kek_version)
+    )
+
+
+async def kek_versions_in_use(conn: AsyncConnection) -> dict[int, int]:
+    """KEK version -> how many live data keys it wraps."""
+    query = (
+        select(subject_keys.c.kek_version, func.count())
+        .where(subject_keys.c.wrapped_key.is_not(None))
+        .group_by(subject_keys.c.kek_version)
+    )
+    return {int(version): int(count) for version, count in await conn.execute(query)}
