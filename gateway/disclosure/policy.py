@@ -29,6 +29,7 @@ OPERATIONS: Mapping[str, frozenset[str]] = {
     "orders": frozenset({"read", "create", "update_status"}),
     "orders.scope": frozenset(scope.value for scope in RowScope),
     "orders.write_scope": frozenset(scope.value for scope in WriteScope),
+    "orders.search": frozenset({"phone", "email", "id_number"}),
     "principals": frozenset({"manage"}),
 }
 FIELD_LEVELS = frozenset(level.value for level in Level if level is not Level.HIDDEN)

@@ -10,7 +10,13 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from gateway.auth.middleware import AuthedRequest
-from gateway.orders.schemas import OrderCreated, OrderIn, StatusChange, StatusChanged
+from gateway.orders.schemas import (
+    OrderCreated,
+    OrderIn,
+    SearchIn,
+    StatusChange,
+    StatusChanged,
+)
 from gateway.orders.service import ListQuery, OrderService
 
 
@@ -52,6 +58,18 @@ class OrderController(Controller):
             request.user,
             ListQuery(status, channel, region, created_from, created_to, limit, cursor),
         )
+        return {"items": page.items, "next_cursor": page.next_cursor}
+
+    @post("/search", status_code=200, summary="Find a customer's orders by phone, e-mail or id")
+    async def search(
+        self,
+        request: AuthedRequest,
+        data: JSONBody[SearchIn],
+        orders: NamedDependency[OrderService],
+    ) -> dict[str, Any]:
+        """Exactly one of `phone`, `email`, `id_number` (in the body, never in the URL);
+        answers like the order list. Which roles may search by which field is policy."""
+        page = await orders.search(request.user, data)
         return {"items": page.items, "next_cursor": page.next_cursor}
 
     @patch("/{order_id:str}", summary="Change an order's status")

@@ -101,3 +101,28 @@ class StatusChange(_Strict):
 class StatusChanged(BaseModel):
     order_id: str
     status: OrderStatus
+
+
+class SearchIn(_Strict):
+    """Search by exactly one identifier, in the body so it never sits in a URL or log."""
+
+    phone: Annotated[str, AfterValidator(v.normalise_phone)] | None = None
+    email: Annotated[str, Field(max_length=254), AfterValidator(v.normalise_email)] | None = None
+    id_number: Annotated[str, AfterValidator(v.normalise_resident_id)] | None = None
+    limit: int | None = None
+    cursor: Annotated[str, Field(max_length=200)] | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> SearchIn:
+        given = [k for k in ("phone", "email", "id_number") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of phone, email or id_number")
+        return self
+
+    @property
+    def identifier(self) -> tuple[str, str]:
+        for kind in ("phone", "email", "id_number"):
+            value = getattr(self, kind)
+            if value is not None:
+                return kind, str(value)
+        raise AssertionError("validated to hold one identifier")  # pragma: no cover

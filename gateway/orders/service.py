@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -32,7 +32,7 @@ from gateway.errors import (
     PermissionDenied,
 )
 from gateway.orders import store
-from gateway.orders.schemas import STATUSES, OrderIn
+from gateway.orders.schemas import STATUSES, OrderIn, SearchIn
 from gateway.readpath import AsyncReader, ReadPool
 from gateway.slugs import SLUG_RE, SLUG_RULE
 from gateway.subjects.service import SubjectKey, SubjectKeys
@@ -193,7 +193,10 @@ class OrderService:
             )
         now = self._clock.now()
         key = await self._subjects.link(
-            conn, {"phone": flat["customer.phone"], "email": flat["customer.email"]}, now
+            conn,
+            {"phone": flat["customer.phone"], "email": flat["customer.email"]},
+            now,
+            also={"id_number": flat["customer.id_number"]},
         )
         order_id = uuid.uuid4()
         sealed = self._seal(flat, key, order_id)
@@ -296,6 +299,26 @@ class OrderService:
         filters, limit, cursor = self._check_list_query(query)
         async with self._reads.connect() as reader:
             rows, next_cursor = await store.list_orders(reader, filters, region, limit, cursor)
+        return Page(
+            items=[plan.render(self._open(flat, plan.shown)) for flat in rows],
+            next_cursor=None if next_cursor is None else next_cursor.encode(),
+        )
+
+    async def search(self, principal: Principal, query: SearchIn) -> Page:
+        """A subject's orders found through the blind index only, answered like a list."""
+        plan, region = self._read_plan(principal)
+        kind, value = query.identifier
+        if not plan.allows("orders.search", kind):
+            raise PermissionDenied(f"role {principal.role!r} may not search by {kind}")
+        filters, limit, cursor = self._check_list_query(
+            ListQuery(limit=query.limit, cursor=query.cursor)
+        )
+        async with self._reads.connect() as reader:
+            subjects = await self._subjects.find(reader, kind, value)
+            if not subjects:
+                return Page(items=[], next_cursor=None)
+            scoped = replace(filters, subject_ids=tuple(subjects))
+            rows, next_cursor = await store.list_orders(reader, scoped, region, limit, cursor)
         return Page(
             items=[plan.render(self._open(flat, plan.shown)) for flat in rows],
             next_cursor=None if next_cursor is None else next_cursor.encode(),

@@ -146,6 +146,7 @@ class OrderFilter:
     region: str | None = None
     created_from: datetime | None = None
     created_to: datetime | None = None
+    subject_ids: tuple[uuid.UUID, ...] | None = None
 
 
 _MAX_CURSOR = 200  # an encoded cursor is about 100 characters
@@ -244,6 +245,8 @@ def _list_conditions(
         conditions.append(orders.c.created_at >= filters.created_from)
     if filters.created_to is not None:
         conditions.append(orders.c.created_at < filters.created_to)
+    if filters.subject_ids is not None:
+        conditions.append(orders.c.subject_id.in_(filters.subject_ids))
     if after is not None:
         conditions.append(
             or_(

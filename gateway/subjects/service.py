@@ -23,6 +23,7 @@ from gateway.crypto.envelope import (
     wrap_data_key,
 )
 from gateway.crypto.keys import KeyRing
+from gateway.readpath import AsyncReader, Reader
 from gateway.subjects import store
 from gateway.subjects.store import KeyRow
 
@@ -81,14 +82,19 @@ class SubjectKeys:
         return blind_index(self._keys.blind_index_key, kind, value)
 
     async def link(
-        self, conn: AsyncConnection, identifiers: dict[str, str | None], now: datetime
+        self,
+        conn: AsyncConnection,
+        identifiers: dict[str, str | None],
+        now: datetime,
+        also: dict[str, str | None] | None = None,
     ) -> SubjectKey:
         """The subject owning any of `identifiers` (kind -> normalised value), or a new one.
 
         Candidates come from the blind index and are confirmed by decrypting their
         stored identifier; a shredded subject is never linked again. Identifiers
         not yet known are attached (encrypted) to the subject found. The first
-        kind that matches wins if two subjects would.
+        kind that matches wins if two subjects would. `also` holds identifiers that
+        are attached for search but do not decide who the subject is.
         """
         known = {kind: value for kind, value in identifiers.items() if value}
         found: SubjectKey | None = None
@@ -96,7 +102,7 @@ class SubjectKeys:
         for kind, value in known.items():
             digest = self.index(kind, value)
             await store.lock_digest(conn, kind, digest)
-            match = await self._confirm(conn, kind, digest, value)
+            match = await self._confirm(AsyncReader(conn), kind, digest, value)
             if match is not None:
                 owned.add(kind)
                 found = found or match
@@ -106,6 +112,12 @@ class SubjectKeys:
             await store.insert_subject(conn, subject_id, row, now)
             found = SubjectKey(subject_id, dek, row.dek_version)
         assert found.dek is not None  # noqa: S101 - shredded subjects are never matched
+        extra = {k: v for k, v in (also or {}).items() if v and k not in known}
+        for kind, value in extra.items():
+            holders = await self.find(AsyncReader(conn), kind, value)
+            if found.subject_id in holders:
+                owned.add(kind)  # already attached to this subject
+            known[kind] = value
         for kind, value in known.items():
             if kind not in owned:
                 sealed = encrypt_field(
@@ -121,27 +133,38 @@ class SubjectKeys:
                 )
         return found
 
+    async def find(self, reader: Reader, kind: str, value: str) -> list[uuid.UUID]:
+        """Subjects holding identifier `value` of `kind`: blind index, then decryption."""
+        found = []
+        for candidate in await store.candidates(reader, kind, self.index(kind, value)):
+            if self._matches(candidate, kind, value):
+                found.append(candidate.subject_id)
+        return found
+
     async def _confirm(
-        self, conn: AsyncConnection, kind: str, digest: bytes, value: str
+        self, reader: Reader, kind: str, digest: bytes, value: str
     ) -> SubjectKey | None:
-        for candidate in await store.candidates(conn, kind, digest):
-            key = self.unwrap(candidate.key)
-            if key.dek is None:
-                continue
-            try:
-                plain = decrypt_field(
-                    key.dek,
-                    candidate.value,
-                    table="subject_identifiers",
-                    column=kind,
-                    row_id=candidate.subject_id,
-                    dek_version=key.dek_version,
-                )
-            except DecryptionFailed:
-                continue
-            if plain == value:
-                return key
+        for candidate in await store.candidates(reader, kind, digest):
+            if self._matches(candidate, kind, value):
+                return self.unwrap(candidate.key)
         return None
+
+    def _matches(self, candidate: store.Candidate, kind: str, value: str) -> bool:
+        key = self.unwrap(candidate.key)
+        if key.dek is None:
+            return False
+        try:
+            plain = decrypt_field(
+                key.dek,
+                candidate.value,
+                table="subject_identifiers",
+                column=kind,
+                row_id=candidate.subject_id,
+                dek_version=key.dek_version,
+            )
+        except DecryptionFailed:
+            return False
+        return plain == value
 
     async def shred(self, conn: AsyncConnection, subject_id: uuid.UUID) -> bool:
         """Crypto-shredding: destroy the subject's data key; True if there was one to destroy."""

@@ -33,6 +33,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway.db import UtcDateTime, metadata
+from gateway.readpath import Reader
 
 data_subjects = Table(
     "data_subjects",
@@ -92,8 +93,8 @@ async def lock_digest(conn: AsyncConnection, kind: str, digest: bytes) -> None:
         await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
-async def candidates(conn: AsyncConnection, kind: str, digest: bytes) -> Sequence[Candidate]:
-    rows = await conn.execute(
+async def candidates(reader: Reader, kind: str, digest: bytes) -> Sequence[Candidate]:
+    rows = await reader.all(
         select(
             subject_identifiers.c.subject_id,
             subject_identifiers.c.value,
@@ -106,7 +107,9 @@ async def candidates(conn: AsyncConnection, kind: str, digest: bytes) -> Sequenc
     )
     return [
         Candidate(
-            r.subject_id, r.value, KeyRow(r.subject_id, r.dek_version, r.kek_version, r.wrapped_key)
+            r["subject_id"],
+            r["value"],
+            KeyRow(r["subject_id"], r["dek_version"], r["kek_version"], r["wrapped_key"]),
         )
         for r in rows
     ]

@@ -242,4 +242,4 @@ def test_concurrent_orders_of_one_new_customer_link_one_subject(gateway: Gateway
         responses = list(pool.map(lambda doc: gateway.post_order(writer, doc), docs))
     assert [r.status_code for r in responses] == [201] * 8
     assert gateway.count_rows("data_subjects") == 1
-    assert gateway.count_rows("subject_identifiers") == 2
+    assert gateway.count_rows("subject_identifiers") == 3  # phone, e-mail, id number
