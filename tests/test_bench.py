@@ -22,3 +22,4 @@ def test_read_path_benchmark_prints_its_ratio() -> None:
     assert figures["direct_rps"] > 0
     assert abs(figures["ratio"] - figures["gateway_rps"] / figures["direct_rps"]) < 0.002
     assert 0 < figures["p50_ms"] <= figures["p99_ms"]
+    assert 0 < figures["decrypt_us_per_field"] < 1000
