@@ -34,6 +34,9 @@ from gateway.orders.store import DOCUMENT_FIELDS, LIST_SECTIONS
 from gateway.problems import EXCEPTION_HANDLERS, describe_problem
 from gateway.readpath import ReadPool, make_read_pool
 from gateway.resources import shipped_dir
+from gateway.reveal.factors import FactorRules, SecondFactors
+from gateway.reveal.grants import Grants
+from gateway.reveal.routes import GrantController, TotpController
 from gateway.settings import Settings, load_settings
 from gateway.subjects.service import SubjectKeys
 
@@ -54,6 +57,8 @@ class Services:
     orders: OrderService
     authenticator: Authenticator
     subjects: SubjectKeys
+    factors: SecondFactors
+    grants: Grants
 
     async def close(self) -> None:
         await self.reads.dispose()
@@ -74,6 +79,13 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
     reads = make_read_pool(settings.sqlalchemy_url, engine)
     authenticator = Authenticator(reads, clock, settings.auth_cache_seconds)
     subjects = SubjectKeys(keys, clock)
+    rules = FactorRules(
+        issuer=settings.totp_issuer,
+        skew_steps=settings.totp_skew_steps,
+        max_failures=settings.totp_max_failures,
+        lock_seconds=settings.totp_lock_seconds,
+    )
+    factors = SecondFactors(engine, keys, policy, clock, rules)
     return Services(
         settings=settings,
         clock=clock,
@@ -93,7 +105,18 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         ),
         authenticator=authenticator,
         subjects=subjects,
+        factors=factors,
+        grants=Grants(engine, reads, policy, factors, clock, settings.unmask_grant_seconds),
     )
+
+
+def _provide(service: object) -> Provide:
+    """A dependency that is always the one service object built at start-up."""
+
+    def dependency() -> object:
+        return service
+
+    return Provide(dependency, sync_to_thread=False, use_cache=True)
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Litestar:
@@ -106,12 +129,19 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         return {"status": "ok", "version": __version__, "policy_version": services.policy.version}
 
     return Litestar(
-        route_handlers=[OrderController, PrincipalController, health, describe_problem],
+        route_handlers=[
+            OrderController,
+            PrincipalController,
+            TotpController,
+            GrantController,
+            health,
+            describe_problem,
+        ],
         dependencies={
-            "orders": Provide(lambda: services.orders, sync_to_thread=False, use_cache=True),
-            "principals": Provide(
-                lambda: services.principals, sync_to_thread=False, use_cache=True
-            ),
+            "orders": _provide(services.orders),
+            "principals": _provide(services.principals),
+            "factors": _provide(services.factors),
+            "grants": _provide(services.grants),
         },
         middleware=[
             DefineMiddleware(

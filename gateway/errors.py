@@ -8,10 +8,14 @@ data: they name fields and rules, not values.
     ├── ConfigurationError        bad settings, policy or classification (start-up)
     ├── AuthenticationFailed      no, malformed, unknown or revoked bearer token
     ├── PermissionDenied          the policy does not allow this operation
+    │   ├── SecondFactorRejected  wrong, expired or replayed one-time code
+    │   └── GrantRefused          unmask grant unknown, expired, another's or out of scope
+    ├── SecondFactorLocked        too many wrong codes: the factor is locked for a while
     ├── NotFound                  no such resource, or outside the caller's row scope
     ├── Conflict
     │   ├── IdempotencyConflict   same channel + external_id, different document
-    │   └── InvalidTransition     order status change not allowed
+    │   ├── InvalidTransition     order status change not allowed
+    │   └── SecondFactorMissing   no (active or pending) TOTP factor for this step
     └── InvalidInput              input that passed parsing but breaks a rule
         └── InvalidParameter      ... in a query or path parameter
 """
@@ -20,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 __all__ = [
     "AuthenticationFailed",
@@ -27,12 +32,16 @@ __all__ = [
     "Conflict",
     "FieldProblem",
     "GatewayError",
+    "GrantRefused",
     "IdempotencyConflict",
     "InvalidInput",
     "InvalidParameter",
     "InvalidTransition",
     "NotFound",
     "PermissionDenied",
+    "SecondFactorLocked",
+    "SecondFactorMissing",
+    "SecondFactorRejected",
     "field_problem",
 ]
 
@@ -57,6 +66,23 @@ class PermissionDenied(GatewayError):
     """The caller is known but the policy does not allow the operation."""
 
 
+class SecondFactorRejected(PermissionDenied):
+    """The one-time code is wrong, outside the allowed clock skew, or already used."""
+
+
+class GrantRefused(PermissionDenied):
+    """The unmask grant cannot be used for this request."""
+
+
+class SecondFactorLocked(GatewayError):
+    """Too many wrong codes; no code is accepted until `locked_until`."""
+
+    def __init__(self, detail: str, locked_until: datetime, retry_after_seconds: int) -> None:
+        super().__init__(detail)
+        self.locked_until = locked_until
+        self.retry_after_seconds = retry_after_seconds
+
+
 class NotFound(GatewayError):
     """The resource does not exist, or the caller may not know that it exists."""
 
@@ -71,6 +97,10 @@ class IdempotencyConflict(Conflict):
 
 class InvalidTransition(Conflict):
     """The requested order status cannot follow the current one."""
+
+
+class SecondFactorMissing(Conflict):
+    """The step needs a TOTP factor the principal has not enrolled or activated."""
 
 
 @dataclass(frozen=True, slots=True)

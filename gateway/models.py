@@ -3,6 +3,7 @@
 from gateway.auth.store import principals
 from gateway.db import metadata
 from gateway.orders.store import order_items, orders
+from gateway.reveal.store import totp_factors, unmask_grants
 from gateway.subjects.store import data_subjects, subject_identifiers, subject_keys
 
 __all__ = [
@@ -13,4 +14,6 @@ __all__ = [
     "principals",
     "subject_identifiers",
     "subject_keys",
+    "totp_factors",
+    "unmask_grants",
 ]

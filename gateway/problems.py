@@ -23,18 +23,23 @@ from litestar.exceptions import (
 from litestar.params import FromPath
 from litestar.types import ExceptionHandlersMap
 
+from gateway.clock import utc_text
 from gateway.errors import (
     AuthenticationFailed,
     ConfigurationError,
     Conflict,
     FieldProblem,
     GatewayError,
+    GrantRefused,
     IdempotencyConflict,
     InvalidInput,
     InvalidParameter,
     InvalidTransition,
     NotFound,
     PermissionDenied,
+    SecondFactorLocked,
+    SecondFactorMissing,
+    SecondFactorRejected,
     field_problem,
 )
 
@@ -57,6 +62,18 @@ _TYPES = (
                 "No bearer token, or a malformed, unknown or revoked one."),
     ProblemType("forbidden", 403, "Forbidden",
                 "The policy does not allow the caller's role to do this."),
+    ProblemType("second-factor-rejected", 403, "Second factor rejected",
+                "The one-time code is wrong, outside the allowed clock skew, or was already "
+                "used (each code is accepted once). Wrong codes count towards a lock."),
+    ProblemType("second-factor-locked", 429, "Second factor locked",
+                "Too many wrong codes: no code is accepted until `locked_until` "
+                "(also given as Retry-After, in seconds)."),
+    ProblemType("second-factor-missing", 409, "No second factor",
+                "The step needs a TOTP factor: enrol with POST /v1/auth/totp/enroll, then "
+                "activate it with POST /v1/auth/totp/activate."),
+    ProblemType("unmask-grant-refused", 403, "Unmask grant refused",
+                "The X-Unmask-Grant is malformed, unknown, expired, issued to another "
+                "principal, or does not cover this order."),
     ProblemType("not-found", 404, "Not found",
                 "No such resource, or it lies outside the caller's row scope."),
     ProblemType("method-not-allowed", 405, "Method not allowed",
@@ -82,7 +99,11 @@ PROBLEM_TYPES: Mapping[str, ProblemType] = {t.slug: t for t in _TYPES}
 
 _DOMAIN_SLUGS: tuple[tuple[type[GatewayError], str], ...] = (
     (AuthenticationFailed, "unauthenticated"),
+    (SecondFactorRejected, "second-factor-rejected"),
+    (GrantRefused, "unmask-grant-refused"),
     (PermissionDenied, "forbidden"),
+    (SecondFactorLocked, "second-factor-locked"),
+    (SecondFactorMissing, "second-factor-missing"),
     (NotFound, "not-found"),
     (IdempotencyConflict, "idempotency-conflict"),
     (InvalidTransition, "invalid-transition"),
@@ -100,6 +121,7 @@ def problem(
     status: int | None = None,
     errors: Sequence[FieldProblem] = (),
     headers: Mapping[str, str] | None = None,
+    members: Mapping[str, Any] | None = None,
 ) -> Response[dict[str, Any]]:
     kind = PROBLEM_TYPES[slug]
     body: dict[str, Any] = {
@@ -108,6 +130,7 @@ def problem(
         "status": status or kind.status,
         "detail": detail,
     }
+    body.update(members or {})
     if errors:
         body["errors"] = [{"field": e.field, "message": e.message} for e in errors]
     return Response(
@@ -123,10 +146,21 @@ def _domain_error(_: Request[Any, Any, Any], exc: GatewayError) -> Response[dict
         if isinstance(exc, cls):
             errors = exc.errors if isinstance(exc, InvalidInput) else ()
             headers = {"WWW-Authenticate": "Bearer"} if slug == "unauthenticated" else None
+            if isinstance(exc, SecondFactorLocked):
+                return _locked(exc)
             return problem(slug, exc.detail, errors=errors, headers=headers)
     if isinstance(exc, ConfigurationError):
         log.error("configuration error while serving a request")
     return problem("internal-error", "an internal error occurred")
+
+
+def _locked(exc: SecondFactorLocked) -> Response[dict[str, Any]]:
+    return problem(
+        "second-factor-locked",
+        exc.detail,
+        headers={"Retry-After": str(exc.retry_after_seconds)},
+        members={"locked_until": utc_text(exc.locked_until)},
+    )
 
 
 def _validation_error(

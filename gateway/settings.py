@@ -73,6 +73,31 @@ class Settings(BaseSettings):
         description="How long a verified bearer token is remembered in memory. "
         "A revoked token stops working after at most this long; 0 disables the cache.",
     )
+    totp_issuer: str = Field(
+        default="Order Privacy Gateway",
+        min_length=1,
+        max_length=64,
+        pattern=r"^[^:]+$",
+        description="Issuer name authenticator apps show beside the account (no colon).",
+    )
+    totp_skew_steps: int = Field(
+        default=1,
+        ge=0,
+        le=2,
+        description="Clock skew tolerated, in 30-second steps each side of now.",
+    )
+    totp_max_failures: int = Field(
+        default=5, ge=1, le=20, description="Wrong codes in a row that lock a second factor."
+    )
+    totp_lock_seconds: int = Field(
+        default=900, ge=30, le=86_400, description="How long a locked second factor stays locked."
+    )
+    unmask_grant_seconds: int = Field(
+        default=300,
+        ge=30,
+        le=3600,
+        description="Lifetime of an unmask grant (POST /v1/unmask-grants).",
+    )
     max_page_size: int = Field(
         default=100, ge=1, le=1000, description="Upper bound of `limit` on order lists."
     )

@@ -11,7 +11,16 @@ from gateway import migrate
 from gateway.db import make_engine
 from gateway.settings import Settings
 
-TABLES = {"orders", "order_items", "data_subjects", "subject_identifiers", "principals"}
+TABLES = {
+    "orders",
+    "order_items",
+    "data_subjects",
+    "subject_identifiers",
+    "subject_keys",
+    "principals",
+    "totp_factors",
+    "unmask_grants",
+}
 
 
 async def _tables(url: str) -> set[str]:

@@ -13,6 +13,9 @@ Layout (documented, stable; the version byte lets it change later):
   Destroying the wrapped DEK (crypto-shredding) makes every ciphertext of that
   subject unreadable; retiring a KEK version after rotation does the same for
   copies of wrapped keys in old backups.
+- A principal's secret (its TOTP seed) is `0x01 || nonce || AES-256-GCM(secret)`
+  under a KEK, with associated data `opg/secret|<kind>|<owner id>|<kek version>`:
+  it cannot be moved to another principal or passed off as another kind of secret.
 - A blind index is the first `BLIND_INDEX_BYTES` of
   HMAC-SHA-256(blind-index key, `opg/bi|<kind>|<normalised value>`). 32 bits keep
   false matches rare (about n / 2^32 per lookup: 0.02 % with a million subjects,
@@ -106,6 +109,23 @@ def rewrap_data_key(
     """KEK rotation for one subject: the DEK (and so every order row) stays the same."""
     dek = unwrap_data_key(old_kek, wrapped, subject_id=subject_id, kek_version=old_version)
     return wrap_data_key(new_kek, dek, subject_id=subject_id, kek_version=new_version)
+
+
+def secret_aad(kind: str, owner_id: uuid.UUID, kek_version: int) -> bytes:
+    return f"opg/secret|{kind}|{owner_id}|{kek_version}".encode()
+
+
+def wrap_secret(
+    kek: bytes, secret: bytes, *, kind: str, owner_id: uuid.UUID, kek_version: int
+) -> bytes:
+    """Seal a small secret that is not a subject's personal data (a TOTP seed) under a KEK."""
+    return _seal(kek, secret, secret_aad(kind, owner_id, kek_version))
+
+
+def unwrap_secret(
+    kek: bytes, sealed: bytes, *, kind: str, owner_id: uuid.UUID, kek_version: int
+) -> bytes:
+    return _open(kek, sealed, secret_aad(kind, owner_id, kek_version))
 
 
 def blind_index(key: bytes, kind: str, normalised: str) -> bytes:

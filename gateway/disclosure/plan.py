@@ -59,6 +59,8 @@ class FieldPlan:
     write_scope: WriteScope | None
     # Paths the role sees in any form: only these are ever decrypted for it.
     shown: frozenset[str]
+    # Paths an unmask grant can turn from masked to clear (level clear_after_2fa).
+    revealable: frozenset[str]
     # Scalar fields before the list sections, the list sections, scalar fields after:
     # three runs keep the output in document order without a branch per field.
     _head: tuple[_Op, ...] = field(repr=False)
@@ -154,6 +156,7 @@ def compile_plan(
         row_scope=row_scope,
         write_scope=write_scope,
         shown=frozenset(p for p, level in levels.items() if level is not Level.HIDDEN),
+        revealable=frozenset(p for p, lv in levels.items() if lv is Level.CLEAR_AFTER_2FA),
         _head=tuple(head),
         _list_ops=tuple((s, tuple(o)) for s, o in list_ops.items()),
         _tail=tuple(tail),

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import casbin
@@ -46,6 +46,12 @@ class PolicySet:
     version: str
     classification: Classification
     plans: Mapping[str, FieldPlan]
+    list_sections: frozenset[str] = frozenset()
+    # Plans with some clear_after_2fa fields shown in clear, compiled on first use:
+    # at most 2^k per role for its k revealable fields.
+    _revealing: dict[tuple[str, frozenset[str]], FieldPlan] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     @property
     def roles(self) -> list[str]:
@@ -53,6 +59,28 @@ class PolicySet:
 
     def plan_for(self, role: str) -> FieldPlan | None:
         return self.plans.get(role)
+
+    def revealing(self, plan: FieldPlan, fields: frozenset[str]) -> FieldPlan:
+        """`plan` with those of `fields` it has at clear_after_2fa shown in clear."""
+        fields = fields & plan.revealable
+        if not fields:
+            return plan
+        key = (plan.role, fields)
+        compiled = self._revealing.get(key)
+        if compiled is None:
+            levels = {p: Level.CLEAR if p in fields else lv for p, lv in plan.levels.items()}
+            compiled = compile_plan(
+                plan.role,
+                plan.policy_version,
+                levels,
+                plan.operations,
+                plan.row_scope,
+                plan.write_scope,
+                self.classification,
+                self.list_sections,
+            )
+            self._revealing[key] = compiled
+        return compiled
 
 
 def _policy_version(paths: Iterable[Path]) -> str:
@@ -143,4 +171,9 @@ def load_policy(
         role: _compile_role(enforcer, role, version, classification, list_sections)
         for role in sorted(roles)
     }
-    return PolicySet(version=version, classification=classification, plans=plans)
+    return PolicySet(
+        version=version,
+        classification=classification,
+        plans=plans,
+        list_sections=frozenset(list_sections),
+    )

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, Response, get, patch, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody
 
 from gateway.auth.middleware import AuthedRequest
 from gateway.orders.schemas import (
@@ -18,6 +18,8 @@ from gateway.orders.schemas import (
     StatusChanged,
 )
 from gateway.orders.service import ListQuery, OrderService
+from gateway.reveal.grants import Grants
+from gateway.reveal.routes import NO_STORE
 
 
 class OrderController(Controller):
@@ -36,9 +38,23 @@ class OrderController(Controller):
 
     @get("/{order_id:str}", summary="Read one order at the caller's disclosure levels")
     async def read(
-        self, request: AuthedRequest, order_id: FromPath[str], orders: NamedDependency[OrderService]
-    ) -> dict[str, Any]:
-        return await orders.get(request.user, order_id)
+        self,
+        request: AuthedRequest,
+        order_id: FromPath[str],
+        orders: NamedDependency[OrderService],
+        grants: NamedDependency[Grants],
+        reveal: FromQuery[str | None] = None,
+        unmask_grant: Annotated[str | None, HeaderParameter(name="X-Unmask-Grant")] = None,
+    ) -> Response[dict[str, Any]]:
+        """With `X-Unmask-Grant` and `?reveal=customer.phone,...`, fields the role has at
+        `clear_after_2fa` and the grant covers are shown in clear; others keep their level.
+        `X-Revealed-Fields` names the fields shown in clear because of the grant."""
+        if reveal is None and unmask_grant is None:
+            return Response(await orders.get(request.user, order_id))
+        granted = await grants.authorize(request.user, unmask_grant, order_id, reveal)
+        document = await orders.get(request.user, order_id, granted.fields)
+        headers = {"X-Revealed-Fields": ",".join(sorted(granted.fields)), **NO_STORE}
+        return Response(document, headers=headers)
 
     @get("/", summary="List orders, newest first, with cursor pagination")
     async def list_orders(

@@ -285,8 +285,12 @@ class OrderService:
 
     # --- reading -----------------------------------------------------------------
 
-    async def get(self, principal: Principal, order_id: str) -> dict[str, Any]:
+    async def get(
+        self, principal: Principal, order_id: str, reveal: frozenset[str] = frozenset()
+    ) -> dict[str, Any]:
+        """One order; `reveal` (fields an unmask grant covers) shows clear_after_2fa in clear."""
         plan, region = self._read_plan(principal)
+        plan = self._policy.revealing(plan, reveal)
         key = _parse_order_id(order_id)
         async with self._reads.connect() as reader:
             flat = await store.fetch_order(reader, key, region)

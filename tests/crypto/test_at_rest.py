@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import inspect, select, text, update
+from sqlalchemy import select, update
 
 from gateway.crypto.envelope import DecryptionFailed, unwrap_data_key
 from gateway.crypto.keys import load_keys
@@ -19,7 +19,7 @@ from gateway.orders.store import orders
 from gateway.settings import Settings
 from gateway.subjects.service import SubjectKeys
 from gateway.subjects.store import subject_keys
-from tests.helpers import SAMPLE_ORDER, Gateway, assert_problem, sample_order
+from tests.helpers import SAMPLE_ORDER, Gateway, assert_problem, dump_database, sample_order
 
 SECRET_VALUES = [
     "张三",
@@ -61,38 +61,13 @@ def _seed(gw: Gateway) -> list[str]:
     return [gw.create_order(writer, SAMPLE_ORDER), gw.create_order(writer, second)]
 
 
-async def _dump(url: str) -> bytes:
-    """Every value of every column of every table, as the database itself renders it."""
-    engine = make_engine(Settings(database_url=url).sqlalchemy_url, pool_size=1)
-    chunks: list[bytes] = []
-    try:
-        async with engine.connect() as conn:
-            tables = await conn.run_sync(lambda c: inspect(c).get_table_names())
-            for table in tables:
-                columns = await conn.run_sync(
-                    lambda c, t=table: [col["name"] for col in inspect(c).get_columns(t)]
-                )
-                for column in columns:
-                    # Names come from the database's own catalogue, not from input.
-                    query = text(f'SELECT "{column}" FROM "{table}"')  # noqa: S608
-                    rows = await conn.execute(query)
-                    for (value,) in rows:
-                        if isinstance(value, bytes | memoryview):
-                            chunks.append(bytes(value))
-                        elif value is not None:
-                            chunks.append(str(value).encode("utf-8"))
-    finally:
-        await engine.dispose()
-    return b"\n".join(chunks)
-
-
 def test_no_personal_value_is_at_rest_in_clear(gateway: Gateway, database_url: str) -> None:
     _seed(gateway)
-    blobs = [asyncio.run(_dump(database_url))]
+    blobs = [asyncio.run(dump_database(database_url))]
     if database_url.startswith("sqlite"):
         path = Path(database_url.removeprefix("sqlite:///"))
         blobs += [p.read_bytes() for p in path.parent.glob(path.name + "*")]
-    dumped = asyncio.run(_dump(database_url))
+    dumped = asyncio.run(dump_database(database_url))
     assert len(dumped) > 1000  # the dump really holds the store
     for blob in blobs:
         for value in SECRET_VALUES:
