@@ -193,43 +193,49 @@ def keys() -> None:
 @click.option("--max-batches", type=int, default=None, help="Stop after N batches (resume later).")
 @handle_errors
 def rotate_kek(batch_size: int, max_batches: int | None) -> None:
-    """Re-wrap every data key under a new KEK version; order rows are not touched.
+    """Re-wrap every data key (and second-factor secret) under a new KEK version;
+    order rows are not touched.
 
     Resumable: run it again after an interruption and it carries on. In embedded
     mode it first creates the next KEK file; in production, provide the new KEK
     and make it active (GATEWAY_KEK_VERSION), then run this.
     """
+    from gateway.reveal import rotation as factor_rotation
     from gateway.subjects.rotation import pending, rewrap_all
 
     settings = _settings()
 
     async def work(services: Services) -> Any:
-        ring = services.keys
-        if not await pending(services.engine, ring):
+        ring, engine = services.keys, services.engine
+        if not await pending(engine, ring) and not await factor_rotation.pending(engine, ring):
             add_kek_version(settings)
             ring = load_keys(settings)
-        total = await pending(services.engine, ring)
+        total = await pending(engine, ring)
         with click.progressbar(length=total, label="re-wrapping", file=sys.stderr) as bar:
-            return await rewrap_all(
-                services.engine,
-                ring,
-                batch_size=batch_size,
-                max_batches=max_batches,
-                progress=bar.update,
+            report = await rewrap_all(
+                engine, ring, batch_size=batch_size, max_batches=max_batches, progress=bar.update
             )
+        # Second-factor secrets are few: sealed again in one go once the data keys are done.
+        resealed = 0 if report.remaining else await factor_rotation.reseal_all(engine, ring)
+        in_use = set(report.in_use) | await factor_rotation.versions_in_use(engine)
+        return report, resealed, in_use
 
-    report = run_with_services(work, settings)
+    report, resealed, in_use = run_with_services(work, settings)
     click.echo(
         f"re-wrapped {report.rewrapped} data key(s) under KEK v{report.target_version}; "
         f"{report.remaining} remain under older versions"
     )
+    if resealed:
+        click.echo(
+            f"re-sealed {resealed} second-factor secret(s) under KEK v{report.target_version}"
+        )
     if report.remaining:
         click.echo("stopped before the end: run `privacy-gateway keys rotate-kek` again to resume")
-    retired = sorted(v for v in range(1, report.target_version) if v not in report.in_use)
+    retired = sorted(v for v in range(1, report.target_version) if v not in in_use)
     if retired and not report.remaining:
         names = ", ".join(f"v{v}" for v in retired)
         click.echo(
-            f"KEK {names} wraps no data key any more: retire it (delete its file or drop it "
+            f"KEK {names} wraps no key any more: retire it (delete its file or drop it "
             "from GATEWAY_KEKS) once no backup you keep needs it"
         )
 
@@ -300,3 +306,18 @@ def principals_revoke(name: str) -> None:
     """Revoke a principal's token (effective within GATEWAY_AUTH_CACHE_SECONDS)."""
     run_with_services(lambda s: s.principals.revoke(name))
     click.echo(f"revoked {name}")
+
+
+@principals.command("reset-totp")
+@click.argument("name")
+@handle_errors
+def principals_reset_totp(name: str) -> None:
+    """Remove a principal's TOTP factor and unmask grants (a lost or replaced phone).
+
+    The principal enrols again with POST /v1/auth/totp/enroll; no current code is
+    needed then, so confirm who is asking before running this.
+    """
+    dropped = run_with_services(lambda s: s.factors.reset(name))
+    click.echo(
+        f"removed the second factor of {name} and {dropped} unmask grant(s); it may enrol again"
+    )

@@ -106,6 +106,11 @@ async def list_principals(conn: AsyncConnection) -> list[PrincipalRecord]:
     return [PrincipalRecord(*row) for row in rows]
 
 
+async def find_id_by_name(conn: AsyncConnection, name: str) -> uuid.UUID | None:
+    query = select(principals.c.id).where(principals.c.name == name)
+    return (await conn.execute(query)).scalar_one_or_none()
+
+
 async def revoke(conn: AsyncConnection, name: str, now: datetime) -> bool:
     result = await conn.execute(
         update(principals)

@@ -20,6 +20,7 @@ from enum import StrEnum
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from gateway.auth import store as principal_store
 from gateway.auth.principal import Principal
 from gateway.clock import Clock, utc_text
 from gateway.crypto.envelope import unwrap_secret, wrap_secret
@@ -27,6 +28,7 @@ from gateway.crypto.keys import KeyRing
 from gateway.disclosure import PolicySet
 from gateway.errors import (
     GatewayError,
+    NotFound,
     PermissionDenied,
     SecondFactorLocked,
     SecondFactorMissing,
@@ -183,10 +185,17 @@ class SecondFactors:
             )
         return await self._check_row(conn, row, code, self._clock.now(), pending=False)
 
-    async def reset(self, principal_id: uuid.UUID) -> bool:
-        """Remove a principal's factor (a lost phone); it must enrol again."""
+    async def reset(self, name: str) -> int:
+        """An operator's remedy for a lost authenticator: remove the principal's factor and
+        its grants; it enrols again from scratch. Returns how many grants were dropped."""
         async with self._engine.begin() as conn:
-            return await store.delete_factor(conn, principal_id)
+            principal_id = await principal_store.find_id_by_name(conn, name)
+            if principal_id is None:
+                raise NotFound(f"no principal named {name!r}")
+            grants = await store.delete_grants_of(conn, principal_id)
+            if not await store.delete_factor(conn, principal_id) and not grants:
+                raise NotFound(f"principal {name!r} has no second factor")
+            return grants
 
     async def _check_row(
         self,

@@ -157,6 +157,28 @@ async def factors_to_rewrap(
     return found
 
 
+async def set_columns(
+    conn: AsyncConnection, principal_id: uuid.UUID, values: dict[str, Any]
+) -> None:
+    """Change sealed secrets only: a rotation is not a use, so `updated_at` stays."""
+    await conn.execute(
+        update(totp_factors).where(totp_factors.c.principal_id == principal_id).values(**values)
+    )
+
+
+async def secret_kek_versions(conn: AsyncConnection) -> set[int]:
+    versions: set[int] = set()
+    for column, version in (
+        ("secret", "secret_kek_version"),
+        ("pending_secret", "pending_kek_version"),
+    ):
+        query = (
+            select(totp_factors.c[version]).where(totp_factors.c[column].is_not(None)).distinct()
+        )
+        versions |= {int(v) for (v,) in await conn.execute(query)}
+    return versions
+
+
 async def count_not_under(conn: AsyncConnection, target_version: int) -> int:
     total = 0
     for column, version in (

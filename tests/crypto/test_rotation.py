@@ -10,9 +10,10 @@ from sqlalchemy import select
 
 from gateway.db import make_engine
 from gateway.orders.store import orders
+from gateway.reveal.store import totp_factors
 from gateway.settings import Settings
 from gateway.subjects.store import subject_keys
-from tests.helpers import Gateway, bearer, sample_order
+from tests.helpers import Gateway, bearer, sample_order, totp_code
 
 
 async def _rows(url: str, table: Any) -> list[Any]:
@@ -57,7 +58,7 @@ def test_rotation_rewraps_data_keys_only_and_resumes(gateway: Gateway, database_
     resumed = gateway.cli("keys", "rotate-kek")
     assert resumed.exit_code == 0, resumed.output
     assert "re-wrapped 2 data key(s) under KEK v2; 0 remain" in resumed.output
-    assert "KEK v1 wraps no data key any more: retire it" in resumed.output
+    assert "KEK v1 wraps no key any more: retire it" in resumed.output
 
     keys_after = {r.subject_id: r for r in asyncio.run(_rows(database_url, subject_keys))}
     assert {r.kek_version for r in keys_after.values()} == {2}
@@ -83,3 +84,34 @@ def test_rotation_rewraps_data_keys_only_and_resumes(gateway: Gateway, database_
     assert "under KEK v3; 0 remain" in again.output
     gateway.clock.advance(minutes=5)
     assert len(_names(gateway, reader)) == 4
+
+
+def test_rotation_reseals_second_factor_secrets(gateway: Gateway, database_url: str) -> None:
+    token = gateway.principal("dpo")
+    secret = gateway.enrol_totp(token)
+    before = asyncio.run(_rows(database_url, totp_factors))
+    assert [(r.secret_kek_version, r.pending_secret) for r in before] == [(1, None)]
+    # A re-enrolment under way: its pending secret is re-sealed too.
+    pending = gateway.client.post(
+        "/v1/auth/totp/enroll",
+        json={"code": totp_code(secret, gateway.clock)},
+        headers=bearer(token),
+    )
+    assert pending.status_code == 201, pending.text
+    gateway.clock.advance(seconds=30)
+
+    result = gateway.cli("keys", "rotate-kek")
+    assert result.exit_code == 0, result.output
+    assert "re-sealed 2 second-factor secret(s) under KEK v2" in result.output
+    assert "KEK v1 wraps no key any more: retire it" in result.output
+    (row,) = asyncio.run(_rows(database_url, totp_factors))
+    assert (row.secret_kek_version, row.pending_kek_version) == (2, 2)
+    assert row.secret != before[0].secret
+
+    # The authenticator app holds the same secret: its codes still buy grants.
+    response = gateway.client.post(
+        "/v1/unmask-grants",
+        json={"code": totp_code(secret, gateway.clock), "purpose": "check after key rotation"},
+        headers=bearer(token),
+    )
+    assert response.status_code == 201, response.text

@@ -221,3 +221,34 @@ def test_code_matching_follows_rfc_6238_test_vectors() -> None:
     )
     assert matching_step(secret, "081804", at_1111111109 + timedelta(seconds=60), skew=1) is None
     assert matching_step(secret, "081805", at_1111111109, skew=1) is None
+
+
+def test_an_operator_resets_a_lost_factor_and_its_grants(gateway: Gateway) -> None:
+    token = gateway.principal("dpo", name="dpo-1")
+    secret = gateway.enrol_totp(token)
+    grant = gateway.grant(token, secret).json()["grant"]
+    missing = gateway.cli("principals", "reset-totp", "nobody")
+    assert missing.exit_code == 1
+    assert "no principal named 'nobody'" in missing.output
+
+    result = gateway.cli("principals", "reset-totp", "dpo-1")
+    assert result.exit_code == 0, result.output
+    assert "removed the second factor of dpo-1 and 1 unmask grant(s)" in result.output
+    assert _state(gateway, token)["state"] == "none"
+    assert gateway.count_rows("unmask_grants") == 0
+    headers = {**bearer(token), "X-Unmask-Grant": grant}
+    response = gateway.client.get(
+        "/v1/orders/00000000-0000-0000-0000-000000000000",
+        params={"reveal": "customer.phone"},
+        headers=headers,
+    )
+    assert assert_problem(response, 403, "unmask-grant-refused")["detail"] == (
+        "the unmask grant is unknown"
+    )
+    # Enrolling again needs no code from the lost device.
+    assert _enroll(gateway, token)["secret"] != secret
+    again = gateway.cli("principals", "reset-totp", "dpo-1")
+    assert again.exit_code == 0
+    twice = gateway.cli("principals", "reset-totp", "dpo-1")
+    assert twice.exit_code == 1
+    assert "principal 'dpo-1' has no second factor" in twice.output
