@@ -225,7 +225,9 @@ class SecondFactors:
         """The outcome of a check and the factor columns it changes."""
         rules = self._rules
         if row.locked_until is not None and now < row.locked_until:
-            return Outcome(None, self._locked(row.locked_until, now)), {}
+            # The same columns as a wrong code writes, unchanged: the same work either way.
+            unchanged = {"failures": row.failures, "locked_until": row.locked_until}
+            return Outcome(None, self._locked(row.locked_until, now)), unchanged
         # A pending secret has never had a code accepted: only the active one can replay.
         replayed = (
             step is not None and not pending and row.last_step is not None and step <= row.last_step
