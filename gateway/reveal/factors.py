@@ -127,10 +127,9 @@ class SecondFactors:
         now = self._clock.now()
         outcome = Outcome(step=None)
         async with self._engine.begin() as conn:
+            await store.ensure_factor(conn, principal.id, now)
             row = await store.lock_factor(conn, principal.id)
-            if row is None:
-                await store.insert_factor(conn, principal.id, now)
-            elif row.secret is not None:
+            if row is not None and row.secret is not None:
                 if code is None:
                     raise SecondFactorRejected(
                         "a second factor is active: re-enrolling needs a current code from it"

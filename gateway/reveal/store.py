@@ -31,6 +31,8 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway.db import UtcDateTime, metadata
@@ -117,8 +119,15 @@ async def read_factor(conn: AsyncConnection, principal_id: uuid.UUID) -> FactorR
     return None if row is None else FactorRow(*row)
 
 
-async def insert_factor(conn: AsyncConnection, principal_id: uuid.UUID, now: datetime) -> None:
-    await conn.execute(insert(totp_factors).values(principal_id=principal_id, updated_at=now))
+async def ensure_factor(conn: AsyncConnection, principal_id: uuid.UUID, now: datetime) -> None:
+    """Create the principal's (empty) factor row unless it exists; two first enrolments
+    racing must not fail on the primary key."""
+    dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    await conn.execute(
+        dialect_insert(totp_factors)
+        .values(principal_id=principal_id, updated_at=now)
+        .on_conflict_do_nothing(index_elements=["principal_id"])
+    )
 
 
 async def update_factor(
