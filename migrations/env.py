@@ -12,11 +12,13 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 import gateway.models  # noqa: F401 - registers every table on the metadata
+from audit.store import metadata as audit_metadata
 from gateway.db import make_engine, metadata
 from gateway.settings import load_settings
 
 config = context.config
-target_metadata = metadata
+# The gateway's tables and the audit library's own: one schema, one migration history.
+target_metadata = [metadata, audit_metadata]
 
 
 def _url() -> str:

@@ -20,6 +20,10 @@ TABLES = {
     "principals",
     "totp_factors",
     "unmask_grants",
+    "audit_entries",
+    "audit_refs",
+    "audit_checkpoints",
+    "audit_head",
 }
 
 

@@ -1,0 +1,216 @@
+"""Appending to the log with group commit, and signing checkpoints as it grows.
+
+`AuditLog.append(draft)` returns only once the entry is committed. Appends from
+concurrent requests share one transaction: one writer task per process takes
+every pending draft (up to `max_batch`), locks the head row, chains the drafts
+in order, inserts them, moves the head and commits once, then releases all the
+waiting callers together. While a commit is in flight the next batch collects,
+so under load batches grow by themselves; `window_seconds` can add a short wait
+to collect more. The head row lock serialises writers across processes (on
+SQLite the engine must BEGIN IMMEDIATE, which takes the database's write lock).
+
+If the commit fails, every caller of that batch gets `LogUnavailable`: the
+caller must then not disclose what it was about to log (fail closed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from audit import store
+from audit.checkpoint import Checkpoint, key_id, sign
+from audit.entry import Draft, Entry, format_time
+from audit.verify import Report, Verifier
+
+
+class LogUnavailable(Exception):
+    """The log could not be written; whatever was to be logged must not happen."""
+
+
+@dataclass(frozen=True, slots=True)
+class LogPolicy:
+    """When to commit and when to sign."""
+
+    max_batch: int = 512
+    window_seconds: float = 0.0
+    checkpoint_every: int = 1000
+    checkpoint_seconds: float = 60.0
+
+
+_Pending = tuple[Draft, "asyncio.Future[Entry]"]
+
+
+class AuditLog:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        signing_key: Ed25519PrivateKey,
+        now: Callable[[], datetime],
+        policy: LogPolicy | None = None,
+    ) -> None:
+        self._engine = engine
+        self._key = signing_key
+        self._now = now
+        self._policy = policy or LogPolicy()
+        self._pending: list[_Pending] = []
+        self._writer: asyncio.Task[None] | None = None
+        self._wake: asyncio.Event | None = None
+        # The newest checkpoint this process signed or verified: its memory of the log.
+        self.last_checkpoint: Checkpoint | None = None
+        self.commits = 0
+
+    @property
+    def public_key(self) -> Ed25519PublicKey:
+        return self._key.public_key()
+
+    async def append(self, draft: Draft) -> Entry:
+        """Log `draft`; return the committed entry, or raise `LogUnavailable`."""
+        future: asyncio.Future[Entry] = asyncio.get_running_loop().create_future()
+        self._pending.append((draft, future))
+        self._ensure_writer().set()
+        return await future
+
+    def _ensure_writer(self) -> asyncio.Event:
+        loop = asyncio.get_running_loop()
+        if self._writer is None or self._writer.done() or self._writer.get_loop() is not loop:
+            self._wake = asyncio.Event()
+            self._writer = loop.create_task(self._run(self._wake), name="audit-writer")
+        assert self._wake is not None  # noqa: S101 - set just above
+        return self._wake
+
+    async def _run(self, wake: asyncio.Event) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), timeout=self._policy.checkpoint_seconds)
+            wake.clear()
+            if not self._pending:
+                await self._checkpoint_if_due()
+                continue
+            if self._policy.window_seconds and len(self._pending) < self._policy.max_batch:
+                await asyncio.sleep(self._policy.window_seconds)
+            batch = self._pending[: self._policy.max_batch]
+            del self._pending[: len(batch)]
+            await self._write(batch)
+            if self._pending:
+                wake.set()
+
+    async def _write(self, batch: list[_Pending]) -> None:
+        try:
+            entries = await self._commit([draft for draft, _ in batch])
+        except BaseException as exc:  # any failure, cancellation included, means: not logged
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(LogUnavailable(type(exc).__name__))
+            if not isinstance(exc, Exception):
+                raise
+            return
+        for (_, future), entry in zip(batch, entries, strict=True):
+            if not future.done():
+                future.set_result(entry)
+
+    async def _commit(self, drafts: list[Draft]) -> list[Entry]:
+        async with self._engine.begin() as conn:
+            head = await store.lock_head(conn)
+            previous = bytes.fromhex(head.hash)
+            entries = []
+            for offset, draft in enumerate(drafts, start=1):
+                entry = Entry.from_draft(head.seq + offset, draft).chained(previous)
+                previous = bytes.fromhex(entry.hash)
+                entries.append(entry)
+            await store.append(conn, entries)
+            last = entries[-1]
+            checkpoint = self._due(head, last.seq, last.hash)
+            await store.move_head(conn, last.seq, last.hash, checkpoint)
+        self.commits += 1
+        if checkpoint is not None:
+            self.last_checkpoint = checkpoint
+        return entries
+
+    def _due(self, head: store.Head, seq: int, hash_hex: str) -> Checkpoint | None:
+        now = self._now()
+        by_count = seq - head.checkpoint_seq >= self._policy.checkpoint_every
+        by_time = seq > head.checkpoint_seq and (
+            head.checkpoint_at is None
+            or _parse(head.checkpoint_at) + timedelta(seconds=self._policy.checkpoint_seconds)
+            <= now
+        )
+        return sign(self._key, seq, hash_hex, format_time(now)) if by_count or by_time else None
+
+    async def _checkpoint_if_due(self) -> None:
+        with contextlib.suppress(Exception):  # retried at the next wake-up
+            await self.checkpoint(force=False)
+
+    async def checkpoint(self, *, force: bool = True) -> Checkpoint | None:
+        """Sign the current head now (or only when due); None when nothing new to sign."""
+        async with self._engine.begin() as conn:
+            head = await store.lock_head(conn)
+            if head.seq == head.checkpoint_seq:
+                return None
+            checkpoint = (
+                sign(self._key, head.seq, head.hash, format_time(self._now()))
+                if force
+                else self._due(head, head.seq, head.hash)
+            )
+            if checkpoint is not None:
+                await store.move_head(conn, head.seq, head.hash, checkpoint)
+        if checkpoint is not None:
+            self.last_checkpoint = checkpoint
+        return checkpoint
+
+    async def verify(
+        self,
+        public_keys: Mapping[str, Ed25519PublicKey] | None = None,
+        *,
+        trusted: Checkpoint | None = None,
+        progress: Callable[[int], None] = lambda _: None,
+    ) -> Report:
+        """Verify the whole stored log in one streaming pass. Without `trusted`, the last
+        checkpoint this process signed or saw stands in for the verifier's memory."""
+        keys = public_keys or {key_id(self.public_key): self.public_key}
+        verifier = Verifier(keys, trusted=trusted or self.last_checkpoint)
+        async with self._engine.connect() as conn:
+            after = 0
+            async for chunk in store.stream_chunks(conn):
+                verifier.add_checkpoints(await store.checkpoints(conn, after, chunk[-1].seq))
+                for entry in chunk:
+                    verifier.add_entry(entry)
+                progress(len(chunk))
+                if verifier.failed:
+                    return verifier.report()
+                after = chunk[-1].seq
+            verifier.add_checkpoints(await store.checkpoints(conn, after))
+        report = verifier.report()
+        seen = verifier.last_checkpoint
+        newer = seen is not None and (
+            self.last_checkpoint is None or seen.seq > self.last_checkpoint.seq
+        )
+        if report.ok and newer:
+            self.last_checkpoint = seen
+        return report
+
+    async def head(self) -> store.Head:
+        async with self._engine.connect() as conn:
+            return await store.read_head(conn)
+
+    async def close(self) -> None:
+        """Stop the writer; drafts not yet written fail (their callers are told)."""
+        writer, self._writer = self._writer, None
+        if writer is not None and not writer.done():
+            writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError, RuntimeError):
+                await writer
+        for _, future in self._pending:
+            if not future.done():
+                future.set_exception(LogUnavailable("the log is closing"))
+        self._pending.clear()
+
+
+def _parse(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)

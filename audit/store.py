@@ -1,0 +1,230 @@
+"""The log's tables and the statements that read and append them.
+
+- `audit_entries`: one row per entry, every field in its own column (lists and maps
+  as canonical JSON text), plus the entry's hash. Verification rebuilds each
+  entry's canonical bytes from these columns, so editing any column is caught.
+- `audit_refs`: (kind, ref, seq) for the orders and subject pseudonyms an entry
+  names, so filters by order or subject use an index instead of scanning.
+- `audit_checkpoints`: the signed heads.
+- `audit_head`: one row, the sequence number and hash of the last entry; every
+  append locks it, which serialises appenders across processes.
+
+The migration that creates them also makes the database refuse UPDATE and
+DELETE on entries, refs and checkpoints (triggers), and any move of the head
+other than forwards.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    and_,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from audit.checkpoint import Checkpoint
+from audit.entry import GENESIS_HASH, Entry
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+audit_entries = Table(
+    "audit_entries",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("at", String(32), nullable=False, index=True),
+    Column("actor", String(100), nullable=False, index=True),
+    Column("action", String(64), nullable=False, index=True),
+    Column("outcome", String(16), nullable=False),
+    Column("resource", String(200), nullable=False),
+    Column("orders", Text, nullable=False),
+    Column("subjects", Text, nullable=False),
+    Column("fields", Text, nullable=False),
+    Column("grant_id", String(64), nullable=True),
+    Column("purpose", String(500), nullable=True),
+    Column("request_id", String(64), nullable=True),
+    Column("client", String(64), nullable=True),
+    Column("details", Text, nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+
+audit_refs = Table(
+    "audit_refs",
+    metadata,
+    Column("kind", String(8), primary_key=True),
+    Column("ref", String(64), primary_key=True),
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+)
+
+audit_checkpoints = Table(
+    "audit_checkpoints",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("head", String(64), nullable=False),
+    Column("at", String(32), nullable=False),
+    Column("key_id", String(16), nullable=False),
+    Column("signature", String(100), nullable=False),
+)
+
+audit_head = Table(
+    "audit_head",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("hash", String(64), nullable=False),
+    Column("checkpoint_seq", BigInteger, nullable=False),
+    Column("checkpoint_at", String(32), nullable=True),
+    CheckConstraint("id = 1", name="single_row"),
+)
+
+HEAD_ROW = {"id": 1, "seq": 0, "hash": GENESIS_HASH.hex(), "checkpoint_seq": 0}
+CHUNK = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class Head:
+    seq: int
+    hash: str
+    checkpoint_seq: int
+    checkpoint_at: str | None
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+async def lock_head(conn: AsyncConnection) -> Head:
+    """The head, locked until the transaction ends (SQLite: BEGIN IMMEDIATE holds the lock)."""
+    query = select(
+        audit_head.c.seq, audit_head.c.hash, audit_head.c.checkpoint_seq, audit_head.c.checkpoint_at
+    ).where(audit_head.c.id == 1)
+    row = (await conn.execute(query.with_for_update())).one()
+    return Head(int(row.seq), str(row.hash), int(row.checkpoint_seq), row.checkpoint_at)
+
+
+async def read_head(conn: AsyncConnection) -> Head:
+    query = select(
+        audit_head.c.seq, audit_head.c.hash, audit_head.c.checkpoint_seq, audit_head.c.checkpoint_at
+    ).where(audit_head.c.id == 1)
+    row = (await conn.execute(query)).one()
+    return Head(int(row.seq), str(row.hash), int(row.checkpoint_seq), row.checkpoint_at)
+
+
+async def append(conn: AsyncConnection, entries: Sequence[Entry]) -> None:
+    rows = [
+        {
+            "seq": e.seq,
+            "at": e.at,
+            "actor": e.actor,
+            "action": e.action,
+            "outcome": e.outcome,
+            "resource": e.resource,
+            "orders": _json(list(e.orders)),
+            "subjects": _json(list(e.subjects)),
+            "fields": _json(dict(e.fields)),
+            "grant_id": e.grant,
+            "purpose": e.purpose,
+            "request_id": e.request_id,
+            "client": e.client,
+            "details": _json(dict(e.details)),
+            "hash": e.hash,
+        }
+        for e in entries
+    ]
+    await conn.execute(insert(audit_entries), rows)
+    refs = {("order", o, e.seq) for e in entries for o in e.orders}
+    refs |= {("subject", s, e.seq) for e in entries for s in e.subjects}
+    if refs:
+        await conn.execute(
+            insert(audit_refs), [{"kind": k, "ref": r, "seq": q} for k, r, q in sorted(refs)]
+        )
+
+
+async def move_head(
+    conn: AsyncConnection, seq: int, hash_hex: str, checkpoint: Checkpoint | None
+) -> None:
+    values: dict[str, Any] = {"seq": seq, "hash": hash_hex}
+    if checkpoint is not None:
+        await conn.execute(insert(audit_checkpoints).values(**checkpoint.document()))
+        values |= {"checkpoint_seq": checkpoint.seq, "checkpoint_at": checkpoint.at}
+    await conn.execute(update(audit_head).where(audit_head.c.id == 1).values(**values))
+
+
+def entry_from_row(row: Any) -> Entry:
+    return Entry(
+        seq=int(row.seq),
+        at=row.at,
+        actor=row.actor,
+        action=row.action,
+        outcome=row.outcome,
+        resource=row.resource,
+        orders=tuple(json.loads(row.orders)),
+        subjects=tuple(json.loads(row.subjects)),
+        fields=json.loads(row.fields),
+        grant=row.grant_id,
+        purpose=row.purpose,
+        request_id=row.request_id,
+        client=row.client,
+        details=json.loads(row.details),
+        hash=row.hash,
+    )
+
+
+async def stream_chunks(
+    conn: AsyncConnection, after: int = 0, until: int | None = None
+) -> AsyncIterator[list[Entry]]:
+    """Entries in sequence order, in chunks fetched by key: memory stays flat."""
+    while True:
+        condition = audit_entries.c.seq > after
+        if until is not None:
+            condition = and_(condition, audit_entries.c.seq <= until)
+        query = select(audit_entries).where(condition).order_by(audit_entries.c.seq).limit(CHUNK)
+        rows = (await conn.execute(query)).all()
+        if rows:
+            yield [entry_from_row(row) for row in rows]
+        if len(rows) < CHUNK:
+            return
+        after = int(rows[-1].seq)
+
+
+async def checkpoints(
+    conn: AsyncConnection, after: int = 0, until: int | None = None
+) -> list[Checkpoint]:
+    """Checkpoints in a range of sequence numbers (callers ask per chunk of entries)."""
+    condition = audit_checkpoints.c.seq > after
+    if until is not None:
+        condition = and_(condition, audit_checkpoints.c.seq <= until)
+    query = select(audit_checkpoints).where(condition).order_by(audit_checkpoints.c.seq)
+    return [
+        Checkpoint(int(r.seq), r.head, r.at, r.key_id, r.signature)
+        for r in await conn.execute(query)
+    ]
+
+
+async def hash_at(conn: AsyncConnection, seq: int) -> str | None:
+    if seq == 0:
+        return GENESIS_HASH.hex()
+    query = select(audit_entries.c.hash).where(audit_entries.c.seq == seq)
+    return (await conn.execute(query)).scalar_one_or_none()
