@@ -19,7 +19,10 @@ from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from audit.log import AuditLog, LogPolicy
 from gateway import __version__
+from gateway.auditing.context import request_id_middleware
+from gateway.auditing.recorder import AccessLog, pseudonym_key
 from gateway.auth.middleware import BearerAuthMiddleware
 from gateway.auth.routes import PrincipalController
 from gateway.auth.service import PrincipalService
@@ -59,8 +62,10 @@ class Services:
     subjects: SubjectKeys
     factors: SecondFactors
     grants: Grants
+    audit: AccessLog
 
     async def close(self) -> None:
+        await self.audit.log.close()
         await self.reads.dispose()
         await self.engine.dispose()
 
@@ -86,6 +91,22 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         lock_seconds=settings.totp_lock_seconds,
     )
     factors = SecondFactors(engine, keys, policy, clock, rules)
+    grants = Grants(engine, reads, policy, factors, clock, settings.unmask_grant_seconds)
+    audit = AccessLog(
+        AuditLog(
+            engine,
+            keys.audit_signing_key,
+            clock.now,
+            LogPolicy(
+                max_batch=settings.audit_max_batch,
+                window_seconds=settings.audit_batch_window_ms / 1000,
+                checkpoint_every=settings.audit_checkpoint_every,
+                checkpoint_seconds=settings.audit_checkpoint_seconds,
+            ),
+        ),
+        pseudonym_key(keys.blind_index_key),
+        clock,
+    )
     return Services(
         settings=settings,
         clock=clock,
@@ -100,13 +121,16 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
             policy,
             subjects,
             clock,
+            grants,
+            audit,
             default_page_size=settings.default_page_size,
             max_page_size=settings.max_page_size,
         ),
         authenticator=authenticator,
         subjects=subjects,
         factors=factors,
-        grants=Grants(engine, reads, policy, factors, clock, settings.unmask_grant_seconds),
+        grants=grants,
+        audit=audit,
     )
 
 
@@ -144,11 +168,13 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             "grants": _provide(services.grants),
         },
         middleware=[
+            request_id_middleware,
             DefineMiddleware(
                 BearerAuthMiddleware,
                 authenticator=services.authenticator,
+                audit=services.audit,
                 exclude=["^/schema", "^/healthz", "^/problems/"],
-            )
+            ),
         ],
         exception_handlers=EXCEPTION_HANDLERS,
         on_shutdown=[services.close],

@@ -23,6 +23,7 @@ from litestar.exceptions import (
 from litestar.params import FromPath
 from litestar.types import ExceptionHandlersMap
 
+from audit.log import LogUnavailable
 from gateway.clock import utc_text
 from gateway.errors import (
     AuthenticationFailed,
@@ -92,6 +93,9 @@ _TYPES = (
     ProblemType("request-too-large", 413, "Request too large",
                 "The request body is larger than the gateway accepts."),
     ProblemType("http-error", 400, "HTTP error", "The request could not be served."),
+    ProblemType("audit-unavailable", 503, "Audit log unavailable",
+                "The access could not be written to the audit log, so nothing was "
+                "disclosed (fail closed). Retry shortly."),
     ProblemType("internal-error", 500, "Internal error",
                 "Something failed inside the gateway; nothing was changed by this request."),
 )  # fmt: skip
@@ -203,6 +207,15 @@ def _http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[
     return problem("http-error", str(exc.detail), status=status)
 
 
+def _log_unavailable(_: Request[Any, Any, Any], exc: LogUnavailable) -> Response[dict[str, Any]]:
+    log.error("audit log unavailable (%s): request refused", exc)
+    return problem(
+        "audit-unavailable",
+        "the audit log cannot be written; nothing was disclosed",
+        headers={"Retry-After": "5"},
+    )
+
+
 def _unexpected(_: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
     # Type only: the message of a database or library error can carry personal data.
     log.error("unexpected %s while serving a request", type(exc).__name__)
@@ -214,6 +227,7 @@ def _undecodable(_: Request[Any, Any, Any], exc: UnicodeDecodeError) -> Response
 
 
 EXCEPTION_HANDLERS: ExceptionHandlersMap = {
+    LogUnavailable: _log_unavailable,
     UnicodeDecodeError: _undecodable,
     GatewayError: _domain_error,
     ValidationException: _validation_error,

@@ -98,6 +98,25 @@ class Settings(BaseSettings):
         le=3600,
         description="Lifetime of an unmask grant (POST /v1/unmask-grants).",
     )
+    audit_checkpoint_every: int = Field(
+        default=1000, ge=1, le=1_000_000, description="Sign a checkpoint every N log entries."
+    )
+    audit_checkpoint_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        le=86_400,
+        description="... or when this many seconds passed since the last one (if the log grew).",
+    )
+    audit_batch_window_ms: float = Field(
+        default=0.0,
+        ge=0,
+        le=50,
+        description="Extra wait for more entries before a group commit. 0: none (entries "
+        "that arrive while a commit is in flight form the next batch anyway).",
+    )
+    audit_max_batch: int = Field(
+        default=512, ge=1, le=10_000, description="Most log entries in one commit."
+    )
     max_page_size: int = Field(
         default=100, ge=1, le=1000, description="Upper bound of `limit` on order lists."
     )

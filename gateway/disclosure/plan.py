@@ -61,6 +61,8 @@ class FieldPlan:
     shown: frozenset[str]
     # Paths an unmask grant can turn from masked to clear (level clear_after_2fa).
     revealable: frozenset[str]
+    # What the audit log records of a read: each path shown, with its level.
+    shown_levels: Mapping[str, str]
     # Scalar fields before the list sections, the list sections, scalar fields after:
     # three runs keep the output in document order without a branch per field.
     _head: tuple[_Op, ...] = field(repr=False)
@@ -157,6 +159,7 @@ def compile_plan(
         write_scope=write_scope,
         shown=frozenset(p for p, level in levels.items() if level is not Level.HIDDEN),
         revealable=frozenset(p for p, lv in levels.items() if lv is Level.CLEAR_AFTER_2FA),
+        shown_levels={p: lv.value for p, lv in levels.items() if lv is not Level.HIDDEN},
         _head=tuple(head),
         _list_ops=tuple((s, tuple(o)) for s, o in list_ops.items()),
         _tail=tuple(tail),

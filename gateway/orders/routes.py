@@ -18,7 +18,6 @@ from gateway.orders.schemas import (
     StatusChanged,
 )
 from gateway.orders.service import ListQuery, OrderService
-from gateway.reveal.grants import Grants
 from gateway.reveal.routes import NO_STORE
 
 
@@ -42,19 +41,17 @@ class OrderController(Controller):
         request: AuthedRequest,
         order_id: FromPath[str],
         orders: NamedDependency[OrderService],
-        grants: NamedDependency[Grants],
         reveal: FromQuery[str | None] = None,
         unmask_grant: Annotated[str | None, HeaderParameter(name="X-Unmask-Grant")] = None,
     ) -> Response[dict[str, Any]]:
         """With `X-Unmask-Grant` and `?reveal=customer.phone,...`, fields the role has at
         `clear_after_2fa` and the grant covers are shown in clear; others keep their level.
         `X-Revealed-Fields` names the fields shown in clear because of the grant."""
-        if reveal is None and unmask_grant is None:
-            return Response(await orders.get(request.user, order_id))
-        granted = await grants.authorize(request.user, unmask_grant, order_id, reveal)
-        document = await orders.get(request.user, order_id, granted.fields)
-        headers = {"X-Revealed-Fields": ",".join(sorted(granted.fields)), **NO_STORE}
-        return Response(document, headers=headers)
+        read = await orders.get(request.user, order_id, unmask_grant, reveal)
+        if read.revealed is None:
+            return Response(read.document)
+        headers = {"X-Revealed-Fields": ",".join(sorted(read.revealed)), **NO_STORE}
+        return Response(read.document, headers=headers)
 
     @get("/", summary="List orders, newest first, with cursor pagination")
     async def list_orders(

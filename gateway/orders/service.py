@@ -8,7 +8,8 @@ a role the policy does not know, or a plan without the operation, is refused.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from gateway.auditing.recorder import AccessLog
 from gateway.auth.principal import Principal
 from gateway.clock import Clock, utc_text
 from gateway.crypto.envelope import decrypt_field, encrypt_field
@@ -34,6 +36,7 @@ from gateway.errors import (
 from gateway.orders import store
 from gateway.orders.schemas import STATUSES, OrderIn, SearchIn
 from gateway.readpath import AsyncReader, ReadPool
+from gateway.reveal.grants import Grants
 from gateway.slugs import SLUG_RE, SLUG_RULE
 from gateway.subjects.service import SubjectKey, SubjectKeys
 from gateway.subjects.store import KeyRow
@@ -60,6 +63,13 @@ class ListQuery:
     created_to: datetime | None = None
     limit: int | None = None
     cursor: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRead:
+    document: dict[str, Any]
+    # Fields shown in clear because of an unmask grant; None when no grant was used.
+    revealed: frozenset[str] | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +116,8 @@ class OrderService:
         policy: PolicySet,
         subjects: SubjectKeys,
         clock: Clock,
+        grants: Grants,
+        log: AccessLog,
         *,
         default_page_size: int,
         max_page_size: int,
@@ -122,6 +134,8 @@ class OrderService:
                 f"columns of the store ({', '.join(sorted(store.binary_paths()))})"
             )
         self._clock = clock
+        self._grants = grants
+        self._log = log
         self._default_limit = default_page_size
         self._max_limit = max_page_size
 
@@ -225,6 +239,7 @@ class OrderService:
         A ciphertext that does not authenticate (moved, tampered) raises: fail closed.
         """
         row = KeyRow(*(flat.pop(label) for label in store.KEY_LABELS))
+        flat["_subject_id"] = row.subject_id  # for the audit log; never rendered
         key = self._subjects.unwrap(row) if row.wrapped_key is not None else None
         order_id = uuid.UUID(flat["order_id"])
         for path in self._encrypted:
@@ -285,46 +300,105 @@ class OrderService:
 
     # --- reading -----------------------------------------------------------------
 
+    @asynccontextmanager
+    async def _audited(
+        self, principal: Principal, action: str, resource: str
+    ) -> AsyncIterator[None]:
+        """Log a refusal (403, 404) before it leaves; a log failure turns it into a 503."""
+        try:
+            yield
+        except (PermissionDenied, NotFound) as exc:
+            status = 404 if isinstance(exc, NotFound) else 403
+            await self._log.denied(principal, action, resource, status, exc.detail)
+            raise
+
     async def get(
-        self, principal: Principal, order_id: str, reveal: frozenset[str] = frozenset()
-    ) -> dict[str, Any]:
-        """One order; `reveal` (fields an unmask grant covers) shows clear_after_2fa in clear."""
-        plan, region = self._read_plan(principal)
-        plan = self._policy.revealing(plan, reveal)
-        key = _parse_order_id(order_id)
-        async with self._reads.connect() as reader:
-            flat = await store.fetch_order(reader, key, region)
-        if flat is None:
-            raise NotFound("no order with this order_id")
-        return plan.render(self._open(flat, plan.shown))
+        self,
+        principal: Principal,
+        order_id: str,
+        grant: str | None = None,
+        reveal: str | None = None,
+    ) -> OrderRead:
+        """One order. With an unmask grant and `reveal` (field paths, comma-separated),
+        clear_after_2fa fields the grant covers are shown in clear."""
+        resource = _resource(order_id)
+        action = "orders.read" if grant is None and reveal is None else "orders.reveal"
+        async with self._audited(principal, action, resource):
+            plan, region = self._read_plan(principal)
+            granted = None
+            if grant is not None or reveal is not None:
+                granted = await self._grants.authorize(principal, grant, order_id, reveal)
+                plan = self._policy.revealing(plan, granted.fields)
+            key = _parse_order_id(order_id)
+            async with self._reads.connect() as reader:
+                flat = await store.fetch_order(reader, key, region)
+            if flat is None:
+                raise NotFound("no order with this order_id")
+            opened = self._open(flat, plan.shown)
+        await self._log.record(
+            principal.name,
+            action,
+            resource,
+            orders=[str(key)],
+            subjects=[opened["_subject_id"]],
+            fields=plan.shown_levels,
+            grant=None if granted is None else str(granted.grant_id),
+            purpose=None if granted is None else granted.purpose,
+            details={} if granted is None else {"revealed": sorted(granted.fields)},
+        )
+        return OrderRead(plan.render(opened), None if granted is None else granted.fields)
 
     async def list(self, principal: Principal, query: ListQuery) -> Page:
-        plan, region = self._read_plan(principal)
-        filters, limit, cursor = self._check_list_query(query)
-        async with self._reads.connect() as reader:
-            rows, next_cursor = await store.list_orders(reader, filters, region, limit, cursor)
-        return Page(
-            items=[plan.render(self._open(flat, plan.shown)) for flat in rows],
-            next_cursor=None if next_cursor is None else next_cursor.encode(),
-        )
+        async with self._audited(principal, "orders.list", "orders"):
+            plan, region = self._read_plan(principal)
+            filters, limit, cursor = self._check_list_query(query)
+            async with self._reads.connect() as reader:
+                rows, next_cursor = await store.list_orders(reader, filters, region, limit, cursor)
+        return await self._page(principal, "orders.list", plan, rows, next_cursor, {})
 
     async def search(self, principal: Principal, query: SearchIn) -> Page:
         """A subject's orders found through the blind index only, answered like a list."""
-        plan, region = self._read_plan(principal)
         kind, value = query.identifier
-        if not plan.allows("orders.search", kind):
-            raise PermissionDenied(f"role {principal.role!r} may not search by {kind}")
-        filters, limit, cursor = self._check_list_query(
-            ListQuery(limit=query.limit, cursor=query.cursor)
+        async with self._audited(principal, "orders.search", "orders"):
+            plan, region = self._read_plan(principal)
+            if not plan.allows("orders.search", kind):
+                raise PermissionDenied(f"role {principal.role!r} may not search by {kind}")
+            filters, limit, cursor = self._check_list_query(
+                ListQuery(limit=query.limit, cursor=query.cursor)
+            )
+            async with self._reads.connect() as reader:
+                subjects = await self._subjects.find(reader, kind, value)
+                rows: list[dict[str, Any]] = []
+                next_cursor = None
+                if subjects:
+                    scoped = replace(filters, subject_ids=tuple(subjects))
+                    rows, next_cursor = await store.list_orders(
+                        reader, scoped, region, limit, cursor
+                    )
+        return await self._page(principal, "orders.search", plan, rows, next_cursor, {"by": kind})
+
+    async def _page(
+        self,
+        principal: Principal,
+        action: str,
+        plan: FieldPlan,
+        rows: Sequence[dict[str, Any]],
+        next_cursor: store.Cursor | None,
+        details: dict[str, Any],
+    ) -> Page:
+        """Open and log the rows of a list, then render them: nothing leaves unlogged."""
+        opened = [self._open(flat, plan.shown) for flat in rows]
+        await self._log.record(
+            principal.name,
+            action,
+            "orders",
+            orders=[flat["order_id"] for flat in opened],
+            subjects=[flat["_subject_id"] for flat in opened],
+            fields=plan.shown_levels if opened else {},
+            details={**details, "count": len(opened)},
         )
-        async with self._reads.connect() as reader:
-            subjects = await self._subjects.find(reader, kind, value)
-            if not subjects:
-                return Page(items=[], next_cursor=None)
-            scoped = replace(filters, subject_ids=tuple(subjects))
-            rows, next_cursor = await store.list_orders(reader, scoped, region, limit, cursor)
         return Page(
-            items=[plan.render(self._open(flat, plan.shown)) for flat in rows],
+            items=[plan.render(flat) for flat in opened],
             next_cursor=None if next_cursor is None else next_cursor.encode(),
         )
 
@@ -351,6 +425,14 @@ class OrderService:
             raise InvalidParameter("invalid list parameters", problems)
         filters = store.OrderFilter(q.status, q.channel, q.region, q.created_from, q.created_to)
         return filters, limit, cursor
+
+
+def _resource(order_id: str) -> str:
+    """The log names an order by its id; anything else a caller put in the path is not kept."""
+    try:
+        return f"orders/{uuid.UUID(order_id)}"
+    except ValueError:
+        return "orders/(not an order id)"
 
 
 def _parse_order_id(order_id: str) -> uuid.UUID:
