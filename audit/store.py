@@ -31,6 +31,7 @@ from sqlalchemy import (
     Table,
     Text,
     and_,
+    func,
     insert,
     select,
     update,
@@ -228,3 +229,63 @@ async def hash_at(conn: AsyncConnection, seq: int) -> str | None:
         return GENESIS_HASH.hex()
     query = select(audit_entries.c.hash).where(audit_entries.c.seq == seq)
     return (await conn.execute(query)).scalar_one_or_none()
+
+
+@dataclass(frozen=True, slots=True)
+class EventFilter:
+    """Filters of a log search; times are entry time text (`format_time`)."""
+
+    actor: str | None = None
+    action: str | None = None
+    outcome: str | None = None
+    order: str | None = None
+    subject: str | None = None
+    since: str | None = None
+    until: str | None = None
+
+
+def _conditions(f: EventFilter) -> list[Any]:
+    c = audit_entries.c
+    conditions: list[Any] = []
+    for column, value in ((c.actor, f.actor), (c.action, f.action), (c.outcome, f.outcome)):
+        if value is not None:
+            conditions.append(column == value)
+    for kind, ref in (("order", f.order), ("subject", f.subject)):
+        if ref is not None:
+            refs = select(audit_refs.c.seq).where(
+                audit_refs.c.kind == kind, audit_refs.c.ref == ref
+            )
+            conditions.append(c.seq.in_(refs))
+    if f.since is not None:
+        conditions.append(c.at >= f.since)
+    if f.until is not None:
+        conditions.append(c.at < f.until)
+    return conditions
+
+
+async def query(
+    conn: AsyncConnection, f: EventFilter, limit: int, before: int | None
+) -> list[Entry]:
+    """Newest first; `before` is the sequence number the previous page ended at."""
+    conditions = _conditions(f)
+    if before is not None:
+        conditions.append(audit_entries.c.seq < before)
+    statement = (
+        select(audit_entries)
+        .where(and_(True, *conditions))
+        .order_by(audit_entries.c.seq.desc())
+        .limit(limit)
+    )
+    return [entry_from_row(row) for row in await conn.execute(statement)]
+
+
+async def seq_bounds(
+    conn: AsyncConnection, since: str | None, until: str | None
+) -> tuple[int, int] | None:
+    """First and last sequence numbers of entries in a time range (None if none)."""
+    conditions = _conditions(EventFilter(since=since, until=until))
+    statement = select(func.min(audit_entries.c.seq), func.max(audit_entries.c.seq)).where(
+        and_(True, *conditions)
+    )
+    first, last = (await conn.execute(statement)).one()
+    return None if first is None else (int(first), int(last))

@@ -99,7 +99,21 @@ class Verifier:
         return self._failure is not None
 
     def add_checkpoints(self, checkpoints: Iterable[Checkpoint]) -> None:
-        self._pending.extend(cp for cp in checkpoints if cp.seq > self._start)
+        """Checkpoints for entries still to come, or for the entry just added (an export
+        writes each checkpoint right after the entry it vouches for)."""
+        for cp in checkpoints:
+            if cp.seq <= self._start or self._failure is not None:
+                continue
+            head = self._head
+            if head is not None and cp.seq <= head.seq:
+                try:
+                    self._check_checkpoint(cp, head)
+                except _Failure as failure:
+                    self._failure = failure
+                    return
+                self._last_good = cp
+            else:
+                self._pending.append(cp)
 
     def add_entry(self, entry: Entry) -> None:
         if self._failure is not None:
@@ -141,6 +155,8 @@ class Verifier:
 
     def _check_checkpoint(self, cp: Checkpoint, entry: Entry) -> None:
         since = (self._last_good.seq if self._last_good else self._start) + 1
+        if cp.seq < entry.seq and self._head is entry:
+            raise _Failure(cp.seq, f"the checkpoint at entry {cp.seq} is out of order")
         if cp.seq != entry.seq:
             raise _Failure(since, f"the checkpoint at entry {cp.seq} names no entry of the log")
         if not self._signed(cp):

@@ -22,7 +22,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from audit.log import AuditLog, LogPolicy
 from gateway import __version__
 from gateway.auditing.context import request_id_middleware
-from gateway.auditing.recorder import AccessLog, pseudonym_key
+from gateway.auditing.recorder import OPERATOR, AccessLog, pseudonym_key
+from gateway.auditing.routes import AuditController
+from gateway.auditing.service import AuditService
 from gateway.auth.middleware import BearerAuthMiddleware
 from gateway.auth.routes import PrincipalController
 from gateway.auth.service import PrincipalService
@@ -63,6 +65,7 @@ class Services:
     factors: SecondFactors
     grants: Grants
     audit: AccessLog
+    audit_reader: AuditService
 
     async def close(self) -> None:
         await self.audit.log.close()
@@ -90,8 +93,6 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         max_failures=settings.totp_max_failures,
         lock_seconds=settings.totp_lock_seconds,
     )
-    factors = SecondFactors(engine, keys, policy, clock, rules)
-    grants = Grants(engine, reads, policy, factors, clock, settings.unmask_grant_seconds)
     audit = AccessLog(
         AuditLog(
             engine,
@@ -107,6 +108,8 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         pseudonym_key(keys.blind_index_key),
         clock,
     )
+    factors = SecondFactors(engine, keys, policy, clock, rules, audit)
+    grants = Grants(engine, reads, policy, factors, clock, settings.unmask_grant_seconds, audit)
     return Services(
         settings=settings,
         clock=clock,
@@ -114,7 +117,7 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         engine=engine,
         reads=reads,
         policy=policy,
-        principals=PrincipalService(engine, policy, clock, on_revoke=authenticator.forget),
+        principals=PrincipalService(engine, policy, clock, audit, on_revoke=authenticator.forget),
         orders=OrderService(
             engine,
             reads,
@@ -131,6 +134,13 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         factors=factors,
         grants=grants,
         audit=audit,
+        audit_reader=AuditService(
+            engine,
+            policy,
+            audit,
+            default_page_size=settings.default_page_size,
+            max_page_size=settings.max_page_size,
+        ),
     )
 
 
@@ -152,12 +162,19 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         """Liveness, and which policy version this process enforces."""
         return {"status": "ok", "version": __version__, "policy_version": services.policy.version}
 
+    async def log_policy() -> None:
+        # Which policy this process enforces, from when: policy changes are in the log.
+        await services.audit.record(
+            OPERATOR, "policy.load", "policy", details={"version": services.policy.version}
+        )
+
     return Litestar(
         route_handlers=[
             OrderController,
             PrincipalController,
             TotpController,
             GrantController,
+            AuditController,
             health,
             describe_problem,
         ],
@@ -166,6 +183,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             "principals": _provide(services.principals),
             "factors": _provide(services.factors),
             "grants": _provide(services.grants),
+            "audit": _provide(services.audit_reader),
         },
         middleware=[
             request_id_middleware,
@@ -177,6 +195,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             ),
         ],
         exception_handlers=EXCEPTION_HANDLERS,
+        on_startup=[log_policy],
         on_shutdown=[services.close],
         request_max_body_size=MAX_BODY_BYTES,
         openapi_config=OpenAPIConfig(

@@ -200,6 +200,7 @@ def rotate_kek(batch_size: int, max_batches: int | None) -> None:
     mode it first creates the next KEK file; in production, provide the new KEK
     and make it active (GATEWAY_KEK_VERSION), then run this.
     """
+    from gateway.auditing.recorder import OPERATOR
     from gateway.reveal import rotation as factor_rotation
     from gateway.subjects.rotation import pending, rewrap_all
 
@@ -218,6 +219,17 @@ def rotate_kek(batch_size: int, max_batches: int | None) -> None:
         # Second-factor secrets are few: sealed again in one go once the data keys are done.
         resealed = 0 if report.remaining else await factor_rotation.reseal_all(engine, ring)
         in_use = set(report.in_use) | await factor_rotation.versions_in_use(engine)
+        await services.audit.record(
+            OPERATOR,
+            "keys.rotate_kek",
+            "keys",
+            details={
+                "kek_version": report.target_version,
+                "data_keys_rewrapped": report.rewrapped,
+                "data_keys_remaining": report.remaining,
+                "secrets_resealed": resealed,
+            },
+        )
         return report, resealed, in_use
 
     report, resealed, in_use = run_with_services(work, settings)

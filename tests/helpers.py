@@ -141,6 +141,49 @@ async def dump_database(url: str) -> bytes:
     return b"\n".join(chunks)
 
 
+async def dump_audit(url: str) -> bytes:
+    """Every column of every audit table, as stored."""
+    engine = make_engine(_async(url), pool_size=1)
+    chunks: list[bytes] = []
+    try:
+        async with engine.connect() as conn:
+            for table in ("audit_entries", "audit_refs", "audit_checkpoints", "audit_head"):
+                rows = await conn.execute(text(f'SELECT * FROM "{table}"'))  # noqa: S608
+                chunks += [str(tuple(row)).encode() for row in rows]
+    finally:
+        await engine.dispose()
+    return b"\n".join(chunks)
+
+
+async def run_sql(url: str, *statements: str) -> None:
+    engine = make_engine(_async(url), pool_size=1)
+    try:
+        async with engine.begin() as conn:
+            for statement in statements:
+                await conn.execute(text(statement))
+    finally:
+        await engine.dispose()
+
+
+def _block_statements(url: str) -> tuple[list[str], list[str]]:
+    """A stand-in for a full disk or a lost grant: inserts into the log fail."""
+    if url.startswith("sqlite"):
+        return (
+            ["CREATE TRIGGER block_audit BEFORE INSERT ON audit_entries "
+             "BEGIN SELECT RAISE(ABORT, 'blocked'); END"],
+            ["DROP TRIGGER block_audit"],
+        )  # fmt: skip
+    return (
+        [
+            "CREATE FUNCTION block_audit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            "RAISE EXCEPTION 'blocked'; END $$",
+            "CREATE TRIGGER block_audit BEFORE INSERT ON audit_entries "
+            "FOR EACH ROW EXECUTE FUNCTION block_audit()",
+        ],
+        ["DROP TRIGGER block_audit ON audit_entries", "DROP FUNCTION block_audit()"],
+    )
+
+
 def _async(url: str) -> str:
     return Settings(database_url=url).sqlalchemy_url
 
@@ -170,6 +213,16 @@ class Gateway:
         env = {"GATEWAY_DATABASE_URL": database_url, "GATEWAY_VAR_DIR": str(var_dir)}
         with TestClient(create_app(settings, clock=clock)) as client:
             yield cls(client, settings, clock, env)
+
+    def block_audit_log(self) -> None:
+        asyncio.run(
+            run_sql(self.settings.database_url, *_block_statements(self.settings.database_url)[0])
+        )
+
+    def unblock_audit_log(self) -> None:
+        asyncio.run(
+            run_sql(self.settings.database_url, *_block_statements(self.settings.database_url)[1])
+        )
 
     def cli(self, *args: str) -> Result:
         return CliRunner().invoke(main, list(args), env=self.env, catch_exceptions=False)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from gateway.auditing.recorder import AccessLog, actor_of
 from gateway.auth import store
 from gateway.auth.principal import Principal
 from gateway.auth.tokens import new_token
@@ -48,9 +49,11 @@ class PrincipalService:
         engine: AsyncEngine,
         policy: PolicySet,
         clock: Clock,
+        log: AccessLog,
         on_revoke: Callable[[str], None] = lambda _name: None,
     ) -> None:
         self._engine = engine
+        self._log = log
         self._policy = policy
         self._clock = clock
         self._on_revoke = on_revoke
@@ -97,9 +100,15 @@ class PrincipalService:
     async def create(self, new: NewPrincipal, *, actor: Principal | None = None) -> IssuedPrincipal:
         self._authorize(actor)
         plan = self._check(new)
-        if actor is not None and (plan.can_read_orders or plan.allows("principals", "manage")):
+        powerful = (
+            plan.can_read_orders
+            or plan.allows("principals", "manage")
+            or plan.allows("audit", "read")
+        )
+        if actor is not None and powerful:
             raise PermissionDenied(
-                f"principals of role {new.role!r} can read orders or manage principals; "
+                f"principals of role {new.role!r} can read orders, manage principals or "
+                "read the audit log; "
                 "the operator creates them with `privacy-gateway principals create`"
             )
         token, token_id, token_hash = new_token()
@@ -118,6 +127,12 @@ class PrincipalService:
         except IntegrityError:
             raise Conflict(f"a principal named {new.name!r} already exists") from None
         principal = Principal(principal_id, new.name, new.role, new.region, new.channel)
+        await self._log.record(
+            actor_of(actor),
+            "principal.create",
+            f"principals/{new.name}",
+            details={"role": new.role, "region": new.region, "channel": new.channel},
+        )
         return IssuedPrincipal(principal, token)
 
     async def list(self, *, actor: Principal | None = None) -> list[store.PrincipalRecord]:
@@ -131,3 +146,4 @@ class PrincipalService:
             if not await store.revoke(conn, name, self._clock.now()):
                 raise NotFound(f"no active principal named {name!r}")
         self._on_revoke(name)
+        await self._log.record(actor_of(actor), "principal.revoke", f"principals/{name}")

@@ -31,6 +31,7 @@ OPERATIONS: Mapping[str, frozenset[str]] = {
     "orders.write_scope": frozenset(scope.value for scope in WriteScope),
     "orders.search": frozenset({"phone", "email", "id_number"}),
     "principals": frozenset({"manage"}),
+    "audit": frozenset({"read"}),
 }
 FIELD_LEVELS = frozenset(level.value for level in Level if level is not Level.HIDDEN)
 # Most revealing first: the first level the policy grants wins.

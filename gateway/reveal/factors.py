@@ -20,6 +20,8 @@ from enum import StrEnum
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from audit.entry import Outcome as AuditOutcome
+from gateway.auditing.recorder import OPERATOR, AccessLog
 from gateway.auth import store as principal_store
 from gateway.auth.principal import Principal
 from gateway.clock import Clock, utc_text
@@ -79,6 +81,9 @@ class Outcome:
 
     step: int | None
     refusal: GatewayError | None = None
+    # For the audit log: accepted, rejected, locked (this failure locked the factor),
+    # or refused_locked (tried while locked).
+    event: str = "accepted"
 
     def raise_refusal(self) -> None:
         if self.refusal is not None:
@@ -93,12 +98,25 @@ class SecondFactors:
         policy: PolicySet,
         clock: Clock,
         rules: FactorRules,
+        log: AccessLog,
     ) -> None:
         self._engine = engine
+        self._log = log
         self._policy = policy
         self._keys = keys
         self._clock = clock
         self._rules = rules
+
+    async def log_outcome(self, principal: Principal, action: str, outcome: Outcome) -> None:
+        """Every refused code and every lock goes to the log; so does what succeeded."""
+        if outcome.refusal is None:
+            await self._log.record(principal.name, action, "totp")
+            return
+        details: dict[str, object] = {"reason": outcome.event, "during": action}
+        if isinstance(outcome.refusal, SecondFactorLocked):
+            details["locked_until"] = utc_text(outcome.refusal.locked_until)
+        name = "totp.lock" if outcome.event == "locked" else "totp.reject"
+        await self._log.record(principal.name, name, "totp", AuditOutcome.DENIED, details=details)
 
     async def status(self, principal: Principal) -> FactorStatus:
         async with self._engine.connect() as conn:
@@ -145,6 +163,7 @@ class SecondFactors:
                     pending_kek_version=version,
                     pending_since=now,
                 )
+        await self.log_outcome(principal, "totp.enroll", outcome)
         outcome.raise_refusal()
         return totp.provisioning(secret, principal.name, self._rules.issuer)
 
@@ -171,6 +190,7 @@ class SecondFactors:
                     pending_kek_version=None,
                     pending_since=None,
                 )
+        await self.log_outcome(principal, "totp.activate", outcome)
         outcome.raise_refusal()
         return now
 
@@ -194,7 +214,10 @@ class SecondFactors:
             grants = await store.delete_grants_of(conn, principal_id)
             if not await store.delete_factor(conn, principal_id) and not grants:
                 raise NotFound(f"principal {name!r} has no second factor")
-            return grants
+        await self._log.record(
+            OPERATOR, "totp.reset", f"principals/{name}", details={"grants_removed": grants}
+        )
+        return grants
 
     async def _check_row(
         self,
@@ -226,7 +249,7 @@ class SecondFactors:
         if row.locked_until is not None and now < row.locked_until:
             # The same columns as a wrong code writes, unchanged: the same work either way.
             unchanged = {"failures": row.failures, "locked_until": row.locked_until}
-            return Outcome(None, self._locked(row.locked_until, now)), unchanged
+            return Outcome(None, self._locked(row.locked_until, now), "refused_locked"), unchanged
         # A pending secret has never had a code accepted: only the active one can replay.
         replayed = (
             step is not None and not pending and row.last_step is not None and step <= row.last_step
@@ -238,7 +261,7 @@ class SecondFactors:
         if failures >= rules.max_failures:
             until = now + timedelta(seconds=rules.lock_seconds)
             values = {"failures": failures, "locked_until": until}
-            return Outcome(None, self._locked(until, now)), values
+            return Outcome(None, self._locked(until, now), "locked"), values
         left = rules.max_failures - failures
         reason = (
             "this code was already used; wait for the next one"
@@ -249,7 +272,8 @@ class SecondFactors:
             f"{reason}; {left} more wrong code(s) lock the factor for "
             f"{rules.lock_seconds // 60} minute(s)"
         )
-        return Outcome(None, refusal), {"failures": failures, "locked_until": None}
+        event = "replayed" if replayed else "rejected"
+        return Outcome(None, refusal, event), {"failures": failures, "locked_until": None}
 
     def _locked(self, until: datetime, now: datetime) -> SecondFactorLocked:
         return SecondFactorLocked(

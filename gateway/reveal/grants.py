@@ -20,6 +20,7 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from gateway.auditing.recorder import AccessLog
 from gateway.auth.principal import Principal
 from gateway.clock import Clock, utc_text
 from gateway.disclosure import FieldPlan, PolicySet
@@ -67,8 +68,10 @@ class Grants:
         factors: SecondFactors,
         clock: Clock,
         lifetime_seconds: int,
+        log: AccessLog,
     ) -> None:
         self._engine = engine
+        self._log = log
         self._reads = reads
         self._policy = policy
         self._factors = factors
@@ -99,7 +102,18 @@ class Grants:
             )
             if outcome.refusal is None:
                 await store.insert_grant(conn, row)
-        outcome.raise_refusal()
+        if outcome.refusal is not None:
+            await self._factors.log_outcome(principal, "grant.issue", outcome)
+            outcome.raise_refusal()
+        await self._log.record(
+            principal.name,
+            "grant.issue",
+            f"grants/{grant_id}",
+            orders=sorted(order_ids or ()),
+            grant=str(grant_id),
+            purpose=request.purpose,
+            details={"fields": sorted(fields), "expires_at": utc_text(row.expires_at)},
+        )
         return IssuedGrant(f"{GRANT_PREFIX}_{grant_id.hex}_{secret}", row, fields)
 
     def _check_fields(
