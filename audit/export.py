@@ -32,8 +32,14 @@ def _line(document: Mapping[str, Any]) -> bytes:
     return rfc8785.dumps(dict(document)) + b"\n"
 
 
-async def export_lines(engine: AsyncEngine, first: int, last: int) -> AsyncIterator[bytes]:
-    """Entries `first`..`last` (sequence numbers) and their checkpoints, streamed."""
+async def export_lines(
+    engine: AsyncEngine, first: int, last: int, *, to_the_end: bool = False
+) -> AsyncIterator[bytes]:
+    """Entries `first`..`last` (sequence numbers) and their checkpoints, streamed.
+
+    `to_the_end`: the export is meant to reach the head, so checkpoints past `last`
+    are written too: an offline verifier then notices entries missing at the end.
+    """
     async with engine.connect() as conn:
         start_hash = await store.hash_at(conn, first - 1)
         yield _line({"type": "start", "seq": first - 1, "hash": start_hash or ""})
@@ -47,6 +53,9 @@ async def export_lines(engine: AsyncEngine, first: int, last: int) -> AsyncItera
                     yield _line({"type": "checkpoint", **checkpoints[entry.seq].document()})
             count += len(chunk)
             after = chunk[-1].seq
+        if to_the_end:
+            for cp in await store.checkpoints(conn, max(after, first - 1)):
+                yield _line({"type": "checkpoint", **cp.document()})
         yield _line({"type": "end", "entries": count})
 
 

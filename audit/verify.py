@@ -59,7 +59,7 @@ class _Failure(Exception):
 def _checkpoint_doc(cp: Checkpoint | None) -> dict[str, Any] | None:
     if cp is None:
         return None
-    return {"seq": cp.seq, "head": cp.head, "at": cp.at, "key_id": cp.key_id}
+    return cp.document()
 
 
 class Verifier:

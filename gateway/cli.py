@@ -7,69 +7,22 @@ the new token once (it is never stored in clear).
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
-from collections.abc import Callable, Coroutine
-from functools import wraps
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 
 import click
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
 
-from gateway.app import Services, build_services
+from gateway.app import Services
+from gateway.auditing.cli import audit as audit_commands
 from gateway.auth.service import NewPrincipal
+from gateway.cliutil import cli_settings, handle_errors, run_with_services
 from gateway.crypto.keys import add_kek_version, load_keys
-from gateway.errors import ConfigurationError, GatewayError
+from gateway.errors import ConfigurationError
 from gateway.secretfiles import owner_only_dir
-from gateway.settings import Settings, load_settings
-
-P = ParamSpec("P")
-T = TypeVar("T")
-
-
-def _settings() -> Settings:
-    return load_settings()
-
-
-def handle_errors(func: Callable[P, T]) -> Callable[P, T]:
-    """Turn domain errors into `error: ...` on stderr and a non-zero exit, no traceback."""
-
-    @wraps(func)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
-        try:
-            return func(*args, **kwargs)
-        except ConfigurationError as exc:
-            click.echo(f"error: {exc.detail}", err=True)
-            sys.exit(2)
-        except GatewayError as exc:
-            click.echo(f"error: {exc.detail}", err=True)
-            sys.exit(1)
-        except (SQLAlchemyError, OSError) as exc:
-            # Type only: a driver's message can quote the personal data it choked on.
-            click.echo(
-                f"error: {type(exc).__name__} while talking to the database or files "
-                "(details withheld: they may contain personal data)",
-                err=True,
-            )
-            sys.exit(1)
-
-    return wrapper
-
-
-def run_with_services(
-    work: Callable[[Services], Coroutine[Any, Any, T]], settings: Settings | None = None
-) -> T:
-    async def main() -> T:
-        services = build_services(settings or _settings())
-        try:
-            return await work(services)
-        finally:
-            await services.close()
-
-    return asyncio.run(main())
+from gateway.settings import Settings
 
 
 @click.group()
@@ -85,7 +38,7 @@ def migrate(revision: str) -> None:
     """Bring the order store's schema up to date (Alembic)."""
     from gateway import migrate as migrations
 
-    settings = _settings()
+    settings = cli_settings()
     if settings.is_embedded:
         # The embedded store holds personal data: owner-only directory and files.
         owner_only_dir(settings.var_dir)
@@ -115,7 +68,7 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
     from gateway import migrate as migrations
     from gateway.app import load_gateway_policy
 
-    settings = _settings()
+    settings = cli_settings()
     # Fail here, with a clear message, not inside uvicorn's worker start-up.
     load_gateway_policy(settings)
     load_keys(settings)
@@ -143,7 +96,7 @@ def demo(if_empty: bool, count: int) -> None:
     """Seed fake demo orders and one principal per role, printing their tokens."""
     from gateway.demo.service import seed_demo
 
-    settings = _settings()
+    settings = cli_settings()
     result = run_with_services(lambda s: seed_demo(s, count, if_empty=if_empty), settings)
     if result is None:
         click.echo(
@@ -204,7 +157,7 @@ def rotate_kek(batch_size: int, max_batches: int | None) -> None:
     from gateway.reveal import rotation as factor_rotation
     from gateway.subjects.rotation import pending, rewrap_all
 
-    settings = _settings()
+    settings = cli_settings()
 
     async def work(services: Services) -> Any:
         ring, engine = services.keys, services.engine
@@ -333,3 +286,6 @@ def principals_reset_totp(name: str) -> None:
     click.echo(
         f"removed the second factor of {name} and {dropped} unmask grant(s); it may enrol again"
     )
+
+
+main.add_command(audit_commands)

@@ -7,7 +7,7 @@ import copy
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -203,6 +203,7 @@ class Gateway:
     settings: Settings
     clock: ManualClock
     env: dict[str, str]
+    tokens: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     @contextmanager

@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
-from audit.entry import Draft, Outcome
+from audit.entry import Draft, Entry, Outcome
 from audit.log import AuditLog
 from gateway.auditing.context import current_request
 from gateway.auth.principal import Principal
@@ -56,9 +56,9 @@ class AccessLog:
         grant: str | None = None,
         purpose: str | None = None,
         details: Mapping[str, Any] | None = None,
-    ) -> None:
+    ) -> Entry:
         request = current_request()
-        await self.log.append(
+        return await self.log.append(
             Draft(
                 at=self._clock.now(),
                 actor=actor,

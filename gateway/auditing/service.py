@@ -48,6 +48,10 @@ class EventPage:
     next_cursor: str | None
 
 
+def _text(value: datetime | None) -> str | None:
+    return None if value is None else format_time(value)
+
+
 def _encode_cursor(seq: int) -> str:
     return base64.urlsafe_b64encode(f"a:{seq}".encode()).decode().rstrip("=")
 
@@ -171,7 +175,12 @@ class AuditService:
                 None if until is None else format_time(until),
             )
         first, last = bounds or (1, 0)
-        await self._log.record(
-            principal.name, "audit.export", "audit", details={"first": first, "last": last}
+        logged = await self._log.record(
+            principal.name,
+            "audit.export",
+            "audit",
+            details={"since": _text(since), "until": _text(until)},
         )
-        return export_lines(self._engine, first, last)
+        if until is None:  # up to now: the export's own entry included
+            first, last = (first if bounds else logged.seq), logged.seq
+        return export_lines(self._engine, first, last, to_the_end=until is None)

@@ -1,0 +1,200 @@
+"""Tampering with the stored log, on both databases, by someone who can bypass the
+append-only triggers (a database superuser): every case is detected and located by
+the API, by `privacy-gateway audit verify`, and offline from an export."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from audit.entry import Entry
+from audit.store import audit_checkpoints, audit_entries, entry_from_row
+from gateway import migrate
+from gateway.db import make_engine
+from gateway.settings import Settings
+from tests.helpers import SAMPLE_ORDER, Gateway, bearer, run_sql
+
+TRIGGERS_SQLITE = [
+    "audit_entries_no_update",
+    "audit_entries_no_delete",
+    "audit_checkpoints_no_update",
+    "audit_checkpoints_no_delete",
+    "audit_head_forward",
+]
+
+
+@pytest.fixture
+def fresh(empty_database_url: str, tmp_path: Path) -> Iterator[Gateway]:
+    """A gateway on a new database whose log holds 20-odd entries, checkpoints every 4."""
+    migrate.upgrade(Settings(database_url=empty_database_url).sqlalchemy_url)
+    with Gateway.start(empty_database_url, tmp_path, audit_checkpoint_every=4) as gw:
+        writer = gw.principal("channel")
+        order_id = gw.create_order(writer, SAMPLE_ORDER)
+        reader = gw.principal("customer_service", name="cs-1")
+        gw.tokens["dpo"] = gw.principal("dpo", name="dpo-1")
+        for _ in range(12):
+            gw.clock.advance(seconds=1)
+            assert gw.get_order(reader, order_id).status_code == 200
+        yield gw
+
+
+def _superuser(url: str, *statements: str) -> None:
+    """Run statements with the append-only triggers out of the way."""
+    if url.startswith("sqlite"):
+        drops = [f"DROP TRIGGER IF EXISTS {name}" for name in TRIGGERS_SQLITE]
+        asyncio.run(run_sql(url, *drops, *statements))
+    else:
+        asyncio.run(run_sql(url, "SET LOCAL session_replication_role = replica", *statements))
+
+
+async def _read(url: str) -> tuple[list[Entry], list[int]]:
+    engine = make_engine(Settings(database_url=url).sqlalchemy_url, pool_size=1)
+    try:
+        async with engine.connect() as conn:
+            rows = await conn.execute(select(audit_entries).order_by(audit_entries.c.seq))
+            entries = [entry_from_row(r) for r in rows]
+            cps = [r.seq for r in await conn.execute(select(audit_checkpoints.c.seq))]
+    finally:
+        await engine.dispose()
+    return entries, sorted(cps)
+
+
+def _api_verify(gw: Gateway) -> dict[str, Any]:
+    response = gw.client.get("/v1/audit/verify", headers=bearer(gw.tokens["dpo"]))
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+def _offline(gw: Gateway, tmp_path: Path) -> dict[str, Any]:
+    export = tmp_path / "export.jsonl"
+    key = tmp_path / "key.pem"
+    assert gw.cli("audit", "export", "-o", str(export)).exit_code == 0
+    key.write_text(gw.cli("audit", "public-key").stdout)
+    result = gw.cli("audit", "verify", "--export", str(export), "--public-key", str(key), "--json")
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert result.exit_code == (0 if report["ok"] else 3)
+    return dict(report)
+
+
+def _online_cli(gw: Gateway, *extra: str) -> dict[str, Any]:
+    result = gw.cli("audit", "verify", "--json", *extra)
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert result.exit_code == (0 if report["ok"] else 3)
+    return dict(report)
+
+
+def test_an_untouched_log_verifies_everywhere(fresh: Gateway, tmp_path: Path) -> None:
+    api = _api_verify(fresh)
+    assert api["ok"] is True
+    assert api["first_bad_sequence"] is None
+    assert api["entries_checked"] >= 15
+    assert api["last_checkpoint"]["key_id"]
+    assert _online_cli(fresh)["ok"] is True
+    assert _offline(fresh, tmp_path)["ok"] is True
+
+
+def _swap(a: Entry, b: Entry) -> list[str]:
+    def assign(target: int, source: Entry) -> str:
+        doc = source.document()
+        return (
+            f"UPDATE audit_entries SET actor = '{doc['actor']}', action = '{doc['action']}', "
+            f"resource = '{doc['resource']}', at = '{doc['at']}', hash = '{source.hash}' "
+            f"WHERE seq = {target}"
+        )
+
+    return [assign(a.seq, b), assign(b.seq, a)]
+
+
+CASES = ["edit", "delete", "swap", "insert", "truncate", "rewrite"]
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_tampering_is_detected_and_located(fresh: Gateway, tmp_path: Path, case: str) -> None:
+    url = fresh.settings.database_url
+    entries, checkpoints = asyncio.run(_read(url))
+    head = entries[-1].seq
+    target = checkpoints[-2] + 1  # an entry after a good checkpoint, before the last one
+    assert target < checkpoints[-1] <= head
+    if case == "edit":
+        _superuser(url, f"UPDATE audit_entries SET actor = 'someone-else' WHERE seq = {target}")
+        expected = target
+    elif case == "delete":
+        _superuser(url, f"DELETE FROM audit_entries WHERE seq = {target}")
+        expected = target
+    elif case == "swap":
+        _superuser(url, *_swap(entries[target - 1], entries[target]))
+        expected = target
+    elif case == "insert":
+        _superuser(
+            url,
+            f"UPDATE audit_entries SET seq = seq + 100000 WHERE seq >= {target}",
+            "UPDATE audit_entries SET seq = seq - 99999 WHERE seq >= 100000",
+            "INSERT INTO audit_entries (seq, at, actor, action, outcome, resource, orders, "
+            "subjects, fields, grant_id, purpose, request_id, client, details, hash) "
+            f"SELECT {target}, at, 'intruder', action, outcome, resource, orders, subjects, "
+            f"fields, grant_id, purpose, request_id, client, details, hash FROM audit_entries "
+            f"WHERE seq = {target + 1}",
+            "UPDATE audit_head SET seq = seq + 1",
+        )
+        expected = target
+    elif case == "truncate":
+        _superuser(url, f"DELETE FROM audit_entries WHERE seq >= {target}")
+        expected = target
+    else:  # rewrite: edit one entry and recompute every hash after it, without the key
+        edited = [e for e in entries if e.seq >= target]
+        edited[0] = dataclasses.replace(edited[0], actor="someone-else")
+        previous = bytes.fromhex(entries[target - 2].hash)
+        statements = []
+        for original in edited:
+            entry = original.chained(previous)
+            previous = bytes.fromhex(entry.hash)
+            statements.append(
+                f"UPDATE audit_entries SET actor = '{entry.actor}', hash = '{entry.hash}' "
+                f"WHERE seq = {entry.seq}"
+            )
+        statements.append(f"UPDATE audit_head SET hash = '{previous.hex()}'")
+        _superuser(url, *statements)
+        expected = checkpoints[-2] + 1
+
+    api = _api_verify(fresh)
+    assert api["ok"] is False
+    assert api["first_bad_sequence"] == expected, api
+    assert api["reason"]
+    cli = _online_cli(fresh)
+    assert (cli["ok"], cli["first_bad_sequence"]) == (False, expected), cli
+    offline = _offline(fresh, tmp_path)
+    assert (offline["ok"], offline["first_bad_sequence"]) == (False, expected), offline
+
+
+def test_a_tail_cut_with_its_checkpoints_is_caught_by_a_remembered_checkpoint(
+    fresh: Gateway, tmp_path: Path
+) -> None:
+    saved = tmp_path / "checkpoint.json"
+    first = fresh.cli("audit", "verify", "--save-checkpoint", str(saved))
+    assert first.exit_code == 0, first.output
+    remembered = json.loads(saved.read_text())
+    url = fresh.settings.database_url
+    cut = remembered["seq"] - 2
+    _superuser(
+        url,
+        f"DELETE FROM audit_entries WHERE seq > {cut}",
+        f"DELETE FROM audit_checkpoints WHERE seq > {cut}",
+        f"UPDATE audit_head SET seq = {cut}, checkpoint_seq = 0, checkpoint_at = NULL, "
+        f"hash = (SELECT hash FROM audit_entries WHERE seq = {cut})",
+    )
+    # Without a memory the shortened log is self-consistent ...
+    assert _online_cli(fresh)["ok"] is True
+    # ... but not against the checkpoint seen before, nor in the running gateway, which
+    # remembers the last checkpoint it signed.
+    report = _online_cli(fresh, "--checkpoint", str(saved))
+    assert (report["ok"], report["first_bad_sequence"]) == (False, cut + 1)
+    assert "before the remembered checkpoint" in report["reason"]
+    api = _api_verify(fresh)
+    assert (api["ok"], api["first_bad_sequence"]) == (False, cut + 1)
