@@ -20,6 +20,7 @@ orders by their random ids, fields by name with the level they were shown at.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -124,11 +125,47 @@ class Entry:
         }
 
     def canonical_bytes(self) -> bytes:
-        return rfc8785.dumps(self.document())
+        return canonical_json(self.document())
 
     def chained(self, previous: bytes) -> Entry:
         """This entry with its hash filled in, chained from `previous`."""
         return replace(self, hash=chain_hash(previous, self).hex())
+
+
+def canonical_json(document: Mapping[str, Any]) -> bytes:
+    """RFC 8785 bytes of `document`.
+
+    rfc8785 (the maintained implementation) defines them. It is pure Python and
+    costs about 60 us for an order-read entry, on every request's path; within a
+    narrower domain the standard library's encoder produces the very same bytes
+    in a fifth of the time: object keys ASCII (so UTF-16 and code-point order
+    agree), no floats (RFC 8785's number formatting differs), integers within
+    +-2^53. Entries stay in that domain by construction; anything outside it (an
+    entry forged into an export, say) goes through rfc8785, so the bytes are RFC
+    8785 either way. `tests/audit/test_chain.py` checks the equality property-based.
+    """
+    if _in_fast_domain(document):
+        return json.dumps(
+            document, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False
+        ).encode("utf-8")
+    return rfc8785.dumps(dict(document))
+
+
+_SAFE_INT = 2**53 - 1
+
+
+def _in_fast_domain(value: Any) -> bool:
+    if isinstance(value, str) or value is None or isinstance(value, bool):
+        return True
+    if isinstance(value, int):
+        return -_SAFE_INT <= value <= _SAFE_INT
+    if isinstance(value, dict):
+        return all(
+            isinstance(k, str) and k.isascii() and _in_fast_domain(v) for k, v in value.items()
+        )
+    if isinstance(value, list):
+        return all(_in_fast_domain(v) for v in value)
+    return False
 
 
 def chain_hash(previous: bytes, entry: Entry) -> bytes:

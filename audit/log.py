@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from audit import store
+from audit.backends import Backend, Batch, backend_for
 from audit.checkpoint import Checkpoint, key_id, sign
 from audit.entry import Draft, Entry, format_time
 from audit.verify import Report, Verifier
@@ -61,6 +62,7 @@ class AuditLog:
         self._policy = policy or LogPolicy()
         self._pending: list[_Pending] = []
         self._writer: asyncio.Task[None] | None = None
+        self._backend: Backend | None = None
         self._wake: asyncio.Event | None = None
         # The newest checkpoint this process signed or verified: its memory of the log.
         self.last_checkpoint: Checkpoint | None = None
@@ -116,22 +118,42 @@ class AuditLog:
                 future.set_result(entry)
 
     async def _commit(self, drafts: list[Draft]) -> list[Entry]:
-        async with self._engine.begin() as conn:
-            head = await store.lock_head(conn)
+        def plan(head: store.Head) -> Batch:
             previous = bytes.fromhex(head.hash)
             entries = []
             for offset, draft in enumerate(drafts, start=1):
                 entry = Entry.from_draft(head.seq + offset, draft).chained(previous)
                 previous = bytes.fromhex(entry.hash)
                 entries.append(entry)
-            await store.append(conn, entries)
             last = entries[-1]
-            checkpoint = self._due(head, last.seq, last.hash)
-            await store.move_head(conn, last.seq, last.hash, checkpoint)
+            return self._batch(
+                head, entries, last.seq, last.hash, self._due(head, last.seq, last.hash)
+            )
+
+        batch = await self._storage().commit(plan)
+        assert batch is not None  # noqa: S101 - this plan always returns a batch
         self.commits += 1
-        if checkpoint is not None:
-            self.last_checkpoint = checkpoint
-        return entries
+        if batch.checkpoint is not None:
+            self.last_checkpoint = batch.checkpoint
+        return batch.entries
+
+    @staticmethod
+    def _batch(
+        head: store.Head, entries: list[Entry], seq: int, hash_hex: str, cp: Checkpoint | None
+    ) -> Batch:
+        return Batch(
+            entries=entries,
+            checkpoint=cp,
+            seq=seq,
+            hash=hash_hex,
+            checkpoint_seq=head.checkpoint_seq if cp is None else cp.seq,
+            checkpoint_at=head.checkpoint_at if cp is None else cp.at,
+        )
+
+    def _storage(self) -> Backend:
+        if self._backend is None:
+            self._backend = backend_for(self._engine)
+        return self._backend
 
     def _due(self, head: store.Head, seq: int, hash_hex: str) -> Checkpoint | None:
         now = self._now()
@@ -149,20 +171,22 @@ class AuditLog:
 
     async def checkpoint(self, *, force: bool = True) -> Checkpoint | None:
         """Sign the current head now (or only when due); None when nothing new to sign."""
-        async with self._engine.begin() as conn:
-            head = await store.lock_head(conn)
+
+        def plan(head: store.Head) -> Batch | None:
             if head.seq == head.checkpoint_seq:
                 return None
-            checkpoint = (
+            cp = (
                 sign(self._key, head.seq, head.hash, format_time(self._now()))
                 if force
                 else self._due(head, head.seq, head.hash)
             )
-            if checkpoint is not None:
-                await store.move_head(conn, head.seq, head.hash, checkpoint)
-        if checkpoint is not None:
-            self.last_checkpoint = checkpoint
-        return checkpoint
+            return None if cp is None else self._batch(head, [], head.seq, head.hash, cp)
+
+        batch = await self._storage().commit(plan)
+        if batch is None:
+            return None
+        self.last_checkpoint = batch.checkpoint
+        return batch.checkpoint
 
     async def verify(
         self,
@@ -210,6 +234,9 @@ class AuditLog:
             if not future.done():
                 future.set_exception(LogUnavailable("the log is closing"))
         self._pending.clear()
+        backend, self._backend = self._backend, None
+        if backend is not None:
+            await backend.close()
 
 
 def _parse(text: str) -> datetime:

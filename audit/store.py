@@ -32,9 +32,7 @@ from sqlalchemy import (
     Text,
     and_,
     func,
-    insert,
     select,
-    update,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -116,15 +114,6 @@ def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
-async def lock_head(conn: AsyncConnection) -> Head:
-    """The head, locked until the transaction ends (SQLite: BEGIN IMMEDIATE holds the lock)."""
-    query = select(
-        audit_head.c.seq, audit_head.c.hash, audit_head.c.checkpoint_seq, audit_head.c.checkpoint_at
-    ).where(audit_head.c.id == 1)
-    row = (await conn.execute(query.with_for_update())).one()
-    return Head(int(row.seq), str(row.hash), int(row.checkpoint_seq), row.checkpoint_at)
-
-
 async def read_head(conn: AsyncConnection) -> Head:
     query = select(
         audit_head.c.seq, audit_head.c.hash, audit_head.c.checkpoint_seq, audit_head.c.checkpoint_at
@@ -133,44 +122,32 @@ async def read_head(conn: AsyncConnection) -> Head:
     return Head(int(row.seq), str(row.hash), int(row.checkpoint_seq), row.checkpoint_at)
 
 
-async def append(conn: AsyncConnection, entries: Sequence[Entry]) -> None:
-    rows = [
-        {
-            "seq": e.seq,
-            "at": e.at,
-            "actor": e.actor,
-            "action": e.action,
-            "outcome": e.outcome,
-            "resource": e.resource,
-            "orders": _json(list(e.orders)),
-            "subjects": _json(list(e.subjects)),
-            "fields": _json(dict(e.fields)),
-            "grant_id": e.grant,
-            "purpose": e.purpose,
-            "request_id": e.request_id,
-            "client": e.client,
-            "details": _json(dict(e.details)),
-            "hash": e.hash,
-        }
-        for e in entries
-    ]
-    await conn.execute(insert(audit_entries), rows)
+def entry_values(e: Entry) -> tuple[Any, ...]:
+    """An entry as a row of `audit_entries`, in column order."""
+    return (
+        e.seq,
+        e.at,
+        e.actor,
+        e.action,
+        e.outcome,
+        e.resource,
+        _json(list(e.orders)),
+        _json(list(e.subjects)),
+        _json(dict(e.fields)),
+        e.grant,
+        e.purpose,
+        e.request_id,
+        e.client,
+        _json(dict(e.details)),
+        e.hash,
+    )
+
+
+def ref_values(entries: Sequence[Entry]) -> list[tuple[str, str, int]]:
+    """Rows of `audit_refs`: each order and subject an entry names."""
     refs = {("order", o, e.seq) for e in entries for o in e.orders}
     refs |= {("subject", s, e.seq) for e in entries for s in e.subjects}
-    if refs:
-        await conn.execute(
-            insert(audit_refs), [{"kind": k, "ref": r, "seq": q} for k, r, q in sorted(refs)]
-        )
-
-
-async def move_head(
-    conn: AsyncConnection, seq: int, hash_hex: str, checkpoint: Checkpoint | None
-) -> None:
-    values: dict[str, Any] = {"seq": seq, "hash": hash_hex}
-    if checkpoint is not None:
-        await conn.execute(insert(audit_checkpoints).values(**checkpoint.document()))
-        values |= {"checkpoint_seq": checkpoint.seq, "checkpoint_at": checkpoint.at}
-    await conn.execute(update(audit_head).where(audit_head.c.id == 1).values(**values))
+    return sorted(refs)
 
 
 def entry_from_row(row: Any) -> Entry:

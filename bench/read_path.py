@@ -1,7 +1,8 @@
 """Read-path benchmark: the gateway against a bare pass-through, measured in one run.
 
-Seeds N orders, starts the gateway and the bare server (bench/bare_server.py: same
-Litestar + uvicorn stack, same rows read with the raw driver, nothing else), then
+Seeds N orders, starts the gateway, the gateway with its audit log off
+(bench/unlogged_app.py) and the bare server (bench/bare_server.py: same Litestar +
+uvicorn stack, same rows read with the raw driver, nothing else), then
 drives `GET /v1/orders/{id}` as customer_service on both with the same load
 generator and the same random order ids, and prints the ratio.
 
@@ -212,10 +213,16 @@ def main() -> None:
     with server("gateway.app:create_app", port, env, factory=True):
         gateway = measure(port)
     port = free_port()
+    with server("bench.unlogged_app:create_app", port, env, factory=True):
+        unlogged = measure(port)
+    port = free_port()
     with server("bench.bare_server:app", port, env, factory=False):
         direct = measure(port)
 
     result = summarise(gateway, direct, args, len(ids), url, tool)
+    result["unlogged_rps"] = round(unlogged["rps"], 1)
+    result["unlogged_ratio"] = round(unlogged["rps"] / direct["rps"], 3)
+    result["logging_cost"] = round(1 - gateway["rps"] / unlogged["rps"], 3)
     result["decrypt_us_per_field"] = round(decrypt_cost_us(), 2)
     if args.json:
         print(json.dumps(result))
@@ -268,7 +275,12 @@ def print_report(result: dict[str, Any]) -> None:
         ("direct", result["direct_rps"], result["direct_p50_ms"], result["direct_p99_ms"]),
     ):
         print(f"  {label:<8}: {rps:>9.1f} req/s  p50 {p50} ms  p99 {p99} ms")
-    print(f"  ratio   : {result['ratio']:.3f} (gateway / direct)")
+    print(f"  unlogged: {result['unlogged_rps']:>9.1f} req/s  (the gateway, audit log off)")
+    print(
+        f"  ratio   : {result['ratio']:.3f} (gateway / direct), "
+        f"{result['unlogged_ratio']:.3f} with the log off"
+    )
+    print(f"  logging : costs {result['logging_cost'] * 100:.1f} % of read-path throughput")
     print(f"  decrypt : {result['decrypt_us_per_field']} us per encrypted field (in-process)")
 
 

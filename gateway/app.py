@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from audit.log import AuditLog, LogPolicy
 from gateway import __version__
 from gateway.auditing.context import request_id_middleware
-from gateway.auditing.recorder import OPERATOR, AccessLog, pseudonym_key
+from gateway.auditing.recorder import AccessLog, pseudonym_key
 from gateway.auditing.routes import AuditController
 from gateway.auditing.service import AuditService
 from gateway.auth.middleware import BearerAuthMiddleware
@@ -164,8 +164,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
 
     async def log_policy() -> None:
         # Which policy this process enforces, from when: policy changes are in the log.
-        await services.audit.record(
-            OPERATOR, "policy.load", "policy", details={"version": services.policy.version}
+        await services.audit.at_start(
+            "policy.load", "policy", details={"version": services.policy.version}
         )
 
     return Litestar(

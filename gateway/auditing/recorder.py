@@ -20,7 +20,7 @@ from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from audit.entry import Draft, Entry, Outcome
-from audit.log import AuditLog
+from audit.log import AuditLog, LogUnavailable
 from gateway.auditing.context import current_request
 from gateway.auth.principal import Principal
 from gateway.clock import Clock
@@ -39,6 +39,18 @@ class AccessLog:
         self.log = log
         self._key = key
         self._clock = clock
+        # Events that could not be logged when they happened (the store was down at
+        # start-up): written before the next entry, which cannot be written without them.
+        self._owed: list[Draft] = []
+
+    async def at_start(self, action: str, resource: str, details: Mapping[str, Any]) -> None:
+        """Log a start-up event; if the log is down, owe it to the next entry instead of
+        refusing to start (every request fails closed until the log is back anyway)."""
+        draft = self._draft(OPERATOR, action, resource, Outcome.ALLOWED, details=details)
+        try:
+            await self.log.append(draft)
+        except LogUnavailable:
+            self._owed.append(draft)
 
     def pseudonym(self, subject_id: uuid.UUID) -> str:
         return hmac.new(self._key, subject_id.bytes, hashlib.sha256).hexdigest()[:32]
@@ -57,23 +69,53 @@ class AccessLog:
         purpose: str | None = None,
         details: Mapping[str, Any] | None = None,
     ) -> Entry:
-        request = current_request()
+        while self._owed:
+            await self.log.append(self._owed[0])
+            self._owed.pop(0)
         return await self.log.append(
-            Draft(
-                at=self._clock.now(),
-                actor=actor,
-                action=action,
-                outcome=outcome,
-                resource=resource,
-                orders=list(orders),
-                subjects=sorted({self.pseudonym(s) for s in subjects}),
-                fields=dict(fields or {}),
+            self._draft(
+                actor,
+                action,
+                resource,
+                outcome,
+                orders=orders,
+                subjects=subjects,
+                fields=fields,
                 grant=grant,
                 purpose=purpose,
-                request_id=request.request_id,
-                client=request.client,
-                details=dict(details or {}),
+                details=details,
             )
+        )
+
+    def _draft(
+        self,
+        actor: str,
+        action: str,
+        resource: str,
+        outcome: Outcome,
+        *,
+        orders: Sequence[str] = (),
+        subjects: Collection[uuid.UUID] = (),
+        fields: Mapping[str, str] | None = None,
+        grant: str | None = None,
+        purpose: str | None = None,
+        details: Mapping[str, Any] | None = None,
+    ) -> Draft:
+        request = current_request()
+        return Draft(
+            at=self._clock.now(),
+            actor=actor,
+            action=action,
+            outcome=outcome,
+            resource=resource,
+            orders=list(orders),
+            subjects=sorted({self.pseudonym(s) for s in subjects}),
+            fields=dict(fields or {}),
+            grant=grant,
+            purpose=purpose,
+            request_id=request.request_id,
+            client=request.client,
+            details=dict(details or {}),
         )
 
     async def denied(

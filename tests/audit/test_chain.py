@@ -8,10 +8,20 @@ import hashlib
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import rfc8785
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from audit.checkpoint import Checkpoint, key_id, sign
-from audit.entry import GENESIS_HASH, Draft, Entry, Outcome, entry_from_document
+from audit.entry import (
+    GENESIS_HASH,
+    Draft,
+    Entry,
+    Outcome,
+    canonical_json,
+    entry_from_document,
+)
 from audit.verify import verify
 
 ORDER = "5ed97e72-04e0-48ea-8095-8cd14209807d"
@@ -176,3 +186,29 @@ def test_a_partial_log_verifies_from_its_starting_hash() -> None:
     assert verify(entries[4:], checkpoints, KEYS, start_seq=4, start_hash=start).ok
     report = verify(entries[4:], checkpoints, KEYS, start_seq=4, start_hash=GENESIS_HASH)
     assert (report.ok, report.first_bad_sequence) == (False, 5)
+
+
+_text = st.text(st.characters(exclude_categories=("Cs",)), max_size=12)
+_scalars = st.none() | st.booleans() | st.integers(-(2**53) + 1, 2**53 - 1) | _text
+_json = st.recursive(
+    _scalars,
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(st.text(st.characters(max_codepoint=127), max_size=8), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.text(st.characters(max_codepoint=127), max_size=8), _json, max_size=6))
+def test_the_fast_encoder_gives_rfc_8785_bytes(document: dict[str, object]) -> None:
+    assert canonical_json(document) == rfc8785.dumps(document)
+
+
+def test_documents_outside_the_fast_domain_still_get_rfc_8785_bytes() -> None:
+    for document in ({"x": 1.5}, {"ключ": "v", "a": 1}, {"n": 10}):
+        assert canonical_json(document) == rfc8785.dumps(document)
+    # Non-ASCII keys sort by UTF-16 code units in RFC 8785, which the fallback honours.
+    document = {"\U0001f600": 1, "\ufb01": 2}
+    assert canonical_json(document) == rfc8785.dumps(document)
