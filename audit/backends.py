@@ -11,9 +11,11 @@ for it, so its latency is the log's cost on the read path:
   database (BEGIN IMMEDIATE would wait), the transaction moves to a worker
   thread instead, so the event loop never waits for a lock another task of this
   loop may hold.
-- PostgreSQL: straight on the pooled asyncpg connection (`executemany` pipelines
-  the rows), with the head row locked `FOR UPDATE` until commit: one chain across
-  processes.
+- PostgreSQL: one statement on the pooled asyncpg connection (data-modifying CTEs
+  over `unnest`ed arrays), atomic on its own: the head moves only if it is where
+  this process last saw it, and the rows go in only if it moved. A head moved by
+  another process is read again and the batch chained anew: one chain across
+  processes, in one round trip per commit.
 """
 
 from __future__ import annotations
@@ -52,7 +54,7 @@ class Backend(Protocol):
     async def close(self) -> None: ...
 
 
-# The statements, written out (qmark style); `_numbered` turns them into asyncpg's $n.
+# The statements, written out (qmark style, for sqlite3).
 SQL = {
     "head": "SELECT seq, hash, checkpoint_seq, checkpoint_at FROM audit_head WHERE id = 1",
     "entries": "INSERT INTO audit_entries (seq, at, actor, action, outcome, resource, orders, "
@@ -64,11 +66,6 @@ SQL = {
     "move": "UPDATE audit_head SET seq = ?, hash = ?, checkpoint_seq = ?, checkpoint_at = ? "
     "WHERE id = 1",
 }
-
-
-def _numbered(sql: str) -> str:
-    parts = sql.split("?")
-    return "".join(f"{part}${i}" for i, part in enumerate(parts[:-1], start=1)) + parts[-1]
 
 
 def _rows(batch: Batch) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
@@ -133,38 +130,83 @@ class SqliteBackend:
         self._threaded.close()
 
 
+# One statement, one round trip, atomic in autocommit: move the head only if it is
+# where this process last saw it, and insert the batch only if the head moved.
+_PG_APPEND = """
+WITH moved AS (
+    UPDATE audit_head SET seq = $1, hash = $2, checkpoint_seq = $3, checkpoint_at = $4
+    WHERE id = 1 AND seq = $5 AND hash = $6
+    RETURNING 1
+), entries AS (
+    INSERT INTO audit_entries (seq, at, actor, action, outcome, resource, orders, subjects,
+                               fields, grant_id, purpose, request_id, client, details, hash)
+    SELECT * FROM unnest($7::bigint[], $8::text[], $9::text[], $10::text[], $11::text[],
+                         $12::text[], $13::text[], $14::text[], $15::text[], $16::text[],
+                         $17::text[], $18::text[], $19::text[], $20::text[], $21::text[])
+    WHERE EXISTS (SELECT 1 FROM moved)
+), refs AS (
+    INSERT INTO audit_refs (kind, ref, seq)
+    SELECT * FROM unnest($22::text[], $23::text[], $24::bigint[])
+    WHERE EXISTS (SELECT 1 FROM moved)
+), checkpoints AS (
+    INSERT INTO audit_checkpoints (seq, head, at, key_id, signature)
+    SELECT * FROM unnest($25::bigint[], $26::text[], $27::text[], $28::text[], $29::text[])
+    WHERE EXISTS (SELECT 1 FROM moved)
+)
+SELECT count(*) FROM moved
+"""
+
+
 class PostgresBackend:
+    """Optimistic: the head this process last saw is assumed current. If another
+    process moved it meanwhile, the statement changes nothing; the head is read
+    again and the batch chained anew. The head row's lock serialises the UPDATEs,
+    so two processes always build one chain."""
+
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
-        self._sql = {name: _numbered(sql) for name, sql in SQL.items()}
+        self._head: store.Head | None = None
 
     async def commit(self, plan: Plan) -> Batch | None:
         async with self._engine.connect() as conn:
             raw = await conn.get_raw_connection()
             driver: Any = raw.driver_connection
-            async with driver.transaction():
-                batch = plan(_head(await driver.fetchrow(self._sql["head"] + " FOR UPDATE")))
-                if batch is not None:
-                    entries, refs = _rows(batch)
-                    if entries:
-                        await driver.executemany(self._sql["entries"], entries)
-                    if refs:
-                        await driver.executemany(self._sql["refs"], refs)
-                    if batch.checkpoint is not None:
-                        await driver.execute(
-                            self._sql["checkpoint"], *_checkpoint_values(batch.checkpoint)
-                        )
-                    await driver.execute(
-                        self._sql["move"],
-                        batch.seq,
-                        batch.hash,
-                        batch.checkpoint_seq,
-                        batch.checkpoint_at,
+            while True:
+                if self._head is None:
+                    self._head = _head(await driver.fetchrow(SQL["head"]))
+                head = self._head
+                batch = plan(head)
+                if batch is None:
+                    return None
+                moved = await driver.fetchval(_PG_APPEND, *_pg_args(head, batch))
+                if moved:
+                    self._head = store.Head(
+                        batch.seq, batch.hash, batch.checkpoint_seq, batch.checkpoint_at
                     )
-            return batch
+                    return batch
+                self._head = None  # another process appended: chain again from its head
 
     async def close(self) -> None:
         """The engine belongs to the caller."""
+
+
+def _pg_args(head: store.Head, batch: Batch) -> list[Any]:
+    entries, refs = _rows(batch)
+    columns = [list(column) for column in zip(*entries, strict=True)] if entries else [[]] * 15
+    ref_columns = [list(column) for column in zip(*refs, strict=True)] if refs else [[]] * 3
+    cp = batch.checkpoint
+    cp_columns = [[v] for v in _checkpoint_values(cp)] if cp is not None else [[]] * 5
+    return [
+        batch.seq,
+        batch.hash,
+        batch.checkpoint_seq,
+        batch.checkpoint_at,
+        head.seq,
+        head.hash,
+        *columns,
+        *ref_columns,
+        *cp_columns,
+    ]
 
 
 def backend_for(engine: AsyncEngine) -> Backend:
