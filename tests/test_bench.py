@@ -23,6 +23,9 @@ def test_read_path_benchmark_prints_its_ratio() -> None:
     assert abs(figures["ratio"] - figures["gateway_rps"] / figures["direct_rps"]) < 0.002
     assert 0 < figures["p50_ms"] <= figures["p99_ms"]
     assert 0 < figures["decrypt_us_per_field"] < 1000
+    assert figures["unlogged_rps"] > 0
+    cost = 1 - figures["gateway_rps"] / figures["unlogged_rps"]
+    assert abs(figures["logging_cost"] - cost) < 0.002
 
 
 def test_totp_timing_benchmark_compares_wrong_codes_with_a_locked_factor() -> None:
@@ -36,3 +39,18 @@ def test_totp_timing_benchmark_compares_wrong_codes_with_a_locked_factor() -> No
     assert figures["locked_median_ms"] > 0
     ratio = figures["locked_median_ms"] / figures["wrong_code_median_ms"]
     assert abs(figures["ratio"] - ratio) < 0.01
+
+
+def test_audit_append_benchmark_reports_each_concurrency_and_a_valid_chain() -> None:
+    result = subprocess.run(
+        [sys.executable, "bench/audit_append.py", "--seconds", "0.5", "--writers", "1,8",
+         "--json"],
+        cwd=ROOT, capture_output=True, text=True, timeout=180, check=True,
+    )  # fmt: skip
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    assert figures["database"] == "sqlite"
+    assert [r["writers"] for r in figures["results"]] == [1, 8]
+    for run in figures["results"]:
+        assert run["entries_per_s"] > 0
+        assert run["chain_ok"] is True
+        assert 1 <= run["mean_batch"] <= run["writers"]

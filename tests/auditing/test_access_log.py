@@ -207,3 +207,67 @@ def test_reads_fail_closed_when_the_log_cannot_be_written(
     recovered = gateway.get_order(reader, order_id)
     assert recovered.status_code == 200
     assert recovered.json()["customer"]["name"] == "张三"
+
+
+def test_events_filter_and_page_like_the_order_list(gateway: Gateway) -> None:
+    writer = gateway.principal("channel")
+    order_id = gateway.create_order(writer, SAMPLE_ORDER)
+    reader = gateway.principal("finance", name="fin-1")
+    dpo = gateway.principal("dpo", name="dpo-1")
+    for _ in range(5):
+        gateway.clock.advance(minutes=1)
+        gateway.get_order(reader, order_id)
+    first = gateway.client.get(
+        "/v1/audit/events", params={"actor": "fin-1", "limit": 2}, headers=bearer(dpo)
+    ).json()
+    assert len(first["items"]) == 2
+    seqs = [e["seq"] for e in first["items"]]
+    assert seqs == sorted(seqs, reverse=True)  # newest first
+    rest = gateway.client.get(
+        "/v1/audit/events",
+        params={"actor": "fin-1", "limit": 10, "cursor": first["next_cursor"]},
+        headers=bearer(dpo),
+    ).json()
+    assert [e["seq"] for e in rest["items"]] == sorted(
+        (e["seq"] for e in rest["items"]), reverse=True
+    )
+    assert len(rest["items"]) == 3
+    assert rest["next_cursor"] is None
+    assert max(e["seq"] for e in rest["items"]) < min(seqs)
+    # A time range: the reads at 10:02 and 10:03 (until is exclusive).
+    ranged = _events(
+        gateway, dpo, actor="fin-1", since="2026-11-20T10:02:00Z", until="2026-11-20T10:04:00Z"
+    )
+    assert [e["at"] for e in ranged] == [
+        "2026-11-20T10:03:00.000000Z",
+        "2026-11-20T10:02:00.000000Z",
+    ]
+    assert _events(gateway, dpo, actor="fin-1", outcome="denied") == []
+    assert len(_events(gateway, dpo, order_id=order_id, action="orders.read")) == 5
+
+
+def test_bad_event_filters_are_refused_with_each_reason(gateway: Gateway) -> None:
+    dpo = gateway.principal("dpo")
+    response = gateway.client.get(
+        "/v1/audit/events",
+        params={
+            "outcome": "maybe",
+            "order_id": "13812345678",
+            "subject": "张三",
+            "cursor": "nonsense",
+            "limit": 0,
+            "since": "2026-11-20T10:00:00",
+        },
+        headers=bearer(dpo),
+    )
+    body = assert_problem(response, 400, "invalid-parameter")
+    assert {e["field"] for e in body["errors"]} == {
+        "outcome",
+        "order_id",
+        "subject",
+        "cursor",
+        "limit",
+        "since",
+    }
+    assert "13812345678" not in response.text
+    assert "张三" not in response.text
