@@ -46,6 +46,7 @@ class Batch:
 
 
 Plan = Callable[[store.Head], Batch | None]
+WAL_CHECKPOINT_EVERY = 200
 
 
 class Backend(Protocol):
@@ -85,7 +86,12 @@ class SqliteBackend:
         self._path = path
         self._sql = SQL
         self._inline = self._connect(busy_timeout_ms=0)
+        # Checkpointing the WAL writes and syncs the database file: not on the event
+        # loop. The inline connection never does it; every so many commits a worker
+        # thread does (PASSIVE: it never blocks writers or readers).
+        self._inline.execute("PRAGMA wal_autocheckpoint=0")
         self._threaded = self._connect(busy_timeout_ms=10_000)
+        self._since_checkpoint = 0
 
     def _connect(self, busy_timeout_ms: int) -> sqlite3.Connection:
         conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
@@ -95,6 +101,10 @@ class SqliteBackend:
         return conn
 
     async def commit(self, plan: Plan) -> Batch | None:
+        self._since_checkpoint += 1
+        if self._since_checkpoint >= WAL_CHECKPOINT_EVERY:
+            self._since_checkpoint = 0
+            await asyncio.to_thread(self._threaded.execute, "PRAGMA wal_checkpoint(PASSIVE)")
         try:
             self._inline.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError:
