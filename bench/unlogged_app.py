@@ -1,21 +1,26 @@
-"""The gateway with its audit log replaced by one that writes nothing: the baseline that
-`read_path.py` compares the logged read path against. Bench only; the product has no
-switch that turns the log off."""
+"""The gateway with its audit log off: the baseline `read_path.py` compares the logged read
+path against. Nothing is built or written for the log (no entry, no pseudonyms), so
+the difference is the whole cost of logging. Bench only: the product has no switch
+that turns the log off."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from litestar import Litestar
 
 import gateway.app
-from audit.entry import Draft, Entry
-from audit.log import AuditLog
+from audit.entry import Entry
+from gateway.auditing.recorder import AccessLog
+
+_NOTHING = Entry(0, "", "", "", "", "", (), (), {}, None, None, None, None, {}, "")
 
 
-class UnloggedAuditLog(AuditLog):
-    async def append(self, draft: Draft) -> Entry:
-        return Entry.from_draft(0, draft)
+class UnloggedAccessLog(AccessLog):
+    async def record(self, *args: Any, **kwargs: Any) -> Entry:
+        return _NOTHING
 
 
 def create_app() -> Litestar:
-    gateway.app.AuditLog = UnloggedAuditLog  # type: ignore[misc]
+    gateway.app.AccessLog = UnloggedAccessLog  # type: ignore[misc]
     return gateway.app.create_app()
