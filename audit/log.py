@@ -2,12 +2,12 @@
 
 `AuditLog.append(draft)` returns only once the entry is committed. Appends from
 concurrent requests share one transaction: one writer task per process takes
-every pending draft (up to `max_batch`), locks the head row, chains the drafts
-in order, inserts them, moves the head and commits once, then releases all the
+every pending draft (up to `max_batch`), chains the drafts in order from the
+head, inserts them, moves the head and commits once, then releases all the
 waiting callers together. While a commit is in flight the next batch collects,
 so under load batches grow by themselves; `window_seconds` can add a short wait
-to collect more. The head row lock serialises writers across processes (on
-SQLite the engine must BEGIN IMMEDIATE, which takes the database's write lock).
+to collect more. How a commit reaches each database, and how writers in several
+processes still build one chain, is `audit.backends`.
 
 If the commit fails, every caller of that batch gets `LogUnavailable`: the
 caller must then not disclose what it was about to log (fail closed).

@@ -10,6 +10,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody
 
 from gateway.auth.middleware import AuthedRequest
+from gateway.orders.queries import ListQuery
 from gateway.orders.schemas import (
     OrderCreated,
     OrderIn,
@@ -17,7 +18,7 @@ from gateway.orders.schemas import (
     StatusChange,
     StatusChanged,
 )
-from gateway.orders.service import ListQuery, OrderService
+from gateway.orders.service import OrderService
 from gateway.reveal.routes import NO_STORE
 
 

@@ -10,8 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -19,25 +18,31 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from gateway.auditing.recorder import AccessLog
 from gateway.auth.principal import Principal
-from gateway.clock import Clock, utc_text
+from gateway.clock import Clock
 from gateway.crypto.envelope import decrypt_field, encrypt_field
 from gateway.disclosure import FieldPlan, PolicySet
 from gateway.disclosure.plan import RowScope, WriteScope
 from gateway.errors import (
     ConfigurationError,
-    FieldProblem,
     GatewayError,
     IdempotencyConflict,
-    InvalidParameter,
     InvalidTransition,
     NotFound,
     PermissionDenied,
 )
 from gateway.orders import store
-from gateway.orders.schemas import STATUSES, OrderIn, SearchIn
+from gateway.orders.documents import flatten, same_document
+from gateway.orders.queries import (
+    ListQuery,
+    OrderRead,
+    Page,
+    check_list_query,
+    parse_order_id,
+    resource_name,
+)
+from gateway.orders.schemas import OrderIn, SearchIn
 from gateway.readpath import AsyncReader, ReadPool
 from gateway.reveal.grants import Grants
-from gateway.slugs import SLUG_RE, SLUG_RULE
 from gateway.subjects.service import SubjectKey, SubjectKeys
 from gateway.subjects.store import KeyRow
 
@@ -50,62 +55,6 @@ TRANSITIONS: Mapping[str, frozenset[str]] = {
     "completed": frozenset({"refunded"}),
 }
 _WRITE_ATTEMPTS = 3
-
-
-@dataclass(frozen=True, slots=True)
-class ListQuery:
-    """A list request as the caller gave it; checked by `OrderService.list`."""
-
-    status: str | None = None
-    channel: str | None = None
-    region: str | None = None
-    created_from: datetime | None = None
-    created_to: datetime | None = None
-    limit: int | None = None
-    cursor: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class OrderRead:
-    document: dict[str, Any]
-    # Fields shown in clear because of an unmask grant; None when no grant was used.
-    revealed: frozenset[str] | None
-
-
-@dataclass(frozen=True, slots=True)
-class Page:
-    items: list[dict[str, Any]]
-    next_cursor: str | None
-
-
-def flatten(order: OrderIn) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """The order as stored: flat document paths, times in UTC; items separately."""
-    doc = order.model_dump()
-    flat: dict[str, Any] = {}
-    for path in store.ORDER_COLUMNS:
-        section, _, key = path.rpartition(".")
-        flat[path] = doc[section][key] if section else doc.get(key)
-    flat["created_at"] = order.created_at.astimezone(UTC)
-    items = [{key: item[key] for key in store.ITEM_COLUMNS} for item in doc[store.ITEMS]]
-    return flat, items
-
-
-def _same_document(
-    new: tuple[dict[str, Any], list[dict[str, Any]]], stored: Mapping[str, Any]
-) -> bool:
-    """Idempotency check: is `new` the document already stored (status aside)?
-
-    Status is mutable state, not part of the create request: replaying the create
-    after the order was shipped must still match.
-    """
-    flat, items = new
-    for path, value in flat.items():
-        if path in ("order_id", "status"):
-            continue
-        expected = utc_text(value) if path == "created_at" else value
-        if stored[path] != expected:
-            return False
-    return bool(stored[store.ITEMS] == items)
 
 
 class OrderService:
@@ -200,7 +149,7 @@ class OrderService:
         existing = await store.find_by_external_id(conn, flat["channel"], flat["external_id"])
         if existing is not None:
             stored = await store.fetch_order(AsyncReader(conn), existing, None)
-            if stored is not None and _same_document(document, self._open(stored, self._encrypted)):
+            if stored is not None and same_document(document, self._open(stored, self._encrypted)):
                 return str(existing), False
             raise IdempotencyConflict(
                 "an order with this channel and external_id exists with a different body"
@@ -284,7 +233,7 @@ class OrderService:
     async def change_status(self, principal: Principal, order_id: str, status: str) -> None:
         """Move the order to `status` if the transition table allows it; same status is a no-op."""
         own = self._write_channel(principal, "update_status")
-        key = _parse_order_id(order_id)
+        key = parse_order_id(order_id)
         async with self._engine.begin() as conn:
             current = await store.current_status(conn, key, own)
             if current is None:
@@ -321,7 +270,7 @@ class OrderService:
     ) -> OrderRead:
         """One order. With an unmask grant and `reveal` (field paths, comma-separated),
         clear_after_2fa fields the grant covers are shown in clear."""
-        resource = _resource(order_id)
+        resource = resource_name(order_id)
         action = "orders.read" if grant is None and reveal is None else "orders.reveal"
         async with self._audited(principal, action, resource):
             plan, region = self._read_plan(principal)
@@ -329,7 +278,7 @@ class OrderService:
             if grant is not None or reveal is not None:
                 granted = await self._grants.authorize(principal, grant, order_id, reveal)
                 plan = self._policy.revealing(plan, granted.fields)
-            key = _parse_order_id(order_id)
+            key = parse_order_id(order_id)
             async with self._reads.connect() as reader:
                 flat = await store.fetch_order(reader, key, region)
             if flat is None:
@@ -351,7 +300,7 @@ class OrderService:
     async def list(self, principal: Principal, query: ListQuery) -> Page:
         async with self._audited(principal, "orders.list", "orders"):
             plan, region = self._read_plan(principal)
-            filters, limit, cursor = self._check_list_query(query)
+            filters, limit, cursor = check_list_query(query, self._default_limit, self._max_limit)
             async with self._reads.connect() as reader:
                 rows, next_cursor = await store.list_orders(reader, filters, region, limit, cursor)
         return await self._page(principal, "orders.list", plan, rows, next_cursor, {})
@@ -363,8 +312,10 @@ class OrderService:
             plan, region = self._read_plan(principal)
             if not plan.allows("orders.search", kind):
                 raise PermissionDenied(f"role {principal.role!r} may not search by {kind}")
-            filters, limit, cursor = self._check_list_query(
-                ListQuery(limit=query.limit, cursor=query.cursor)
+            filters, limit, cursor = check_list_query(
+                ListQuery(limit=query.limit, cursor=query.cursor),
+                self._default_limit,
+                self._max_limit,
             )
             async with self._reads.connect() as reader:
                 subjects = await self._subjects.find(reader, kind, value)
@@ -401,43 +352,3 @@ class OrderService:
             items=[plan.render(flat) for flat in opened],
             next_cursor=None if next_cursor is None else next_cursor.encode(),
         )
-
-    def _check_list_query(self, q: ListQuery) -> tuple[store.OrderFilter, int, store.Cursor | None]:
-        problems = []
-        limit = self._default_limit if q.limit is None else q.limit
-        if not 1 <= limit <= self._max_limit:
-            problems.append(FieldProblem("limit", f"must be between 1 and {self._max_limit}"))
-        if q.status is not None and q.status not in STATUSES:
-            problems.append(FieldProblem("status", f"must be one of {', '.join(STATUSES)}"))
-        for name, text in (("channel", q.channel), ("region", q.region)):
-            if text is not None and not SLUG_RE.match(text):
-                problems.append(FieldProblem(name, SLUG_RULE))
-        for name, value in (("created_from", q.created_from), ("created_to", q.created_to)):
-            if value is not None and value.tzinfo is None:
-                problems.append(FieldProblem(name, "must include a time zone, e.g. Z"))
-        cursor = None
-        if q.cursor is not None:
-            try:
-                cursor = store.Cursor.decode(q.cursor)
-            except ValueError:
-                problems.append(FieldProblem("cursor", "is not a cursor from a previous page"))
-        if problems:
-            raise InvalidParameter("invalid list parameters", problems)
-        filters = store.OrderFilter(q.status, q.channel, q.region, q.created_from, q.created_to)
-        return filters, limit, cursor
-
-
-def _resource(order_id: str) -> str:
-    """The log names an order by its id; anything else a caller put in the path is not kept."""
-    try:
-        return f"orders/{uuid.UUID(order_id)}"
-    except ValueError:
-        return "orders/(not an order id)"
-
-
-def _parse_order_id(order_id: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(order_id)
-    except ValueError:
-        # Same answer as a missing order: an id's shape tells nothing.
-        raise NotFound("no order with this order_id") from None
