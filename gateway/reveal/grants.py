@@ -29,6 +29,7 @@ from gateway.errors import (
     GrantRefused,
     InvalidInput,
     InvalidParameter,
+    PermissionDenied,
 )
 from gateway.readpath import ReadPool
 from gateway.reveal import store
@@ -80,7 +81,11 @@ class Grants:
 
     async def issue(self, principal: Principal, request: GrantIn) -> IssuedGrant:
         """Check the input, then the code; the grant exists only if the code was accepted."""
-        revealable = revealable_fields(self._policy, principal)
+        try:
+            revealable = revealable_fields(self._policy, principal)
+        except PermissionDenied as exc:
+            await self._log.denied(principal, "grant.issue", "grants", 403, exc.detail)
+            raise
         fields = self._check_fields(principal, revealable, request.fields)
         order_ids = (
             None if request.order_ids is None else frozenset(str(i) for i in request.order_ids)

@@ -107,6 +107,14 @@ def test_refusals_on_order_routes_are_logged(gateway: Gateway) -> None:
     assert not_found["details"] == {"status": 404, "reason": "no order with this order_id"}
     forbidden = _latest(gateway, dpo, actor="an-1")
     assert (forbidden["action"], forbidden["details"]["status"]) == ("orders.search", 403)
+    grant = gateway.client.post(
+        "/v1/unmask-grants",
+        json={"code": "123456", "purpose": "customer called about a parcel"},
+        headers=bearer(analyst),
+    )
+    assert_problem(grant, 403, "forbidden")
+    refused_grant = _latest(gateway, dpo, actor="an-1", action="grant.issue")
+    assert (refused_grant["outcome"], refused_grant["details"]["status"]) == ("denied", 403)
     anonymous = _latest(gateway, dpo, actor="anonymous")
     assert anonymous["action"] == "auth.authenticate"
     assert anonymous["resource"] == f"orders/{south}"
