@@ -168,10 +168,21 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         # process: keep it out of the collector's way, so full collections stay short.
         gc.freeze()
 
-    async def log_policy() -> None:
+    async def log_policy_and_keys() -> None:
         # Which policy this process enforces, from when: policy changes are in the log.
         await services.audit.at_start(
             "policy.load", "policy", details={"version": services.policy.version}
+        )
+        # Which keys (by version and public id, never their bytes) this process uses.
+        keys = services.keys
+        await services.audit.at_start(
+            "keys.load",
+            "keys",
+            details={
+                "kek_versions": sorted(keys.keks),
+                "active_kek_version": keys.active_kek_version,
+                "audit_key_id": keys.audit_key_id,
+            },
         )
 
     return Litestar(
@@ -201,7 +212,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             ),
         ],
         exception_handlers=EXCEPTION_HANDLERS,
-        on_startup=[log_policy, freeze_startup_objects],
+        on_startup=[log_policy_and_keys, freeze_startup_objects],
         on_shutdown=[services.close],
         request_max_body_size=MAX_BODY_BYTES,
         openapi_config=OpenAPIConfig(

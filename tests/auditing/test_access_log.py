@@ -4,6 +4,7 @@ with who, what, which fields at which level, and no personal data at all."""
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 from tests.helpers import (
@@ -279,3 +280,18 @@ def test_bad_event_filters_are_refused_with_each_reason(gateway: Gateway) -> Non
     }
     assert "13812345678" not in response.text
     assert "张三" not in response.text
+
+
+def test_each_start_logs_its_policy_version_and_key_ids(gateway: Gateway) -> None:
+    auditor = gateway.principal("auditor", name="aud-1")
+    policy = _latest(gateway, auditor, action="policy.load")
+    assert policy["actor"] == "operator"
+    health = gateway.client.get("/healthz").json()
+    assert policy["details"] == {"version": health["policy_version"]}
+    keys = _latest(gateway, auditor, action="keys.load")
+    assert keys["details"]["kek_versions"] == [1]
+    assert keys["details"]["active_kek_version"] == 1
+    assert len(keys["details"]["audit_key_id"]) == 16
+    key_dir = gateway.settings.var_dir / "keys"
+    for key_file in key_dir.iterdir():
+        assert key_file.read_text().strip() not in json.dumps(keys)
