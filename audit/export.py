@@ -5,6 +5,8 @@ Line by line, in sequence order:
     {"type": "start", "seq": <n>, "hash": "<hex>"}        the entry before the first one
     {"type": "entry", ...the entry's fields..., "hash": "<hex>"}
     {"type": "checkpoint", "seq", "head", "at", "key_id", "signature"}   after its entry
+                                  (the last entry always has one: signed at export time
+                                  if the stored ones stop short of it)
     {"type": "end", "entries": <count>}
 
 `start` lets a slice of the log be verified on its own (for the whole log it is
@@ -23,8 +25,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from audit import store
-from audit.checkpoint import checkpoint_from_document
-from audit.entry import entry_from_document
+from audit.checkpoint import Checkpoint, checkpoint_from_document
+from audit.entry import Entry, entry_from_document
 from audit.verify import Report, Verifier
 
 
@@ -33,29 +35,36 @@ def _line(document: Mapping[str, Any]) -> bytes:
 
 
 async def export_lines(
-    engine: AsyncEngine, first: int, last: int, *, to_the_end: bool = False
+    engine: AsyncEngine,
+    first: int,
+    last: int,
+    *,
+    seal: Callable[[int, str], Checkpoint] | None = None,
 ) -> AsyncIterator[bytes]:
     """Entries `first`..`last` (sequence numbers) and their checkpoints, streamed.
 
-    `to_the_end`: the export is meant to reach the head, so checkpoints past `last`
-    are written too: an offline verifier then notices entries missing at the end.
+    `seal` signs a checkpoint for the export's last entry when the stored ones stop
+    short of it, so every exported entry is vouched for by a signature.
     """
     async with engine.connect() as conn:
         start_hash = await store.hash_at(conn, first - 1)
         yield _line({"type": "start", "seq": first - 1, "hash": start_hash or ""})
         count = 0
         after = first - 1
+        tail: Entry | None = None
+        covered = False
         async for chunk in store.stream_chunks(conn, after, last):
             checkpoints = {cp.seq: cp for cp in await store.checkpoints(conn, after, chunk[-1].seq)}
             for entry in chunk:
                 yield _line({"type": "entry", **entry.document(), "hash": entry.hash})
-                if entry.seq in checkpoints:
+                covered = entry.seq in checkpoints
+                if covered:
                     yield _line({"type": "checkpoint", **checkpoints[entry.seq].document()})
             count += len(chunk)
             after = chunk[-1].seq
-        if to_the_end:
-            for cp in await store.checkpoints(conn, max(after, first - 1)):
-                yield _line({"type": "checkpoint", **cp.document()})
+            tail = chunk[-1]
+        if seal is not None and tail is not None and not covered:
+            yield _line({"type": "checkpoint", **seal(tail.seq, tail.hash).document()})
         yield _line({"type": "end", "entries": count})
 
 

@@ -188,6 +188,10 @@ class AuditLog:
         self.last_checkpoint = batch.checkpoint
         return batch.checkpoint
 
+    def seal(self, seq: int, head: str) -> Checkpoint:
+        """A checkpoint for `seq` signed now and not stored (an export's last entry)."""
+        return sign(self._key, seq, head, format_time(self._now()))
+
     async def verify(
         self,
         public_keys: Mapping[str, Ed25519PublicKey] | None = None,

@@ -176,7 +176,9 @@ def export(since: datetime | None, until: datetime | None, output: Path) -> None
         if until is None:  # up to now: the export's own entry included
             first, last = (first if bounds else logged.seq), logged.seq
         with output.open("wb") as handle:
-            async for line in export_lines(services.engine, first, last, to_the_end=until is None):
+            async for line in export_lines(
+                services.engine, first, last, seal=services.audit.log.seal
+            ):
                 handle.write(line)
         return max(0, last - first + 1)
 

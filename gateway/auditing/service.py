@@ -183,4 +183,4 @@ class AuditService:
         )
         if until is None:  # up to now: the export's own entry included
             first, last = (first if bounds else logged.seq), logged.seq
-        return export_lines(self._engine, first, last, to_the_end=until is None)
+        return export_lines(self._engine, first, last, seal=self._log.log.seal)

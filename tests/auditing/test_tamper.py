@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from audit.entry import Entry
+from audit.entry import Entry, entry_from_document
 from audit.store import audit_checkpoints, audit_entries, entry_from_row
 from gateway import migrate
 from gateway.db import make_engine
@@ -198,3 +198,28 @@ def test_a_tail_cut_with_its_checkpoints_is_caught_by_a_remembered_checkpoint(
     assert "before the remembered checkpoint" in report["reason"]
     api = _api_verify(fresh)
     assert (api["ok"], api["first_bad_sequence"]) == (False, cut + 1)
+
+
+def test_an_export_is_signed_up_to_its_last_entry(fresh: Gateway, tmp_path: Path) -> None:
+    export, key = tmp_path / "export.jsonl", tmp_path / "key.pem"
+    assert fresh.cli("audit", "export", "-o", str(export)).exit_code == 0
+    key.write_text(fresh.cli("audit", "public-key").stdout)
+    lines = [json.loads(line) for line in export.read_text().splitlines()]
+    entries = [line for line in lines if line["type"] == "entry"]
+    assert lines[-2]["type"] == "checkpoint"
+    assert lines[-2]["seq"] == entries[-1]["seq"]  # the tail is vouched for
+    # Editing the newest entry and fixing its hash, without the key, is caught.
+    last = dict(entries[-1])
+    previous = bytes.fromhex(entries[-2]["hash"])
+    doc = {k: v for k, v in last.items() if k not in ("type", "hash")}
+    doc["actor"] = "someone-else"
+    forged = entry_from_document(doc).chained(previous)
+    lines[-3] = {"type": "entry", **forged.document(), "hash": forged.hash}
+    export.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    result = fresh.cli(
+        "audit", "verify", "--export", str(export), "--public-key", str(key), "--json"
+    )
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert result.exit_code == 3
+    assert report["ok"] is False
+    assert f"the checkpoint at entry {forged.seq} signed another head" in report["reason"]
