@@ -145,7 +145,7 @@ class SqliteBackend:
 _PG_APPEND = """
 WITH moved AS (
     UPDATE audit_head SET seq = $1, hash = $2, checkpoint_seq = $3, checkpoint_at = $4
-    WHERE id = 1 AND seq = $5 AND hash = $6
+    WHERE id = 1 AND seq = $5 AND hash = $6 AND checkpoint_seq = $30
     RETURNING 1
 ), entries AS (
     INSERT INTO audit_entries (seq, at, actor, action, outcome, resource, orders, subjects,
@@ -188,7 +188,11 @@ class PostgresBackend:
                 batch = plan(head)
                 if batch is None:
                     return None
-                moved = await driver.fetchval(_PG_APPEND, *_pg_args(head, batch))
+                try:
+                    moved = await driver.fetchval(_PG_APPEND, *_pg_args(head, batch))
+                except BaseException:
+                    self._head = None  # whatever happened, read the head again next time
+                    raise
                 if moved:
                     self._head = store.Head(
                         batch.seq, batch.hash, batch.checkpoint_seq, batch.checkpoint_at
@@ -216,6 +220,7 @@ def _pg_args(head: store.Head, batch: Batch) -> list[Any]:
         *columns,
         *ref_columns,
         *cp_columns,
+        head.checkpoint_seq,
     ]
 
 

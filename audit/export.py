@@ -16,18 +16,19 @@ Lines are UTF-8 RFC 8785 JSON, so an export is byte-for-byte reproducible.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from typing import Any
 
 import rfc8785
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from audit import store
 from audit.checkpoint import Checkpoint, checkpoint_from_document
-from audit.entry import Entry, entry_from_document
-from audit.verify import Report, Verifier
+from audit.entry import Entry, chain_hash, entry_from_document
+from audit.verify import PROGRESS_EVERY, Report, Verifier
 
 
 def _line(document: Mapping[str, Any]) -> bytes:
@@ -40,13 +41,17 @@ async def export_lines(
     last: int,
     *,
     seal: Callable[[int, str], Checkpoint] | None = None,
+    keys: Mapping[str, Ed25519PublicKey] | None = None,
 ) -> AsyncIterator[bytes]:
     """Entries `first`..`last` (sequence numbers) and their checkpoints, streamed.
 
     `seal` signs a checkpoint for the export's last entry when the stored ones stop
-    short of it, so every exported entry is vouched for by a signature.
+    short of it, so every exported entry is vouched for by a signature. It signs
+    only what it can stand behind: when a stored checkpoint follows the export,
+    the chain from the last exported entry up to it must reach the head it signed
+    (checked with `keys`), else the export ends unsealed and fails verification.
     """
-    async with engine.connect() as conn:
+    async with store.snapshot(engine) as conn:
         start_hash = await store.hash_at(conn, first - 1)
         yield _line({"type": "start", "seq": first - 1, "hash": start_hash or ""})
         count = 0
@@ -63,65 +68,131 @@ async def export_lines(
             count += len(chunk)
             after = chunk[-1].seq
             tail = chunk[-1]
-        if seal is not None and tail is not None and not covered:
+        if (
+            seal is not None
+            and tail is not None
+            and not covered
+            and await _reaches_next_checkpoint(conn, tail, keys or {})
+        ):
             yield _line({"type": "checkpoint", **seal(tail.seq, tail.hash).document()})
         yield _line({"type": "end", "entries": count})
+
+
+async def _reaches_next_checkpoint(
+    conn: AsyncConnection, tail: Entry, keys: Mapping[str, Ed25519PublicKey]
+) -> bool:
+    """Does the chain from `tail` reach the next stored checkpoint's signed head?
+    True when there is none: `tail` is then the head, which checkpoints sign as found."""
+    following = await store.next_checkpoint(conn, tail.seq)
+    if following is None:
+        return True
+    key = keys.get(following.key_id)
+    if key is None or not following.signed_by(key):
+        return False
+    previous = bytes.fromhex(tail.hash)
+    async for chunk in store.stream_chunks(conn, tail.seq, following.seq):
+        for entry in chunk:
+            previous = chain_hash(previous, entry)
+    return previous.hex() == following.head
 
 
 class ExportError(ValueError):
     """The file is not an export (bad line, unknown type): says which line."""
 
 
+class _ExportReader:
+    """The state of reading one export: its verifier, and what its shape promised."""
+
+    def __init__(
+        self, public_keys: Mapping[str, Ed25519PublicKey], trusted: Checkpoint | None
+    ) -> None:
+        self._keys = public_keys
+        self._trusted = trusted
+        self.verifier: Verifier | None = None
+        self.end_count: int | None = None
+
+    def line(self, number: int, document: dict[str, Any]) -> None:
+        if self.end_count is not None:
+            raise ExportError(f"line {number}: nothing may follow the end line")
+        kind = document.pop("type")
+        if kind == "start":
+            if self.verifier is not None or number != 1:
+                raise ExportError(f"line {number}: a start line may only open the export")
+            self.verifier = Verifier(
+                self._keys,
+                start_seq=int(document["seq"]),
+                start_hash=bytes.fromhex(document["hash"]),
+                trusted=self._trusted,
+            )
+            return
+        if self.verifier is None:
+            raise ExportError(f"line {number}: the export must begin with a start line")
+        if kind == "entry":
+            hash_hex = str(document.pop("hash"))
+            self.verifier.add_entry(entry_from_document(document, hash_hex))
+        elif kind == "checkpoint":
+            self.verifier.add_checkpoints([checkpoint_from_document(document)])
+        elif kind == "end":
+            self.end_count = int(document["entries"])
+        else:
+            raise ExportError(f"line {number}: unknown line type {kind!r}")
+
+    def report(self) -> Report:
+        if self.verifier is None:
+            raise ExportError("the file holds no export")
+        report = self.verifier.report()
+        head = report.head
+        vouched = (report.last_checkpoint or {}).get("seq")
+        if not report.ok:
+            return report
+        if self.end_count is None:
+            cut = "the export has no end line: the file was cut short"
+        elif self.end_count != report.entries_checked:
+            cut = (
+                f"the end line counts {self.end_count} entries but the file holds "
+                f"{report.entries_checked}"
+            )
+        elif head is not None and vouched != head["seq"]:
+            cut = f"no signed checkpoint vouches for the last entry ({head['seq']})"
+        else:
+            return report
+        return dataclasses.replace(
+            report,
+            ok=False,
+            first_bad_sequence=(vouched or self.verifier.start_seq) + 1,
+            reason=cut,
+        )
+
+
 def verify_export(
     lines: Iterable[bytes | str],
     public_keys: Mapping[str, Ed25519PublicKey],
     *,
-    trusted: Any = None,
+    trusted: Checkpoint | None = None,
     progress: Callable[[int], None] = lambda _: None,
 ) -> Report:
-    """Verify an export line by line, in constant memory."""
-    verifier: Verifier | None = None
-    ended = False
+    """Verify an export line by line, in constant memory.
+
+    Beyond the chain and its checkpoints, the file's own shape is checked: one
+    `start` line first, an `end` line last whose count matches, and a signed
+    checkpoint vouching for the last entry. A file cut short, or with its tail
+    edited and the closing checkpoint dropped, fails.
+    """
+    reader = _ExportReader(public_keys, trusted)
+    reported = 0
     for number, raw in enumerate(lines, start=1):
         if not raw.strip():
             continue
         try:
-            document = json.loads(raw)
-            kind = document.pop("type")
-        except (ValueError, KeyError, AttributeError):
-            raise ExportError(f"line {number} is not an export line") from None
-        if kind == "start":
-            verifier = Verifier(
-                public_keys,
-                start_seq=int(document["seq"]),
-                start_hash=bytes.fromhex(document["hash"]),
-                trusted=trusted,
-            )
-            continue
-        if verifier is None:
-            raise ExportError(f"line {number}: the export must begin with a start line")
-        if kind == "entry":
-            hash_hex = str(document.pop("hash"))
-            verifier.add_entry(entry_from_document(document, hash_hex))
-            if verifier.checked % 10_000 == 0:
-                progress(10_000)
-        elif kind == "checkpoint":
-            verifier.add_checkpoints([checkpoint_from_document(document)])
-        elif kind == "end":
-            ended = True
-        else:
-            raise ExportError(f"line {number}: unknown line type {kind!r}")
-    if verifier is None:
-        raise ExportError("the file holds no export")
-    progress(verifier.checked % 10_000)
-    report = verifier.report()
-    if report.ok and not ended:
-        return Report(
-            ok=False,
-            entries_checked=report.entries_checked,
-            head=report.head,
-            last_checkpoint=report.last_checkpoint,
-            first_bad_sequence=(report.head or {"seq": 0})["seq"] + 1,
-            reason="the export has no end line: the file was cut short",
-        )
+            reader.line(number, json.loads(raw))
+        except ExportError:
+            raise
+        except (ValueError, KeyError, TypeError, AttributeError):
+            raise ExportError(f"line {number} is not a valid export line") from None
+        checked = reader.verifier.checked if reader.verifier else 0
+        if checked - reported >= PROGRESS_EVERY:
+            progress(checked - reported)
+            reported = checked
+    report = reader.report()
+    progress(report.entries_checked - reported)
     return report

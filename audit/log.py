@@ -188,6 +188,11 @@ class AuditLog:
         self.last_checkpoint = batch.checkpoint
         return batch.checkpoint
 
+    @property
+    def public_keys(self) -> dict[str, Ed25519PublicKey]:
+        """The keys this log's checkpoints verify with (by key id)."""
+        return {key_id(self.public_key): self.public_key}
+
     def seal(self, seq: int, head: str) -> Checkpoint:
         """A checkpoint for `seq` signed now and not stored (an export's last entry)."""
         return sign(self._key, seq, head, format_time(self._now()))
@@ -201,9 +206,9 @@ class AuditLog:
     ) -> Report:
         """Verify the whole stored log in one streaming pass. Without `trusted`, the last
         checkpoint this process signed or saw stands in for the verifier's memory."""
-        keys = public_keys or {key_id(self.public_key): self.public_key}
+        keys = public_keys or self.public_keys
         verifier = Verifier(keys, trusted=trusted or self.last_checkpoint)
-        async with self._engine.connect() as conn:
+        async with store.snapshot(self._engine) as conn:
             after = 0
             async for chunk in store.stream_chunks(conn):
                 verifier.add_checkpoints(await store.checkpoints(conn, after, chunk[-1].seq))

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,7 +35,7 @@ from sqlalchemy import (
     func,
     select,
 )
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from audit.checkpoint import Checkpoint
 from audit.entry import GENESIS_HASH, Entry
@@ -97,6 +98,24 @@ audit_head = Table(
     Column("checkpoint_at", String(32), nullable=True),
     CheckConstraint("id = 1", name="single_row"),
 )
+
+# Execution option of connections that only read the log, for a whole pass: one
+# consistent snapshot (PostgreSQL: REPEATABLE READ; SQLite: a deferred transaction,
+# which in WAL mode reads a snapshot and never blocks writers). An engine whose
+# transactions begin IMMEDIATE on SQLite must begin these deferred instead.
+SNAPSHOT_OPTION = "audit_snapshot"
+
+
+@asynccontextmanager
+async def snapshot(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A read-only connection that sees the log as of its first read."""
+    async with engine.connect() as conn:
+        options: dict[str, Any] = {SNAPSHOT_OPTION: True}
+        if conn.dialect.name == "postgresql":
+            options["isolation_level"] = "REPEATABLE READ"
+        await conn.execution_options(**options)
+        yield conn
+
 
 HEAD_ROW = {"id": 1, "seq": 0, "hash": GENESIS_HASH.hex(), "checkpoint_seq": 0}
 CHUNK = 2000
@@ -199,6 +218,21 @@ async def checkpoints(
         Checkpoint(int(r.seq), r.head, r.at, r.key_id, r.signature)
         for r in await conn.execute(query)
     ]
+
+
+async def next_checkpoint(conn: AsyncConnection, after: int) -> Checkpoint | None:
+    query = (
+        select(audit_checkpoints)
+        .where(audit_checkpoints.c.seq > after)
+        .order_by(audit_checkpoints.c.seq)
+        .limit(1)
+    )
+    row = (await conn.execute(query)).first()
+    return (
+        None
+        if row is None
+        else Checkpoint(int(row.seq), row.head, row.at, row.key_id, row.signature)
+    )
 
 
 async def hash_at(conn: AsyncConnection, seq: int) -> str | None:

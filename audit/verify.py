@@ -90,6 +90,10 @@ class Verifier:
         self._failure: _Failure | None = None
 
     @property
+    def start_seq(self) -> int:
+        return self._start
+
+    @property
     def last_checkpoint(self) -> Checkpoint | None:
         """The last checkpoint that matched the log so far (worth remembering)."""
         return self._last_good

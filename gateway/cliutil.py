@@ -11,6 +11,7 @@ from typing import Any, ParamSpec, TypeVar
 import click
 from sqlalchemy.exc import SQLAlchemyError
 
+from audit.log import LogUnavailable
 from gateway.app import Services, build_services
 from gateway.errors import ConfigurationError, GatewayError
 from gateway.settings import Settings, load_settings
@@ -35,6 +36,13 @@ def handle_errors(func: Callable[P, T]) -> Callable[P, T]:
             sys.exit(2)
         except GatewayError as exc:
             click.echo(f"error: {exc.detail}", err=True)
+            sys.exit(1)
+        except LogUnavailable:
+            click.echo(
+                "error: the audit log cannot be written; a change this command made is "
+                "not logged: check it and retry when the log is back",
+                err=True,
+            )
             sys.exit(1)
         except (SQLAlchemyError, OSError) as exc:
             # Type only: a driver's message can quote the personal data it choked on.

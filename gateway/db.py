@@ -16,6 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
 
+from audit.store import SNAPSHOT_OPTION
+
 metadata = MetaData(
     naming_convention={
         "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -59,6 +61,11 @@ def _begin_immediate(conn: Connection) -> None:
     # Writers take SQLite's write lock when they begin, not at their first write:
     # a transaction that reads, decides and writes (linking a customer to a data
     # subject, checking a status) is then serialised, as row locks do elsewhere.
+    # Long read-only passes over the audit log (verify, export) begin deferred: a
+    # snapshot that blocks no writer, however long a client takes to download it.
+    if conn.get_execution_options().get(SNAPSHOT_OPTION):
+        conn.exec_driver_sql("BEGIN")
+        return
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 

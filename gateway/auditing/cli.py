@@ -89,9 +89,11 @@ def _print(report: Report, as_json: bool) -> None:
 )
 @click.option(
     "--public-key",
-    "key_file",
+    "key_files",
     type=click.Path(path_type=Path, dir_okay=False),
-    help="PEM public key for --export (from `privacy-gateway audit public-key`).",
+    multiple=True,
+    help="PEM public key for --export (from `privacy-gateway audit public-key`); repeat "
+    "it to also accept checkpoints signed by keys used before.",
 )
 @click.option(
     "--checkpoint",
@@ -107,7 +109,7 @@ def _print(report: Report, as_json: bool) -> None:
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @handle_errors
-def verify(export_file: Path | None, key_file: Path | None, checkpoint_file: Path | None,
+def verify(export_file: Path | None, key_files: tuple[Path, ...], checkpoint_file: Path | None,
            save_file: Path | None, as_json: bool) -> None:  # fmt: skip
     """Check the hash chain and the signed checkpoints; exit 0 only when intact.
 
@@ -116,14 +118,12 @@ def verify(export_file: Path | None, key_file: Path | None, checkpoint_file: Pat
     trusted = _load_checkpoint(checkpoint_file)
     with click.progressbar(length=0, label="verifying", file=sys.stderr, show_pos=True) as bar:
         if export_file is not None:
-            if key_file is None:
+            if not key_files:
                 raise click.UsageError("--export needs --public-key")
-            key = _load_public_key(key_file)
+            keys = {key_id(k): k for k in map(_load_public_key, key_files)}
             try:
                 with export_file.open("rb") as lines:
-                    report = verify_export(
-                        lines, {key_id(key): key}, trusted=trusted, progress=bar.update
-                    )
+                    report = verify_export(lines, keys, trusted=trusted, progress=bar.update)
             except ExportError as exc:
                 raise ConfigurationError(f"{export_file}: {exc}") from None
         else:
@@ -164,7 +164,7 @@ def export(since: datetime | None, until: datetime | None, output: Path) -> None
     async def work(services: Services) -> int:
         bounds_since = None if since is None else format_time(_aware(since))
         bounds_until = None if until is None else format_time(_aware(until))
-        async with services.engine.connect() as conn:
+        async with store.snapshot(services.engine) as conn:
             bounds = await store.seq_bounds(conn, bounds_since, bounds_until)
         first, last = bounds or (1, 0)
         logged = await services.audit.record(
@@ -177,7 +177,11 @@ def export(since: datetime | None, until: datetime | None, output: Path) -> None
             first, last = (first if bounds else logged.seq), logged.seq
         with output.open("wb") as handle:
             async for line in export_lines(
-                services.engine, first, last, seal=services.audit.log.seal
+                services.engine,
+                first,
+                last,
+                seal=services.audit.log.seal,
+                keys=services.audit.log.public_keys,
             ):
                 handle.write(line)
         return max(0, last - first + 1)

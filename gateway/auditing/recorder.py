@@ -13,6 +13,7 @@ raises `LogUnavailable` and the caller must not disclose (fail closed).
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import uuid
@@ -42,6 +43,7 @@ class AccessLog:
         # Events that could not be logged when they happened (the store was down at
         # start-up): written before the next entry, which cannot be written without them.
         self._owed: list[Draft] = []
+        self._paying = asyncio.Lock()
 
     async def at_start(self, action: str, resource: str, details: Mapping[str, Any]) -> None:
         """Log a start-up event; if the log is down, owe it to the next entry instead of
@@ -69,9 +71,11 @@ class AccessLog:
         purpose: str | None = None,
         details: Mapping[str, Any] | None = None,
     ) -> Entry:
-        while self._owed:
-            await self.log.append(self._owed[0])
-            self._owed.pop(0)
+        if self._owed:
+            async with self._paying:  # one request pays each owed entry, once, in order
+                while self._owed:
+                    await self.log.append(self._owed[0])
+                    self._owed.pop(0)
         return await self.log.append(
             self._draft(
                 actor,

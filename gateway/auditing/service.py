@@ -98,7 +98,7 @@ class AuditService:
     async def events(self, principal: Principal, q: EventQuery) -> EventPage:
         await self._denied_or(principal, "audit.search")
         filters, limit, before = self._check(q)
-        async with self._engine.connect() as conn:
+        async with store.snapshot(self._engine) as conn:
             entries = await store.query(conn, filters, limit + 1, before)
         more = len(entries) > limit
         entries = entries[:limit]
@@ -168,7 +168,7 @@ class AuditService:
         numbers, so the slice verifies on its own) and their checkpoints."""
         await self._denied_or(principal, "audit.export")
         self._check(EventQuery(since=since, until=until))
-        async with self._engine.connect() as conn:
+        async with store.snapshot(self._engine) as conn:
             bounds = await store.seq_bounds(
                 conn,
                 None if since is None else format_time(since),
@@ -183,4 +183,6 @@ class AuditService:
         )
         if until is None:  # up to now: the export's own entry included
             first, last = (first if bounds else logged.seq), logged.seq
-        return export_lines(self._engine, first, last, seal=self._log.log.seal)
+        return export_lines(
+            self._engine, first, last, seal=self._log.log.seal, keys=self._log.log.public_keys
+        )

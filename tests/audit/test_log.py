@@ -10,6 +10,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
+from audit import store
 from audit.entry import Draft, Outcome
 from audit.log import AuditLog, LogPolicy, LogUnavailable
 from gateway import migrate
@@ -163,3 +164,27 @@ def test_a_log_that_cannot_be_written_fails_closed_and_recovers(fresh_url: str) 
             await engine.dispose()
 
     asyncio.run(run())
+
+
+def test_a_long_read_of_the_log_blocks_no_writer(fresh_url: str) -> None:
+    """An export or verify streaming slowly must not hold the database's write lock."""
+    clock = ManualClock()
+
+    async def run() -> int:
+        engine = make_engine(fresh_url, pool_size=4)
+        log = AuditLog(engine, KEY, clock.now, LogPolicy())
+        try:
+            await log.append(_draft(clock, 1))
+            async with store.snapshot(engine) as conn:
+                # The snapshot has begun reading, as an export that is still streaming.
+                assert (await conn.execute(text("SELECT count(*) FROM audit_entries"))).scalar()
+                entry = await asyncio.wait_for(log.append(_draft(clock, 2)), timeout=5)
+                # ... and the snapshot does not see what was written meanwhile.
+                seen = (await conn.execute(text("SELECT count(*) FROM audit_entries"))).scalar()
+                assert seen == 1
+            return entry.seq
+        finally:
+            await log.close()
+            await engine.dispose()
+
+    assert asyncio.run(run()) == 2

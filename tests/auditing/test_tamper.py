@@ -8,6 +8,7 @@ import asyncio
 import dataclasses
 import json
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -223,3 +224,82 @@ def test_an_export_is_signed_up_to_its_last_entry(fresh: Gateway, tmp_path: Path
     assert result.exit_code == 3
     assert report["ok"] is False
     assert f"the checkpoint at entry {forged.seq} signed another head" in report["reason"]
+
+
+def _export(fresh: Gateway, tmp_path: Path) -> tuple[list[dict[str, Any]], Path, Path]:
+    export, key = tmp_path / "export.jsonl", tmp_path / "key.pem"
+    assert fresh.cli("audit", "export", "-o", str(export)).exit_code == 0
+    key.write_text(fresh.cli("audit", "public-key").stdout)
+    return [json.loads(line) for line in export.read_text().splitlines()], export, key
+
+
+def _verify_lines(fresh: Gateway, lines: list[Any], export: Path, key: Path) -> Any:
+    export.write_text("".join((x if isinstance(x, str) else json.dumps(x)) + "\n" for x in lines))
+    return fresh.cli("audit", "verify", "--export", str(export), "--public-key", str(key), "--json")
+
+
+def test_an_export_cut_short_or_reshaped_fails(fresh: Gateway, tmp_path: Path) -> None:
+    lines, export, key = _export(fresh, tmp_path)
+    entries = [i for i, line in enumerate(lines) if line["type"] == "entry"]
+    # The closing checkpoint dropped: the tail is no longer vouched for.
+    result = _verify_lines(fresh, lines[:-2] + lines[-1:], export, key)
+    assert result.exit_code == 3
+    assert "no signed checkpoint vouches for the last entry" in result.stdout
+    # The last entries cut (with their checkpoints), the end line kept: counts disagree.
+    cut = [*lines[: entries[-3]], lines[-1]]
+    result = _verify_lines(fresh, cut, export, key)
+    assert result.exit_code == 3
+    assert "the end line counts" in result.stdout
+    # A second start line (to skip over forged entries) is not an export.
+    restart = {"type": "start", "seq": lines[entries[3]]["seq"], "hash": lines[entries[3]]["hash"]}
+    result = _verify_lines(fresh, [*lines[:6], restart, *lines[6:]], export, key)
+    assert result.exit_code == 2
+    assert "a start line may only open the export" in result.stderr
+    # A damaged line is reported by number, without a traceback.
+    result = _verify_lines(fresh, [*lines[:4], "{not json", *lines[4:]], export, key)
+    assert result.exit_code == 2
+    assert "line 5 is not a valid export line" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_a_slice_is_sealed_only_when_its_chain_reaches_the_next_checkpoint(
+    fresh: Gateway, tmp_path: Path
+) -> None:
+    url = fresh.settings.database_url
+    entries, checkpoints = asyncio.run(_read(url))
+    before, after = checkpoints[-2], checkpoints[-1]
+    last = next(e for e in entries if before + 1 < e.seq < after - 1)
+    until = datetime.fromisoformat(last.at.replace("Z", "+00:00")) + timedelta(seconds=1)
+    until_text = until.strftime("%Y-%m-%dT%H:%M:%S%z")
+    export, key = tmp_path / "slice.jsonl", tmp_path / "key.pem"
+    key.write_text(fresh.cli("audit", "public-key").stdout)
+
+    def offline() -> dict[str, Any]:
+        assert fresh.cli("audit", "export", "--until", until_text, "-o", str(export)).exit_code == 0
+        result = fresh.cli("audit", "verify", "--export", str(export), "--public-key", str(key),
+                           "--json")  # fmt: skip
+        return dict(json.loads(result.stdout.strip().splitlines()[-1]))
+
+    intact = offline()
+    assert intact["ok"] is True, intact
+    assert intact["head"]["seq"] == last.seq
+    # Rewrite the slice's tail from the checkpoint before it, re-chained without the key
+    # up to the slice's end: the export must not vouch for it.
+    previous = bytes.fromhex(entries[before - 1].hash)
+    statements = []
+    for original in entries[before : last.seq]:
+        changed = (
+            original
+            if original.seq != before + 1
+            else dataclasses.replace(original, actor="someone-else")
+        )
+        entry = changed.chained(previous)
+        previous = bytes.fromhex(entry.hash)
+        statements.append(
+            f"UPDATE audit_entries SET actor = '{entry.actor}', hash = '{entry.hash}' "
+            f"WHERE seq = {entry.seq}"
+        )
+    _superuser(url, *statements)
+    report = offline()
+    assert report["ok"] is False
+    assert "no signed checkpoint vouches for the last entry" in report["reason"]
