@@ -214,6 +214,9 @@ class AuditLog:
                 verifier.add_checkpoints(await store.checkpoints(conn, after, chunk[-1].seq))
                 for entry in chunk:
                     verifier.add_entry(entry)
+                _check_refs(
+                    verifier, chunk, await store.refs_between(conn, chunk[0].seq, chunk[-1].seq)
+                )
                 progress(len(chunk))
                 if verifier.failed:
                     return verifier.report()
@@ -246,6 +249,15 @@ class AuditLog:
         backend, self._backend = self._backend, None
         if backend is not None:
             await backend.close()
+
+
+def _check_refs(verifier: Verifier, chunk: list[Entry], stored: set[tuple[str, str, int]]) -> None:
+    """The search index must say what the entries say: a missing or extra ref would hide
+    an entry from (or add one to) a search by order or subject."""
+    expected = set(store.ref_values(chunk))
+    if stored != expected:
+        seq = min(q for _, _, q in stored ^ expected)
+        verifier.fail(seq, f"the search index of entry {seq} does not match the entry")
 
 
 def _parse(text: str) -> datetime:

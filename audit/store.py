@@ -220,6 +220,13 @@ async def checkpoints(
     ]
 
 
+async def refs_between(conn: AsyncConnection, first: int, last: int) -> set[tuple[str, str, int]]:
+    query = select(audit_refs.c.kind, audit_refs.c.ref, audit_refs.c.seq).where(
+        audit_refs.c.seq >= first, audit_refs.c.seq <= last
+    )
+    return {(k, r, int(q)) for k, r, q in await conn.execute(query)}
+
+
 async def next_checkpoint(conn: AsyncConnection, after: int) -> Checkpoint | None:
     query = (
         select(audit_checkpoints)

@@ -98,6 +98,11 @@ class Verifier:
         """The last checkpoint that matched the log so far (worth remembering)."""
         return self._last_good
 
+    def fail(self, seq: int, reason: str) -> None:
+        """Record a problem found outside the chain (the search index, say)."""
+        if self._failure is None:
+            self._failure = _Failure(seq, reason)
+
     @property
     def failed(self) -> bool:
         return self._failure is not None

@@ -23,6 +23,8 @@ from gateway.settings import Settings
 from tests.helpers import SAMPLE_ORDER, Gateway, bearer, run_sql
 
 TRIGGERS_SQLITE = [
+    "audit_refs_no_update",
+    "audit_refs_no_delete",
     "audit_entries_no_update",
     "audit_entries_no_delete",
     "audit_checkpoints_no_update",
@@ -303,3 +305,15 @@ def test_a_slice_is_sealed_only_when_its_chain_reaches_the_next_checkpoint(
     report = offline()
     assert report["ok"] is False
     assert "no signed checkpoint vouches for the last entry" in report["reason"]
+
+
+def test_an_edited_search_index_is_caught_online(fresh: Gateway) -> None:
+    url = fresh.settings.database_url
+    entries, _ = asyncio.run(_read(url))
+    target = next(e for e in entries if e.orders and e.seq > 5)
+    _superuser(url, f"DELETE FROM audit_refs WHERE kind = 'order' AND seq = {target.seq}")
+    api = _api_verify(fresh)
+    assert (api["ok"], api["first_bad_sequence"]) == (False, target.seq)
+    assert api["reason"] == f"the search index of entry {target.seq} does not match the entry"
+    cli = _online_cli(fresh)
+    assert (cli["ok"], cli["first_bad_sequence"]) == (False, target.seq)
