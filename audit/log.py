@@ -231,10 +231,6 @@ class AuditLog:
             self.last_checkpoint = seen
         return report
 
-    async def head(self) -> store.Head:
-        async with self._engine.connect() as conn:
-            return await store.read_head(conn)
-
     async def close(self) -> None:
         """Stop the writer; drafts not yet written fail (their callers are told)."""
         writer, self._writer = self._writer, None

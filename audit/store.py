@@ -133,14 +133,6 @@ def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
-async def read_head(conn: AsyncConnection) -> Head:
-    query = select(
-        audit_head.c.seq, audit_head.c.hash, audit_head.c.checkpoint_seq, audit_head.c.checkpoint_at
-    ).where(audit_head.c.id == 1)
-    row = (await conn.execute(query)).one()
-    return Head(int(row.seq), str(row.hash), int(row.checkpoint_seq), row.checkpoint_at)
-
-
 def entry_values(e: Entry) -> tuple[Any, ...]:
     """An entry as a row of `audit_entries`, in column order."""
     return (

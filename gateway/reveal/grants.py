@@ -9,7 +9,6 @@ principal's role, checked again at every use: a grant never outranks the policy.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import re
 import secrets
@@ -22,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.auditing.recorder import AccessLog
 from gateway.auth.principal import Principal
+from gateway.auth.tokens import hash_secret
 from gateway.clock import Clock, utc_text
 from gateway.disclosure import FieldPlan, PolicySet
 from gateway.errors import (
@@ -54,10 +54,6 @@ class Reveal:
     grant_id: uuid.UUID
     purpose: str
     fields: frozenset[str]
-
-
-def _hash(secret: str) -> bytes:
-    return hashlib.sha256(secret.encode("ascii")).digest()
 
 
 class Grants:
@@ -98,7 +94,7 @@ class Grants:
             row = store.GrantRow(
                 id=grant_id,
                 principal_id=principal.id,
-                secret_hash=_hash(secret),
+                secret_hash=hash_secret(secret),
                 purpose=request.purpose,
                 order_ids=order_ids,
                 fields=None if request.fields is None else fields,
@@ -188,7 +184,7 @@ class Grants:
             row = await store.find_grant(reader, uuid.UUID(grant_hex))
         # Compare even when no row was found, so both paths do the same work.
         expected = row.secret_hash if row is not None else bytes(32)
-        if not hmac.compare_digest(expected, _hash(secret)) or row is None:
+        if not hmac.compare_digest(expected, hash_secret(secret)) or row is None:
             raise GrantRefused("the unmask grant is unknown")
         return row
 
