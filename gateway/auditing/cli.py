@@ -11,13 +11,12 @@ import click
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
-from audit import store
 from audit.checkpoint import Checkpoint, checkpoint_from_document, key_id, public_key_pem
-from audit.entry import format_time
-from audit.export import ExportError, export_lines, verify_export
+from audit.export import ExportError, verify_export
 from audit.verify import Report
 from gateway.app import Services
 from gateway.auditing.recorder import OPERATOR
+from gateway.auditing.service import open_export
 from gateway.cliutil import cli_settings, handle_errors, run_with_services
 from gateway.crypto.keys import load_keys
 from gateway.errors import ConfigurationError
@@ -162,29 +161,13 @@ def export(since: datetime | None, until: datetime | None, output: Path) -> None
     """Write entries and their checkpoints as JSON Lines, for offline verification."""
 
     async def work(services: Services) -> int:
-        bounds_since = None if since is None else format_time(_aware(since))
-        bounds_until = None if until is None else format_time(_aware(until))
-        async with store.snapshot(services.engine) as conn:
-            bounds = await store.seq_bounds(conn, bounds_since, bounds_until)
-        first, last = bounds or (1, 0)
-        logged = await services.audit.record(
-            OPERATOR,
-            "audit.export",
-            "audit",
-            details={"since": bounds_since, "until": bounds_until},
-        )
-        if until is None:  # up to now: the export's own entry included
-            first, last = (first if bounds else logged.seq), logged.seq
+        start = None if since is None else _aware(since)
+        end = None if until is None else _aware(until)
+        count, lines = await open_export(services.engine, services.audit, OPERATOR, start, end)
         with output.open("wb") as handle:
-            async for line in export_lines(
-                services.engine,
-                first,
-                last,
-                seal=services.audit.log.seal,
-                keys=services.audit.log.public_keys,
-            ):
+            async for line in lines:
                 handle.write(line)
-        return max(0, last - first + 1)
+        return count
 
     count = run_with_services(work)
     click.echo(f"exported {count} entries to {output}")

@@ -168,21 +168,27 @@ class AuditService:
         numbers, so the slice verifies on its own) and their checkpoints."""
         await self._denied_or(principal, "audit.export")
         self._check(EventQuery(since=since, until=until))
-        async with store.snapshot(self._engine) as conn:
-            bounds = await store.seq_bounds(
-                conn,
-                None if since is None else format_time(since),
-                None if until is None else format_time(until),
-            )
-        first, last = bounds or (1, 0)
-        logged = await self._log.record(
-            principal.name,
-            "audit.export",
-            "audit",
-            details={"since": _text(since), "until": _text(until)},
-        )
-        if until is None:  # up to now: the export's own entry included
-            first, last = (first if bounds else logged.seq), logged.seq
-        return export_lines(
-            self._engine, first, last, seal=self._log.log.seal, keys=self._log.log.public_keys
-        )
+        _, lines = await open_export(self._engine, self._log, principal.name, since, until)
+        return lines
+
+
+async def open_export(
+    engine: AsyncEngine,
+    log: AccessLog,
+    actor: str,
+    since: datetime | None,
+    until: datetime | None,
+) -> tuple[int, AsyncIterator[bytes]]:
+    """Log the export, then its lines: the entries in the time range (a contiguous run
+    of sequence numbers, so the slice verifies on its own), up to the export's own
+    entry when the range is open-ended. Returns how many entries it holds."""
+    async with store.snapshot(engine) as conn:
+        bounds = await store.seq_bounds(conn, _text(since), _text(until))
+    first, last = bounds or (1, 0)
+    logged = await log.record(
+        actor, "audit.export", "audit", details={"since": _text(since), "until": _text(until)}
+    )
+    if until is None:
+        first, last = (first if bounds else logged.seq), logged.seq
+    lines = export_lines(engine, first, last, seal=log.log.seal, keys=log.log.public_keys)
+    return max(0, last - first + 1), lines
