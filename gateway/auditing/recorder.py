@@ -114,12 +114,12 @@ class AccessLog:
             resource=resource,
             orders=list(orders),
             subjects=sorted({self.pseudonym(s) for s in subjects}),
-            fields=dict(fields or {}),
+            fields=fields or {},  # the entry copies it
             grant=grant,
             purpose=purpose,
             request_id=request.request_id,
             client=request.client,
-            details=dict(details or {}),
+            details=details or {},
         )
 
     async def denied(
