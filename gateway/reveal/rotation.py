@@ -14,8 +14,6 @@ from gateway.crypto.keys import KeyRing
 from gateway.reveal import store
 from gateway.reveal.factors import SECRET_KIND
 
-_VERSION_COLUMN = {"secret": "secret_kek_version", "pending_secret": "pending_kek_version"}
-
 
 async def pending(engine: AsyncEngine, keys: KeyRing) -> int:
     async with engine.connect() as conn:
@@ -44,6 +42,6 @@ async def reseal_all(engine: AsyncEngine, keys: KeyRing) -> int:
             resealed = wrap_secret(
                 new_kek, secret, kind=SECRET_KIND, owner_id=principal_id, kek_version=target
             )
-            values = {column: resealed, _VERSION_COLUMN[column]: target}
+            values = {column: resealed, store.SEALED_COLUMNS[column]: target}
             await store.set_columns(conn, principal_id, values)
     return len(rows)

@@ -80,6 +80,10 @@ unmask_grants = Table(
 )
 
 
+# Each sealed secret column, and the column naming the KEK version that sealed it.
+SEALED_COLUMNS = {"secret": "secret_kek_version", "pending_secret": "pending_kek_version"}
+
+
 @dataclass(frozen=True, slots=True)
 class FactorRow:
     principal_id: uuid.UUID
@@ -152,10 +156,7 @@ async def factors_to_rewrap(
 ) -> list[tuple[uuid.UUID, str, bytes, int]]:
     """(principal, column, sealed secret, KEK version) of every secret not under `target`."""
     found = []
-    for column, version in (
-        ("secret", "secret_kek_version"),
-        ("pending_secret", "pending_kek_version"),
-    ):
+    for column, version in SEALED_COLUMNS.items():
         query = (
             select(totp_factors.c.principal_id, totp_factors.c[column], totp_factors.c[version])
             .where(totp_factors.c[column].is_not(None))
@@ -177,10 +178,7 @@ async def set_columns(
 
 async def secret_kek_versions(conn: AsyncConnection) -> set[int]:
     versions: set[int] = set()
-    for column, version in (
-        ("secret", "secret_kek_version"),
-        ("pending_secret", "pending_kek_version"),
-    ):
+    for column, version in SEALED_COLUMNS.items():
         query = (
             select(totp_factors.c[version]).where(totp_factors.c[column].is_not(None)).distinct()
         )
@@ -190,10 +188,7 @@ async def secret_kek_versions(conn: AsyncConnection) -> set[int]:
 
 async def count_not_under(conn: AsyncConnection, target_version: int) -> int:
     total = 0
-    for column, version in (
-        ("secret", "secret_kek_version"),
-        ("pending_secret", "pending_kek_version"),
-    ):
+    for column, version in SEALED_COLUMNS.items():
         query = (
             select(func.count())
             .select_from(totp_factors)
