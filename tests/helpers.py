@@ -165,7 +165,7 @@ async def run_sql(url: str, *statements: str) -> None:
         await engine.dispose()
 
 
-def _block_statements(url: str) -> tuple[list[str], list[str]]:
+def audit_blockers(url: str) -> tuple[list[str], list[str]]:
     """A stand-in for a full disk or a lost grant: inserts into the log fail."""
     if url.startswith("sqlite"):
         return (
@@ -217,12 +217,12 @@ class Gateway:
 
     def block_audit_log(self) -> None:
         asyncio.run(
-            run_sql(self.settings.database_url, *_block_statements(self.settings.database_url)[0])
+            run_sql(self.settings.database_url, *audit_blockers(self.settings.database_url)[0])
         )
 
     def unblock_audit_log(self) -> None:
         asyncio.run(
-            run_sql(self.settings.database_url, *_block_statements(self.settings.database_url)[1])
+            run_sql(self.settings.database_url, *audit_blockers(self.settings.database_url)[1])
         )
 
     def cli(self, *args: str) -> Result:

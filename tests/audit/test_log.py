@@ -17,6 +17,7 @@ from gateway import migrate
 from gateway.clock import ManualClock
 from gateway.db import make_engine
 from gateway.settings import Settings
+from tests.helpers import audit_blockers, run_sql
 
 KEY = Ed25519PrivateKey.generate()
 
@@ -63,15 +64,6 @@ def test_concurrent_appends_share_commits_and_form_one_chain(fresh_url: str) -> 
     assert report.last_checkpoint["seq"] >= 150  # type: ignore[attr-defined]
 
 
-async def _exec(url: str, statement: str) -> None:
-    engine = make_engine(url, pool_size=1)
-    try:
-        async with engine.begin() as conn:
-            await conn.execute(text(statement))
-    finally:
-        await engine.dispose()
-
-
 async def _append(url: str, clock: ManualClock, n: int, policy: LogPolicy) -> AuditLog:
     engine = make_engine(url, pool_size=2)
     log = AuditLog(engine, KEY, clock.now, policy)
@@ -100,7 +92,7 @@ async def _append(url: str, clock: ManualClock, n: int, policy: LogPolicy) -> Au
 def test_the_database_refuses_to_rewrite_history(fresh_url: str, statement: str) -> None:
     asyncio.run(_append(fresh_url, ManualClock(), 4, LogPolicy(checkpoint_every=2)))
     with pytest.raises(DBAPIError, match=r"append-only|only moves forward"):
-        asyncio.run(_exec(fresh_url, statement))
+        asyncio.run(run_sql(fresh_url, statement))
 
 
 def test_checkpoints_by_count_and_by_time(fresh_url: str) -> None:
@@ -132,30 +124,17 @@ def test_checkpoints_by_count_and_by_time(fresh_url: str) -> None:
 
 def test_a_log_that_cannot_be_written_fails_closed_and_recovers(fresh_url: str) -> None:
     clock = ManualClock()
-    sqlite = fresh_url.startswith("sqlite")
-    # Stand-in for a full disk or a revoked grant: inserts into the log fail.
-    blocks = (
-        ["CREATE TRIGGER block BEFORE INSERT ON audit_entries BEGIN SELECT RAISE(ABORT, 'x'); END"]
-        if sqlite
-        else [
-            "CREATE FUNCTION block() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-            "RAISE EXCEPTION 'blocked'; END $$",
-            "CREATE TRIGGER block BEFORE INSERT ON audit_entries "
-            "FOR EACH ROW EXECUTE FUNCTION block()",
-        ]
-    )
-    unblock = "DROP TRIGGER block" if sqlite else "DROP TRIGGER block ON audit_entries"
+    block, unblock = audit_blockers(fresh_url)
 
     async def run() -> None:
         engine = make_engine(fresh_url, pool_size=2)
         log = AuditLog(engine, KEY, clock.now, LogPolicy())
         try:
             await log.append(_draft(clock, 1))
-            for statement in blocks:
-                await _exec(fresh_url, statement)
+            await run_sql(fresh_url, *block)
             with pytest.raises(LogUnavailable):
                 await log.append(_draft(clock, 2))
-            await _exec(fresh_url, unblock)
+            await run_sql(fresh_url, *unblock)
             entry = await log.append(_draft(clock, 3))
             assert entry.seq == 2  # nothing of the failed batch was kept
             assert (await log.verify()).ok
