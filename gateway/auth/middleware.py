@@ -6,7 +6,7 @@ not even whether its body would have been valid.
 
 from __future__ import annotations
 
-import re
+import uuid
 from typing import Any
 
 from litestar import Request
@@ -20,8 +20,7 @@ from gateway.auth.tokens import Authenticator
 from gateway.errors import AuthenticationFailed
 
 # Routes whose refusals the audit log records (those that can disclose personal data).
-AUDITED_PREFIXES = ("/v1/orders", "/v1/unmask-grants", "/v1/audit")
-_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+AUDITED_KINDS = frozenset({"orders", "unmask-grants", "audit"})
 
 # What route handlers receive behind this middleware: `request.user` is the caller.
 AuthedRequest = Request[Principal, None, Any]
@@ -43,19 +42,24 @@ class BearerAuthMiddleware(AbstractAuthenticationMiddleware):
                 connection.headers.get("authorization")
             )
         except AuthenticationFailed as exc:
-            path = connection.url.path
-            if path.startswith(AUDITED_PREFIXES):
-                # The path only: a query string is caller input and is not kept.
-                await self._audit.denied(
-                    None, "auth.authenticate", _resource(path), 401, exc.detail
-                )
+            # The path only, reduced to its kind and id: the rest is caller input.
+            resource = _resource(connection.url.path)
+            if resource is not None:
+                await self._audit.denied(None, "auth.authenticate", resource, 401, exc.detail)
             raise
         return AuthenticationResult(user=principal, auth=None)
 
 
-def _resource(path: str) -> str:
-    """`orders` or `orders/<uuid>`; anything else in a path is caller input, not logged."""
-    parts = path.strip("/").split("/")[1:]
-    if len(parts) >= 2 and _UUID.match(parts[1]):  # noqa: PLR2004 - /v1/<kind>/<id>
-        return f"{parts[0]}/{parts[1].lower()}"
-    return parts[0] if parts else path
+def _resource(path: str) -> str | None:
+    """`orders` or `orders/<uuid>` for an audited route, else None. Only known kinds and
+    parsed ids are kept: anything else in a path is caller input, not logged."""
+    parts = path.strip("/").split("/")
+    if len(parts) < 2 or parts[0] != "v1" or parts[1] not in AUDITED_KINDS:  # noqa: PLR2004 - /v1/<kind>
+        return None
+    kind = parts[1]
+    if len(parts) > 2:  # noqa: PLR2004 - /v1/<kind>/<id>
+        try:
+            return f"{kind}/{uuid.UUID(parts[2])}"
+        except ValueError:
+            pass
+    return kind
