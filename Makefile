@@ -25,6 +25,21 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $@ $(VENV)/.installed
 
+# Browser tests drive Debian's Chromium through Playwright, never a downloaded browser:
+# nothing to do if it is there ($OPG_CHROMIUM, or `chromium` on PATH), else apt-get it.
+CHROMIUM_HELP := install Debian's chromium package (apt-get install chromium) or set OPG_CHROMIUM to a Chromium binary
+$(VENV)/.chromium: | $(BIN)/python
+	@if [ -x "$${OPG_CHROMIUM:-}" ] || command -v chromium >/dev/null; then :; \
+	elif [ "$$(id -u)" != 0 ] && ! command -v sudo >/dev/null; then \
+		echo "Chromium is missing and this user cannot install it: $(CHROMIUM_HELP)" >&2; exit 1; \
+	else \
+		sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		echo "Installing Debian's chromium for the browser tests"; \
+		$$sudo apt-get update && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium \
+			|| { echo "Could not install chromium: $(CHROMIUM_HELP)" >&2; exit 1; }; \
+	fi
+	@touch $@
+
 run: $(VENV)/.installed
 	$(BIN)/privacy-gateway migrate
 	$(BIN)/privacy-gateway demo --if-empty
@@ -37,7 +52,7 @@ lint: $(VENV)/.installed-dev
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy
 
-test: lint typecheck
+test: lint typecheck $(VENV)/.chromium
 	$(BIN)/python -m pytest --cov --cov-report=term --cov-fail-under=90 $(PYTEST_ARGS)
 
 bench: $(VENV)/.installed-dev

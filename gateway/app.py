@@ -35,8 +35,25 @@ from gateway.crypto.keys import KeyRing, load_keys
 from gateway.db import make_engine
 from gateway.disclosure import PolicySet, load_policy
 from gateway.orders.routes import OrderController
+from gateway.orders.schemas import STATUSES
 from gateway.orders.service import OrderService
 from gateway.orders.store import DOCUMENT_FIELDS, LIST_SECTIONS
+from gateway.privacy.downloads import Downloads
+from gateway.privacy.erasure import ErasureSteps
+from gateway.privacy.notifier import load_notifier
+from gateway.privacy.pages import PAGE_HANDLERS, template_config
+from gateway.privacy.register import Register
+from gateway.privacy.requests import PrivacyRequests
+from gateway.privacy.retention import RetentionRules
+from gateway.privacy.routes import (
+    CertificateController,
+    PublicRequestController,
+    RegisterController,
+)
+from gateway.privacy.runner import InProcessRunner
+from gateway.privacy.secrets import RequestSecrets
+from gateway.privacy.sweeper import Sweeper
+from gateway.privacy.workflow import Workflow
 from gateway.problems import EXCEPTION_HANDLERS, describe_problem
 from gateway.readpath import ReadPool, make_read_pool
 from gateway.resources import shipped_dir
@@ -67,6 +84,12 @@ class Services:
     grants: Grants
     audit: AccessLog
     audit_reader: AuditService
+    retention: RetentionRules
+    privacy: PrivacyRequests
+    register: Register
+    workflow: Workflow
+    sweeper: Sweeper
+    downloads: Downloads
 
     async def close(self) -> None:
         await self.audit.log.close()
@@ -80,9 +103,19 @@ def load_gateway_policy(settings: Settings) -> PolicySet:
     )
 
 
+def load_retention(settings: Settings, policy: PolicySet) -> RetentionRules:
+    return RetentionRules.load(
+        settings.policy_dir or shipped_dir("policies"),
+        categories=policy.classification.categories.keys(),
+        statuses=STATUSES,
+        roles=policy.roles,
+    )
+
+
 def build_services(settings: Settings, clock: Clock | None = None) -> Services:
     clock = clock or SystemClock()
     policy = load_gateway_policy(settings)
+    retention = load_retention(settings, policy)
     keys = load_keys(settings)
     engine = make_engine(settings.sqlalchemy_url, settings.db_pool_size)
     reads = make_read_pool(settings.sqlalchemy_url, engine)
@@ -111,6 +144,26 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
     )
     factors = SecondFactors(engine, keys, policy, clock, rules, audit)
     grants = Grants(engine, reads, policy, factors, clock, settings.unmask_grant_seconds, audit)
+    request_secrets = RequestSecrets(keys.blind_index_key)
+    notifier = load_notifier(settings, engine, clock)
+    privacy = PrivacyRequests(engine, subjects, request_secrets, clock, audit, notifier, settings)
+    register = Register(engine, policy, audit, clock, subjects, notifier)
+    workflow = Workflow(
+        engine,
+        ErasureSteps(policy.classification, retention, subjects, request_secrets),
+        subjects,
+        keys,
+        audit,
+        clock,
+        export_hours=settings.privacy_export_hours,
+    )
+    sweeper = Sweeper(
+        engine,
+        audit,
+        clock,
+        verify_hours=settings.privacy_verify_hours,
+        lead_hours=settings.privacy_sla_lead_hours,
+    )
     return Services(
         settings=settings,
         clock=clock,
@@ -127,6 +180,7 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
             clock,
             grants,
             audit,
+            retention,
             default_page_size=settings.default_page_size,
             max_page_size=settings.max_page_size,
         ),
@@ -142,6 +196,12 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
             default_page_size=settings.default_page_size,
             max_page_size=settings.max_page_size,
         ),
+        retention=retention,
+        privacy=privacy,
+        register=register,
+        workflow=workflow,
+        sweeper=sweeper,
+        downloads=Downloads(engine, privacy, register, subjects, keys, audit),
     )
 
 
@@ -157,6 +217,9 @@ def _provide(service: object) -> Provide:
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Litestar:
     services = build_services(settings or load_settings(), clock)
     logging.getLogger("gateway").setLevel(services.settings.log_level.upper())
+    runner = InProcessRunner(
+        services.workflow, services.sweeper, services.settings.privacy_worker_seconds
+    )
 
     @get("/healthz", exclude_from_auth=True, sync_to_thread=False, tags=["operations"])
     def health() -> dict[str, Any]:
@@ -192,6 +255,10 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             TotpController,
             GrantController,
             AuditController,
+            PublicRequestController,
+            CertificateController,
+            RegisterController,
+            *PAGE_HANDLERS,
             health,
             describe_problem,
         ],
@@ -201,6 +268,10 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             "factors": _provide(services.factors),
             "grants": _provide(services.grants),
             "audit": _provide(services.audit_reader),
+            "privacy": _provide(services.privacy),
+            "register": _provide(services.register),
+            "downloads": _provide(services.downloads),
+            "authenticator": _provide(services.authenticator),
         },
         middleware=[
             request_id_middleware,
@@ -208,13 +279,21 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
                 BearerAuthMiddleware,
                 authenticator=services.authenticator,
                 audit=services.audit,
-                exclude=["^/schema", "^/healthz", "^/problems/"],
+                exclude=[
+                    "^/schema",
+                    "^/healthz",
+                    "^/problems/",
+                    "^/privacy",
+                    "^/v1/privacy/requests",
+                    "^/v1/privacy/certificates",
+                ],
             ),
         ],
         exception_handlers=EXCEPTION_HANDLERS,
-        on_startup=[log_policy_and_keys, freeze_startup_objects],
-        on_shutdown=[services.close],
+        on_startup=[log_policy_and_keys, freeze_startup_objects, runner.start],
+        on_shutdown=[runner.stop, services.close],
         request_max_body_size=MAX_BODY_BYTES,
+        template_config=template_config(),
         openapi_config=OpenAPIConfig(
             title="Order Privacy Gateway",
             version=__version__,

@@ -21,6 +21,9 @@ from gateway.auth.service import NewPrincipal
 from gateway.cliutil import cli_settings, handle_errors, run_with_services
 from gateway.crypto.keys import add_kek_version, load_keys
 from gateway.errors import ConfigurationError
+from gateway.privacy.cli import certificate_commands
+from gateway.privacy.cli import outbox as privacy_outbox
+from gateway.privacy.cli import worker as privacy_worker
 from gateway.secretfiles import owner_only_dir
 from gateway.settings import Settings
 
@@ -109,6 +112,11 @@ def demo(if_empty: bool, count: int) -> None:
         scope = f" ({bound_to})" if bound_to else ""
         click.echo(f"  {role:<17} {name:<24}{scope}\n      {token}")
     click.echo(f"tokens saved to {result.tokens_file} (mode 0600); they are shown only once")
+    order, phone = result.try_privacy
+    click.echo(
+        f"try the privacy page (/privacy) as a demo customer: order {order}, phone {phone}; "
+        "the code it sends is in `privacy-gateway outbox`"
+    )
 
 
 @main.command("import")
@@ -289,3 +297,6 @@ def principals_reset_totp(name: str) -> None:
 
 
 main.add_command(audit_commands)
+main.add_command(privacy_worker)
+main.add_command(privacy_outbox)
+main.add_command(certificate_commands)

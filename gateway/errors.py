@@ -9,8 +9,11 @@ data: they name fields and rules, not values.
     ├── AuthenticationFailed      no, malformed, unknown or revoked bearer token
     ├── PermissionDenied          the policy does not allow this operation
     │   ├── SecondFactorRejected  wrong, expired or replayed one-time code
-    │   └── GrantRefused          unmask grant unknown, expired, another's or out of scope
+    │   ├── GrantRefused          unmask grant unknown, expired, another's or out of scope
+    │   └── CodeRejected          wrong or expired verification code of a privacy request
     ├── SecondFactorLocked        too many wrong codes: the factor is locked for a while
+    ├── CodeLocked                too many wrong codes for a privacy request
+    ├── RateLimited               too many public requests from one address or for one contact
     ├── NotFound                  no such resource, or outside the caller's row scope
     ├── Conflict
     │   ├── IdempotencyConflict   same channel + external_id, different document
@@ -28,6 +31,8 @@ from datetime import datetime
 
 __all__ = [
     "AuthenticationFailed",
+    "CodeLocked",
+    "CodeRejected",
     "ConfigurationError",
     "Conflict",
     "FieldProblem",
@@ -39,6 +44,7 @@ __all__ = [
     "InvalidTransition",
     "NotFound",
     "PermissionDenied",
+    "RateLimited",
     "SecondFactorLocked",
     "SecondFactorMissing",
     "SecondFactorRejected",
@@ -72,6 +78,22 @@ class SecondFactorRejected(PermissionDenied):
 
 class GrantRefused(PermissionDenied):
     """The unmask grant cannot be used for this request."""
+
+
+class CodeRejected(PermissionDenied):
+    """The verification code of a privacy request is wrong or has expired."""
+
+
+class CodeLocked(GatewayError):
+    """Too many wrong verification codes: the request can no longer be verified."""
+
+
+class RateLimited(GatewayError):
+    """Too many requests from this address or for this contact; retry later."""
+
+    def __init__(self, detail: str, retry_after_seconds: int) -> None:
+        super().__init__(detail)
+        self.retry_after_seconds = retry_after_seconds
 
 
 class SecondFactorLocked(GatewayError):

@@ -3,6 +3,7 @@
 from gateway.auth.store import principals
 from gateway.db import metadata
 from gateway.orders.store import order_items, orders
+from gateway.privacy.store import outbox, privacy_requests, privacy_steps, rate_limits
 from gateway.reveal.store import totp_factors, unmask_grants
 from gateway.subjects.store import data_subjects, subject_identifiers, subject_keys
 
@@ -11,7 +12,11 @@ __all__ = [
     "metadata",
     "order_items",
     "orders",
+    "outbox",
     "principals",
+    "privacy_requests",
+    "privacy_steps",
+    "rate_limits",
     "subject_identifiers",
     "subject_keys",
     "totp_factors",

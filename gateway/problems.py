@@ -10,6 +10,7 @@ their messages may contain personal data.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +28,8 @@ from audit.log import LogUnavailable
 from gateway.clock import utc_text
 from gateway.errors import (
     AuthenticationFailed,
+    CodeLocked,
+    CodeRejected,
     ConfigurationError,
     Conflict,
     FieldProblem,
@@ -38,6 +41,7 @@ from gateway.errors import (
     InvalidTransition,
     NotFound,
     PermissionDenied,
+    RateLimited,
     SecondFactorLocked,
     SecondFactorMissing,
     SecondFactorRejected,
@@ -75,6 +79,15 @@ _TYPES = (
     ProblemType("unmask-grant-refused", 403, "Unmask grant refused",
                 "The X-Unmask-Grant is malformed, unknown, expired, issued to another "
                 "principal, or does not cover this order."),
+    ProblemType("verification-code-rejected", 403, "Verification code rejected",
+                "The code sent to the contact is wrong or has expired. Wrong codes count "
+                "towards a lock."),
+    ProblemType("verification-locked", 429, "Verification locked",
+                "Too many wrong codes: this request can no longer be verified. Submit a new "
+                "request to receive a new code."),
+    ProblemType("rate-limited", 429, "Too many requests",
+                "Too many requests from this address or for this contact. Retry after the "
+                "number of seconds in Retry-After."),
     ProblemType("not-found", 404, "Not found",
                 "No such resource, or it lies outside the caller's row scope."),
     ProblemType("method-not-allowed", 405, "Method not allowed",
@@ -105,6 +118,9 @@ _DOMAIN_SLUGS: tuple[tuple[type[GatewayError], str], ...] = (
     (AuthenticationFailed, "unauthenticated"),
     (SecondFactorRejected, "second-factor-rejected"),
     (GrantRefused, "unmask-grant-refused"),
+    (CodeRejected, "verification-code-rejected"),
+    (CodeLocked, "verification-locked"),
+    (RateLimited, "rate-limited"),
     (PermissionDenied, "forbidden"),
     (SecondFactorLocked, "second-factor-locked"),
     (SecondFactorMissing, "second-factor-missing"),
@@ -116,6 +132,9 @@ _DOMAIN_SLUGS: tuple[tuple[type[GatewayError], str], ...] = (
     (InvalidInput, "invalid-input"),
 )
 _PARAMETER_SOURCES = {"query", "path", "header", "cookie"}
+_MISSING_PARAMETER = re.compile(
+    r"^Missing required (header|query|cookie|path) parameter '([\w.-]+)'"
+)
 
 
 def problem(
@@ -152,6 +171,8 @@ def _domain_error(_: Request[Any, Any, Any], exc: GatewayError) -> Response[dict
             headers = {"WWW-Authenticate": "Bearer"} if slug == "unauthenticated" else None
             if isinstance(exc, SecondFactorLocked):
                 return _locked(exc)
+            if isinstance(exc, RateLimited):
+                headers = {"Retry-After": str(exc.retry_after_seconds)}
             return problem(slug, exc.detail, errors=errors, headers=headers)
     if isinstance(exc, ConfigurationError):
         log.error("configuration error while serving a request")
@@ -177,6 +198,14 @@ def _validation_error(
     # Litestar marks parameter errors with their source (query, path ...); body errors have none.
     sources = {str(getattr(item.get("source"), "value", "")) for item in raw}
     if not errors:
+        missing = _MISSING_PARAMETER.match(str(exc.detail))
+        if missing:  # Litestar names a missing parameter in its message only
+            source, name = missing.groups()
+            return problem(
+                "invalid-parameter",
+                f"the {source} parameter {name} is required",
+                errors=[field_problem(name, "is required")],
+            )
         return problem("malformed-request", "the request could not be parsed")
     if sources & _PARAMETER_SOURCES:
         return problem(

@@ -117,6 +117,68 @@ class Settings(BaseSettings):
     audit_max_batch: int = Field(
         default=512, ge=1, le=10_000, description="Most log entries in one commit."
     )
+    notifier: str = Field(
+        default="outbox",
+        pattern=r"^(outbox|[A-Za-z_][\w.]*:[A-Za-z_]\w*)$",
+        description="Where codes and notices to data subjects go: `outbox` (a table; "
+        "`privacy-gateway outbox` lists it) or a plug-in `module:factory`.",
+    )
+    privacy_target_hours: float = Field(
+        default=72,
+        gt=0,
+        le=24 * 30,
+        description="Our own target for finishing a verified erasure or access request.",
+    )
+    privacy_pipl_days: int = Field(
+        default=15,
+        ge=1,
+        le=60,
+        description="Deadline used for PIPL (which says 'in a timely manner'), in days from "
+        "receipt. GDPR's one month (Art. 12(3)) is fixed by law.",
+    )
+    privacy_code_minutes: int = Field(
+        default=30, ge=5, le=1440, description="Lifetime of a privacy request's one-time code."
+    )
+    privacy_code_max_failures: int = Field(
+        default=5, ge=1, le=20, description="Wrong codes that lock a privacy request."
+    )
+    privacy_verify_hours: int = Field(
+        default=24,
+        ge=1,
+        le=24 * 30,
+        description="A request not verified this long after receipt expires.",
+    )
+    privacy_sla_lead_hours: float = Field(
+        default=12,
+        ge=0,
+        le=24 * 30,
+        description="How long before a deadline the SLA sweeper flags a request `due_soon`.",
+    )
+    privacy_submit_per_hour: int = Field(
+        default=10, ge=1, le=10_000, description="Privacy requests per client address per hour."
+    )
+    privacy_submit_per_contact_per_hour: int = Field(
+        default=3, ge=1, le=100, description="Privacy requests per contact per hour."
+    )
+    privacy_verify_per_hour: int = Field(
+        default=30,
+        ge=1,
+        le=10_000,
+        description="Verification attempts per client address per hour.",
+    )
+    privacy_export_hours: int = Field(
+        default=72,
+        ge=1,
+        le=24 * 30,
+        description="How long an access request's export can be downloaded before deletion.",
+    )
+    privacy_worker_seconds: float = Field(
+        default=30,
+        ge=0,
+        le=3600,
+        description="How often `serve` runs the request workflow and sweepers in-process. "
+        "0: not in-process (run `privacy-gateway worker` instead).",
+    )
     max_page_size: int = Field(
         default=100, ge=1, le=1000, description="Upper bound of `limit` on order lists."
     )

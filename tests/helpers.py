@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -26,7 +27,11 @@ from gateway.models import (
     metadata,
     order_items,
     orders,
+    outbox,
     principals,
+    privacy_requests,
+    privacy_steps,
+    rate_limits,
     subject_identifiers,
     subject_keys,
     totp_factors,
@@ -102,6 +107,10 @@ async def reset_database(url: str) -> None:
     try:
         async with engine.begin() as conn:
             for table in (
+                privacy_steps,
+                privacy_requests,
+                outbox,
+                rate_limits,
                 unmask_grants,
                 totp_factors,
                 order_items,
@@ -209,11 +218,66 @@ class Gateway:
     @contextmanager
     def start(cls, database_url: str, tmp_path: Path, **overrides: Any) -> Iterator[Gateway]:
         var_dir = tmp_path / "var"
+        # Tests drive the privacy workflow themselves (run_privacy_worker), unless told.
+        overrides.setdefault("privacy_worker_seconds", 0)
         settings = Settings(database_url=database_url, var_dir=var_dir, **overrides)
         clock = ManualClock()
         env = {"GATEWAY_DATABASE_URL": database_url, "GATEWAY_VAR_DIR": str(var_dir)}
         with TestClient(create_app(settings, clock=clock)) as client:
             yield cls(client, settings, clock, env)
+
+    @property
+    def services(self) -> Any:
+        return self.client.app.state.services
+
+    def in_app(self, func: Any, *args: Any) -> Any:
+        """Run an async service call on the app's own event loop (its engines live there)."""
+        return self.client.blocking_portal.call(func, *args)  # type: ignore[union-attr]
+
+    def run_privacy_worker(self, max_steps: int | None = None) -> int:
+        return int(self.in_app(lambda: self.services.workflow.run_pending(max_steps)))
+
+    def sweep(self) -> Any:
+        return self.in_app(self.services.sweeper.sweep)
+
+    def submit_privacy(
+        self, kind: str = "erasure", contact: str = "13812345678", order_id: str = "WEB-10001"
+    ) -> tuple[str, str]:
+        """A privacy request through the public API: (request_id, status_token)."""
+        response = self.client.post(
+            "/v1/privacy/requests", json={"kind": kind, "contact": contact, "order_id": order_id}
+        )
+        assert response.status_code == 202, response.text
+        body = response.json()
+        return str(body["request_id"]), str(body["status_token"])
+
+    def outbox(self) -> list[dict[str, Any]]:
+        result = self.cli("outbox", "--json", "--limit", "100")
+        assert result.exit_code == 0, result.output
+        return [json.loads(line) for line in result.output.splitlines() if line.strip()]
+
+    def code_for(self, request_id: str) -> str:
+        """The code the outbox holds for the request (the subject's phone would show it)."""
+        texts = [m["text"] for m in self.outbox() if m["request_id"] == request_id]
+        assert texts, "no message was sent for this request"
+        match = re.search(r"\b(\d{6})\b", texts[0])
+        assert match is not None
+        return match.group(1)
+
+    def verify_privacy(self, request_id: str, token: str, code: str) -> httpx.Response:
+        return self.client.post(
+            f"/v1/privacy/requests/{request_id}/verify",
+            json={"code": code},
+            headers={"X-Status-Token": token},
+        )
+
+    def privacy_status(self, request_id: str, token: str) -> dict[str, Any]:
+        response = self.client.get(
+            f"/v1/privacy/requests/{request_id}", headers={"X-Status-Token": token}
+        )
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
 
     def block_audit_log(self) -> None:
         asyncio.run(

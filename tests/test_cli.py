@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import stat
 from pathlib import Path
 
@@ -136,6 +137,11 @@ def test_demo_seeds_once_and_saves_tokens_owner_only(gateway: Gateway) -> None:
     page = gateway.client.get("/v1/orders?limit=100", headers=bearer(cs)).json()
     assert len(page["items"]) == 25
     assert all(o["customer"]["phone"].startswith("139****") for o in page["items"])
+    # The demo customer it names can go through the privacy page's flow.
+    tried = re.search(r"order (\S+), phone (\d+);", first.output)
+    assert tried is not None
+    request_id, _ = gateway.submit_privacy(contact=tried[2], order_id=tried[1])
+    assert [m["to"] for m in gateway.outbox() if m["request_id"] == request_id] == [tried[2]]
 
     second = gateway.cli("demo", "--if-empty")
     assert second.exit_code == 0

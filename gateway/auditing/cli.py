@@ -37,7 +37,7 @@ def public_key() -> None:
     click.echo(f"key id: {key_id(public)}", err=True)
 
 
-def _load_public_key(path: Path) -> Ed25519PublicKey:
+def load_public_key(path: Path) -> Ed25519PublicKey:
     try:
         key = load_pem_public_key(path.read_bytes())
     except (OSError, ValueError):
@@ -119,7 +119,7 @@ def verify(export_file: Path | None, key_files: tuple[Path, ...], checkpoint_fil
         if export_file is not None:
             if not key_files:
                 raise click.UsageError("--export needs --public-key")
-            keys = {key_id(k): k for k in map(_load_public_key, key_files)}
+            keys = {key_id(k): k for k in map(load_public_key, key_files)}
             try:
                 with export_file.open("rb") as lines:
                     report = verify_export(lines, keys, trusted=trusted, progress=bar.update)

@@ -26,6 +26,8 @@ class DemoResult:
     orders: int
     principals: list[tuple[str, str, str | None, str]]  # name, role, scope, token
     tokens_file: Path
+    # A fake customer to try the /privacy page with: (order number, phone).
+    try_privacy: tuple[str, str]
 
 
 async def seed_demo(services: Services, count: int, *, if_empty: bool) -> DemoResult | None:
@@ -34,7 +36,8 @@ async def seed_demo(services: Services, count: int, *, if_empty: bool) -> DemoRe
         existing += (await conn.execute(select(func.count()).select_from(principals))).scalar_one()
     if if_empty and existing:
         return None
-    lines = (json.dumps(order, ensure_ascii=False) for order in demo_orders(count))
+    documents = list(demo_orders(count))
+    lines = (json.dumps(order, ensure_ascii=False) for order in documents)
     report = await import_lines(services.orders, None, lines)
     if not report.ok:
         raise ConfigurationError(f"demo data did not import cleanly: {report.rejected[:3]}")
@@ -49,4 +52,10 @@ async def seed_demo(services: Services, count: int, *, if_empty: bool) -> DemoRe
             [{"name": n, "role": r, "scope": g, "token": t} for n, r, g, t in issued], indent=2
         ),
     )
-    return DemoResult(report.created + report.unchanged, issued, tokens_file)
+    first = documents[0]
+    return DemoResult(
+        report.created + report.unchanged,
+        issued,
+        tokens_file,
+        (first["external_id"], first["customer"]["phone"]),
+    )

@@ -32,6 +32,7 @@ OPERATIONS: Mapping[str, frozenset[str]] = {
     "orders.search": frozenset({"phone", "email", "id_number"}),
     "principals": frozenset({"manage"}),
     "audit": frozenset({"read"}),
+    "privacy_requests": frozenset({"read", "manage"}),
 }
 FIELD_LEVELS = frozenset(level.value for level in Level if level is not Level.HIDDEN)
 # Most revealing first: the first level the policy grants wins.
@@ -60,6 +61,31 @@ class PolicySet:
 
     def plan_for(self, role: str) -> FieldPlan | None:
         return self.plans.get(role)
+
+    def restricted(self, plan: FieldPlan) -> FieldPlan:
+        """`plan` with every personal field hidden: what any role sees of a subject whose
+        processing is restricted (an erasure is under way, GDPR Art. 18)."""
+        key = (plan.role, frozenset({"<restricted>"}))
+        compiled = self._revealing.get(key)
+        if compiled is None:
+            c = self.classification
+            levels = {
+                p: lv
+                for p, lv in plan.levels.items()
+                if not c.categories[c.fields[p].category].personal
+            }
+            compiled = compile_plan(
+                plan.role,
+                plan.policy_version,
+                levels,
+                plan.operations,
+                plan.row_scope,
+                plan.write_scope,
+                self.classification,
+                self.list_sections,
+            )
+            self._revealing[key] = compiled
+        return compiled
 
     def revealing(self, plan: FieldPlan, fields: frozenset[str]) -> FieldPlan:
         """`plan` with those of `fields` it has at clear_after_2fa shown in clear."""

@@ -41,6 +41,7 @@ from gateway.orders.queries import (
     resource_name,
 )
 from gateway.orders.schemas import OrderIn, SearchIn
+from gateway.privacy.retention import RetentionRules
 from gateway.readpath import AsyncReader, ReadPool
 from gateway.reveal.grants import Grants
 from gateway.subjects.service import SubjectKey, SubjectKeys
@@ -67,6 +68,7 @@ class OrderService:
         clock: Clock,
         grants: Grants,
         log: AccessLog,
+        retention: RetentionRules,
         *,
         default_page_size: int,
         max_page_size: int,
@@ -85,6 +87,7 @@ class OrderService:
         self._clock = clock
         self._grants = grants
         self._log = log
+        self._retention = retention
         self._default_limit = default_page_size
         self._max_limit = max_page_size
 
@@ -189,11 +192,14 @@ class OrderService:
         """
         row = KeyRow(*(flat.pop(label) for label in store.KEY_LABELS))
         flat["_subject_id"] = row.subject_id  # for the audit log; never rendered
+        restricted = flat.pop("_restricted_since", None) is not None
+        flat["_restricted"] = restricted
+        flat["_retention_rule"] = flat.pop("_retention_rule", None)
         key = self._subjects.unwrap(row) if row.wrapped_key is not None else None
         order_id = uuid.UUID(flat["order_id"])
         for path in self._encrypted:
             value = flat[path]
-            if value is None or path not in paths or key is None or key.dek is None:
+            if value is None or path not in paths or key is None or key.dek is None or restricted:
                 flat[path] = None
                 continue
             flat[path] = decrypt_field(
@@ -281,9 +287,10 @@ class OrderService:
             key = parse_order_id(order_id)
             async with self._reads.connect() as reader:
                 flat = await store.fetch_order(reader, key, region)
-            if flat is None:
+            if flat is None or not self._may_see_retained(plan, flat):
                 raise NotFound("no order with this order_id")
             opened = self._open(flat, plan.shown)
+        plan, restriction = self._restriction(plan, opened)
         await self._log.record(
             principal.name,
             action,
@@ -293,14 +300,36 @@ class OrderService:
             fields=plan.shown_levels,
             grant=None if granted is None else str(granted.grant_id),
             purpose=None if granted is None else granted.purpose,
-            details={} if granted is None else {"revealed": sorted(granted.fields)},
+            details={
+                **({} if granted is None else {"revealed": sorted(granted.fields)}),
+                **restriction,
+            },
         )
         return OrderRead(plan.render(opened), None if granted is None else granted.fields)
+
+    def _may_see_retained(self, plan: FieldPlan, flat: dict[str, Any]) -> bool:
+        """A record kept by law after an erasure is for the roles its rule names only."""
+        rule = flat.get("_retention_rule")
+        return rule is None or rule in self._retention.readable_by(plan.role)
+
+    def _restriction(
+        self, plan: FieldPlan, opened: dict[str, Any]
+    ) -> tuple[FieldPlan, dict[str, Any]]:
+        """The plan a row is shown under, and why the log should know."""
+        if opened["_restricted"]:
+            return self._policy.restricted(plan), {
+                "restricted": "erasure requested: personal fields withheld (GDPR Art. 18)"
+            }
+        if opened["_retention_rule"] is not None:
+            rule = self._retention.rules[opened["_retention_rule"]]
+            return plan, {"retained": opened["_retention_rule"], "purpose": rule.purpose}
+        return plan, {}
 
     async def list(self, principal: Principal, query: ListQuery) -> Page:
         async with self._audited(principal, "orders.list", "orders"):
             plan, region = self._read_plan(principal)
             filters, limit, cursor = check_list_query(query, self._default_limit, self._max_limit)
+            filters = replace(filters, retention_rules=self._retention.readable_by(plan.role))
             async with self._reads.connect() as reader:
                 rows, next_cursor = await store.list_orders(reader, filters, region, limit, cursor)
         return await self._page(principal, "orders.list", plan, rows, next_cursor, {})
@@ -322,7 +351,11 @@ class OrderService:
                 rows: list[dict[str, Any]] = []
                 next_cursor = None
                 if subjects:
-                    scoped = replace(filters, subject_ids=tuple(subjects))
+                    scoped = replace(
+                        filters,
+                        subject_ids=tuple(subjects),
+                        retention_rules=self._retention.readable_by(plan.role),
+                    )
                     rows, next_cursor = await store.list_orders(
                         reader, scoped, region, limit, cursor
                     )
@@ -339,6 +372,9 @@ class OrderService:
     ) -> Page:
         """Open and log the rows of a list, then render them: nothing leaves unlogged."""
         opened = [self._open(flat, plan.shown) for flat in rows]
+        restricted = sum(1 for flat in opened if flat["_restricted"])
+        if restricted:
+            details = {**details, "restricted": restricted}
         await self._log.record(
             principal.name,
             action,
@@ -349,6 +385,6 @@ class OrderService:
             details={**details, "count": len(opened)},
         )
         return Page(
-            items=[plan.render(flat) for flat in opened],
+            items=[self._restriction(plan, flat)[0].render(flat) for flat in opened],
             next_cursor=None if next_cursor is None else next_cursor.encode(),
         )

@@ -69,6 +69,10 @@ orders = Table(
     Column("payment_transaction_id", LargeBinary, nullable=True),
     Column("note", LargeBinary, nullable=True),
     Column("gift_message", LargeBinary, nullable=True),
+    # Set when an erasure kept this order because the law requires it: only the
+    # rule's roles may read it, and the retention sweeper deletes it after `retained_until`.
+    Column("retention_rule", String(64), nullable=True),
+    Column("retained_until", UtcDateTime, nullable=True),
     UniqueConstraint("channel", "external_id"),
     Index("ix_orders_created_at_id", "created_at", "id"),
     Index("ix_orders_region_created_at", "region", "created_at"),
@@ -130,8 +134,11 @@ _KEY_SELECT = [
     subject_keys.c.dek_version.label("_dek_version"),
     subject_keys.c.kek_version.label("_kek_version"),
     subject_keys.c.wrapped_key.label("_wrapped_key"),
+    subject_keys.c.restricted_since.label("_restricted_since"),
+    orders.c.retention_rule.label("_retention_rule"),
 ]
 KEY_LABELS = ("_subject_id", "_dek_version", "_kek_version", "_wrapped_key")
+STATE_LABELS = ("_restricted_since", "_retention_rule")
 _WITH_KEYS = orders.outerjoin(subject_keys, subject_keys.c.subject_id == orders.c.subject_id)
 _ITEM_SELECT = [order_items.c[column].label(key) for key, column in ITEM_COLUMNS.items()]
 _JOINED_ITEM_SELECT = [
@@ -147,6 +154,8 @@ class OrderFilter:
     created_from: datetime | None = None
     created_to: datetime | None = None
     subject_ids: tuple[uuid.UUID, ...] | None = None
+    # Retained records (kept by law after an erasure) of these rules only; None: all.
+    retention_rules: tuple[str, ...] | None = None
 
 
 _MAX_CURSOR = 200  # an encoded cursor is about 100 characters
@@ -247,6 +256,13 @@ def _list_conditions(
         conditions.append(orders.c.created_at < filters.created_to)
     if filters.subject_ids is not None:
         conditions.append(orders.c.subject_id.in_(filters.subject_ids))
+    if filters.retention_rules is not None:
+        conditions.append(
+            or_(
+                orders.c.retention_rule.is_(None),
+                orders.c.retention_rule.in_(filters.retention_rules),
+            )
+        )
     if after is not None:
         conditions.append(
             or_(

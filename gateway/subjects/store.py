@@ -14,6 +14,7 @@ import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     Column,
@@ -24,6 +25,7 @@ from sqlalchemy import (
     String,
     Table,
     Uuid,
+    delete,
     func,
     insert,
     select,
@@ -54,6 +56,9 @@ subject_keys = Table(
     Column("wrapped_key", LargeBinary, nullable=True),
     Column("created_at", UtcDateTime, nullable=False),
     Column("shredded_at", UtcDateTime, nullable=True),
+    # Set when an erasure request is verified: from then on no role is shown the
+    # subject's personal fields (restriction of processing, GDPR Art. 18).
+    Column("restricted_since", UtcDateTime, nullable=True),
 )
 
 subject_identifiers = Table(
@@ -198,3 +203,39 @@ async def kek_versions_in_use(conn: AsyncConnection) -> dict[int, int]:
         .group_by(subject_keys.c.kek_version)
     )
     return {int(version): int(count) for version, count in await conn.execute(query)}
+
+
+async def restrict(conn: AsyncConnection, subject_id: uuid.UUID, now: datetime) -> None:
+    await conn.execute(
+        update(subject_keys)
+        .where(subject_keys.c.subject_id == subject_id, subject_keys.c.restricted_since.is_(None))
+        .values(restricted_since=now)
+    )
+
+
+async def created_at(conn: AsyncConnection, subject_id: uuid.UUID) -> datetime | None:
+    query = select(data_subjects.c.created_at).where(data_subjects.c.id == subject_id)
+    value: datetime | None = (await conn.execute(query)).scalar_one_or_none()
+    return value
+
+
+async def lift_restriction(conn: AsyncConnection, subject_id: uuid.UUID) -> None:
+    await conn.execute(
+        update(subject_keys)
+        .where(subject_keys.c.subject_id == subject_id)
+        .values(restricted_since=None)
+    )
+
+
+async def identifiers_of(conn: AsyncConnection, subject_id: uuid.UUID) -> Sequence[Any]:
+    query = select(
+        subject_identifiers.c.kind, subject_identifiers.c.digest, subject_identifiers.c.value
+    ).where(subject_identifiers.c.subject_id == subject_id)
+    return list(await conn.execute(query))
+
+
+async def delete_identifiers(conn: AsyncConnection, subject_id: uuid.UUID) -> int:
+    result = await conn.execute(
+        delete(subject_identifiers).where(subject_identifiers.c.subject_id == subject_id)
+    )
+    return int(result.rowcount)

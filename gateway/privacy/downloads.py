@@ -1,0 +1,94 @@
+"""What leaves the gateway at the end of a request: certificates and access exports."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from audit.store import hash_at
+from gateway.auditing.recorder import AccessLog
+from gateway.auth.principal import Principal
+from gateway.crypto.envelope import DecryptionFailed
+from gateway.crypto.keys import KeyRing
+from gateway.errors import NotFound
+from gateway.privacy import certificate, store
+from gateway.privacy.register import Register
+from gateway.privacy.requests import PUBLIC, PrivacyRequests, resource
+from gateway.privacy.workflow import open_export
+from gateway.subjects import store as subject_store
+from gateway.subjects.service import SubjectKeys
+
+
+class Downloads:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        requests: PrivacyRequests,
+        register: Register,
+        subjects: SubjectKeys,
+        keys: KeyRing,
+        audit: AccessLog,
+    ) -> None:
+        self._engine = engine
+        self._requests = requests
+        self._register = register
+        self._subjects = subjects
+        self._keys = keys
+        self._audit = audit
+
+    async def certificate(
+        self, request_id: str, token: str | None, principal: Principal | None
+    ) -> dict[str, Any]:
+        """The signed certificate, for the subject (status token) or a DPO (bearer)."""
+        if principal is not None:
+            await self._register.get(principal, request_id)
+            key = uuid.UUID(request_id)
+        else:
+            key = await self._requests.authorise(request_id, token or "")
+        async with self._engine.connect() as conn:
+            raw = await store.get_blob(conn, key, "certificate")
+        if raw is None:
+            raise NotFound("this request has no certificate (yet)")
+        await self._audit.record(
+            PUBLIC if principal is None else principal.name, "privacy.certificate", resource(key)
+        )
+        document: dict[str, Any] = json.loads(raw)
+        return document
+
+    async def export(self, request_id: str, token: str) -> str:
+        key = await self._requests.authorise(request_id, token)
+        async with self._engine.connect() as conn:
+            row = await store.get_request(conn, key)
+            sealed = await store.get_blob(conn, key, "export_sealed")
+            key_row = None
+            if row is not None and row.subject_id is not None:
+                key_row = await subject_store.key_row(conn, row.subject_id)
+        if row is None or sealed is None or key_row is None or key_row.wrapped_key is None:
+            raise NotFound("this request has no export to download (not ready, or deleted)")
+        try:
+            text = open_export(self._subjects.unwrap(key_row), key, sealed)
+        except DecryptionFailed:
+            raise NotFound("this request has no export to download") from None
+        await self._audit.record(
+            PUBLIC, "privacy.export_download", resource(key), subjects=[row.subject_id]
+        )
+        return text
+
+    async def verify(self, document: Any) -> dict[str, Any]:
+        """Signature by this gateway's key, and the chain head it names in the log."""
+        verdict = certificate.verify_signature(
+            document, [self._keys.audit_signing_key.public_key()]
+        )
+        result: dict[str, Any] = {"valid": verdict.valid, "reason": verdict.reason}
+        if verdict.valid and verdict.chain_head is not None:
+            seq, head = verdict.chain_head
+            async with self._engine.connect() as conn:
+                stored = await hash_at(conn, seq)
+            result["chain_head_in_log"] = stored == head
+            if stored != head:
+                result["valid"] = False
+                result["reason"] = "the audit chain head it names is not in this gateway's log"
+        return result

@@ -1,0 +1,354 @@
+"""The steps of an erasure, one per place that holds the subject's data.
+
+Each step is idempotent and commits together with the record that it ran, so a
+crash between steps resumes at the next one and a crash inside a step re-runs
+it harmlessly. The data key is destroyed last (anything a step missed is then
+unreadable anyway), and `verify` searches every store again before anything is
+certified.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import LargeBinary, and_, delete, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from gateway.clock import utc_text
+from gateway.crypto.envelope import DecryptionFailed, decrypt_field
+from gateway.disclosure.classification import Classification
+from gateway.orders.store import ITEM_COLUMNS, ITEMS, ORDER_COLUMNS, order_items, orders
+from gateway.privacy import store
+from gateway.privacy.retention import RetentionRules
+from gateway.privacy.secrets import RequestSecrets
+from gateway.readpath import AsyncReader
+from gateway.subjects import store as subject_store
+from gateway.subjects.service import SubjectKey, SubjectKeys
+
+FREE_TEXT = ("note", "gift_message")
+# An erased value in a column that cannot be NULL: empty text, empty ciphertext.
+_ERASED_BINARY = b""
+_ERASED_TEXT = ""
+
+
+class ErasureIncomplete(Exception):
+    """The final search still found the subject somewhere: nothing is certified."""
+
+    def __init__(self, found: Mapping[str, int]) -> None:
+        super().__init__("erasure incomplete: " + ", ".join(f"{k}={v}" for k, v in found.items()))
+        self.found = dict(found)
+
+
+@dataclass(frozen=True)
+class StepContext:
+    conn: AsyncConnection
+    request: store.RequestRow
+    now: datetime
+
+
+StepFn = Callable[[StepContext], Awaitable[dict[str, Any]]]
+
+
+class ErasureSteps:
+    """The stores, in order; each step returns what it did, for the certificate."""
+
+    def __init__(
+        self,
+        classification: Classification,
+        retention: RetentionRules,
+        subjects: SubjectKeys,
+        request_secrets: RequestSecrets,
+    ) -> None:
+        self._classification = classification
+        self._retention = retention
+        self._subjects = subjects
+        self._secrets = request_secrets
+        self.steps: tuple[tuple[str, StepFn], ...] = (
+            ("free_text", self.free_text),
+            ("orders", self.orders),
+            ("blind_index", self.blind_index),
+            ("contact_traces", self.contact_traces),
+            ("data_key", self.data_key),
+            ("verification", self.verify),
+        )
+
+    def _category(self, path: str) -> str:
+        return self._classification.fields[path].category
+
+    def _personal(self, path: str) -> bool:
+        return self._classification.categories[self._category(path)].personal
+
+    async def free_text(self, ctx: StepContext) -> dict[str, Any]:
+        subject = ctx.request.subject_id
+        found = or_(*(orders.c[c].is_not(None) for c in FREE_TEXT))
+        result = await ctx.conn.execute(
+            update(orders)
+            .where(orders.c.subject_id == subject, found)
+            .values(**dict.fromkeys(FREE_TEXT))
+        )
+        return {
+            "store": "orders.note, orders.gift_message",
+            "action": "deleted",
+            "records": int(result.rowcount),
+            "method": "set to NULL",
+        }
+
+    async def orders(self, ctx: StepContext) -> dict[str, Any]:
+        """Delete the subject's orders; anonymise those a retention rule keeps."""
+        query = select(orders.c.id, orders.c.status, orders.c.created_at).where(
+            orders.c.subject_id == ctx.request.subject_id, orders.c.retention_rule.is_(None)
+        )
+        deleted = 0
+        for order in list(await ctx.conn.execute(query)):
+            keep = self._retention.for_order(order.status, order.created_at)
+            if keep is None:
+                await ctx.conn.execute(
+                    delete(order_items).where(order_items.c.order_id == order.id)
+                )
+                await ctx.conn.execute(delete(orders).where(orders.c.id == order.id))
+                deleted += 1
+                continue
+            await self._anonymise(ctx.conn, order.id, set(keep.rule.keep))
+            await ctx.conn.execute(
+                update(orders)
+                .where(orders.c.id == order.id)
+                .values(retention_rule=keep.name, retained_until=keep.until, updated_at=ctx.now)
+            )
+        retained = await self._retained(ctx.conn, ctx.request.subject_id)
+        return {
+            "store": "orders, order_items",
+            "action": "deleted and anonymised",
+            "records_deleted": deleted,
+            "records_anonymised": sum(v["records"] for v in retained),
+            "method": "rows deleted; retained rows keep only the categories their rule names",
+            "retained": retained,
+        }
+
+    async def _retained(self, conn: AsyncConnection, subject_id: uuid.UUID) -> list[dict[str, Any]]:
+        """What the law keeps of the subject's orders, by rule (from the rows themselves,
+        so a re-run after an interruption reports the same)."""
+        query = (
+            select(orders.c.retention_rule, func.count(), func.max(orders.c.retained_until))
+            .where(orders.c.subject_id == subject_id, orders.c.retention_rule.is_not(None))
+            .group_by(orders.c.retention_rule)
+            .order_by(orders.c.retention_rule)
+        )
+        result = []
+        for name, count, until in await conn.execute(query):
+            rule = self._retention.rules.get(name)
+            result.append(
+                {
+                    "rule": name,
+                    "citation": None if rule is None else rule.citation,
+                    "categories_kept": [] if rule is None else sorted(rule.keep),
+                    "readable_by": [] if rule is None else sorted(rule.readable_by),
+                    "records": int(count),
+                    "until": utc_text(_aware(until)),
+                }
+            )
+        return result
+
+    async def _anonymise(self, conn: AsyncConnection, order_id: uuid.UUID, keep: set[str]) -> None:
+        values: dict[str, Any] = {}
+        for path, column in ORDER_COLUMNS.items():
+            if path == "order_id" or self._category(path) in keep:
+                continue
+            col = orders.c[column]
+            if col.nullable:
+                values[column] = None
+            else:
+                values[column] = (
+                    _ERASED_BINARY if isinstance(col.type, LargeBinary) else _ERASED_TEXT
+                )
+        if values:
+            await conn.execute(update(orders).where(orders.c.id == order_id).values(**values))
+        items = {
+            column: (0 if column == "quantity" else _ERASED_TEXT)
+            for key, column in ITEM_COLUMNS.items()
+            if self._category(f"{ITEMS}.{key}") not in keep
+        }
+        if items:
+            await conn.execute(
+                update(order_items).where(order_items.c.order_id == order_id).values(**items)
+            )
+
+    async def blind_index(self, ctx: StepContext) -> dict[str, Any]:
+        count = await subject_store.delete_identifiers(ctx.conn, ctx.request.subject_id)
+        return {
+            "store": "subject_identifiers",
+            "action": "deleted",
+            "records": count,
+            "method": "blind-index entries and their encrypted identifiers deleted",
+        }
+
+    async def contact_traces(self, ctx: StepContext) -> dict[str, Any]:
+        """Messages sent to the contact, rate-limit counters for it, sealed contacts in
+        the subject's requests and any access export: everything keyed by the contact."""
+        subject = ctx.request.subject_id
+        messages = await store.delete_messages(ctx.conn, subject)
+        counters = 0
+        key_row = await subject_store.key_row(ctx.conn, subject)
+        requests = await store.requests_of_subject(ctx.conn, subject)
+        for other in requests:
+            sealed = await store.get_blob(ctx.conn, other.id, "contact_sealed")
+            if sealed is not None and key_row is not None and key_row.wrapped_key is not None:
+                contact = open_contact(self._subjects.unwrap(key_row), other.id, sealed)
+                if contact is not None:
+                    value = f"{other.contact_kind}|{contact}"
+                    counters += await store.forget_key(
+                        ctx.conn, self._secrets.limit_key("contact", value)
+                    )
+        cleared = await ctx.conn.execute(
+            update(store.privacy_requests)
+            .where(
+                store.privacy_requests.c.subject_id == subject,
+                or_(
+                    store.privacy_requests.c.contact_sealed.is_not(None),
+                    store.privacy_requests.c.export_sealed.is_not(None),
+                ),
+            )
+            .values(contact_sealed=None, export_sealed=None)
+        )
+        return {
+            "store": "outbox, rate_limits, privacy_requests",
+            "action": "deleted",
+            "records": messages + counters + int(cleared.rowcount),
+            "detail": {
+                "outbox_messages": messages,
+                "rate_limit_counters": counters,
+                "request_contacts_and_exports": int(cleared.rowcount),
+            },
+            "method": "rows deleted; sealed contacts and exports set to NULL",
+        }
+
+    async def data_key(self, ctx: StepContext) -> dict[str, Any]:
+        destroyed = await self._subjects.shred(ctx.conn, ctx.request.subject_id)
+        return {
+            "store": "subject_keys",
+            "action": "crypto-shredded",
+            "records": int(destroyed),
+            "method": "the subject's data key (AES-256) deleted: every ciphertext under it, "
+            "in this database and in any copy of it, can no longer be decrypted",
+        }
+
+    async def verify(self, ctx: StepContext) -> dict[str, Any]:
+        found = await self.search(ctx.conn, ctx.request)
+        if any(found.values()):
+            raise ErasureIncomplete(found)
+        return {
+            "store": "all stores",
+            "action": "verified",
+            "records": 0,
+            "method": "searched again: " + ", ".join(sorted(found)),
+            "found": found,
+        }
+
+    async def search(self, conn: AsyncConnection, request: store.RequestRow) -> dict[str, int]:
+        """Every place that could still hold the subject, with how much it holds."""
+        subject = request.subject_id
+        encrypted = [
+            orders.c[ORDER_COLUMNS[p]] for p in sorted(self._classification.encrypted_paths())
+        ]
+        live = or_(
+            *(and_(c.is_not(None), func.length(c) > 0) for c in encrypted),
+        )
+        counts: dict[str, int] = {}
+        counts["orders_with_personal_fields"] = await _count(
+            conn, select(func.count()).where(orders.c.subject_id == subject, live)
+        )
+        counts["orders_not_erased"] = await _count(
+            conn,
+            select(func.count()).where(
+                orders.c.subject_id == subject, orders.c.retention_rule.is_(None)
+            ),
+        )
+        counts["free_text"] = await _count(
+            conn,
+            select(func.count()).where(
+                orders.c.subject_id == subject, or_(*(orders.c[c].is_not(None) for c in FREE_TEXT))
+            ),
+        )
+        counts["blind_index"] = await _count(
+            conn,
+            select(func.count())
+            .select_from(subject_store.subject_identifiers)
+            .where(subject_store.subject_identifiers.c.subject_id == subject),
+        )
+        counts["identifier_copies"] = await self._copies(conn, request)
+        counts["outbox"] = await store.count_messages(conn, subject)
+        counts["request_contacts"] = await _count(
+            conn,
+            select(func.count()).where(
+                store.privacy_requests.c.subject_id == subject,
+                or_(
+                    store.privacy_requests.c.contact_sealed.is_not(None),
+                    store.privacy_requests.c.export_sealed.is_not(None),
+                ),
+            ),
+        )
+        key = await subject_store.key_row(conn, subject)
+        counts["data_key"] = int(key is not None and key.wrapped_key is not None)
+        return counts
+
+    async def _copies(self, conn: AsyncConnection, request: store.RequestRow) -> int:
+        """Identifiers of the subject held by any live subject that existed when the
+        request was verified (a copy made under another key): blind-index candidates,
+        confirmed by decrypting and comparing digests. A subject created later is a new
+        relationship (a new order after the request), which this request does not cover."""
+        raw = await store.get_blob(conn, request.id, "match_digests")
+        prints = [] if raw is None else json.loads(raw)
+        found = 0
+        for kind, digest, full in prints:
+            for candidate in await subject_store.candidates(
+                AsyncReader(conn), kind, bytes.fromhex(digest)
+            ):
+                key = self._subjects.unwrap(candidate.key)
+                created = await subject_store.created_at(conn, candidate.subject_id)
+                if key.dek is None or created is None or created > request.verified_at:
+                    continue
+                try:
+                    value = decrypt_field(
+                        key.dek,
+                        candidate.value,
+                        table="subject_identifiers",
+                        column=kind,
+                        row_id=candidate.subject_id,
+                        dek_version=key.dek_version,
+                    )
+                except DecryptionFailed:
+                    continue
+                found += self._secrets.match_digest(kind, value) == full
+        return found
+
+
+def open_contact(key: SubjectKey, request_id: uuid.UUID, sealed: bytes) -> str | None:
+    """The contact a request's code went to, or None once the key is gone."""
+    if key.dek is None:
+        return None
+    try:
+        return decrypt_field(
+            key.dek,
+            sealed,
+            table="privacy_requests",
+            column="contact_sealed",
+            row_id=request_id,
+            dek_version=key.dek_version,
+        )
+    except DecryptionFailed:
+        return None
+
+
+def _aware(value: datetime) -> datetime:
+    # An aggregate (max) bypasses the column type: SQLite returns naive UTC text.
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+async def _count(conn: AsyncConnection, query: Any) -> int:
+    return int((await conn.execute(query)).scalar_one())

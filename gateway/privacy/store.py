@@ -1,0 +1,326 @@
+"""Storage of data subject requests: the requests, their steps, the outbox, rate limits.
+
+A request row never holds a contact in clear. The contact the code was sent to is
+sealed under the subject's own data key (so crypto-shredding also destroys it),
+and requests whose contact and order did not match hold no contact at all.
+Tokens and codes are stored as keyed hashes, compared in constant time.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Table,
+    Text,
+    Uuid,
+    and_,
+    delete,
+    insert,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from gateway.db import UtcDateTime, metadata
+
+privacy_requests = Table(
+    "privacy_requests",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("kind", String(8), nullable=False),
+    Column("state", String(16), nullable=False),
+    # NULL when the contact and order given did not match: such a request is never
+    # verifiable, but answers exactly like one that matched (no enumeration).
+    Column("subject_id", Uuid, ForeignKey("data_subjects.id"), nullable=True),
+    Column("contact_kind", String(8), nullable=True),
+    Column("contact_sealed", LargeBinary, nullable=True),
+    Column("token_hash", LargeBinary(32), nullable=False),
+    Column("code_hash", LargeBinary(32), nullable=True),
+    Column("code_expires_at", UtcDateTime, nullable=True),
+    Column("code_failures", Integer, nullable=False, default=0),
+    Column("received_at", UtcDateTime, nullable=False),
+    Column("verified_at", UtcDateTime, nullable=True),
+    Column("started_at", UtcDateTime, nullable=True),
+    Column("completed_at", UtcDateTime, nullable=True),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("target_at", UtcDateTime, nullable=True),
+    Column("gdpr_deadline_at", UtcDateTime, nullable=False),
+    Column("pipl_deadline_at", UtcDateTime, nullable=False),
+    Column("extension_reason", Text, nullable=True),
+    Column("extended_by", String(100), nullable=True),
+    Column("hold_reason", Text, nullable=True),
+    Column("hold_by", String(100), nullable=True),
+    Column("held_at", UtcDateTime, nullable=True),
+    Column("held_from", String(16), nullable=True),
+    Column("reject_reason", Text, nullable=True),
+    Column("rejected_by", String(100), nullable=True),
+    Column("sla", String(16), nullable=False, default=""),
+    Column("claimed_by", String(64), nullable=True),
+    Column("claim_expires_at", UtcDateTime, nullable=True),
+    # Keyed digests of the subject's identifiers, kept only while an erasure runs,
+    # so the final search can find copies after the data key is gone.
+    Column("match_digests", Text, nullable=True),
+    Column("certificate", Text, nullable=True),
+    Column("export_sealed", LargeBinary, nullable=True),
+    Column("export_expires_at", UtcDateTime, nullable=True),
+    Index("ix_privacy_requests_state_received_at", "state", "received_at"),
+    Index("ix_privacy_requests_subject_id", "subject_id"),
+)
+
+privacy_steps = Table(
+    "privacy_steps",
+    metadata,
+    Column(
+        "request_id",
+        Uuid,
+        ForeignKey("privacy_requests.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("name", String(32), primary_key=True),
+    Column("position", Integer, nullable=False),
+    Column("finished_at", UtcDateTime, nullable=False),
+    Column("result", Text, nullable=False),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("request_id", Uuid, nullable=True),
+    Column("subject_id", Uuid, nullable=False),
+    Column("channel", String(8), nullable=False),
+    Column("recipient", LargeBinary, nullable=False),
+    Column("body", LargeBinary, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_outbox_subject_id", "subject_id"),
+)
+
+rate_limits = Table(
+    "rate_limits",
+    metadata,
+    Column("scope", String(16), primary_key=True),
+    Column("key", LargeBinary(16), primary_key=True),
+    Column("window_start", UtcDateTime, primary_key=True),
+    Column("count", Integer, nullable=False),
+)
+
+# Columns of a request the service reads; secrets and sealed blobs are read on demand.
+_REQUEST_COLUMNS = [
+    c
+    for c in privacy_requests.c
+    if c.name not in {"contact_sealed", "export_sealed", "certificate", "match_digests"}
+]
+
+
+@dataclass(frozen=True, slots=True)
+class RequestRow:
+    """One request as stored, without its sealed blobs."""
+
+    values: Mapping[str, Any]
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+async def insert_request(conn: AsyncConnection, values: Mapping[str, Any]) -> None:
+    await conn.execute(insert(privacy_requests).values(**values))
+
+
+async def get_request(
+    conn: AsyncConnection, request_id: uuid.UUID, *, lock: bool = False
+) -> RequestRow | None:
+    query = select(*_REQUEST_COLUMNS).where(privacy_requests.c.id == request_id)
+    if lock:
+        query = query.with_for_update()
+    row = (await conn.execute(query)).first()
+    return None if row is None else RequestRow(dict(row._mapping))
+
+
+async def get_blob(conn: AsyncConnection, request_id: uuid.UUID, column: str) -> Any:
+    query = select(privacy_requests.c[column]).where(privacy_requests.c.id == request_id)
+    return (await conn.execute(query)).scalar_one_or_none()
+
+
+async def update_request(
+    conn: AsyncConnection, request_id: uuid.UUID, expect_state: str | None, **values: Any
+) -> bool:
+    """Update if the request is still in `expect_state` (None: any); False otherwise."""
+    condition = privacy_requests.c.id == request_id
+    if expect_state is not None:
+        condition = and_(condition, privacy_requests.c.state == expect_state)
+    result = await conn.execute(update(privacy_requests).where(condition).values(**values))
+    return result.rowcount == 1
+
+
+async def list_requests(
+    conn: AsyncConnection,
+    *,
+    states: Sequence[str] = (),
+    kind: str | None = None,
+    sla: Sequence[str] = (),
+    due_before: datetime | None = None,
+    limit: int = 100,
+    after: tuple[datetime, uuid.UUID] | None = None,
+) -> list[RequestRow]:
+    conditions: list[Any] = []
+    if states:
+        conditions.append(privacy_requests.c.state.in_(states))
+    if kind is not None:
+        conditions.append(privacy_requests.c.kind == kind)
+    if sla:
+        conditions.append(privacy_requests.c.sla.in_(sla))
+    if due_before is not None:
+        conditions.append(
+            or_(
+                privacy_requests.c.target_at < due_before,
+                privacy_requests.c.gdpr_deadline_at < due_before,
+                privacy_requests.c.pipl_deadline_at < due_before,
+            )
+        )
+    if after is not None:
+        conditions.append(
+            or_(
+                privacy_requests.c.received_at > after[0],
+                and_(privacy_requests.c.received_at == after[0], privacy_requests.c.id > after[1]),
+            )
+        )
+    query = (
+        select(*_REQUEST_COLUMNS)
+        .where(*conditions)
+        .order_by(privacy_requests.c.received_at, privacy_requests.c.id)
+        .limit(limit)
+    )
+    return [RequestRow(dict(r._mapping)) for r in await conn.execute(query)]
+
+
+async def claim_next(
+    conn: AsyncConnection, states: Sequence[str], now: datetime, limit: int = 1
+) -> list[uuid.UUID]:
+    """Requests ready to run and not leased by a live worker; row-locked, skipping rows
+    another worker holds (PostgreSQL; SQLite's writer lock serialises claims)."""
+    query = (
+        select(privacy_requests.c.id)
+        .where(
+            privacy_requests.c.state.in_(states),
+            or_(
+                privacy_requests.c.claim_expires_at.is_(None),
+                privacy_requests.c.claim_expires_at < now,
+            ),
+        )
+        .order_by(privacy_requests.c.verified_at, privacy_requests.c.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return [row.id for row in await conn.execute(query)]
+
+
+async def open_requests(conn: AsyncConnection, states: Sequence[str]) -> list[RequestRow]:
+    query = select(*_REQUEST_COLUMNS).where(privacy_requests.c.state.in_(states))
+    return [RequestRow(dict(r._mapping)) for r in await conn.execute(query)]
+
+
+async def requests_of_subject(conn: AsyncConnection, subject_id: uuid.UUID) -> list[RequestRow]:
+    query = (
+        select(*_REQUEST_COLUMNS)
+        .where(privacy_requests.c.subject_id == subject_id)
+        .order_by(privacy_requests.c.received_at)
+    )
+    return [RequestRow(dict(r._mapping)) for r in await conn.execute(query)]
+
+
+# --- steps ---------------------------------------------------------------------------
+
+
+async def done_steps(conn: AsyncConnection, request_id: uuid.UUID) -> dict[str, dict[str, Any]]:
+    query = (
+        select(privacy_steps.c.name, privacy_steps.c.result, privacy_steps.c.finished_at)
+        .where(privacy_steps.c.request_id == request_id)
+        .order_by(privacy_steps.c.position)
+    )
+    return {
+        row.name: {**json.loads(row.result), "finished_at": row.finished_at}
+        for row in await conn.execute(query)
+    }
+
+
+async def record_step(
+    conn: AsyncConnection,
+    request_id: uuid.UUID,
+    name: str,
+    position: int,
+    result: Mapping[str, Any],
+    now: datetime,
+) -> None:
+    await conn.execute(
+        insert(privacy_steps).values(
+            request_id=request_id,
+            name=name,
+            position=position,
+            finished_at=now,
+            result=json.dumps(result, sort_keys=True),
+        )
+    )
+
+
+# --- outbox --------------------------------------------------------------------------
+
+
+async def insert_message(conn: AsyncConnection, values: Mapping[str, Any]) -> None:
+    await conn.execute(insert(outbox).values(**values))
+
+
+async def messages(conn: AsyncConnection, limit: int) -> Sequence[Any]:
+    query = select(outbox).order_by(outbox.c.created_at.desc(), outbox.c.id).limit(limit)
+    return list(await conn.execute(query))
+
+
+async def delete_messages(conn: AsyncConnection, subject_id: uuid.UUID) -> int:
+    result = await conn.execute(delete(outbox).where(outbox.c.subject_id == subject_id))
+    return int(result.rowcount)
+
+
+async def count_messages(conn: AsyncConnection, subject_id: uuid.UUID) -> int:
+    query = select(outbox.c.id).where(outbox.c.subject_id == subject_id)
+    return len(list(await conn.execute(query)))
+
+
+# --- rate limits ---------------------------------------------------------------------
+
+
+async def hit(conn: AsyncConnection, scope: str, key: bytes, window_start: datetime) -> int:
+    """Count one more use of `key` in the window; returns the count including this one."""
+    values = {"scope": scope, "key": key, "window_start": window_start, "count": 1}
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(rate_limits).values(**values)
+    statement = statement.on_conflict_do_update(
+        index_elements=["scope", "key", "window_start"],
+        set_={"count": rate_limits.c.count + 1},
+    ).returning(rate_limits.c.count)
+    return int((await conn.execute(statement)).scalar_one())
+
+
+async def forget_hits(conn: AsyncConnection, before: datetime) -> int:
+    result = await conn.execute(delete(rate_limits).where(rate_limits.c.window_start < before))
+    return int(result.rowcount)
+
+
+async def forget_key(conn: AsyncConnection, key: bytes) -> int:
+    result = await conn.execute(delete(rate_limits).where(rate_limits.c.key == key))
+    return int(result.rowcount)

@@ -1,0 +1,195 @@
+"""The DPO's register: filters, SLA flags with a controllable clock, expiry, extension,
+rejection, retention and access exports; and who may do what."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from tests.helpers import SAMPLE_ORDER, Gateway, assert_problem, bearer, sample_order
+
+REASON = {"reason": "the order is part of an open fraud investigation"}
+
+
+def _seed(gw: Gateway) -> str:
+    return gw.create_order(gw.principal("channel"), SAMPLE_ORDER)
+
+
+def _register(gw: Gateway, token: str, query: str = "") -> list[dict[str, Any]]:
+    response = gw.client.get(f"/v1/privacy/register{query}", headers=bearer(token))
+    assert response.status_code == 200, response.text
+    items: list[dict[str, Any]] = response.json()["items"]
+    return items
+
+
+def test_sla_sweeper_warns_before_and_flags_after_the_deadline(gateway: Gateway) -> None:
+    gw = gateway
+    _seed(gw)
+    request_id, token = gw.submit_privacy()
+    gw.verify_privacy(request_id, token, gw.code_for(request_id))
+    dpo = gw.principal("dpo")
+    gw.sweep()
+    [row] = _register(gw, dpo)
+    assert (row["state"], row["sla"], row["matched"]) == ("verified", "on_track", True)
+    assert row["target_at"] == "2026-11-23T10:00:00Z"
+    assert _register(gw, dpo, "?due_within_hours=24") == []
+    gw.clock.advance(hours=60, minutes=1)  # 11h59m before the 72-hour target
+    report = gw.sweep()
+    assert report.flagged == {"due_soon": 1}
+    assert [r["sla"] for r in _register(gw, dpo, "?due_within_hours=24")] == ["due_soon"]
+    assert _register(gw, dpo, "?overdue=true") == []
+    gw.clock.advance(hours=12)
+    assert gw.sweep().flagged == {"overdue": 1}
+    assert [r["request_id"] for r in _register(gw, dpo, "?overdue=true")] == [request_id]
+    assert gw.sweep().flagged == {}  # flagged once, logged once
+    events = gw.client.get("/v1/audit/events?action=privacy.sla.overdue",
+                           headers=bearer(dpo)).json()["items"]  # fmt: skip
+    mine = [e for e in events if e["resource"] == f"privacy/{request_id}"]
+    assert [e["details"]["due_at"] for e in mine] == ["2026-11-23T10:00:00Z"]
+    # Completing late says so in the certificate.
+    gw.run_privacy_worker()
+    cert = gw.client.get(f"/v1/privacy/requests/{request_id}/certificate",
+                         headers={"X-Status-Token": token}).json()["certificate"]  # fmt: skip
+    assert cert["deadline"]["target_met"] is False
+    assert cert["deadline"]["legal_deadline_met"] is True
+
+
+def test_unverified_requests_expire(gateway: Gateway) -> None:
+    gw = gateway
+    _seed(gw)
+    request_id, token = gw.submit_privacy()
+    gw.clock.advance(hours=24)
+    assert gw.sweep().expired == 1
+    assert gw.privacy_status(request_id, token)["state"] == "expired"
+    late = gw.verify_privacy(request_id, token, gw.code_for(request_id))
+    assert (
+        "expired, not awaiting a code" in assert_problem(late, 409, "invalid-transition")["detail"]
+    )
+
+
+def test_filters_and_roles(gateway: Gateway) -> None:
+    gw = gateway
+    _seed(gw)
+    erasure, _ = gw.submit_privacy()
+    gw.clock.advance(seconds=1)  # the register lists in order of receipt
+    access, _ = gw.submit_privacy(kind="access", contact="zhangsan@example.com")
+    dpo, auditor = gw.principal("dpo"), gw.principal("auditor")
+    assert [r["request_id"] for r in _register(gw, dpo, "?kind=access")] == [access]
+    assert [r["request_id"] for r in _register(gw, auditor, "?state=received")] == [erasure, access]
+    bad = gw.client.get("/v1/privacy/register?state=done", headers=bearer(dpo))
+    assert assert_problem(bad, 422, "invalid-input")["errors"][0]["field"] == "state"
+    held = gw.client.post(f"/v1/privacy/register/{erasure}/hold", json=REASON,
+                          headers=bearer(auditor))  # fmt: skip
+    assert_problem(held, 403, "forbidden")
+    for role in ("customer_service", "admin"):
+        token = gw.principal(role)
+        assert_problem(gw.client.get("/v1/privacy/register", headers=bearer(token)), 403,
+                       "forbidden")  # fmt: skip
+    assert_problem(gw.client.get("/v1/privacy/register"), 401, "unauthenticated")
+    short = gw.client.post(f"/v1/privacy/register/{erasure}/hold", json={"reason": "no"},
+                           headers=bearer(dpo))  # fmt: skip
+    assert assert_problem(short, 422, "invalid-input")["errors"][0]["field"] == "reason"
+    assert _register(gw, dpo, "?state=received")[0]["hold"] is None
+
+
+def test_rejecting_an_erasure_lifts_the_restriction(gateway: Gateway) -> None:
+    gw = gateway
+    order_id = _seed(gw)
+    request_id, token = gw.submit_privacy()
+    gw.verify_privacy(request_id, token, gw.code_for(request_id))
+    reader = gw.principal("customer_service")
+    assert "customer" not in gw.get_order(reader, order_id).json()
+    dpo = gw.principal("dpo")
+    rejected = gw.client.post(f"/v1/privacy/register/{request_id}/reject",
+                              json={"reason": "the requester is not the account holder"},
+                              headers=bearer(dpo))  # fmt: skip
+    assert rejected.json()["rejection"]["by"] == "dpo-all"
+    status = gw.privacy_status(request_id, token)
+    assert (status["state"], status["rejection_reason"]) == (
+        "rejected", "the requester is not the account holder",
+    )  # fmt: skip
+    assert gw.get_order(reader, order_id).json()["customer"]["phone"] == "138****5678"
+    assert gw.run_privacy_worker() == 0
+
+
+def test_extension_within_the_first_month_tells_the_subject(gateway: Gateway) -> None:
+    gw = gateway
+    _seed(gw)
+    request_id, _ = gw.submit_privacy()
+    dpo = gw.principal("dpo")
+    path = f"/v1/privacy/register/{request_id}/extend"
+    body = {"months": 2, "reason": "many records across several sales channels"}
+    extended = gw.client.post(path, json=body, headers=bearer(dpo)).json()
+    assert extended["gdpr_deadline_at"] == "2027-02-20T10:00:00Z"
+    assert extended["extension_reason"] == body["reason"]
+    notices = [m for m in gw.outbox() if "extended" in m["text"]]
+    assert [m["to"] for m in notices] == ["13812345678"]
+    assert_problem(gw.client.post(path, json=body, headers=bearer(dpo)), 409, "invalid-transition")
+    other, _ = gw.submit_privacy(contact="zhangsan@example.com")
+    gw.clock.advance(days=31)
+    late = gw.client.post(f"/v1/privacy/register/{other}/extend", json=body, headers=bearer(dpo))
+    assert "within the first month" in assert_problem(late, 409, "invalid-transition")["detail"]
+
+
+def test_retained_records_are_erased_when_their_retention_ends(gateway: Gateway) -> None:
+    gw = gateway
+    writer = gw.principal("channel")
+    paid = gw.create_order(writer, SAMPLE_ORDER)
+    cancelled = gw.create_order(writer, sample_order(external_id="WEB-3", status="cancelled"))
+    request_id, token = gw.submit_privacy()
+    gw.verify_privacy(request_id, token, gw.code_for(request_id))
+    gw.run_privacy_worker()
+    finance = gw.principal("finance")
+    assert gw.get_order(finance, cancelled).status_code == 200
+    gw.clock.advance(days=3 * 366)  # the E-Commerce Law's 3 years are over
+    assert gw.sweep().retained_erased == 1
+    assert_problem(gw.get_order(finance, cancelled), 404, "not-found")
+    assert gw.get_order(finance, paid).status_code == 200  # tax: 10 years
+    gw.clock.advance(days=7 * 366)
+    assert gw.sweep().retained_erased == 1
+    assert gw.count_orders() == 0
+
+
+def test_an_access_request_exports_everything_held_then_deletes_it(gateway: Gateway) -> None:
+    gw = gateway
+    order_id = _seed(gw)
+    reader = gw.principal("customer_service", name="cs-desk-7")
+    gw.get_order(reader, order_id)
+    request_id, token = gw.submit_privacy(kind="access")
+    gw.verify_privacy(request_id, token, gw.code_for(request_id))
+    assert gw.get_order(reader, order_id).json()["customer"]["phone"] == "138****5678"
+    assert gw.run_privacy_worker() == 1
+    status = gw.privacy_status(request_id, token)
+    assert (status["state"], status["export_available"]) == ("completed", True)
+    response = gw.client.get(f"/v1/privacy/requests/{request_id}/export",
+                             headers={"X-Status-Token": token})  # fmt: skip
+    assert response.headers["cache-control"] == "no-store"
+    export = response.json()
+    [order] = export["orders"]
+    assert order["order_id"] == order_id
+    assert order["customer.phone"] == "13812345678"
+    assert order["customer.id_number"] == "11010519491231002X"
+    assert order["note"] == "请在下午6点后送达"
+    assert order["items"][0]["sku"] == "SKU-1"
+    assert [r["request_id"] for r in export["requests"]] == [request_id]
+    reads = [(a["by"], a["action"]) for a in export["accesses"]]
+    assert ("cs-desk-7", "orders.read") in reads
+    assert "GDPR Art. 20" in export["legal_basis"]
+    gw.clock.advance(hours=72)
+    assert gw.sweep().exports_deleted == 1
+    gone = gw.client.get(f"/v1/privacy/requests/{request_id}/export",
+                         headers={"X-Status-Token": token})  # fmt: skip
+    assert_problem(gone, 404, "not-found")
+    assert gw.privacy_status(request_id, token)["export_available"] is False
+
+
+def test_serve_runs_the_workflow_in_process(database_url: str, tmp_path: Path) -> None:
+    with Gateway.start(database_url, tmp_path, privacy_worker_seconds=0.05) as gw:
+        _seed(gw)
+        request_id, token = gw.submit_privacy()
+        gw.verify_privacy(request_id, token, gw.code_for(request_id))
+        deadline = time.monotonic() + 20
+        while gw.privacy_status(request_id, token)["state"] != "completed":
+            assert time.monotonic() < deadline, "the in-process worker did not finish"
+            time.sleep(0.05)
