@@ -119,9 +119,23 @@ class Settings(BaseSettings):
     )
     notifier: str = Field(
         default="outbox",
-        pattern=r"^(outbox|[A-Za-z_][\w.]*:[A-Za-z_]\w*)$",
+        pattern=r"^(outbox|direct|[A-Za-z_][\w.]*:[A-Za-z_]\w*)$",
         description="Where codes and notices to data subjects go: `outbox` (a table; "
-        "`privacy-gateway outbox` lists it) or a plug-in `module:factory`.",
+        "`privacy-gateway outbox` lists it), `direct` (SMTP for e-mail, an HTTP webhook "
+        "for SMS) or a plug-in `module:factory`.",
+    )
+    smtp_host: str = Field(default="", description="SMTP server for `direct` e-mail.")
+    smtp_port: int = Field(default=587, ge=1, le=65535, description="SMTP port.")
+    smtp_from: str = Field(default="", max_length=320, description="Sender address.")
+    smtp_username: str | None = Field(default=None, description="SMTP login, if any.")
+    smtp_password: SecretStr | None = Field(default=None, description="SMTP password.")
+    smtp_starttls: bool = Field(default=True, description="Upgrade to TLS (STARTTLS).")
+    sms_webhook_url: str = Field(
+        default="",
+        description="SMS provider (or relay) URL for `direct` SMS: POST {to, text} as JSON.",
+    )
+    sms_webhook_token: SecretStr | None = Field(
+        default=None, description="Bearer token sent to the SMS webhook."
     )
     privacy_target_hours: float = Field(
         default=72,

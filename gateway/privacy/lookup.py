@@ -52,11 +52,11 @@ async def match_contact(
     for row in await conn.execute(query):
         if row.sealed is None or row.wrapped_key is None:
             continue
-        key = subjects.unwrap(
-            KeyRow(row.subject_id, row.dek_version, row.kek_version, row.wrapped_key)
-        )
-        assert key.dek is not None  # noqa: S101 - the wrapped key is present
         try:
+            key = subjects.unwrap(
+                KeyRow(row.subject_id, row.dek_version, row.kek_version, row.wrapped_key)
+            )
+            assert key.dek is not None  # noqa: S101 - the wrapped key is present
             value = decrypt_field(
                 key.dek,
                 row.sealed,
@@ -66,7 +66,7 @@ async def match_contact(
                 dek_version=key.dek_version,
             )
         except DecryptionFailed:
-            continue
+            continue  # not authentic under our keys: no match (nothing is disclosed)
         if value == contact:
             return Match(row.id, key)
     return None

@@ -83,10 +83,15 @@ class OutboxNotifier:
 
 
 def load_notifier(settings: Settings, engine: AsyncEngine, clock: Clock) -> Notifier:
-    """The notifier `GATEWAY_NOTIFIER` names: `outbox` (default) or `module:factory`."""
+    """The notifier `GATEWAY_NOTIFIER` names: `outbox` (default), `direct`, or
+    `module:factory`."""
     name = settings.notifier
     if name == "outbox":
         return OutboxNotifier(engine, clock)
+    if name == "direct":
+        from gateway.privacy.delivery import direct
+
+        return direct(settings)
     module_name, _, attribute = name.partition(":")
     try:
         factory: Callable[[Settings], Notifier] = getattr(

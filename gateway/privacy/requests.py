@@ -9,6 +9,7 @@ answers every later call exactly like one that did.
 
 from __future__ import annotations
 
+import logging
 import math
 import uuid
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ from gateway.privacy.subject import restrict_and_fingerprint
 from gateway.settings import Settings
 from gateway.subjects.service import SubjectKey, SubjectKeys
 
+log = logging.getLogger("gateway.privacy")
 PUBLIC = "data-subject"  # the actor of public calls: never a person's name
 _NO_REQUEST = "no privacy request with this id and status token"
 HOUR = timedelta(hours=1)
@@ -164,14 +166,26 @@ class PrivacyRequests:
         return Submitted(request_id, token, message)
 
     async def deliver(self, message: Message) -> None:
-        """Send a code after the answer left, and log that it went (never the contact)."""
-        await self.notifier.send(message)
+        """Send a code after the answer left, and log whether it went (never the contact).
+
+        Runs after the response: a failure cannot reach the caller (who would learn
+        that the contact matched), so it is logged, and the subject may ask again.
+        """
+        details: dict[str, Any] = {"channel": message.channel, "purpose": "verification_code"}
+        outcome = Outcome.ALLOWED
+        try:
+            await self.notifier.send(message)
+        except Exception as exc:  # any plug-in's failure
+            log.error("notifier failed with %s", type(exc).__name__)  # noqa: TRY400 - type only
+            details["error"] = type(exc).__name__
+            outcome = Outcome.ERROR
         await self._log.record(
             PUBLIC,
             "privacy.notify",
             resource(message.request_id),
+            outcome,
             subjects=[message.key.subject_id],
-            details={"channel": message.channel, "purpose": "verification_code"},
+            details=details,
         )
 
     # --- verify -----------------------------------------------------------------
