@@ -75,6 +75,9 @@ def set_sqlite_pragmas(dbapi_connection: Any, busy_timeout_ms: int) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
+    # Deleted rows are overwritten, not left in free pages: an erasure leaves no
+    # readable remains in the database file (the WAL is overwritten at checkpoints).
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
     cursor.close()
 

@@ -77,6 +77,7 @@ orders = Table(
     Index("ix_orders_created_at_id", "created_at", "id"),
     Index("ix_orders_region_created_at", "region", "created_at"),
     Index("ix_orders_subject_id", "subject_id"),
+    Index("ix_orders_retained_until", "retained_until"),
 )
 
 order_items = Table(

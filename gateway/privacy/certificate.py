@@ -46,9 +46,12 @@ EXCLUDED = [
     },
 ]
 BACKUPS = (
-    "Copies of the database in backups still hold this subject's ciphertexts, but the data "
-    "key that encrypted them was destroyed: they can no longer be decrypted. Backups expire "
-    "under the operator's backup retention."
+    "Copies of the database made before completion (backups) still hold this subject's "
+    "ciphertexts and their data key, wrapped under the key-encryption key (KEK) version "
+    "named in the data_key step. Such copies can no longer be decrypted once that KEK "
+    "version is retired (privacy-gateway keys rotate-kek, then removing the old KEK), and "
+    "they expire under the operator's backup retention. This database holds no copy of the "
+    "data key."
 )
 NOT_COVERED = (
     "This certificate covers the data held by this gateway's order store only. It does not "

@@ -12,6 +12,7 @@ import asyncio
 import json
 import smtplib
 import ssl
+import urllib.parse
 import urllib.request
 from email.message import EmailMessage
 
@@ -66,7 +67,9 @@ class WebhookSmsNotifier:
     """POSTs `{"to": ..., "text": ...}` as JSON to an SMS provider's (or a relay's) URL."""
 
     def __init__(self, url: str, token: str | None = None) -> None:
-        if not url.startswith("https://") and not url.startswith("http://127.0.0.1"):
+        parsed = urllib.parse.urlsplit(url)
+        local = parsed.scheme == "http" and parsed.hostname in {"127.0.0.1", "::1", "localhost"}
+        if not (parsed.scheme == "https" or local) or parsed.username or not parsed.hostname:
             raise ConfigurationError(
                 "GATEWAY_SMS_WEBHOOK_URL must be https:// (or http://127.0.0.1 for a local relay)"
             )

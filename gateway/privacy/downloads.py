@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import uuid
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -16,7 +15,7 @@ from gateway.crypto.keys import KeyRing
 from gateway.errors import NotFound
 from gateway.privacy import certificate, store
 from gateway.privacy.register import Register
-from gateway.privacy.requests import PUBLIC, PrivacyRequests, resource
+from gateway.privacy.requests import PUBLIC, PrivacyRequests, parse_request_id, resource
 from gateway.privacy.workflow import open_export
 from gateway.subjects import store as subject_store
 from gateway.subjects.service import SubjectKeys
@@ -44,8 +43,9 @@ class Downloads:
     ) -> dict[str, Any]:
         """The signed certificate, for the subject (status token) or a DPO (bearer)."""
         if principal is not None:
-            await self._register.get(principal, request_id)
-            key = uuid.UUID(request_id)
+            # The subject's own document: besides them, only a DPO (not an auditor).
+            key = parse_request_id(request_id)
+            await self._register.authorize(principal, "manage", f"privacy/{key}")
         else:
             key = await self._requests.authorise(request_id, token or "")
         async with self._engine.connect() as conn:

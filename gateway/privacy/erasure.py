@@ -227,13 +227,15 @@ class ErasureSteps:
         }
 
     async def data_key(self, ctx: StepContext) -> dict[str, Any]:
+        row = await subject_store.key_row(ctx.conn, ctx.request.subject_id)
         destroyed = await self._subjects.shred(ctx.conn, ctx.request.subject_id)
         return {
             "store": "subject_keys",
             "action": "crypto-shredded",
             "records": int(destroyed),
-            "method": "the subject's data key (AES-256) deleted: every ciphertext under it, "
-            "in this database and in any copy of it, can no longer be decrypted",
+            "kek_version": None if row is None else row.kek_version,
+            "method": "the subject's data key (AES-256) deleted: every ciphertext under it "
+            "in this database can no longer be decrypted (for older copies, see backups)",
         }
 
     async def verify(self, ctx: StepContext) -> dict[str, Any]:

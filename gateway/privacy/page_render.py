@@ -85,17 +85,25 @@ class Refused(Exception):
 def cookie(
     request: AnyRequest, key: str, value: str, max_age: int, *, strict: bool = True
 ) -> Cookie:
-    """HttpOnly, SameSite=Strict, /privacy only; Secure when the page came over https."""
+    """HttpOnly, SameSite=Strict, /privacy only; Secure unless the page is served over
+    plain http to this machine (behind a TLS-terminating proxy the scheme says http)."""
     return Cookie(
         key=key, value=value, path=ROOT, max_age=max_age, httponly=True,
-        samesite="strict" if strict else "lax", secure=request.url.scheme == "https",
+        samesite="strict" if strict else "lax", secure=_secure(request),
     )  # fmt: skip
+
+
+_LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
+
+
+def _secure(request: AnyRequest) -> bool:
+    return request.url.scheme == "https" or request.url.hostname not in _LOOPBACK
 
 
 def expired(request: AnyRequest, key: str) -> Cookie:
     return Cookie(
         key=key, value="", path=ROOT, max_age=0, expires=0, httponly=True,
-        samesite="strict", secure=request.url.scheme == "https",
+        samesite="strict", secure=_secure(request),
     )  # fmt: skip
 
 

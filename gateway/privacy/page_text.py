@@ -286,8 +286,10 @@ TEXT: Mapping[str, Mapping[str, str]] = {
 # Fixed statements of the signed certificate (English there), translated for reading.
 _STATEMENTS_ZH = {
     certificate.BACKUPS: (
-        "数据库备份中仍有该数据主体的密文，但加密这些密文的数据密钥已被销毁，因此无法再解密。"
-        "备份按运营方的备份保留期限到期。"
+        "完成之前制作的数据库副本（备份）中仍有该数据主体的密文及其数据密钥，后者由 data_key "
+        "步骤所列版本的密钥加密密钥（KEK）封装。该 KEK 版本停用后（先运行 privacy-gateway keys "
+        "rotate-kek，再删除旧 KEK），这些副本将无法再解密；备份按运营方的备份保留期限到期。"
+        "本数据库中已不存有该数据密钥。"
     ),
     certificate.NOT_COVERED: (
         "本证明仅涵盖本网关订单存储中保存的数据，不涵盖其外部的副本：销售渠道和电商平台的系统、"

@@ -6,6 +6,7 @@ Role `dpo` manages (`privacy_requests, manage`); `auditor` may read the register
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -32,6 +33,7 @@ from gateway.subjects import store as subject_store
 from gateway.subjects.service import SubjectKeys
 
 MAX_EXTENSION_MONTHS = 2  # GDPR Art. 12(3)
+log = logging.getLogger("gateway.privacy")
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +67,7 @@ class Register:
         if plan is None or not plan.allows("privacy_requests", act):
             raise PermissionDenied(f"role {principal.role!r} may not {act} privacy requests")
 
-    async def _denied_or(self, principal: Principal, act: str, resource: str) -> None:
+    async def authorize(self, principal: Principal, act: str, resource: str) -> None:
         try:
             self._allow(principal, act)
         except PermissionDenied as exc:
@@ -73,7 +75,7 @@ class Register:
             raise
 
     async def list(self, principal: Principal, q: RegisterQuery) -> list[dict[str, Any]]:
-        await self._denied_or(principal, "read", "privacy")
+        await self.authorize(principal, "read", "privacy")
         problems = []
         if q.state is not None and q.state not in {s.value for s in State}:
             problems.append(
@@ -102,7 +104,7 @@ class Register:
 
     async def get(self, principal: Principal, request_id: str) -> dict[str, Any]:
         key = _parse(request_id)
-        await self._denied_or(principal, "read", f"privacy/{key}")
+        await self.authorize(principal, "read", f"privacy/{key}")
         async with self._engine.connect() as conn:
             row = await store.get_request(conn, key)
             steps = await store.done_steps(conn, key)
@@ -124,11 +126,31 @@ class Register:
     async def reject(self, principal: Principal, request_id: str, reason: str) -> dict[str, Any]:
         return await self._move(principal, request_id, "reject", State.REJECTED, reason)
 
+    async def retry(self, principal: Principal, request_id: str, reason: str) -> dict[str, Any]:
+        """Run a request blocked by repeated failed final searches again, once the DPO has
+        dealt with what was found (e.g. erased the other record holding the subject's id)."""
+        key = _parse(request_id)
+        await self.authorize(principal, "manage", f"privacy/{key}")
+        async with self._engine.begin() as conn:
+            row = await store.get_request(conn, key, lock=True)
+            if row is None:
+                raise NotFound("no privacy request with this id")
+            if row.blocked_reason is None:
+                raise InvalidTransition("this request is not blocked")
+            await store.update_request(
+                conn, key, None, blocked_reason=None, verification_failures=0,
+                updated_at=self._clock.now(),
+            )  # fmt: skip
+        await self._audit.record(
+            principal.name, "privacy.retry", f"privacy/{key}", details={"reason": reason}
+        )
+        return await self.get(principal, request_id)
+
     async def _move(
         self, principal: Principal, request_id: str, act: str, target: State | None, reason: str
     ) -> dict[str, Any]:
         key = _parse(request_id)
-        await self._denied_or(principal, "manage", f"privacy/{key}")
+        await self.authorize(principal, "manage", f"privacy/{key}")
         now = self._clock.now()
         async with self._engine.begin() as conn:
             row = await store.get_request(conn, key, lock=True)
@@ -145,9 +167,15 @@ class Register:
                            "hold_by": principal.name, "held_at": now}  # fmt: skip
             else:
                 values |= {"reject_reason": reason, "rejected_by": principal.name,
-                           "contact_sealed": None, "code_hash": None}  # fmt: skip
-            check_move(row.state, target)
-            if target is State.REJECTED and row.kind == Kind.ERASURE.value and row.subject_id:
+                           "contact_sealed": None, "code_hash": None, "match_digests": None,
+                           "export_sealed": None}  # fmt: skip
+            check_move(row.state, target, row.held_from)
+            if (
+                target is State.REJECTED
+                and row.kind == Kind.ERASURE.value
+                and row.subject_id
+                and not await store.open_erasures(conn, row.subject_id, key)
+            ):
                 await subject_store.lift_restriction(conn, row.subject_id)
                 self._subjects.forget(row.subject_id)
             await store.update_request(conn, key, row.state, state=target.value, **values)
@@ -159,13 +187,32 @@ class Register:
         )
         return await self.get(principal, request_id)
 
+    async def _notify(
+        self, row: store.RequestRow, key_row: Any, sealed: bytes | None, text: str
+    ) -> bool:
+        """Tell the subject; a failure is the DPO's to see (`subject_notified`), not a 500."""
+        if sealed is None or key_row is None or key_row.wrapped_key is None:
+            return False
+        subject_key = self._subjects.unwrap(key_row)
+        contact = open_contact(subject_key, row.id, sealed)
+        if contact is None:
+            return False
+        try:
+            await self._notifier.send(
+                Message(row.id, subject_key, _channel(row.contact_kind), contact, text)
+            )
+        except Exception as exc:  # any notifier's failure
+            log.error("notifier failed with %s", type(exc).__name__)  # noqa: TRY400 - type only
+            return False
+        return True
+
     async def extend(
         self, principal: Principal, request_id: str, months: int, reason: str
     ) -> dict[str, Any]:
         """GDPR Art. 12(3): up to two more months, with reasons, told to the subject
         within the first month; so an extension is refused once that month is over."""
         key = _parse(request_id)
-        await self._denied_or(principal, "manage", f"privacy/{key}")
+        await self.authorize(principal, "manage", f"privacy/{key}")
         if not 1 <= months <= MAX_EXTENSION_MONTHS:
             raise InvalidInput("invalid extension", [FieldProblem("months", "must be 1 or 2")])
         now = self._clock.now()
@@ -187,23 +234,20 @@ class Register:
             )  # fmt: skip
             contact = await store.get_blob(conn, key, "contact_sealed")
             key_row = await subject_store.key_row(conn, row.subject_id) if row.subject_id else None
-        notified = False
-        if contact is not None and key_row is not None and key_row.wrapped_key is not None:
-            subject_key = self._subjects.unwrap(key_row)
-            value = open_contact(subject_key, key, contact)
-            if value is not None:
-                await self._notifier.send(
-                    Message(key, subject_key, "sms" if row.contact_kind == "phone" else "email",
-                            value, _extension_text(months, reason))
-                )  # fmt: skip
-                notified = True
+        notified = await self._notify(row, key_row, contact, _extension_text(months, reason))
         await self._audit.record(
             principal.name,
             "privacy.extend",
             f"privacy/{key}",
             details={"months": months, "reason": reason, "subject_notified": notified},
         )
-        return await self.get(principal, request_id)
+        view = await self.get(principal, request_id)
+        view["subject_notified"] = notified
+        return view
+
+
+def _channel(contact_kind: str | None) -> str:
+    return "sms" if contact_kind == "phone" else "email"
 
 
 def _extension_text(months: int, reason: str) -> str:
@@ -239,6 +283,7 @@ def dpo_view(row: store.RequestRow) -> dict[str, Any]:
         "gdpr_deadline_at": utc_text(row.gdpr_deadline_at),
         "pipl_deadline_at": utc_text(row.pipl_deadline_at),
         "sla": row.sla or "on_track",
+        "blocked": row.blocked_reason,
         "extension_reason": row.extension_reason,
         "extended_by": row.extended_by,
         "hold": None

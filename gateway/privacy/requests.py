@@ -136,6 +136,7 @@ class PrivacyRequests:
                     "code_hash": None if match is None else code_hash,
                     "code_expires_at": now + timedelta(minutes=s.privacy_code_minutes),
                     "code_failures": 0,
+                    "verification_failures": 0,
                     "received_at": now,
                     "updated_at": now,
                     "gdpr_deadline_at": add_months(now, 1),
@@ -161,7 +162,7 @@ class PrivacyRequests:
                 match.key,
                 "sms" if contact_kind == "phone" else "email",
                 contact,
-                _code_text(code, s.privacy_code_minutes),
+                _code_text(kind, code, s.privacy_code_minutes),
             )
         return Submitted(request_id, token, message)
 
@@ -295,10 +296,17 @@ def _seal_contact(key: SubjectKey, request_id: uuid.UUID, contact: str) -> bytes
     )
 
 
-def _code_text(code: str, minutes: int) -> str:
+def _code_text(kind: Kind, code: str, minutes: int) -> str:
+    what_zh, what_en = (
+        ("删除您的个人信息", "erase your personal data")
+        if kind is Kind.ERASURE
+        else ("获取您的个人信息副本", "send you a copy of your personal data")
+    )
     return (
-        f"您的隐私请求验证码：{code}，{minutes}分钟内有效。\n"
-        f"Your privacy request verification code: {code}. It expires in {minutes} minutes."
+        f"您的验证码：{code}（{minutes}分钟内有效），用于确认请求：{what_zh}。"
+        "请勿将验证码告诉任何人；如非本人操作，请忽略本消息。\n"
+        f"Your code: {code} (valid {minutes} minutes), to confirm the request to {what_en}. "
+        "Never share this code; if you did not ask, ignore this message."
     )
 
 

@@ -190,6 +190,14 @@ class RegisterController(Controller):
     ) -> dict[str, Any]:  # fmt: skip
         return await register.reject(request.user, request_id, data.reason)
 
+    @post("/{request_id:str}/retry", status_code=200,
+          summary="Run a request blocked by failed final searches again")  # fmt: skip
+    async def retry(
+        self, request: AuthedRequest, request_id: FromPath[str], data: JSONBody[ReasonIn],
+        register: NamedDependency[Register],
+    ) -> dict[str, Any]:  # fmt: skip
+        return await register.retry(request.user, request_id, data.reason)
+
     @post("/{request_id:str}/extend", status_code=200,
           summary="Extend the GDPR deadline by 1-2 months (within the first month)")  # fmt: skip
     async def extend(

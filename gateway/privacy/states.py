@@ -44,9 +44,18 @@ RUNNABLE = (State.VERIFIED.value, State.IN_PROGRESS.value)
 OPEN = tuple(s.value for s in State if s not in FINAL)
 
 
-def check_move(current: str, target: State) -> None:
+def check_move(current: str, target: State, held_from: str | None = None) -> None:
+    """Refuse any move not in `MOVES`; from a hold, only back to where it was, or to
+    `rejected` if the work had not started (a started erasure cannot be undone)."""
     if target not in MOVES.get(State(current), frozenset()):
         raise InvalidTransition(f"a request that is {current} cannot become {target.value}")
+    if current == State.ON_HOLD.value and held_from is not None:
+        if target is State.REJECTED and held_from == State.IN_PROGRESS.value:
+            raise InvalidTransition(
+                "this request was put on hold after its work began: it cannot be rejected"
+            )
+        if target is not State.REJECTED and target.value != held_from:
+            raise InvalidTransition(f"a hold is lifted back to {held_from} only")
 
 
 class Sla(StrEnum):

@@ -69,6 +69,10 @@ privacy_requests = Table(
     Column("reject_reason", Text, nullable=True),
     Column("rejected_by", String(100), nullable=True),
     Column("sla", String(16), nullable=False, default=""),
+    # Final searches that still found the subject; past a limit the request waits for
+    # a DPO (`blocked_reason`) instead of running again and again.
+    Column("verification_failures", Integer, nullable=False, default=0),
+    Column("blocked_reason", Text, nullable=True),
     Column("claimed_by", String(64), nullable=True),
     Column("claim_expires_at", UtcDateTime, nullable=True),
     # Keyed digests of the subject's identifiers, kept only while an erasure runs,
@@ -219,6 +223,7 @@ async def claim_next(
         select(privacy_requests.c.id)
         .where(
             privacy_requests.c.state.in_(states),
+            privacy_requests.c.blocked_reason.is_(None),
             or_(
                 privacy_requests.c.claim_expires_at.is_(None),
                 privacy_requests.c.claim_expires_at < now,
@@ -229,6 +234,27 @@ async def claim_next(
         .with_for_update(skip_locked=True)
     )
     return [row.id for row in await conn.execute(query)]
+
+
+async def set_sla(conn: AsyncConnection, request_id: uuid.UUID, old: str, new: str) -> bool:
+    """Change the SLA flag only if it is still `old`: concurrent sweepers log it once."""
+    result = await conn.execute(
+        update(privacy_requests)
+        .where(privacy_requests.c.id == request_id, privacy_requests.c.sla == old)
+        .values(sla=new)
+    )
+    return result.rowcount == 1
+
+
+async def open_erasures(conn: AsyncConnection, subject_id: uuid.UUID, besides: uuid.UUID) -> int:
+    """Other erasure requests of the subject that still restrict it."""
+    query = select(privacy_requests.c.id).where(
+        privacy_requests.c.subject_id == subject_id,
+        privacy_requests.c.id != besides,
+        privacy_requests.c.kind == "erasure",
+        privacy_requests.c.state.in_(("verified", "in_progress", "on_hold")),
+    )
+    return len(list(await conn.execute(query)))
 
 
 async def open_requests(conn: AsyncConnection, states: Sequence[str]) -> list[RequestRow]:
@@ -249,15 +275,17 @@ async def requests_of_subject(conn: AsyncConnection, subject_id: uuid.UUID) -> l
 
 
 async def done_steps(conn: AsyncConnection, request_id: uuid.UUID) -> dict[str, dict[str, Any]]:
+    """Steps done, in order; those marked to run again are not done."""
     query = (
         select(privacy_steps.c.name, privacy_steps.c.result, privacy_steps.c.finished_at)
         .where(privacy_steps.c.request_id == request_id)
         .order_by(privacy_steps.c.position)
     )
-    return {
+    steps = {
         row.name: {**json.loads(row.result), "finished_at": row.finished_at}
         for row in await conn.execute(query)
     }
+    return {name: info for name, info in steps.items() if not info.get("rerun")}
 
 
 async def record_step(
@@ -268,15 +296,63 @@ async def record_step(
     result: Mapping[str, Any],
     now: datetime,
 ) -> None:
+    """Record a step's run; a re-run (after a failed final search) adds to the first."""
+    query = select(privacy_steps.c.result).where(
+        privacy_steps.c.request_id == request_id, privacy_steps.c.name == name
+    )
+    previous = (await conn.execute(query)).scalar_one_or_none()
+    if previous is None:
+        await conn.execute(
+            insert(privacy_steps).values(
+                request_id=request_id,
+                name=name,
+                position=position,
+                finished_at=now,
+                result=json.dumps(result, sort_keys=True),
+            )
+        )
+        return
+    merged = merge_runs(json.loads(previous), result)
     await conn.execute(
-        insert(privacy_steps).values(
-            request_id=request_id,
-            name=name,
-            position=position,
-            finished_at=now,
-            result=json.dumps(result, sort_keys=True),
+        update(privacy_steps)
+        .where(privacy_steps.c.request_id == request_id, privacy_steps.c.name == name)
+        .values(finished_at=now, result=json.dumps(merged, sort_keys=True))
+    )
+
+
+_COUNTS = ("records", "records_deleted", "records_anonymised")
+
+
+def merge_runs(first: Mapping[str, Any], again: Mapping[str, Any]) -> dict[str, Any]:
+    """What a step did over all its runs: counts add up, facts found later win."""
+    merged = {**first, **{k: v for k, v in again.items() if v is not None}}
+    for key in _COUNTS:
+        if key in first or key in again:
+            merged[key] = int(first.get(key, 0)) + int(again.get(key, 0))
+    detail = {**first.get("detail", {})}
+    for key, value in again.get("detail", {}).items():
+        detail[key] = int(detail.get(key, 0)) + int(value)
+    if detail:
+        merged["detail"] = detail
+    merged["runs"] = int(first.get("runs", 1)) + 1
+    merged.pop("rerun", None)
+    return merged
+
+
+async def mark_for_rerun(conn: AsyncConnection, request_id: uuid.UUID) -> None:
+    """Every step runs again, keeping what its earlier runs did."""
+    rows = await conn.execute(
+        select(privacy_steps.c.name, privacy_steps.c.result).where(
+            privacy_steps.c.request_id == request_id
         )
     )
+    for name, result in list(rows):
+        marked = {**json.loads(result), "rerun": True}
+        await conn.execute(
+            update(privacy_steps)
+            .where(privacy_steps.c.request_id == request_id, privacy_steps.c.name == name)
+            .values(result=json.dumps(marked, sort_keys=True))
+        )
 
 
 # --- outbox --------------------------------------------------------------------------

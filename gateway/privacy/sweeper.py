@@ -70,26 +70,23 @@ class Sweeper:
                     and now >= row.received_at + self._verify_window
                 ):
                     check_move(row.state, State.EXPIRED)
-                    await store.update_request(
+                    if not await store.update_request(
                         conn, row.id, State.RECEIVED.value, state=State.EXPIRED.value,
                         contact_sealed=None, code_hash=None, sla="", updated_at=now,
-                    )  # fmt: skip
+                    ):  # fmt: skip
+                        continue  # verified meanwhile
                     report.expired += 1
                     events.append(("privacy.expire", f"privacy/{row.id}", {}))
                     continue
                 deadlines = Deadlines(row.target_at, row.gdpr_deadline_at, row.pipl_deadline_at)
                 flag = deadlines.sla(now, self._lead)
-                if flag.value != row.sla:
-                    await store.update_request(conn, row.id, None, sla=flag.value, updated_at=now)
-                    if flag is not Sla.ON_TRACK:
-                        report.flagged[flag.value] = report.flagged.get(flag.value, 0) + 1
-                        events.append(
-                            (
-                                f"privacy.sla.{flag.value}",
-                                f"privacy/{row.id}",
-                                {"due_at": utc_text(deadlines.earliest()), "state": row.state},
-                            )
-                        )
+                changed = flag.value != row.sla and await store.set_sla(
+                    conn, row.id, row.sla, flag.value
+                )
+                if changed and flag is not Sla.ON_TRACK:
+                    report.flagged[flag.value] = report.flagged.get(flag.value, 0) + 1
+                    details = {"due_at": utc_text(deadlines.earliest()), "state": row.state}
+                    events.append((f"privacy.sla.{flag.value}", f"privacy/{row.id}", details))
         for action, resource, details in events:
             await self._audit.record(SWEEPER, action, resource, Outcome.ALLOWED, details=details)
 

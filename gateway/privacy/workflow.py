@@ -36,6 +36,7 @@ log = logging.getLogger("gateway.privacy")
 
 WORKER = "privacy-worker"
 LEASE = timedelta(minutes=5)
+MAX_VERIFICATION_FAILURES = 3
 ISSUER = "Order Privacy Gateway"
 
 
@@ -155,21 +156,31 @@ class Workflow:
         return 1
 
     async def _incomplete(self, request_id: uuid.UUID, exc: ErasureIncomplete) -> None:
-        """Something was found after the steps ran: run them all again next time."""
+        """Something was found after the steps ran: run them all again next time (their
+        counts add up). After a few rounds that find the same, a DPO must look: the
+        request waits, blocked, in the register (`retry` runs it again)."""
+        found = {k: v for k, v in exc.found.items() if v}
+        blocked = None
         async with self._engine.begin() as conn:
-            await conn.execute(
-                store.privacy_steps.delete().where(store.privacy_steps.c.request_id == request_id)
+            row = await store.get_request(conn, request_id, lock=True)
+            failures = 1 + (0 if row is None else int(row.verification_failures))
+            await store.mark_for_rerun(conn, request_id)
+            if failures >= MAX_VERIFICATION_FAILURES:
+                blocked = "the final search still finds the subject in: " + ", ".join(sorted(found))
+            await store.update_request(
+                conn, request_id, None, verification_failures=failures, blocked_reason=blocked
             )
         await self._audit.record(
             self.worker_id, "privacy.verification_failed", f"privacy/{request_id}",
-            Outcome.ERROR, details={"found": {k: v for k, v in exc.found.items() if v}},
+            Outcome.ERROR, details={"found": found, "blocked": blocked is not None},
         )  # fmt: skip
 
     async def _complete(self, request_id: uuid.UUID) -> None:
-        async with self._engine.connect() as conn:
-            row = await store.get_request(conn, request_id)
+        async with self._engine.begin() as conn:
+            row = await self._current(conn, request_id)
             steps = await store.done_steps(conn, request_id)
-        assert row is not None  # noqa: S101 - requests are never deleted
+        if row is None or row.state != State.IN_PROGRESS.value:
+            return  # held meanwhile, or taken over: whoever runs it next completes it
         now = self._clock.now()
         # The entry that closes the request: its place in the chain goes in the certificate.
         entry = await self._audit.record(
@@ -194,7 +205,9 @@ class Workflow:
                 return
             check_move(current.state, State.COMPLETED)
             await store.update_request(conn, request_id, State.IN_PROGRESS.value, **values)
-            if row.kind == Kind.ERASURE.value:
+            if row.kind == Kind.ERASURE.value and not await store.open_erasures(
+                conn, row.subject_id, request_id
+            ):
                 # Nothing personal is left to restrict; what the law keeps is now governed
                 # by its retention rule (its roles only).
                 await subject_store.lift_restriction(conn, row.subject_id)
@@ -248,7 +261,16 @@ class Workflow:
     async def _export(self, ctx: StepContext) -> dict[str, Any]:
         """Everything held about the subject, sealed under their key until downloaded."""
         subject_id = ctx.request.subject_id
-        key = await self._key(ctx.conn, subject_id)
+        key_row = await subject_store.key_row(ctx.conn, subject_id)
+        if key_row is None or key_row.wrapped_key is None:
+            # Erased by an earlier request since this one was verified: nothing is held.
+            return {
+                "store": "all stores",
+                "action": "nothing held",
+                "records": 0,
+                "method": "the subject's data was erased before the export was built",
+            }
+        key = self._subjects.unwrap(key_row)
         pseudonym = self._audit.pseudonym(subject_id)
         reads = await query(ctx.conn, EventFilter(subject=pseudonym), limit=10_000, before=None)
         document = await build_export(ctx.conn, key, subject_id, reads, ctx.now)
@@ -267,12 +289,6 @@ class Workflow:
             "records": len(document["orders"]),
             "method": "JSON export sealed under the subject's key until downloaded",
         }
-
-    async def _key(self, conn: AsyncConnection, subject_id: uuid.UUID) -> SubjectKey:
-        row = await subject_store.key_row(conn, subject_id)
-        if row is None or row.wrapped_key is None:
-            raise ErasureIncomplete({"data_key_missing": 1})
-        return self._subjects.unwrap(row)
 
 
 def seal_export(key: SubjectKey, request_id: uuid.UUID, text: str) -> bytes:

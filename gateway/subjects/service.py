@@ -91,7 +91,8 @@ class SubjectKeys:
         """The subject owning any of `identifiers` (kind -> normalised value), or a new one.
 
         Candidates come from the blind index and are confirmed by decrypting their
-        stored identifier; a shredded subject is never linked again. Identifiers
+        stored identifier; a shredded subject is never linked again, nor one being
+        erased (an order placed after an erasure was confirmed starts a new record). Identifiers
         not yet known are attached (encrypted) to the subject found. The first
         kind that matches wins if two subjects would. `also` holds identifiers that
         are attached for search but do not decide who the subject is.
@@ -145,7 +146,7 @@ class SubjectKeys:
         self, reader: Reader, kind: str, digest: bytes, value: str
     ) -> SubjectKey | None:
         for candidate in await store.candidates(reader, kind, digest):
-            if self._matches(candidate, kind, value):
+            if not candidate.restricted and self._matches(candidate, kind, value):
                 return self.unwrap(candidate.key)
         return None
 

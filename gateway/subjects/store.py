@@ -87,6 +87,7 @@ class Candidate:
     subject_id: uuid.UUID
     value: bytes
     key: KeyRow
+    restricted: bool = False  # an erasure of this subject is under way
 
 
 async def lock_digest(conn: AsyncConnection, kind: str, digest: bytes) -> None:
@@ -106,6 +107,7 @@ async def candidates(reader: Reader, kind: str, digest: bytes) -> Sequence[Candi
             subject_keys.c.dek_version,
             subject_keys.c.kek_version,
             subject_keys.c.wrapped_key,
+            subject_keys.c.restricted_since,
         )
         .join(subject_keys, subject_keys.c.subject_id == subject_identifiers.c.subject_id)
         .where(subject_identifiers.c.kind == kind, subject_identifiers.c.digest == digest)
@@ -115,6 +117,7 @@ async def candidates(reader: Reader, kind: str, digest: bytes) -> Sequence[Candi
             r["subject_id"],
             r["value"],
             KeyRow(r["subject_id"], r["dek_version"], r["kek_version"], r["wrapped_key"]),
+            r["restricted_since"] is not None,
         )
         for r in rows
     ]

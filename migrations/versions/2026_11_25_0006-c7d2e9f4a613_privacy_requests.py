@@ -26,6 +26,7 @@ def upgrade() -> None:
     )
     op.add_column("orders", sa.Column("retention_rule", sa.String(length=64), nullable=True))
     op.add_column("orders", sa.Column("retained_until", sa.DateTime(timezone=True), nullable=True))
+    op.create_index("ix_orders_retained_until", "orders", ["retained_until"])
     op.create_table(
         "privacy_requests",
         sa.Column("id", sa.Uuid(), nullable=False),
@@ -55,6 +56,8 @@ def upgrade() -> None:
         sa.Column("reject_reason", sa.Text(), nullable=True),
         sa.Column("rejected_by", sa.String(length=100), nullable=True),
         sa.Column("sla", sa.String(length=16), nullable=False),
+        sa.Column("verification_failures", sa.Integer(), nullable=False),
+        sa.Column("blocked_reason", sa.Text(), nullable=True),
         sa.Column("claimed_by", sa.String(length=64), nullable=True),
         sa.Column("claim_expires_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("match_digests", sa.Text(), nullable=True),
@@ -114,6 +117,7 @@ def downgrade() -> None:
     op.drop_index("ix_privacy_requests_subject_id", table_name="privacy_requests")
     op.drop_index("ix_privacy_requests_state_received_at", table_name="privacy_requests")
     op.drop_table("privacy_requests")
+    op.drop_index("ix_orders_retained_until", table_name="orders")
     with op.batch_alter_table("orders") as batch_op:
         batch_op.drop_column("retained_until")
         batch_op.drop_column("retention_rule")

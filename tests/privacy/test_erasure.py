@@ -127,6 +127,7 @@ def _check_certificate(gw: Gateway, request_id: str, document: dict[str, Any]) -
     assert by_step["blind_index"]["records"] == 3  # phone, e-mail, id number
     assert by_step["data_key"]["records"] == 1
     assert by_step["data_key"]["action"] == "crypto-shredded"
+    assert by_step["data_key"]["kek_version"] == 1  # what a backup's copy is wrapped under
     [retained] = cert["retained"]
     assert retained["rule"] == "tax_record"
     assert retained["until"] == "2036-11-20T10:00:00Z"
@@ -251,23 +252,59 @@ def _blocker(url: str) -> tuple[list[str], list[str]]:
     )
 
 
-def test_a_copy_found_by_the_final_search_blocks_the_certificate(gateway: Gateway) -> None:
-    """An order written for the subject after its step ran is found by the final search,
-    and erased on the next run; nothing is certified while anything is found."""
+def test_an_order_placed_after_confirmation_is_a_new_record(gateway: Gateway) -> None:
+    """The customer orders again while their erasure runs: the new order starts a new
+    record (it is not swept into the running erasure) and does not block it."""
     gw = gateway
     _orders(gw)
     request_id, token = _verified(gw)
     assert gw.run_privacy_worker(max_steps=2) == 0  # free text, orders
-    gw.create_order(gw.principal("channel", name="late-writer"),
-                    sample_order(external_id="WEB-10003", status="pending"))  # fmt: skip
-    assert gw.run_privacy_worker() == 0
-    status = gw.privacy_status(request_id, token)
-    assert status["state"] == "in_progress"
-    assert status["certificate_available"] is False
+    gw.clock.advance(minutes=5)
+    late = gw.create_order(gw.principal("channel", name="late-writer"),
+                           sample_order(external_id="WEB-10003", status="pending"))  # fmt: skip
     assert gw.run_privacy_worker() == 1
     assert gw.privacy_status(request_id, token)["state"] == "completed"
-    raw = asyncio.run(dump_database(gw.settings.database_url))
-    assert b"WEB-10003" not in raw
+    dpo = gw.principal("dpo")
+    found = gw.client.post("/v1/orders/search", json={"phone": "13812345678"},
+                           headers=bearer(dpo)).json()["items"]  # fmt: skip
+    assert [o["order_id"] for o in found] == [late]
+
+
+def test_a_copy_under_another_record_blocks_the_certificate_until_erased(
+    gateway: Gateway,
+) -> None:
+    """Another record holds the customer's id number (an order with other contacts):
+    the final search finds it, nothing is certified, and after three rounds the request
+    waits for a DPO; once that record is erased too, a retry completes it."""
+    gw = gateway
+    _orders(gw)
+    writer = gw.principal("channel", name="app-writer")
+    gw.create_order(writer, sample_order(external_id="APP-7", **{
+        "customer.phone": "13700000007", "customer.email": "alias@example.com"}))  # fmt: skip
+    request_id, token = _verified(gw)
+    for _ in range(3):
+        assert gw.run_privacy_worker() == 0
+    dpo = gw.principal("dpo")
+    row = gw.client.get(f"/v1/privacy/register/{request_id}", headers=bearer(dpo)).json()
+    assert row["state"] == "in_progress"
+    assert row["blocked"] == "the final search still finds the subject in: identifier_copies"
+    assert gw.privacy_status(request_id, token)["certificate_available"] is False
+    assert gw.run_privacy_worker() == 0  # blocked: not run again by itself
+    # The other record's own erasure, asked for through its contact.
+    other, other_token = gw.submit_privacy(contact="13700000007", order_id="APP-7")
+    gw.verify_privacy(other, other_token, gw.code_for(other))
+    assert gw.run_privacy_worker() == 1
+    retried = gw.client.post(f"/v1/privacy/register/{request_id}/retry",
+                             json={"reason": "the other record was erased today"},
+                             headers=bearer(dpo))  # fmt: skip
+    assert retried.json()["blocked"] is None
+    assert gw.run_privacy_worker() == 1
+    cert = _certificate(gw, request_id, token)["certificate"]
+    steps = {s["step"]: s for s in cert["steps"]}
+    # Counts add up over the runs: what the first run did is not lost.
+    assert (steps["blind_index"]["records"], steps["blind_index"]["runs"]) == (3, 4)
+    assert steps["data_key"]["records"] == 1
+    assert steps["orders"]["records_deleted"] == 1
 
 
 def test_a_legal_hold_stops_the_run_until_lifted(gateway: Gateway) -> None:
@@ -294,6 +331,28 @@ def test_a_legal_hold_stops_the_run_until_lifted(gateway: Gateway) -> None:
     assert lifted.json()["state"] == "verified"
     assert gw.run_privacy_worker() == 1
     assert gw.privacy_status(request_id, token)["state"] == "completed"
+
+
+def test_a_started_erasure_cannot_be_rejected_through_a_hold(gateway: Gateway) -> None:
+    gw = gateway
+    _orders(gw)
+    started, _ = _verified(gw)
+    gw.run_privacy_worker(max_steps=1)
+    waiting, _ = gw.submit_privacy(contact="zhangsan@example.com", kind="access")
+    gw.verify_privacy(waiting, _, gw.code_for(waiting))
+    dpo = gw.principal("dpo")
+    reason = {"reason": "litigation hold requested by legal counsel"}
+    for request_id in (started, waiting):
+        held = gw.client.post(f"/v1/privacy/register/{request_id}/hold", json=reason,
+                              headers=bearer(dpo))  # fmt: skip
+        assert held.status_code == 200, held.text
+    refuse = {"reason": "the requester is not the account holder"}
+    refused = gw.client.post(f"/v1/privacy/register/{started}/reject", json=refuse,
+                             headers=bearer(dpo))  # fmt: skip
+    assert "cannot be rejected" in assert_problem(refused, 409, "invalid-transition")["detail"]
+    rejected = gw.client.post(f"/v1/privacy/register/{waiting}/reject", json=refuse,
+                              headers=bearer(dpo))  # fmt: skip
+    assert rejected.json()["state"] == "rejected"
 
 
 def test_two_workers_never_run_the_same_request(gateway: Gateway) -> None:

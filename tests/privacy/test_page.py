@@ -315,7 +315,16 @@ def test_cookie_headers_and_bad_input(live: Live) -> None:
         assert sent.headers["location"] == "/privacy/status"
         cookie = next(c for c in sent.headers.get_list("set-cookie") if "opg_request" in c)
         assert {"HttpOnly", "Path=/privacy", "SameSite=strict"} <= set(cookie.split("; "))
-        assert "Secure" not in cookie  # plain http here; https pages set it
+        assert "Secure" not in cookie  # plain http to this machine; any other host sets it
+        with httpx.Client(base_url=live.base_url) as proxy:  # its own cookie jar
+            proxied = proxy.post(
+                "/privacy/requests",
+                data={"kind": "erasure", "contact": OTHER_PHONE, "order_id": ORDER_NUMBER},
+                headers={"Host": "shop.example", "Origin": "http://shop.example"},
+            )
+        assert proxied.status_code == 303, proxied.text
+        cookie = next(c for c in proxied.headers.get_list("set-cookie") if "opg_request" in c)
+        assert "Secure" in cookie.split("; ")  # behind a TLS proxy the scheme says http
 
         status = client.get("/privacy/status", headers={"Accept-Language": "zh-CN"})
         assert status.headers["cache-control"] == "no-store"
