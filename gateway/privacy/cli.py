@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from audit.store import snapshot
 from gateway.app import Services
 from gateway.auditing.cli import load_public_key
 from gateway.cliutil import handle_errors, run_with_services
@@ -60,7 +61,7 @@ def outbox(as_json: bool, limit: int) -> None:
 
     async def work(services: Services) -> list[dict[str, Any]]:
         shown = []
-        async with services.engine.connect() as conn:
+        async with snapshot(services.engine) as conn:
             for row in await store.messages(conn, limit):
                 key_row = await subject_store.key_row(conn, row.subject_id)
                 if key_row is None or key_row.wrapped_key is None:

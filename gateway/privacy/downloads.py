@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from audit.store import hash_at
+from audit.store import hash_at, snapshot
 from gateway.auditing.recorder import AccessLog
 from gateway.auth.principal import Principal
 from gateway.crypto.envelope import DecryptionFailed
@@ -48,7 +48,7 @@ class Downloads:
             await self._register.authorize(principal, "manage", f"privacy/{key}")
         else:
             key = await self._requests.authorise(request_id, token or "")
-        async with self._engine.connect() as conn:
+        async with snapshot(self._engine) as conn:  # read only: blocks no writer
             raw = await store.get_blob(conn, key, "certificate")
         if raw is None:
             raise NotFound("this request has no certificate (yet)")
@@ -60,7 +60,7 @@ class Downloads:
 
     async def export(self, request_id: str, token: str) -> str:
         key = await self._requests.authorise(request_id, token)
-        async with self._engine.connect() as conn:
+        async with snapshot(self._engine) as conn:  # read only: blocks no writer
             row = await store.get_request(conn, key)
             sealed = await store.get_blob(conn, key, "export_sealed")
             key_row = None
@@ -85,7 +85,7 @@ class Downloads:
         result: dict[str, Any] = {"valid": verdict.valid, "reason": verdict.reason}
         if verdict.valid and verdict.chain_head is not None:
             seq, head = verdict.chain_head
-            async with self._engine.connect() as conn:
+            async with snapshot(self._engine) as conn:  # read only: blocks no writer
                 stored = await hash_at(conn, seq)
             result["chain_head_in_log"] = stored == head
             if stored != head:

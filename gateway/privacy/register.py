@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from audit.store import snapshot
 from gateway.auditing.recorder import AccessLog
 from gateway.auth.principal import Principal
 from gateway.clock import Clock, utc_text
@@ -88,7 +89,7 @@ class Register:
         due_before = None
         if q.due_within_hours is not None:
             due_before = self._clock.now() + timedelta(hours=q.due_within_hours)
-        async with self._engine.connect() as conn:
+        async with snapshot(self._engine) as conn:  # read only: blocks no writer
             rows = await store.list_requests(
                 conn,
                 states=[q.state] if q.state else (OPEN if due_before or q.overdue else ()),
@@ -105,7 +106,7 @@ class Register:
     async def get(self, principal: Principal, request_id: str) -> dict[str, Any]:
         key = _parse(request_id)
         await self.authorize(principal, "read", f"privacy/{key}")
-        async with self._engine.connect() as conn:
+        async with snapshot(self._engine) as conn:  # read only: blocks no writer
             row = await store.get_request(conn, key)
             steps = await store.done_steps(conn, key)
         if row is None:

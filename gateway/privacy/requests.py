@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from audit.entry import Outcome
+from audit.store import snapshot
 from gateway.auditing.context import current_request
 from gateway.auditing.recorder import AccessLog
 from gateway.clock import Clock, utc_text
@@ -270,7 +271,7 @@ class PrivacyRequests:
 
     async def status(self, request_id: str, token: str) -> dict[str, Any]:
         key = parse_request_id(request_id)
-        async with self._engine.connect() as conn:
+        async with snapshot(self._engine) as conn:  # read only: blocks no writer
             row = await self._authorised(conn, key, token)
             steps = await store.done_steps(conn, key)
             has_certificate = await store.get_blob(conn, key, "certificate") is not None
@@ -279,7 +280,7 @@ class PrivacyRequests:
 
     async def authorise(self, request_id: str, token: str) -> uuid.UUID:
         key = parse_request_id(request_id)
-        async with self._engine.connect() as conn:
+        async with snapshot(self._engine) as conn:  # read only: blocks no writer
             await self._authorised(conn, key, token)
         return key
 

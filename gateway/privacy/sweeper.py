@@ -11,12 +11,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from audit.entry import Outcome
+from audit.store import snapshot
 from gateway.auditing.recorder import AccessLog
 from gateway.clock import Clock, utc_text
 from gateway.orders.store import order_items, orders
@@ -61,34 +62,43 @@ class Sweeper:
         return report
 
     async def _expire_and_flag(self, report: SweepReport) -> None:
+        """One short transaction per request: a worker holding one row never waits on
+        (or deadlocks with) a sweep of all of them."""
         now = self._clock.now()
-        events: list[tuple[str, str, dict[str, str]]] = []
-        async with self._engine.begin() as conn:
-            for row in await store.open_requests(conn, OPEN):
-                if (
-                    row.state == State.RECEIVED.value
-                    and now >= row.received_at + self._verify_window
-                ):
-                    check_move(row.state, State.EXPIRED)
-                    if not await store.update_request(
-                        conn, row.id, State.RECEIVED.value, state=State.EXPIRED.value,
-                        contact_sealed=None, code_hash=None, sla="", updated_at=now,
-                    ):  # fmt: skip
-                        continue  # verified meanwhile
-                    report.expired += 1
-                    events.append(("privacy.expire", f"privacy/{row.id}", {}))
-                    continue
-                deadlines = Deadlines(row.target_at, row.gdpr_deadline_at, row.pipl_deadline_at)
-                flag = deadlines.sla(now, self._lead)
-                changed = flag.value != row.sla and await store.set_sla(
-                    conn, row.id, row.sla, flag.value
+        async with snapshot(self._engine) as conn:
+            rows = await store.open_requests(conn, OPEN)
+        for row in rows:
+            async with self._engine.begin() as conn:
+                event = await self._sweep_one(conn, row, now, report)
+            if event is not None:
+                action, details = event
+                await self._audit.record(
+                    SWEEPER, action, f"privacy/{row.id}", Outcome.ALLOWED, details=details
                 )
-                if changed and flag is not Sla.ON_TRACK:
-                    report.flagged[flag.value] = report.flagged.get(flag.value, 0) + 1
-                    details = {"due_at": utc_text(deadlines.earliest()), "state": row.state}
-                    events.append((f"privacy.sla.{flag.value}", f"privacy/{row.id}", details))
-        for action, resource, details in events:
-            await self._audit.record(SWEEPER, action, resource, Outcome.ALLOWED, details=details)
+
+    async def _sweep_one(
+        self, conn: AsyncConnection, row: store.RequestRow, now: datetime, report: SweepReport
+    ) -> tuple[str, dict[str, str]] | None:
+        if row.state == State.RECEIVED.value and now >= row.received_at + self._verify_window:
+            check_move(row.state, State.EXPIRED)
+            if not await store.update_request(
+                conn, row.id, State.RECEIVED.value, state=State.EXPIRED.value,
+                contact_sealed=None, code_hash=None, sla="", updated_at=now,
+            ):  # fmt: skip
+                return None  # verified meanwhile
+            report.expired += 1
+            return "privacy.expire", {}
+        deadlines = Deadlines(row.target_at, row.gdpr_deadline_at, row.pipl_deadline_at)
+        flag = deadlines.sla(now, self._lead)
+        if flag.value == row.sla or not await store.set_sla(conn, row.id, row.sla, flag.value):
+            return None
+        if flag is Sla.ON_TRACK:
+            return None
+        report.flagged[flag.value] = report.flagged.get(flag.value, 0) + 1
+        return f"privacy.sla.{flag.value}", {
+            "due_at": utc_text(deadlines.earliest()),
+            "state": row.state,
+        }
 
     async def _retention(self, report: SweepReport) -> None:
         now = self._clock.now()
