@@ -65,37 +65,32 @@ class PolicySet:
     def restricted(self, plan: FieldPlan) -> FieldPlan:
         """`plan` with every personal field hidden: what any role sees of a subject whose
         processing is restricted (an erasure is under way, GDPR Art. 18)."""
-        key = (plan.role, frozenset({"<restricted>"}))
-        compiled = self._revealing.get(key)
-        if compiled is None:
-            c = self.classification
-            levels = {
+        c = self.classification
+        return self._derived(
+            plan,
+            frozenset({"<restricted>"}),
+            {
                 p: lv
                 for p, lv in plan.levels.items()
                 if not c.categories[c.fields[p].category].personal
-            }
-            compiled = compile_plan(
-                plan.role,
-                plan.policy_version,
-                levels,
-                plan.operations,
-                plan.row_scope,
-                plan.write_scope,
-                self.classification,
-                self.list_sections,
-            )
-            self._revealing[key] = compiled
-        return compiled
+            },
+        )
 
     def revealing(self, plan: FieldPlan, fields: frozenset[str]) -> FieldPlan:
         """`plan` with those of `fields` it has at clear_after_2fa shown in clear."""
         fields = fields & plan.revealable
         if not fields:
             return plan
-        key = (plan.role, fields)
+        levels = {p: Level.CLEAR if p in fields else lv for p, lv in plan.levels.items()}
+        return self._derived(plan, fields, levels)
+
+    def _derived(
+        self, plan: FieldPlan, variant: frozenset[str], levels: Mapping[str, Level]
+    ) -> FieldPlan:
+        """A variant of a role's plan with other levels, compiled once and kept."""
+        key = (plan.role, variant)
         compiled = self._revealing.get(key)
         if compiled is None:
-            levels = {p: Level.CLEAR if p in fields else lv for p, lv in plan.levels.items()}
             compiled = compile_plan(
                 plan.role,
                 plan.policy_version,

@@ -20,15 +20,15 @@ from sqlalchemy import LargeBinary, and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway.clock import utc_text
-from gateway.crypto.envelope import DecryptionFailed, decrypt_field
 from gateway.disclosure.classification import Classification
 from gateway.orders.store import ITEM_COLUMNS, ITEMS, ORDER_COLUMNS, order_items, orders
 from gateway.privacy import store
 from gateway.privacy.retention import RetentionRules
 from gateway.privacy.secrets import RequestSecrets
+from gateway.privacy.subject import open_contact
 from gateway.readpath import AsyncReader
 from gateway.subjects import store as subject_store
-from gateway.subjects.service import SubjectKey, SubjectKeys
+from gateway.subjects.service import SubjectKeys
 
 FREE_TEXT = ("note", "gift_message")
 # An erased value in a column that cannot be NULL: empty text, empty ciphertext.
@@ -309,40 +309,12 @@ class ErasureSteps:
             for candidate in await subject_store.candidates(
                 AsyncReader(conn), kind, bytes.fromhex(digest)
             ):
-                key = self._subjects.unwrap(candidate.key)
                 created = await subject_store.created_at(conn, candidate.subject_id)
-                if key.dek is None or created is None or created > request.verified_at:
+                if created is None or created > request.verified_at:
                     continue
-                try:
-                    value = decrypt_field(
-                        key.dek,
-                        candidate.value,
-                        table="subject_identifiers",
-                        column=kind,
-                        row_id=candidate.subject_id,
-                        dek_version=key.dek_version,
-                    )
-                except DecryptionFailed:
-                    continue
-                found += self._secrets.match_digest(kind, value) == full
+                value = self._subjects.open_identifier(candidate, kind)
+                found += value is not None and self._secrets.match_digest(kind, value) == full
         return found
-
-
-def open_contact(key: SubjectKey, request_id: uuid.UUID, sealed: bytes) -> str | None:
-    """The contact a request's code went to, or None once the key is gone."""
-    if key.dek is None:
-        return None
-    try:
-        return decrypt_field(
-            key.dek,
-            sealed,
-            table="privacy_requests",
-            column="contact_sealed",
-            row_id=request_id,
-            dek_version=key.dek_version,
-        )
-    except DecryptionFailed:
-        return None
 
 
 def _aware(value: datetime) -> datetime:

@@ -27,9 +27,9 @@ from gateway.errors import (
     PermissionDenied,
 )
 from gateway.privacy import store
-from gateway.privacy.erasure import open_contact
 from gateway.privacy.notifier import Message, Notifier
 from gateway.privacy.states import FINAL, OPEN, Kind, Sla, State, add_months, check_move
+from gateway.privacy.subject import open_contact
 from gateway.subjects import store as subject_store
 from gateway.subjects.service import SubjectKeys
 

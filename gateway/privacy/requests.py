@@ -23,16 +23,15 @@ from audit.store import snapshot
 from gateway.auditing.context import current_request
 from gateway.auditing.recorder import AccessLog
 from gateway.clock import Clock, utc_text
-from gateway.crypto.envelope import encrypt_field
 from gateway.errors import CodeLocked, CodeRejected, InvalidTransition, NotFound, RateLimited
 from gateway.privacy import store
 from gateway.privacy.lookup import match_contact
 from gateway.privacy.notifier import Message, Notifier
 from gateway.privacy.secrets import RequestSecrets
 from gateway.privacy.states import Kind, State, add_months, check_move
-from gateway.privacy.subject import restrict_and_fingerprint
+from gateway.privacy.subject import restrict_and_fingerprint, seal_contact
 from gateway.settings import Settings
-from gateway.subjects.service import SubjectKey, SubjectKeys
+from gateway.subjects.service import SubjectKeys
 
 log = logging.getLogger("gateway.privacy")
 PUBLIC = "data-subject"  # the actor of public calls: never a person's name
@@ -132,7 +131,7 @@ class PrivacyRequests:
                     "contact_kind": contact_kind,
                     "contact_sealed": None
                     if match is None
-                    else _seal_contact(match.key, request_id, contact),
+                    else seal_contact(match.key, request_id, contact),
                     "token_hash": token_hash,
                     "code_hash": None if match is None else code_hash,
                     "code_expires_at": now + timedelta(minutes=s.privacy_code_minutes),
@@ -283,18 +282,6 @@ class PrivacyRequests:
         async with snapshot(self._engine) as conn:  # read only: blocks no writer
             await self._authorised(conn, key, token)
         return key
-
-
-def _seal_contact(key: SubjectKey, request_id: uuid.UUID, contact: str) -> bytes:
-    assert key.dek is not None  # noqa: S101 - a match has a live key
-    return encrypt_field(
-        key.dek,
-        contact,
-        table="privacy_requests",
-        column="contact_sealed",
-        row_id=request_id,
-        dek_version=key.dek_version,
-    )
 
 
 def _code_text(kind: Kind, code: str, minutes: int) -> str:

@@ -151,11 +151,15 @@ class SubjectKeys:
         return None
 
     def _matches(self, candidate: store.Candidate, kind: str, value: str) -> bool:
+        return self.open_identifier(candidate, kind) == value
+
+    def open_identifier(self, candidate: store.Candidate, kind: str) -> str | None:
+        """A stored identifier in clear; None if its key is gone or it does not authenticate."""
         key = self.unwrap(candidate.key)
         if key.dek is None:
-            return False
+            return None
         try:
-            plain = decrypt_field(
+            return decrypt_field(
                 key.dek,
                 candidate.value,
                 table="subject_identifiers",
@@ -164,8 +168,7 @@ class SubjectKeys:
                 dek_version=key.dek_version,
             )
         except DecryptionFailed:
-            return False
-        return plain == value
+            return None
 
     async def shred(self, conn: AsyncConnection, subject_id: uuid.UUID) -> bool:
         """Crypto-shredding: destroy the subject's data key; True if there was one to destroy."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -412,3 +413,31 @@ def test_the_certificate_prints_in_both_languages_and_dpos_may_fetch_it(gateway:
     assert as_dpo == _certificate(gw, request_id, token)
     assert_problem(gw.client.get(path, headers=bearer(service)), 403, "forbidden")
     assert_problem(gw.client.get(path), 401, "unauthenticated")
+
+
+def test_an_older_copy_is_unreadable_once_its_kek_is_retired(tmp_path: Path) -> None:
+    """A backup taken before the erasure still holds the wrapped data key: readable while
+    the KEK that wraps it lives, unreadable once `keys rotate-kek` retired it."""
+    url, backup_url = (f"sqlite:///{tmp_path / name}" for name in ("gateway.db", "backup.db"))
+    migrate.upgrade(Settings(database_url=url).sqlalchemy_url)
+    with Gateway.start(url, tmp_path) as gw:
+        order_id = gw.create_order(gw.principal("channel"), SAMPLE_ORDER)
+        reader = gw.principal("customer_service")
+        with (
+            sqlite3.connect(tmp_path / "gateway.db") as live,
+            sqlite3.connect(tmp_path / "backup.db") as copy,
+        ):
+            live.backup(copy)  # the nightly backup, before the request
+        _verified(gw)
+        assert gw.run_privacy_worker() == 1
+        rotated = gw.cli("keys", "rotate-kek")
+        assert rotated.exit_code == 0, rotated.output
+        assert "KEK v1 wraps no key any more" in rotated.output
+    with Gateway.start(backup_url, tmp_path) as old:
+        before = old.get_order(reader, order_id)
+        assert before.json()["customer"]["phone"] == "138****5678"  # v1 still there
+    (tmp_path / "var" / "keys" / "kek-v1.key").unlink()  # retired, as the command advises
+    with Gateway.start(backup_url, tmp_path) as old:
+        after = old.get_order(reader, order_id)
+        assert_problem(after, 500, "internal-error")  # fail closed: nothing decrypts
+        assert "5678" not in after.text
