@@ -180,6 +180,12 @@ class Settings(BaseSettings):
         le=10_000,
         description="Verification attempts per client address per hour.",
     )
+    privacy_verify_per_contact_per_hour: int = Field(
+        default=10,
+        ge=1,
+        le=100,
+        description="Verification attempts per contact per hour, over all its requests.",
+    )
     privacy_export_hours: int = Field(
         default=72,
         ge=1,

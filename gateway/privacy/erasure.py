@@ -25,7 +25,6 @@ from gateway.orders.store import ITEM_COLUMNS, ITEMS, ORDER_COLUMNS, order_items
 from gateway.privacy import store
 from gateway.privacy.retention import RetentionRules
 from gateway.privacy.secrets import RequestSecrets
-from gateway.privacy.subject import open_contact
 from gateway.readpath import AsyncReader
 from gateway.subjects import store as subject_store
 from gateway.subjects.service import SubjectKeys
@@ -191,28 +190,25 @@ class ErasureSteps:
         the subject's requests and any access export: everything keyed by the contact."""
         subject = ctx.request.subject_id
         messages = await store.delete_messages(ctx.conn, subject)
-        counters = 0
-        key_row = await subject_store.key_row(ctx.conn, subject)
         requests = await store.requests_of_subject(ctx.conn, subject)
-        for other in requests:
-            sealed = await store.get_blob(ctx.conn, other.id, "contact_sealed")
-            if sealed is not None and key_row is not None and key_row.wrapped_key is not None:
-                contact = open_contact(self._subjects.unwrap(key_row), other.id, sealed)
-                if contact is not None:
-                    value = f"{other.contact_kind}|{contact}"
-                    counters += await store.forget_key(
-                        ctx.conn, self._secrets.limit_key("contact", value)
-                    )
+        # The contact's keyed hash, from every request the subject made; requests that
+        # gave the same contact without matching an order carry it too.
+        keys = {r.contact_key for r in requests if r.contact_key is not None}
+        counters = 0
+        for key in keys:
+            counters += await store.forget_key(ctx.conn, key)
+        r = store.privacy_requests.c
         cleared = await ctx.conn.execute(
             update(store.privacy_requests)
             .where(
-                store.privacy_requests.c.subject_id == subject,
+                or_(r.subject_id == subject, r.contact_key.in_(keys)),
                 or_(
-                    store.privacy_requests.c.contact_sealed.is_not(None),
-                    store.privacy_requests.c.export_sealed.is_not(None),
+                    r.contact_sealed.is_not(None),
+                    r.export_sealed.is_not(None),
+                    r.contact_key.is_not(None),
                 ),
             )
-            .values(contact_sealed=None, export_sealed=None)
+            .values(contact_sealed=None, export_sealed=None, contact_key=None)
         )
         return {
             "store": "outbox, rate_limits, privacy_requests",
@@ -290,6 +286,7 @@ class ErasureSteps:
                 or_(
                     store.privacy_requests.c.contact_sealed.is_not(None),
                     store.privacy_requests.c.export_sealed.is_not(None),
+                    store.privacy_requests.c.contact_key.is_not(None),
                 ),
             ),
         )

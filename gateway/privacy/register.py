@@ -168,7 +168,8 @@ class Register:
                            "hold_by": principal.name, "held_at": now}  # fmt: skip
             else:
                 values |= {"reject_reason": reason, "rejected_by": principal.name,
-                           "contact_sealed": None, "code_hash": None, "match_digests": None,
+                           "contact_sealed": None, "contact_key": None, "code_hash": None,
+                           "match_digests": None,
                            "export_sealed": None}  # fmt: skip
             check_move(row.state, target, row.held_from)
             if (

@@ -79,17 +79,18 @@ class PrivacyRequests:
 
     # --- rate limits ------------------------------------------------------------
 
-    async def _limit(self, checks: list[tuple[str, str, int]]) -> None:
-        """Count this call against each (scope, value, limit per hour); refuse past a limit.
+    async def _limit(self, checks: list[tuple[str, bytes, int]]) -> None:
+        """Count this call against each (scope, key, limit per hour); refuse past a limit.
 
-        The counts commit even when refused: a caller hammering gets no free tries.
+        Keys are keyed hashes of an address or a contact. The counts commit even when
+        refused: a caller hammering gets no free tries.
         """
         now = self._clock.now()
         window = now.replace(minute=0, second=0, microsecond=0)
         over = False
         async with self._engine.begin() as conn:
-            for scope, value, limit in checks:
-                count = await store.hit(conn, scope, self._secrets.limit_key(scope, value), window)
+            for scope, key, limit in checks:
+                count = await store.hit(conn, scope, key, window)
                 over = over or count > limit
         if over:
             retry = max(1, math.ceil((window + HOUR - now).total_seconds()))
@@ -99,9 +100,10 @@ class PrivacyRequests:
             )  # fmt: skip
             raise RateLimited("too many requests; retry later", retry)
 
-    def _client_checks(self, scope: str, limit: int) -> list[tuple[str, str, int]]:
+    def _client_checks(self, scope: str, limit: int) -> list[tuple[str, bytes, int]]:
         client = current_request().client
-        return [] if client is None else [(scope, client, limit)]
+        key = self._secrets.limit_key("client", client or "unknown")
+        return [(scope, key, limit)]
 
     # --- submit -----------------------------------------------------------------
 
@@ -109,10 +111,13 @@ class PrivacyRequests:
         self, kind: Kind, contact_kind: str, contact: str, order_ref: str
     ) -> Submitted:
         s = self._settings
+        # One keyed hash of the contact as given, kept with the request (matched or
+        # not): it limits submissions and verifications per contact alike.
+        contact_key = self._secrets.limit_key("contact", f"{contact_kind}|{contact}")
         await self._limit(
             [
                 *self._client_checks("submit", s.privacy_submit_per_hour),
-                ("contact", f"{contact_kind}|{contact}", s.privacy_submit_per_contact_per_hour),
+                ("contact", contact_key, s.privacy_submit_per_contact_per_hour),
             ]
         )
         now = self._clock.now()
@@ -129,6 +134,7 @@ class PrivacyRequests:
                     "state": State.RECEIVED.value,
                     "subject_id": None if match is None else match.key.subject_id,
                     "contact_kind": contact_kind,
+                    "contact_key": contact_key,
                     "contact_sealed": None
                     if match is None
                     else seal_contact(match.key, request_id, contact),
@@ -192,8 +198,15 @@ class PrivacyRequests:
     # --- verify -----------------------------------------------------------------
 
     async def verify(self, request_id: str, token: str, code: str) -> dict[str, Any]:
-        await self._limit(self._client_checks("verify", self._settings.privacy_verify_per_hour))
+        s = self._settings
+        await self._limit(self._client_checks("verify", s.privacy_verify_per_hour))
         key = parse_request_id(request_id)
+        async with snapshot(self._engine) as conn:
+            given = await self._authorised(conn, key, token)
+        if given.contact_key is not None:
+            await self._limit(
+                [("verify", given.contact_key, s.privacy_verify_per_contact_per_hour)]
+            )
         now = self._clock.now()
         async with self._engine.begin() as conn:
             row = await self._authorised(conn, key, token, lock=True)

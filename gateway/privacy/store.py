@@ -48,6 +48,9 @@ privacy_requests = Table(
     Column("subject_id", Uuid, ForeignKey("data_subjects.id"), nullable=True),
     Column("contact_kind", String(8), nullable=True),
     Column("contact_sealed", LargeBinary, nullable=True),
+    # Keyed hash of the contact as given (rate limits per contact); dropped when the
+    # request ends.
+    Column("contact_key", LargeBinary(16), nullable=True),
     Column("token_hash", LargeBinary(32), nullable=False),
     Column("code_hash", LargeBinary(32), nullable=True),
     Column("code_expires_at", UtcDateTime, nullable=True),

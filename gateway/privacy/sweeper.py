@@ -83,7 +83,7 @@ class Sweeper:
             check_move(row.state, State.EXPIRED)
             if not await store.update_request(
                 conn, row.id, State.RECEIVED.value, state=State.EXPIRED.value,
-                contact_sealed=None, code_hash=None, sla="", updated_at=now,
+                contact_sealed=None, contact_key=None, code_hash=None, sla="", updated_at=now,
             ):  # fmt: skip
                 return None  # verified meanwhile
             report.expired += 1

@@ -195,6 +195,7 @@ class Workflow:
             "completed_at": now,
             "updated_at": now,
             "match_digests": None,
+            "contact_key": None,
         }
         if row.kind == Kind.ERASURE.value:
             body = self._certificate(row, steps, now, entry.seq, entry.hash)

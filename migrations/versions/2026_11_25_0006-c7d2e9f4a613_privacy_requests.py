@@ -35,6 +35,7 @@ def upgrade() -> None:
         sa.Column("subject_id", sa.Uuid(), nullable=True),
         sa.Column("contact_kind", sa.String(length=8), nullable=True),
         sa.Column("contact_sealed", sa.LargeBinary(), nullable=True),
+        sa.Column("contact_key", sa.LargeBinary(length=16), nullable=True),
         sa.Column("token_hash", sa.LargeBinary(length=32), nullable=False),
         sa.Column("code_hash", sa.LargeBinary(length=32), nullable=True),
         sa.Column("code_expires_at", sa.DateTime(timezone=True), nullable=True),

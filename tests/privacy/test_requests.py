@@ -228,3 +228,24 @@ def test_the_log_never_holds_the_contact_or_the_code(gateway: Gateway) -> None:
         assert value not in log
     for action in ("privacy.submit", "privacy.notify", "privacy.verify"):
         assert action in log
+
+
+def test_verifications_are_rate_limited_per_contact(database_url: str, tmp_path: Path) -> None:
+    """Across all requests for one contact, matched or not, alike."""
+    with Gateway.start(
+        database_url, tmp_path, privacy_verify_per_contact_per_hour=3, privacy_code_minutes=90
+    ) as gw:
+        _seed(gw)
+        held = []
+        for contact in ("13812345678", "13900000000"):  # the customer's, and a stranger's
+            first, first_token = gw.submit_privacy(contact=contact)
+            second, second_token = gw.submit_privacy(contact=contact)
+            for _ in range(3):
+                assert gw.verify_privacy(first, first_token, "000000").status_code == 403
+            refused = gw.verify_privacy(second, second_token, "000000")
+            assert_problem(refused, 429, "rate-limited")
+            held.append((second, second_token))
+        gw.clock.advance(hours=1)
+        (request_id, token), _ = held
+        verified = gw.verify_privacy(request_id, token, gw.code_for(request_id))
+        assert verified.json()["state"] == "verified"
