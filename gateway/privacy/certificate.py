@@ -36,8 +36,9 @@ LAWS = [
 EXCLUDED = [
     {
         "store": "audit log",
-        "reason": "holds no personal values: subjects appear only as keyed pseudonyms; kept "
-        "for accountability (GDPR Art. 5(2), PIPL Art. 54) and tamper evidence",
+        "reason": "holds no personal values: subjects appear only as keyed pseudonyms "
+        "(pseudonymised data, meaningless without the gateway's key); kept for "
+        "accountability (GDPR Art. 5(2), PIPL Art. 54) and tamper evidence",
     },
     {
         "store": "free text of other customers' orders",

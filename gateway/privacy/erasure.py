@@ -13,21 +13,22 @@ import json
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import LargeBinary, and_, delete, func, or_, select, update
+from sqlalchemy import LargeBinary, and_, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway.clock import utc_text
 from gateway.disclosure.classification import Classification
 from gateway.orders.store import ITEM_COLUMNS, ITEMS, ORDER_COLUMNS, order_items, orders
 from gateway.privacy import store
-from gateway.privacy.retention import RetentionRules
+from gateway.privacy.retention import RetentionRules, Rule
 from gateway.privacy.secrets import RequestSecrets
 from gateway.readpath import AsyncReader
 from gateway.subjects import store as subject_store
 from gateway.subjects.service import SubjectKeys
+from gateway.subjects.store import data_subjects
 
 FREE_TEXT = ("note", "gift_message")
 # An erased value in a column that cannot be NULL: empty text, empty ciphertext.
@@ -98,11 +99,17 @@ class ErasureSteps:
         }
 
     async def orders(self, ctx: StepContext) -> dict[str, Any]:
-        """Delete the subject's orders; anonymise those a retention rule keeps."""
+        """Delete the subject's orders; anonymise those a retention rule keeps.
+
+        A kept order also leaves the subject: it moves to a new, keyless subject of its
+        own, so kept records are linked neither to each other nor, through the
+        subject's pseudonym, to the log.
+        """
         query = select(orders.c.id, orders.c.status, orders.c.created_at).where(
             orders.c.subject_id == ctx.request.subject_id, orders.c.retention_rule.is_(None)
         )
         deleted = 0
+        retained: dict[str, dict[str, Any]] = {}
         for order in list(await ctx.conn.execute(query)):
             keep = self._retention.for_order(order.status, order.created_at)
             if keep is None:
@@ -113,44 +120,30 @@ class ErasureSteps:
                 deleted += 1
                 continue
             await self._anonymise(ctx.conn, order.id, set(keep.rule.keep))
+            tombstone = uuid.uuid4()
+            await ctx.conn.execute(insert(data_subjects).values(id=tombstone, created_at=ctx.now))
             await ctx.conn.execute(
                 update(orders)
                 .where(orders.c.id == order.id)
-                .values(retention_rule=keep.name, retained_until=keep.until, updated_at=ctx.now)
+                .values(
+                    subject_id=tombstone,
+                    retention_rule=keep.name,
+                    retained_until=keep.until,
+                    updated_at=ctx.now,
+                )
             )
-        retained = await self._retained(ctx.conn, ctx.request.subject_id)
+            entry = retained.setdefault(keep.name, _retained_entry(keep.name, keep.rule))
+            entry["records"] += 1
+            entry["until"] = max(entry["until"], utc_text(keep.until))
         return {
             "store": "orders, order_items",
             "action": "deleted and anonymised",
             "records_deleted": deleted,
-            "records_anonymised": sum(v["records"] for v in retained),
-            "method": "rows deleted; retained rows keep only the categories their rule names",
-            "retained": retained,
+            "records_anonymised": sum(v["records"] for v in retained.values()),
+            "method": "rows deleted; retained rows keep only the categories their rule names, "
+            "each under a new keyless subject of its own",
+            "retained": list(retained.values()),
         }
-
-    async def _retained(self, conn: AsyncConnection, subject_id: uuid.UUID) -> list[dict[str, Any]]:
-        """What the law keeps of the subject's orders, by rule (from the rows themselves,
-        so a re-run after an interruption reports the same)."""
-        query = (
-            select(orders.c.retention_rule, func.count(), func.max(orders.c.retained_until))
-            .where(orders.c.subject_id == subject_id, orders.c.retention_rule.is_not(None))
-            .group_by(orders.c.retention_rule)
-            .order_by(orders.c.retention_rule)
-        )
-        result = []
-        for name, count, until in await conn.execute(query):
-            rule = self._retention.rules.get(name)
-            result.append(
-                {
-                    "rule": name,
-                    "citation": None if rule is None else rule.citation,
-                    "categories_kept": [] if rule is None else sorted(rule.keep),
-                    "readable_by": [] if rule is None else sorted(rule.readable_by),
-                    "records": int(count),
-                    "until": utc_text(_aware(until)),
-                }
-            )
-        return result
 
     async def _anonymise(self, conn: AsyncConnection, order_id: uuid.UUID, keep: set[str]) -> None:
         values: dict[str, Any] = {}
@@ -314,11 +307,15 @@ class ErasureSteps:
         return found
 
 
-def _aware(value: datetime) -> datetime:
-    # An aggregate (max) bypasses the column type: SQLite returns naive UTC text.
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+def _retained_entry(name: str, rule: Rule) -> dict[str, Any]:
+    return {
+        "rule": name,
+        "citation": rule.citation,
+        "categories_kept": sorted(rule.keep),
+        "readable_by": sorted(rule.readable_by),
+        "records": 0,
+        "until": "",
+    }
 
 
 async def _count(conn: AsyncConnection, query: Any) -> int:

@@ -337,9 +337,25 @@ def merge_runs(first: Mapping[str, Any], again: Mapping[str, Any]) -> dict[str, 
         detail[key] = int(detail.get(key, 0)) + int(value)
     if detail:
         merged["detail"] = detail
+    if "retained" in first or "retained" in again:
+        merged["retained"] = _merge_retained(first.get("retained", []), again.get("retained", []))
     merged["runs"] = int(first.get("runs", 1)) + 1
     merged.pop("rerun", None)
     return merged
+
+
+def _merge_retained(
+    first: list[dict[str, Any]], again: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    by_rule: dict[str, dict[str, Any]] = {}
+    for entry in [*first, *again]:
+        seen = by_rule.get(entry["rule"])
+        if seen is None:
+            by_rule[entry["rule"]] = dict(entry)
+        else:
+            seen["records"] += entry["records"]
+            seen["until"] = max(seen["until"], entry["until"])
+    return [by_rule[name] for name in sorted(by_rule)]
 
 
 async def mark_for_rerun(conn: AsyncConnection, request_id: uuid.UUID) -> None:

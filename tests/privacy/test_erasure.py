@@ -76,6 +76,7 @@ def test_erasure_leaves_nothing_readable_and_a_certificate_that_verifies(
 ) -> None:
     gw = fresh
     ids = _orders(gw)
+    assert gw.get_order(gw.principal("finance", name="finance-early"), ids["paid"]).is_success
     request_id, token = _verified(gw)
     gw.clock.advance(hours=1)
     assert gw.run_privacy_worker() == 1
@@ -87,6 +88,13 @@ def test_erasure_leaves_nothing_readable_and_a_certificate_that_verifies(
     document = _certificate(gw, request_id, token)
     _check_certificate(gw, request_id, document)
     _verifies_everywhere(gw, document, tmp_path)
+    # The kept order left the subject: its reads name a pseudonym of its own.
+    dpo = gw.principal("dpo", name="dpo-pseudonyms")
+    reads = gw.client.get(f"/v1/audit/events?order_id={ids['paid']}&action=orders.read",
+                          headers=bearer(dpo)).json()["items"]  # fmt: skip
+    before, after = reads[-1]["subjects"], reads[0]["subjects"]
+    assert before == [document["certificate"]["subject_pseudonym"]]
+    assert after not in ([], before)
 
 
 def _nothing_left(gw: Gateway, ids: dict[str, str]) -> None:
