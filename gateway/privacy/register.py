@@ -26,6 +26,7 @@ from gateway.errors import (
     NotFound,
     PermissionDenied,
 )
+from gateway.privacy import steps as step_records
 from gateway.privacy import store
 from gateway.privacy.notifier import Message, Notifier
 from gateway.privacy.states import FINAL, OPEN, Kind, Sla, State, add_months, check_move
@@ -108,7 +109,7 @@ class Register:
         await self.authorize(principal, "read", f"privacy/{key}")
         async with snapshot(self._engine) as conn:  # read only: blocks no writer
             row = await store.get_request(conn, key)
-            steps = await store.done_steps(conn, key)
+            steps = await step_records.done_steps(conn, key)
         if row is None:
             raise NotFound("no privacy request with this id")
         await self._audit.record(principal.name, "privacy.read", f"privacy/{key}")

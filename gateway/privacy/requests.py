@@ -24,6 +24,7 @@ from gateway.auditing.context import current_request
 from gateway.auditing.recorder import AccessLog
 from gateway.clock import Clock, utc_text
 from gateway.errors import CodeLocked, CodeRejected, InvalidTransition, NotFound, RateLimited
+from gateway.privacy import steps as step_records
 from gateway.privacy import store
 from gateway.privacy.lookup import match_contact
 from gateway.privacy.notifier import Message, Notifier
@@ -285,7 +286,7 @@ class PrivacyRequests:
         key = parse_request_id(request_id)
         async with snapshot(self._engine) as conn:  # read only: blocks no writer
             row = await self._authorised(conn, key, token)
-            steps = await store.done_steps(conn, key)
+            steps = await step_records.done_steps(conn, key)
             has_certificate = await store.get_blob(conn, key, "certificate") is not None
             has_export = await store.get_blob(conn, key, "export_sealed") is not None
         return public_view(row, steps, has_certificate, has_export)

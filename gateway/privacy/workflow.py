@@ -26,6 +26,7 @@ from gateway.clock import Clock, utc_text
 from gateway.crypto.envelope import decrypt_field, encrypt_field
 from gateway.crypto.keys import KeyRing
 from gateway.privacy import certificate, store
+from gateway.privacy import steps as step_records
 from gateway.privacy.erasure import ErasureIncomplete, ErasureSteps, StepContext
 from gateway.privacy.exports import build_export
 from gateway.privacy.states import RUNNABLE, Deadlines, Kind, State, check_move
@@ -131,7 +132,7 @@ class Workflow:
         steps = self._steps.steps if row.kind == Kind.ERASURE.value else (("export", None),)
         for position, (name, fn) in enumerate(steps):
             async with self._engine.begin() as conn:
-                done = await store.done_steps(conn, request_id)
+                done = await step_records.done_steps(conn, request_id)
                 if name in done:
                     continue
                 if budget[0] is not None:
@@ -144,7 +145,7 @@ class Workflow:
                 now = self._clock.now()
                 ctx = StepContext(conn, row, now)
                 result = await (fn(ctx) if fn is not None else self._export(ctx))
-                await store.record_step(conn, request_id, name, position, result, now)
+                await step_records.record_step(conn, request_id, name, position, result, now)
                 await store.update_request(conn, request_id, None, claim_expires_at=now + LEASE)
             await self._audit.record(
                 self.worker_id,
@@ -164,7 +165,7 @@ class Workflow:
         async with self._engine.begin() as conn:
             row = await store.get_request(conn, request_id, lock=True)
             failures = 1 + (0 if row is None else int(row.verification_failures))
-            await store.mark_for_rerun(conn, request_id)
+            await step_records.mark_for_rerun(conn, request_id)
             if failures >= MAX_VERIFICATION_FAILURES:
                 blocked = "the final search still finds the subject in: " + ", ".join(sorted(found))
             await store.update_request(
@@ -178,7 +179,7 @@ class Workflow:
     async def _complete(self, request_id: uuid.UUID) -> None:
         async with self._engine.begin() as conn:
             row = await self._current(conn, request_id)
-            steps = await store.done_steps(conn, request_id)
+            steps = await step_records.done_steps(conn, request_id)
         if row is None or row.state != State.IN_PROGRESS.value:
             return  # held meanwhile, or taken over: whoever runs it next completes it
         now = self._clock.now()
