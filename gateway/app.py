@@ -56,6 +56,9 @@ from gateway.privacy.sweeper import Sweeper
 from gateway.privacy.workflow import Workflow
 from gateway.problems import EXCEPTION_HANDLERS, describe_problem
 from gateway.readpath import ReadPool, make_read_pool
+from gateway.reports.record import ProcessingRecord, load_record
+from gateway.reports.routes import ReportController
+from gateway.reports.service import Reports
 from gateway.resources import shipped_dir
 from gateway.reveal.factors import FactorRules, SecondFactors
 from gateway.reveal.grants import Grants
@@ -90,6 +93,7 @@ class Services:
     workflow: Workflow
     sweeper: Sweeper
     downloads: Downloads
+    reports: Reports
 
     async def close(self) -> None:
         await self.audit.log.close()
@@ -112,10 +116,22 @@ def load_retention(settings: Settings, policy: PolicySet) -> RetentionRules:
     )
 
 
+def load_processing_record(
+    settings: Settings, policy: PolicySet, retention: RetentionRules
+) -> ProcessingRecord:
+    return load_record(
+        settings.policy_dir or shipped_dir("policies"),
+        policy.classification,
+        policy.roles,
+        retention.rules.keys(),
+    )
+
+
 def build_services(settings: Settings, clock: Clock | None = None) -> Services:
     clock = clock or SystemClock()
     policy = load_gateway_policy(settings)
     retention = load_retention(settings, policy)
+    record = load_processing_record(settings, policy, retention)
     keys = load_keys(settings)
     engine = make_engine(settings.sqlalchemy_url, settings.db_pool_size)
     reads = make_read_pool(settings.sqlalchemy_url, engine)
@@ -202,6 +218,7 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         workflow=workflow,
         sweeper=sweeper,
         downloads=Downloads(engine, privacy, register, subjects, keys, audit),
+        reports=Reports(engine, policy, retention, record, audit, clock),
     )
 
 
@@ -258,6 +275,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             PublicRequestController,
             CertificateController,
             RegisterController,
+            ReportController,
             *PAGE_HANDLERS,
             health,
             describe_problem,
@@ -271,6 +289,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             "privacy": _provide(services.privacy),
             "register": _provide(services.register),
             "downloads": _provide(services.downloads),
+            "reports": _provide(services.reports),
             "authenticator": _provide(services.authenticator),
         },
         middleware=[

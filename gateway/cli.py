@@ -24,6 +24,7 @@ from gateway.errors import ConfigurationError
 from gateway.privacy.cli import certificate_commands
 from gateway.privacy.cli import outbox as privacy_outbox
 from gateway.privacy.cli import worker as privacy_worker
+from gateway.reports.cli import report as report_command
 from gateway.secretfiles import owner_only_dir
 from gateway.settings import Settings
 
@@ -69,11 +70,12 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
     import uvicorn
 
     from gateway import migrate as migrations
-    from gateway.app import load_gateway_policy
+    from gateway.app import load_gateway_policy, load_processing_record, load_retention
 
     settings = cli_settings()
     # Fail here, with a clear message, not inside uvicorn's worker start-up.
-    load_gateway_policy(settings)
+    policy = load_gateway_policy(settings)
+    load_processing_record(settings, policy, load_retention(settings, policy))
     load_keys(settings)
     if not migrations.is_current(settings.sqlalchemy_url):
         raise ConfigurationError(
@@ -300,3 +302,4 @@ main.add_command(audit_commands)
 main.add_command(privacy_worker)
 main.add_command(privacy_outbox)
 main.add_command(certificate_commands)
+main.add_command(report_command)

@@ -33,6 +33,7 @@ OPERATIONS: Mapping[str, frozenset[str]] = {
     "principals": frozenset({"manage"}),
     "audit": frozenset({"read"}),
     "privacy_requests": frozenset({"read", "manage"}),
+    "reports": frozenset({"read"}),
 }
 FIELD_LEVELS = frozenset(level.value for level in Level if level is not Level.HIDDEN)
 # Most revealing first: the first level the policy grants wins.

@@ -1,0 +1,195 @@
+"""`access`: who read personal data in the period, at which level, why, and who was refused.
+
+Built from the log only (roles too: `principal.create` entries name them). A
+record counts once per order row disclosed: a read or reveal is one record, a
+list or search page as many as it returned. Levels are what was disclosed: a
+`clear_after_2fa` field shown without a reveal was shown masked.
+
+Reveal rates that stand out: a principal's reveal rate (reveals per record read)
+is compared with the median rate of the *other* principals of its role; it is
+flagged when it has at least `MIN_REVEALS` reveals and is more than
+`OUTLIER_FACTOR` times that median (any reveal rate stands out among peers who
+never reveal). A principal alone in its role has no peers and is not flagged.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from audit.store import snapshot
+from gateway.disclosure.classification import Classification
+from gateway.reports import logscan
+from gateway.reports.document import Built, Context, Label, Section, Table
+
+READS = ("orders.read", "orders.reveal", "orders.list", "orders.search")
+MIN_REVEALS = 5
+OUTLIER_FACTOR = 3.0
+NO_ROLE = "-"  # the command line (operator) and unauthenticated callers
+
+
+@dataclass
+class _Principal:
+    role: str
+    accesses: int = 0
+    records: int = 0
+    personal_records: int = 0
+    reveals: int = 0
+    denials: int = 0
+
+    @property
+    def reveal_rate(self) -> float:
+        return self.reveals / self.records if self.records else 0.0
+
+
+@dataclass
+class AccessFigures:
+    principals: dict[str, _Principal] = field(default_factory=dict)
+    levels: Counter[tuple[str, str, str]] = field(default_factory=Counter)  # role, cat, level
+    reveals: Counter[tuple[str, str, str, str]] = field(default_factory=Counter)
+    reveal_times: dict[tuple[str, str, str, str], list[str]] = field(default_factory=dict)
+    denials: Counter[tuple[str, str, str, str]] = field(default_factory=Counter)
+
+    def principal(self, name: str, roles: dict[str, str]) -> _Principal:
+        if name not in self.principals:
+            self.principals[name] = _Principal(roles.get(name, NO_ROLE))
+        return self.principals[name]
+
+
+def _records(group: logscan.Group) -> int:
+    if group.action in ("orders.read", "orders.reveal"):
+        return group.count
+    return group.count * int(group.details.get("count", 0))
+
+
+def _personal_levels(fields: dict[str, str], c: Classification) -> set[tuple[str, str]]:
+    shown = set()
+    for path, level in fields.items():
+        category = c.fields[path].category if path in c.fields else None
+        if category is not None and c.categories[category].personal:
+            shown.add((category, "masked" if level == "clear_after_2fa" else level))
+    return shown
+
+
+async def collect(ctx: Context) -> AccessFigures:
+    figures = AccessFigures()
+    head = ctx.header.chain_head
+    c = ctx.policy.classification
+    async with snapshot(ctx.engine) as conn:
+        roles = await logscan.roles_of_principals(conn, head)
+        async for g in logscan.groups(conn, head, ctx.header.period, READS, denied=True):
+            who = figures.principal(g.actor, roles)
+            if g.outcome == "denied":
+                who.denials += g.count
+                reason = str(g.details.get("reason", ""))
+                figures.denials[(g.actor, who.role, g.action, reason)] += g.count
+                continue
+            if g.outcome != "allowed" or g.action not in READS:
+                continue
+            records = _records(g)
+            who.accesses += g.count
+            who.records += records
+            shown = _personal_levels(dict(g.fields), c)
+            if shown:
+                who.personal_records += records
+            for category, level in shown:
+                figures.levels[(who.role, category, level)] += records
+            if g.action == "orders.reveal":
+                who.reveals += g.count
+                revealed = ", ".join(g.details.get("revealed", []))
+                key = (g.actor, who.role, g.purpose or "", revealed)
+                figures.reveals[key] += g.count
+                times = figures.reveal_times.setdefault(key, [g.first_at, g.last_at])
+                times[0], times[1] = min(times[0], g.first_at), max(times[1], g.last_at)
+    return figures
+
+
+def outliers(figures: AccessFigures) -> list[dict[str, Any]]:
+    by_role: dict[str, list[tuple[str, _Principal]]] = defaultdict(list)
+    for name, p in figures.principals.items():
+        if p.records:
+            by_role[p.role].append((name, p))
+    flagged = []
+    for role, members in sorted(by_role.items()):
+        for name, p in sorted(members, key=lambda m: m[0]):
+            peers = [q.reveal_rate for other, q in members if other != name]
+            if not peers or p.reveals < MIN_REVEALS:
+                continue
+            median = statistics.median(peers)
+            if p.reveal_rate > OUTLIER_FACTOR * median:
+                flagged.append({
+                    "principal": name, "role": role, "reveals": p.reveals,
+                    "reveal_rate": round(p.reveal_rate, 4), "peer_median": round(median, 4),
+                })  # fmt: skip
+    return flagged
+
+
+async def build(ctx: Context) -> Built:
+    figures = await collect(ctx)
+    return layout(figures)
+
+
+def layout(figures: AccessFigures) -> Built:
+    principals = [
+        {"principal": name, "role": p.role, "accesses": p.accesses, "records": p.records,
+         "personal_records": p.personal_records, "reveals": p.reveals,
+         "reveal_rate": round(p.reveal_rate, 4), "denials": p.denials}
+        for name, p in sorted(figures.principals.items())
+    ]  # fmt: skip
+    levels = [
+        {"role": r, "category": c, "level": lv, "records": n}
+        for (r, c, lv), n in sorted(figures.levels.items())
+    ]
+    reveals = [
+        {"principal": a, "role": r, "purpose": p, "fields": f, "count": n,
+         "first_at": figures.reveal_times[(a, r, p, f)][0],
+         "last_at": figures.reveal_times[(a, r, p, f)][1]}
+        for (a, r, p, f), n in sorted(figures.reveals.items())
+    ]  # fmt: skip
+    denials = [
+        {"principal": a, "role": r, "action": act, "reason": why, "count": n}
+        for (a, r, act, why), n in sorted(figures.denials.items())
+    ]
+    flagged = outliers(figures)
+    totals = {
+        "principals_reading_personal_data": sum(1 for p in principals if p["personal_records"]),
+        "records": sum(p["records"] for p in principals),
+        "personal_records": sum(p["personal_records"] for p in principals),
+        "reveals": sum(p["reveals"] for p in principals),
+        "denials": sum(p["denials"] for p in principals),
+        "outliers": len(flagged),
+    }
+    data = {
+        "totals": totals,
+        "principals": principals,
+        "by_category_and_level": levels,
+        "reveals": reveals,
+        "denials": denials,
+        "outliers": flagged,
+        "outlier_rule": {"min_reveals": MIN_REVEALS, "factor": OUTLIER_FACTOR},
+    }
+    principal_table = _table("by_principal", principals, ("principal", "role", "accesses",
+                             "records", "personal_records", "reveals", "reveal_rate", "denials"))  # fmt: skip
+    sections = [
+        Section("totals", facts=list(totals.items())),
+        Section("by_principal", tables=[principal_table]),
+        Section("by_category_and_level", tables=[
+            _table("by_category_and_level", levels, ("role", "category", "level", "records"))]),
+        Section("reveals", tables=[_table("reveals", reveals, ("principal", "role", "purpose",
+                "fields", "count", "first_at", "last_at"))]),
+        Section("denials", tables=[
+            _table("denials", denials, ("principal", "role", "action", "reason", "count"))]),
+        Section("outliers", paragraphs=["outlier_rule"], tables=[_table("outliers", flagged,
+                ("principal", "role", "reveals", "reveal_rate", "peer_median"))]),
+    ]  # fmt: skip
+    return Built(data, sections, csv=principal_table)
+
+
+def _table(key: str, rows: list[dict[str, Any]], columns: tuple[str, ...]) -> Table:
+    return Table(key, columns, [[_cell(c, row[c]) for c in columns] for row in rows])
+
+
+def _cell(column: str, value: Any) -> Any:
+    return Label(value) if column == "level" else value

@@ -1,0 +1,115 @@
+"""What every report is made of, whatever its name: a header and sections.
+
+A builder computes the report's figures once, as `data` (the JSON form, for
+machines), and lays the same figures out as sections of facts and tables (the
+HTML form, for people) and, where the report is a table, one `csv` table. The
+header is the same for all: period, when, by whom, and the audit chain head the
+report was built against, so a printed report can be tied back to the log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from audit.log import AuditLog
+
+from gateway.disclosure import PolicySet
+from gateway.privacy.retention import RetentionRules
+from gateway.reports.record import ProcessingRecord
+
+Lang = Literal["en", "zh"]
+Format = Literal["json", "html", "csv"]
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    since: datetime
+    until: datetime
+
+    def document(self) -> dict[str, str]:
+        return {"since": iso(self.since), "until": iso(self.until)}
+
+
+@dataclass(frozen=True, slots=True)
+class ChainHead:
+    seq: int
+    hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class Header:
+    report: str
+    period: Period
+    generated_at: datetime
+    generated_by: str
+    chain_head: ChainHead
+    lang: Lang
+
+    def document(self) -> dict[str, Any]:
+        return {
+            "report": self.report,
+            "period": self.period.document(),
+            "generated_at": iso(self.generated_at),
+            "generated_by": self.generated_by,
+            "chain_head": {"seq": self.chain_head.seq, "hash": self.chain_head.hash},
+            "lang": self.lang,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Label:
+    """A code the renderers show in the report's language (`value.<code>` text)."""
+
+    code: str
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    """A table: `columns` are label keys; cells are values the renderer localises."""
+
+    key: str
+    columns: Sequence[str]
+    rows: Sequence[Sequence[Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    key: str  # label key of the heading
+    title: str | None = None  # a heading from the record, already in the report's language
+    flag_missing: bool = False  # an empty fact is a gap in the record, not just empty
+    facts: Sequence[tuple[str, Any]] = ()
+    tables: Sequence[Table] = ()
+    paragraphs: Sequence[str] = ()  # label keys of explanatory text
+    items: Sequence[str] = ()  # a bulleted list, already in the report's language
+
+
+@dataclass(frozen=True, slots=True)
+class Built:
+    data: Mapping[str, Any]
+    sections: Sequence[Section]
+    csv: Table | None = None
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a builder may read: the database, the policy, the record, the header."""
+
+    engine: AsyncEngine
+    policy: PolicySet
+    retention: RetentionRules
+    record: ProcessingRecord
+    log: AuditLog
+    header: Header
+
+    @property
+    def lang(self) -> Lang:
+        return self.header.lang
+
+
+def iso(value: datetime) -> str:
+    return value.isoformat().replace("+00:00", "Z")

@@ -1,0 +1,125 @@
+"""`dsr-register`: every data subject request received in the period, and the SLA figures.
+
+The deadline of a request is its legal one: the earlier of the GDPR deadline (one
+month, or as extended) and the PIPL deadline. A request is
+- `met` when it was completed by its deadline, `missed` when it was completed
+  after it, or is still open past it (as of the end of the period, or now if
+  the period has not ended);
+- `open` while it is still running within its deadline;
+- `not_applicable` when the law's clock never ran out on us: the request was
+  rejected (listed with the reason) or never verified (expired).
+The SLA rate is met / (met + missed); completion times run from receipt to
+completion, and the 95th percentile uses the nearest-rank method.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections import Counter
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from gateway.privacy.store import privacy_requests
+from gateway.reports.document import Built, Context, Label, Section, Table, iso
+
+COLUMNS = ("request_id", "kind", "state", "received_at", "verified_at", "completed_at",
+           "deadline_at", "extended", "outcome", "completion_hours", "hold_reason",
+           "reject_reason")  # fmt: skip
+
+
+def percentile(values: list[float], share: float) -> float | None:
+    """Nearest-rank percentile: the smallest value with at least `share` of values <= it."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
+
+
+def _outcome(row: Any, deadline: datetime, as_of: datetime) -> str:
+    if row.state == "completed":
+        return "met" if row.completed_at <= deadline else "missed"
+    if row.state in ("rejected", "expired") or row.verified_at is None:
+        return "not_applicable"
+    return "missed" if as_of > deadline else "open"
+
+
+def _when(value: datetime | None) -> str | None:
+    return None if value is None else iso(value)
+
+
+async def collect(ctx: Context) -> list[dict[str, Any]]:
+    period = ctx.header.period
+    as_of = min(period.until, ctx.header.generated_at)
+    r = privacy_requests.c
+    statement = (
+        select(privacy_requests)
+        .where(r.received_at >= period.since, r.received_at < period.until)
+        .order_by(r.received_at, r.id)
+    )
+    rows = []
+    async with ctx.engine.connect() as conn:
+        for row in await conn.execute(statement):
+            deadline = min(row.gdpr_deadline_at, row.pipl_deadline_at)
+            hours = None
+            if row.completed_at is not None:
+                hours = round((row.completed_at - row.received_at).total_seconds() / 3600, 2)
+            rows.append({
+                "request_id": str(row.id), "kind": row.kind, "state": row.state,
+                "received_at": iso(row.received_at), "verified_at": _when(row.verified_at),
+                "completed_at": _when(row.completed_at), "deadline_at": iso(deadline),
+                "extended": row.extension_reason is not None,
+                "outcome": _outcome(row, deadline, as_of), "completion_hours": hours,
+                "hold_reason": row.hold_reason, "hold_by": row.hold_by,
+                "reject_reason": row.reject_reason, "rejected_by": row.rejected_by,
+                "extension_reason": row.extension_reason,
+            })  # fmt: skip
+    return rows
+
+
+def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    outcomes = Counter(row["outcome"] for row in rows)
+    hours = [row["completion_hours"] for row in rows if row["completion_hours"] is not None]
+    due = outcomes["met"] + outcomes["missed"]
+    median = statistics.median(hours) if hours else None
+    return {
+        "requests": len(rows),
+        "by_kind": dict(sorted(Counter(row["kind"] for row in rows).items())),
+        "by_state": dict(sorted(Counter(row["state"] for row in rows).items())),
+        "met": outcomes["met"],
+        "missed": outcomes["missed"],
+        "open": outcomes["open"],
+        "not_applicable": outcomes["not_applicable"],
+        "sla_rate": None if due == 0 else round(outcomes["met"] / due, 4),
+        "median_completion_hours": None if median is None else round(median, 2),
+        "p95_completion_hours": percentile(hours, 0.95),
+        "legal_holds": sum(1 for row in rows if row["hold_reason"]),
+        "rejections": sum(1 for row in rows if row["state"] == "rejected"),
+        "extensions": sum(1 for row in rows if row["extended"]),
+    }
+
+
+def _cell(column: str, value: Any) -> Any:
+    return Label(value) if column in ("kind", "state", "outcome") else value
+
+
+async def build(ctx: Context) -> Built:
+    rows = await collect(ctx)
+    totals = summarise(rows)
+    table = Table("requests", COLUMNS, [[_cell(c, row[c]) for c in COLUMNS] for row in rows])
+    holds = [r for r in rows if r["hold_reason"]]
+    rejections = [r for r in rows if r["state"] == "rejected"]
+    sections = [
+        Section("totals", facts=[(k, v) for k, v in totals.items() if k not in
+                                 ("by_kind", "by_state")], paragraphs=["sla_rule"]),
+        Section("by_state", facts=[(f"value.{k}", v) for k, v in totals["by_state"].items()]),
+        Section("requests", tables=[table]),
+        Section("legal_holds", tables=[Table("legal_holds", ("request_id", "hold_reason",
+                "hold_by"), [[r["request_id"], r["hold_reason"], r["hold_by"]] for r in holds])]),
+        Section("rejections", tables=[Table("rejections", ("request_id", "reject_reason",
+                "rejected_by"), [[r["request_id"], r["reject_reason"], r["rejected_by"]]
+                                 for r in rejections])]),
+    ]  # fmt: skip
+    return Built({"totals": totals, "requests": rows}, sections, csv=table)

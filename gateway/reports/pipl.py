@@ -1,0 +1,211 @@
+"""`pipl-audit` (PIPL Art. 54 compliance audit) and `pipl-pia` (Art. 55-56 impact
+assessment record): the same record, policy, register and log as the GDPR reports,
+read for the questions the PIPL asks."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date
+from typing import Any
+
+from audit.store import snapshot
+from gateway.reports import access, dsr, logscan
+from gateway.reports.document import Built, Context, Label, Section, Table
+from gateway.reports.record import Activity, gaps
+from gateway.reports.ropa import categories, role_levels
+
+WORKFLOW = ("privacy.complete", "privacy.step", "privacy.retention_end")
+
+
+def triggers(ctx: Context, a: Activity) -> list[str]:
+    """Which PIPL Art. 55 cases an activity falls under (each needs an assessment)."""
+    c = ctx.policy.classification
+    found = []
+    if any(c.categories[name].sensitive for name in a.data_categories):
+        found.append("art55_1_sensitive")
+    if any(ctx.record.recipients[r].kind in ("processor", "controller") for r in a.recipients):
+        found.append("art55_3_entrust_or_provide")
+    if a.transfers:
+        found.append("art55_4_cross_border")
+    return found
+
+
+async def executed(ctx: Context) -> dict[str, Any]:
+    """Erasures, access requests and retention deletions the log shows in the period."""
+    completed: Counter[str] = Counter()
+    steps: Counter[str] = Counter()
+    retention_deleted = 0
+    async with snapshot(ctx.engine) as conn:
+        head, period = ctx.header.chain_head, ctx.header.period
+        async for g in logscan.groups(conn, head, period, WORKFLOW):
+            if g.outcome != "allowed":
+                continue
+            if g.action == "privacy.complete":
+                completed[str(g.details.get("kind"))] += g.count
+            elif g.action == "privacy.step":
+                steps[str(g.details.get("step"))] += g.count * int(g.details.get("records", 0))
+            else:
+                retention_deleted += g.count * int(g.details.get("count", 0))
+    return {
+        "erasures_completed": completed["erasure"],
+        "access_requests_completed": completed["access"],
+        "records_erased_by_step": dict(sorted(steps.items())),
+        "orders_deleted_at_retention_end": retention_deleted,
+    }
+
+
+def findings(ctx: Context, parts: dict[str, Any]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for g in gaps(ctx.record, ctx.policy.classification, ctx.policy.plans):
+        out.append({"severity": "medium", "code": f"record_{g.code}",
+                    "subject": f"{g.where} {g.item}"})  # fmt: skip
+    if parts["requests"]["missed"]:
+        out.append({"severity": "high", "code": "dsr_deadline_missed",
+                    "subject": str(parts["requests"]["missed"])})  # fmt: skip
+    if not parts["integrity"]["ok"]:
+        out.append({"severity": "high", "code": "log_integrity_failed",
+                    "subject": str(parts["integrity"]["first_bad_sequence"])})  # fmt: skip
+    for o in parts["reveals"]["outliers"]:
+        out.append({"severity": "medium", "code": "reveal_rate_outlier",
+                    "subject": f"{o['principal']} ({o['role']})"})  # fmt: skip
+    until = ctx.header.period.until.date()
+    for a in ctx.record.activities:
+        if triggers(ctx, a) and a.impact_assessment is None:
+            out.append({"severity": "high", "code": "pia_missing", "subject": a.id})
+        pia = a.impact_assessment
+        if pia is not None and pia.review_by is not None and pia.review_by < until:
+            out.append({"severity": "medium", "code": "pia_review_overdue", "subject": a.id})
+    return out
+
+
+async def audit_data(ctx: Context) -> dict[str, Any]:
+    lang, c = ctx.lang, ctx.policy.classification
+    figures = await access.collect(ctx)
+    requests = dsr.summarise(await dsr.collect(ctx))
+    report = await ctx.log.verify()
+    sensitive = [name for name, cat in sorted(c.categories.items()) if cat.sensitive]
+    personal = [name for name, cat in sorted(c.categories.items()) if cat.personal]
+    by_role = Counter({p.role: 0 for p in figures.principals.values()})
+    for p in figures.principals.values():
+        by_role[p.role] += p.reveals
+    parts: dict[str, Any] = {
+        "activities": [
+            {"id": a.id, "name": a.name(lang), "legal_basis_pipl": a.legal_basis.pipl,
+             "data_categories": a.data_categories, "art55_triggers": triggers(ctx, a)}
+            for a in ctx.record.activities
+        ],
+        "sensitive_personal_information": [
+            {**cat, "safeguards": sorted({ctx.record.measures[m].text(lang)
+                                         for a in ctx.record.activities
+                                         if cat["category"] in a.data_categories
+                                         for m in a.measures})}
+            for cat in categories(ctx, sensitive)
+        ],
+        "access_control": {role: {name: role_levels(ctx, name).get(role, "hidden")
+                                  for name in personal} for role in ctx.policy.roles},
+        "reveals": {"total": sum(by_role.values()), "by_role": dict(sorted(by_role.items())),
+                    "outliers": access.outliers(figures)},
+        "requests": requests,
+        "integrity": {"ok": report.ok, "entries_checked": report.entries_checked,
+                      "first_bad_sequence": report.first_bad_sequence},
+        "retention": {
+            "rules": [{"rule": n, "years": r.years, "citation": r.citation}
+                      for n, r in sorted(ctx.retention.rules.items())],
+            **await executed(ctx),
+        },
+    }  # fmt: skip
+    parts["findings"] = findings(ctx, parts)
+    return parts
+
+
+async def build_audit(ctx: Context) -> Built:
+    d = await audit_data(ctx)
+    personal = sorted(next(iter(d["access_control"].values()), {}))
+    req, ret = d["requests"], d["retention"]
+    sections = [
+        Section("activities", tables=[Table("activities", ("activity", "legal_basis_pipl",
+                "data_categories", "art55_triggers"), [[a["name"], a["legal_basis_pipl"],
+                ", ".join(a["data_categories"]), ", ".join(a["art55_triggers"])]
+                for a in d["activities"]])]),
+        Section("sensitive_personal_information", tables=[Table("sensitive", ("category",
+                "fields", "encrypted_at_rest", "role_levels", "safeguards"), [[s["category"],
+                ", ".join(s["fields"]), s["encrypted_at_rest"],
+                ", ".join(f"{r}: {lv}" for r, lv in s["role_levels"].items()),
+                "; ".join(s["safeguards"])] for s in d["sensitive_personal_information"]])]),
+        Section("access_control", tables=[Table("access_control", ("role", *personal),
+                [[role, *[Label(levels[c]) for c in personal]]
+                 for role, levels in d["access_control"].items()])]),
+        Section("reveals", facts=[("reveals", d["reveals"]["total"]),
+                *[(f"role:{r}", n) for r, n in d["reveals"]["by_role"].items()],
+                ("outliers", len(d["reveals"]["outliers"]))]),
+        Section("requests", facts=[(k, req[k]) for k in ("requests", "met", "missed", "open",
+                "sla_rate", "median_completion_hours", "p95_completion_hours")]),
+        Section("integrity", facts=list(d["integrity"].items())),
+        Section("retention", facts=[(k, ret[k]) for k in ("erasures_completed",
+                "access_requests_completed", "orders_deleted_at_retention_end")]
+                + [(f"step:{s}", n) for s, n in ret["records_erased_by_step"].items()],
+                tables=[Table("retention_rules", ("rule", "years", "citation"),
+                              [[r["rule"], r["years"], r["citation"]] for r in ret["rules"]])]),
+        Section("findings", tables=[Table("findings", ("severity", "code", "subject"),
+                [[Label(f["severity"]), Label(f["code"]), f["subject"]]
+                 for f in d["findings"]])]),
+    ]  # fmt: skip
+    return Built(d, sections)
+
+
+def keep_until(day: date) -> str:
+    """PIPL Art. 56: the assessment and its record are kept at least three years."""
+    try:
+        return day.replace(year=day.year + 3).isoformat()
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + 3, day=28).isoformat()
+
+
+def pia_entry(ctx: Context, a: Activity) -> dict[str, Any]:
+    lang, pia = ctx.lang, a.impact_assessment
+    found = triggers(ctx, a)
+    entry: dict[str, Any] = {"activity": a.id, "name": a.name(lang), "art55_triggers": found,
+                             "assessment_required": bool(found), "assessment": None}  # fmt: skip
+    if pia is None:
+        return entry
+    measures = ctx.record.measures
+
+    def text(value: Any) -> str | None:
+        return None if value is None else str(value(lang))
+
+    entry["assessment"] = {
+        "assessed_on": pia.assessed_on.isoformat(),
+        "assessor": pia.assessor(lang),
+        "purpose_and_method": text(pia.lawful_necessary_proper),
+        "risks": [{"risk": r.risk(lang), "likelihood": r.likelihood, "severity": r.severity,
+                   "measures": [measures[m].text(lang) for m in r.measures]}
+                  for r in pia.risks],  # fmt: skip
+        "measures_assessment": text(pia.measures_assessment),
+        "conclusion": text(pia.conclusion),
+        "review_by": None if pia.review_by is None else pia.review_by.isoformat(),
+        "keep_until": keep_until(pia.assessed_on),
+    }
+    return entry
+
+
+async def build_pia(ctx: Context) -> Built:
+    entries = [pia_entry(ctx, a) for a in ctx.record.activities]
+    sections = []
+    for e in entries:
+        pia = e["assessment"]
+        facts: list[tuple[str, Any]] = [
+            ("art55_triggers", ", ".join(e["art55_triggers"]) or Label("none")),
+            ("assessment_required", e["assessment_required"]),
+        ]
+        tables = []
+        if pia is not None:
+            facts += [(k, pia[k]) for k in ("assessed_on", "assessor", "purpose_and_method",
+                      "measures_assessment", "conclusion", "review_by", "keep_until")]  # fmt: skip
+            tables.append(Table("risks", ("risk", "likelihood", "severity", "measures"),
+                                [[r["risk"], Label(r["likelihood"]), Label(r["severity"]),
+                                  "; ".join(r["measures"])] for r in pia["risks"]]))  # fmt: skip
+        elif e["assessment_required"]:
+            facts.append(("assessment", None))
+        sections.append(Section("activity", title=e["name"], flag_missing=True, facts=facts,
+                                tables=tables))  # fmt: skip
+    return Built({"activities": entries}, sections)

@@ -1,0 +1,104 @@
+"""One report, three forms: JSON for machines, HTML for people (print-ready A4, no
+external assets), CSV for the reports that are a table. The figures are computed
+once (`Built`); the forms only lay them out."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from gateway.reports.document import Built, Header, Label, Lang, Section
+from gateway.reports.text import label, title
+
+HERE = Path(__file__).parent
+
+
+def as_json(header: Header, built: Built) -> bytes:
+    document = {**header.document(), "title": title(header.report, header.lang), **built.data}
+    return json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8") + b"\n"
+
+
+def cell(value: Any, lang: Lang) -> str:
+    """A value as text in the report's language (codes through their labels)."""
+    if value is None:
+        return "–"
+    if isinstance(value, Label):
+        return label(f"value.{value.code}", lang)
+    if isinstance(value, bool):
+        return label("value.yes" if value else "value.no", lang)
+    if isinstance(value, float):
+        return f"{value:.4f}".rstrip("0").rstrip(".") if value % 1 else f"{value:.0f}"
+    return str(value)
+
+
+def as_csv(header: Header, built: Built) -> bytes:
+    """The report's table; headers in the report's language, codes left as codes."""
+    assert built.csv is not None
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([label(f"col.{c}", header.lang) for c in built.csv.columns])
+    for row in built.csv.rows:
+        writer.writerow(["" if v is None else v.code if isinstance(v, Label)
+                         else cell(v, header.lang) for v in row])  # fmt: skip
+    # A byte-order mark, so spreadsheet programs read the Chinese headers as UTF-8.
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+@cache
+def _environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(HERE / "templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    return env
+
+
+def heading(section: Section, lang: Lang) -> str:
+    return section.title or label(f"section.{section.key}", lang)
+
+
+def fact_label(key: str, lang: Lang) -> str:
+    kind, _, name = key.partition(":")
+    if name:  # "role:finance", "step:orders": a label and a name from the data
+        return f"{label(f'fact.{kind}', lang)}: {name}"
+    if key.startswith("value."):
+        return label(key, lang)
+    return label(f"fact.{key}", lang)
+
+
+def column_label(column: str, lang: Lang) -> str:
+    return label(f"col.{column}", lang) if f"col.{column}" in _known() else column
+
+
+@cache
+def _known() -> frozenset[str]:
+    from gateway.reports.text import TEXT
+
+    return frozenset(TEXT)
+
+
+def as_html(header: Header, built: Built) -> bytes:
+    lang = header.lang
+    css = (HERE / "templates" / "report.css").read_text(encoding="utf-8")
+    html = _environment().get_template("report.html").render(
+        h=header.document(),
+        title=title(header.report, lang),
+        sections=built.sections,
+        lang=lang,
+        css=css,
+        t=lambda key: label(key, lang),
+        cell=lambda v: cell(v, lang),
+        heading=lambda s: heading(s, lang),
+        fact=lambda k: fact_label(k, lang),
+        column=lambda c: column_label(c, lang),
+    )
+    return html.encode("utf-8")

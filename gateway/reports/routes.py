@@ -1,0 +1,58 @@
+"""HTTP for the DPO reports (roles with `reports, read`: dpo, auditor)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from litestar import Controller, Response, get
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery
+
+from gateway.auth.middleware import AuthedRequest
+from gateway.reports.service import REPORTS, Reports
+from gateway.reports.text import title
+
+
+class ReportController(Controller):
+    path = "/v1/reports"
+    tags = ["reports"]  # noqa: RUF012 - Litestar reads class attributes
+
+    @get("/", summary="The reports there are, and their forms")
+    async def index(self) -> dict[str, Any]:
+        return {
+            "reports": [
+                {"name": name, "title": title(name, "en"), "title_zh": title(name, "zh"),
+                 "formats": ["json", "html", "csv"] if spec.table else ["json", "html"]}
+                for name, spec in REPORTS.items()
+            ]
+        }  # fmt: skip
+
+    @get("/{name:str}", summary="Generate a report for a period (logged)")
+    async def report(
+        self,
+        request: AuthedRequest,
+        name: FromPath[str],
+        reports: NamedDependency[Reports],
+        format: FromQuery[str] = "json",
+        lang: FromQuery[str] = "en",
+        since: FromQuery[datetime | None] = None,
+        until: FromQuery[datetime | None] = None,
+    ) -> Response[bytes]:
+        """`format`: json, html (print-ready A4) or csv (table reports); `lang`: en or zh;
+        the period defaults to the 365 days up to now. Every report names its period,
+        when and by whom it was generated, and the audit chain head it was built on."""
+        rendered = await reports.generate(request.user, name, format, lang, since, until)
+        disposition = "inline" if format == "html" else "attachment"
+        return Response(
+            rendered.body,
+            media_type=rendered.media_type,
+            headers={
+                "Cache-Control": "no-store",
+                "Content-Disposition": f'{disposition}; filename="{rendered.filename}"',
+                "X-Content-Type-Options": "nosniff",
+                # The HTML form needs nothing from anywhere: inline styles only, no script.
+                "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
+                "frame-ancestors 'none'; base-uri 'none'",
+            },
+        )

@@ -1,0 +1,170 @@
+"""Generating a report: who may, for which period, against which chain head, logged.
+
+Roles with `reports, read` (dpo, auditor) only. Every report is built against the
+audit chain head read when it starts, names it, and is logged (with the SHA-256
+of what was produced) before it is handed out: no log entry, no report.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import get_args
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from audit.store import snapshot
+from gateway.auditing.recorder import AccessLog, actor_of
+from gateway.auth.principal import Principal
+from gateway.clock import Clock
+from gateway.disclosure import PolicySet
+from gateway.errors import FieldProblem, InvalidParameter, NotFound, PermissionDenied
+from gateway.privacy.retention import RetentionRules
+from gateway.reports import access, dsr, integrity, logscan, pipl, render, ropa
+from gateway.reports.document import Built, Context, Format, Header, Lang, Period
+from gateway.reports.record import ProcessingRecord
+
+Builder = Callable[[Context], Awaitable[Built]]
+DEFAULT_DAYS = 365
+
+
+@dataclass(frozen=True, slots=True)
+class Spec:
+    build: Builder
+    table: bool  # has a CSV form
+
+
+REPORTS: dict[str, Spec] = {
+    "gdpr-ropa": Spec(ropa.build, table=True),
+    "dsr-register": Spec(dsr.build, table=True),
+    "access": Spec(access.build, table=True),
+    "audit-integrity": Spec(integrity.build, table=True),
+    "pipl-audit": Spec(pipl.build_audit, table=False),
+    "pipl-pia": Spec(pipl.build_pia, table=False),
+}
+MEDIA_TYPES = {
+    "json": "application/json",
+    "html": "text/html; charset=utf-8",
+    "csv": "text/csv; charset=utf-8",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    body: bytes
+    media_type: str
+    filename: str
+    header: Header
+
+
+class Reports:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        policy: PolicySet,
+        retention: RetentionRules,
+        record: ProcessingRecord,
+        log: AccessLog,
+        clock: Clock,
+    ) -> None:
+        self._engine = engine
+        self._policy = policy
+        self._retention = retention
+        self._record = record
+        self._log = log
+        self._clock = clock
+
+    def _authorize(self, principal: Principal | None) -> None:
+        if principal is None:  # the command line: whoever holds the database and keys
+            return
+        plan = self._policy.plan_for(principal.role)
+        if plan is None or not plan.allows("reports", "read"):
+            raise PermissionDenied(f"role {principal.role!r} may not generate reports")
+
+    def period(self, since: datetime | None, until: datetime | None) -> Period:
+        """The period asked for, checked; by default the 365 days up to now."""
+        problems = []
+        for name, when in (("since", since), ("until", until)):
+            if when is not None and when.tzinfo is None:
+                problems.append(FieldProblem(name, "must include a time zone, e.g. Z"))
+        if problems:
+            raise InvalidParameter("invalid report period", problems)
+        end = until or self._clock.now()
+        start = since or end - timedelta(days=DEFAULT_DAYS)
+        if start >= end:
+            raise InvalidParameter(
+                "invalid report period", [FieldProblem("since", "must be before until")]
+            )
+        return Period(start, end)
+
+    def _check(self, name: str, fmt: str, lang: str) -> Spec:
+        spec = REPORTS.get(name)
+        if spec is None:
+            raise NotFound(f"no report named {name!r}; reports: {', '.join(REPORTS)}")
+        problems = []
+        if fmt not in get_args(Format):
+            problems.append(FieldProblem("format", "must be json, html or csv"))
+        elif fmt == "csv" and not spec.table:
+            problems.append(FieldProblem("format", f"{name} is not a table: use json or html"))
+        if lang not in get_args(Lang):
+            problems.append(FieldProblem("lang", "must be en or zh"))
+        if problems:
+            raise InvalidParameter("invalid report parameters", problems)
+        return spec
+
+    async def generate(
+        self,
+        principal: Principal | None,
+        name: str,
+        fmt: str = "json",
+        lang: str = "en",
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> Rendered:
+        action = f"report.{name}" if name in REPORTS else "report.generate"
+        try:
+            self._authorize(principal)
+            spec = self._check(name, fmt, lang)
+            period = self.period(since, until)
+        except (PermissionDenied, NotFound, InvalidParameter) as exc:
+            if isinstance(exc, PermissionDenied):
+                await self._log.denied(principal, action, "reports", 403, exc.detail)
+            raise
+        async with snapshot(self._engine) as conn:
+            head = await logscan.chain_head(conn)
+        header = Header(
+            report=name,
+            period=period,
+            generated_at=self._clock.now(),
+            generated_by=actor_of(principal),
+            chain_head=head,
+            lang=lang,  # type: ignore[arg-type]  # checked above
+        )
+        ctx = Context(self._engine, self._policy, self._retention, self._record, self._log.log,
+                      header)  # fmt: skip
+        built = await spec.build(ctx)
+        body = _render(fmt, header, built)
+        await self._log.record(
+            actor_of(principal),
+            action,
+            f"reports/{name}",
+            details={
+                "format": fmt,
+                "lang": lang,
+                **period.document(),
+                "chain_head": head.seq,
+                "sha256": hashlib.sha256(body).hexdigest(),
+            },
+        )
+        stamp = header.generated_at.strftime("%Y%m%dT%H%M%SZ")
+        return Rendered(body, MEDIA_TYPES[fmt], f"{name}-{stamp}.{fmt}", header)
+
+
+def _render(fmt: str, header: Header, built: Built) -> bytes:
+    if fmt == "html":
+        return render.as_html(header, built)
+    if fmt == "csv":
+        return render.as_csv(header, built)
+    return render.as_json(header, built)
