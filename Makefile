@@ -27,16 +27,21 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 
 # Browser tests drive Debian's Chromium through Playwright, never a downloaded browser:
 # nothing to do if it is there ($OPG_CHROMIUM, or `chromium` on PATH), else apt-get it.
-CHROMIUM_HELP := install Debian's chromium package (apt-get install chromium) or set OPG_CHROMIUM to a Chromium binary
+# Printed reports in Chinese need a CJK font (Debian's fonts-noto-cjk), or Chromium
+# draws boxes; the report tests check the glyphs are there.
+CHROMIUM_HELP := install Debian's chromium and fonts-noto-cjk packages (apt-get install chromium fonts-noto-cjk) or set OPG_CHROMIUM to a Chromium binary
 $(VENV)/.chromium: | $(BIN)/python
-	@if [ -x "$${OPG_CHROMIUM:-}" ] || command -v chromium >/dev/null; then :; \
+	@missing=""; \
+	[ -x "$${OPG_CHROMIUM:-}" ] || command -v chromium >/dev/null || missing="chromium"; \
+	[ -n "$$(fc-list :lang=zh 2>/dev/null)" ] || missing="$$missing fonts-noto-cjk"; \
+	if [ -z "$$missing" ]; then :; \
 	elif [ "$$(id -u)" != 0 ] && ! command -v sudo >/dev/null; then \
-		echo "Chromium is missing and this user cannot install it: $(CHROMIUM_HELP)" >&2; exit 1; \
+		echo "Missing$$missing and this user cannot install it: $(CHROMIUM_HELP)" >&2; exit 1; \
 	else \
 		sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
-		echo "Installing Debian's chromium for the browser tests"; \
-		$$sudo apt-get update && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium \
-			|| { echo "Could not install chromium: $(CHROMIUM_HELP)" >&2; exit 1; }; \
+		echo "Installing Debian's$$missing for the browser tests"; \
+		$$sudo apt-get update && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing \
+			|| { echo "Could not install$$missing: $(CHROMIUM_HELP)" >&2; exit 1; }; \
 	fi
 	@touch $@
 
