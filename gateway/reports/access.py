@@ -119,10 +119,15 @@ def outliers(figures: AccessFigures) -> list[dict[str, Any]]:
                 continue
             median = statistics.median(peers)
             if p.reveal_rate > OUTLIER_FACTOR * median:
-                flagged.append({
-                    "principal": name, "role": role, "reveals": p.reveals,
-                    "reveal_rate": round(p.reveal_rate, 4), "peer_median": round(median, 4),
-                })  # fmt: skip
+                flagged.append(
+                    {
+                        "principal": name,
+                        "role": role,
+                        "reveals": p.reveals,
+                        "reveal_rate": round(p.reveal_rate, 4),
+                        "peer_median": round(median, 4),
+                    }
+                )
     return flagged
 
 
@@ -132,22 +137,35 @@ async def build(ctx: Context) -> Built:
 
 
 def layout(figures: AccessFigures) -> Built:
-    principals = [
-        {"principal": name, "role": p.role, "accesses": p.accesses, "records": p.records,
-         "personal_records": p.personal_records, "reveals": p.reveals,
-         "reveal_rate": round(p.reveal_rate, 4), "denials": p.denials}
+    principals: list[dict[str, Any]] = [
+        {
+            "principal": name,
+            "role": p.role,
+            "accesses": p.accesses,
+            "records": p.records,
+            "personal_records": p.personal_records,
+            "reveals": p.reveals,
+            "reveal_rate": round(p.reveal_rate, 4),
+            "denials": p.denials,
+        }
         for name, p in sorted(figures.principals.items())
-    ]  # fmt: skip
+    ]
     levels = [
         {"role": r, "category": c, "level": lv, "records": n}
         for (r, c, lv), n in sorted(figures.levels.items())
     ]
     reveals = [
-        {"principal": a, "role": r, "purpose": p, "fields": f, "count": n,
-         "first_at": figures.reveal_times[(a, r, p, f)][0],
-         "last_at": figures.reveal_times[(a, r, p, f)][1]}
+        {
+            "principal": a,
+            "role": r,
+            "purpose": p,
+            "fields": f,
+            "count": n,
+            "first_at": figures.reveal_times[(a, r, p, f)][0],
+            "last_at": figures.reveal_times[(a, r, p, f)][1],
+        }
         for (a, r, p, f), n in sorted(figures.reveals.items())
-    ]  # fmt: skip
+    ]
     denials = [
         {"principal": a, "role": r, "action": act, "reason": why, "count": n}
         for (a, r, act, why), n in sorted(figures.denials.items())
@@ -170,20 +188,55 @@ def layout(figures: AccessFigures) -> Built:
         "outliers": flagged,
         "outlier_rule": {"min_reveals": MIN_REVEALS, "factor": OUTLIER_FACTOR},
     }
-    principal_table = _table("by_principal", principals, ("principal", "role", "accesses",
-                             "records", "personal_records", "reveals", "reveal_rate", "denials"))  # fmt: skip
+    principal_table = _table(
+        "by_principal",
+        principals,
+        (
+            "principal",
+            "role",
+            "accesses",
+            "records",
+            "personal_records",
+            "reveals",
+            "reveal_rate",
+            "denials",
+        ),
+    )
     sections = [
         Section("totals", facts=list(totals.items())),
         Section("by_principal", tables=[principal_table]),
-        Section("by_category_and_level", tables=[
-            _table("by_category_and_level", levels, ("role", "category", "level", "records"))]),
-        Section("reveals", tables=[_table("reveals", reveals, ("principal", "role", "purpose",
-                "fields", "count", "first_at", "last_at"))]),
-        Section("denials", tables=[
-            _table("denials", denials, ("principal", "role", "action", "reason", "count"))]),
-        Section("outliers", paragraphs=["outlier_rule"], tables=[_table("outliers", flagged,
-                ("principal", "role", "reveals", "reveal_rate", "peer_median"))]),
-    ]  # fmt: skip
+        Section(
+            "by_category_and_level",
+            tables=[
+                _table("by_category_and_level", levels, ("role", "category", "level", "records"))
+            ],
+        ),
+        Section(
+            "reveals",
+            tables=[
+                _table(
+                    "reveals",
+                    reveals,
+                    ("principal", "role", "purpose", "fields", "count", "first_at", "last_at"),
+                )
+            ],
+        ),
+        Section(
+            "denials",
+            tables=[_table("denials", denials, ("principal", "role", "action", "reason", "count"))],
+        ),
+        Section(
+            "outliers",
+            paragraphs=["outlier_rule"],
+            tables=[
+                _table(
+                    "outliers",
+                    flagged,
+                    ("principal", "role", "reveals", "reveal_rate", "peer_median"),
+                )
+            ],
+        ),
+    ]
     return Built(data, sections, csv=principal_table)
 
 

@@ -24,7 +24,7 @@ def _when(value: str | None, option: str) -> datetime | None:
     if value is None:
         return None
     try:
-        if len(value) == 10:
+        if len(value) == len("YYYY-MM-DD"):
             return datetime.combine(date.fromisoformat(value), datetime.min.time(), UTC)
         parsed = datetime.fromisoformat(value)
     except ValueError:
@@ -36,13 +36,24 @@ def _when(value: str | None, option: str) -> datetime | None:
 
 @click.command()
 @click.argument("name", type=click.Choice(list(REPORTS)))
-@click.option("--format", "fmt", type=click.Choice(["json", "html", "csv"]), default="json",
-              show_default=True, help="csv for the reports that are a table.")  # fmt: skip
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["json", "html", "csv"]),
+    default="json",
+    show_default=True,
+    help="csv for the reports that are a table.",
+)
 @click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True)
 @click.option("--since", default=None, help="Start (inclusive) [default: 365 days before until].")
 @click.option("--until", default=None, help="End (exclusive) [default: now].")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write to FILE instead of standard output.")  # fmt: skip
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write to FILE instead of standard output.",
+)
 @handle_errors
 def report(
     name: str, fmt: str, lang: str, since: str | None, until: str | None, output: Path | None

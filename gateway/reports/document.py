@@ -17,7 +17,6 @@ from typing import Any, Literal
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from audit.log import AuditLog
-
 from gateway.disclosure import PolicySet
 from gateway.privacy.retention import RetentionRules
 from gateway.reports.record import ProcessingRecord

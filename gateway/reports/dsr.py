@@ -25,9 +25,20 @@ from sqlalchemy import select
 from gateway.privacy.store import privacy_requests
 from gateway.reports.document import Built, Context, Label, Section, Table, iso
 
-COLUMNS = ("request_id", "kind", "state", "received_at", "verified_at", "completed_at",
-           "deadline_at", "extended", "outcome", "completion_hours", "hold_reason",
-           "reject_reason")  # fmt: skip
+COLUMNS = (
+    "request_id",
+    "kind",
+    "state",
+    "received_at",
+    "verified_at",
+    "completed_at",
+    "deadline_at",
+    "extended",
+    "outcome",
+    "completion_hours",
+    "hold_reason",
+    "reject_reason",
+)
 
 
 def percentile(values: list[float], share: float) -> float | None:
@@ -66,16 +77,25 @@ async def collect(ctx: Context) -> list[dict[str, Any]]:
             hours = None
             if row.completed_at is not None:
                 hours = round((row.completed_at - row.received_at).total_seconds() / 3600, 2)
-            rows.append({
-                "request_id": str(row.id), "kind": row.kind, "state": row.state,
-                "received_at": iso(row.received_at), "verified_at": _when(row.verified_at),
-                "completed_at": _when(row.completed_at), "deadline_at": iso(deadline),
-                "extended": row.extension_reason is not None,
-                "outcome": _outcome(row, deadline, as_of), "completion_hours": hours,
-                "hold_reason": row.hold_reason, "hold_by": row.hold_by,
-                "reject_reason": row.reject_reason, "rejected_by": row.rejected_by,
-                "extension_reason": row.extension_reason,
-            })  # fmt: skip
+            rows.append(
+                {
+                    "request_id": str(row.id),
+                    "kind": row.kind,
+                    "state": row.state,
+                    "received_at": iso(row.received_at),
+                    "verified_at": _when(row.verified_at),
+                    "completed_at": _when(row.completed_at),
+                    "deadline_at": iso(deadline),
+                    "extended": row.extension_reason is not None,
+                    "outcome": _outcome(row, deadline, as_of),
+                    "completion_hours": hours,
+                    "hold_reason": row.hold_reason,
+                    "hold_by": row.hold_by,
+                    "reject_reason": row.reject_reason,
+                    "rejected_by": row.rejected_by,
+                    "extension_reason": row.extension_reason,
+                }
+            )
     return rows
 
 
@@ -112,14 +132,32 @@ async def build(ctx: Context) -> Built:
     holds = [r for r in rows if r["hold_reason"]]
     rejections = [r for r in rows if r["state"] == "rejected"]
     sections = [
-        Section("totals", facts=[(k, v) for k, v in totals.items() if k not in
-                                 ("by_kind", "by_state")], paragraphs=["sla_rule"]),
+        Section(
+            "totals",
+            facts=[(k, v) for k, v in totals.items() if k not in ("by_kind", "by_state")],
+            paragraphs=["sla_rule"],
+        ),
         Section("by_state", facts=[(f"value.{k}", v) for k, v in totals["by_state"].items()]),
         Section("requests", tables=[table]),
-        Section("legal_holds", tables=[Table("legal_holds", ("request_id", "hold_reason",
-                "hold_by"), [[r["request_id"], r["hold_reason"], r["hold_by"]] for r in holds])]),
-        Section("rejections", tables=[Table("rejections", ("request_id", "reject_reason",
-                "rejected_by"), [[r["request_id"], r["reject_reason"], r["rejected_by"]]
-                                 for r in rejections])]),
-    ]  # fmt: skip
+        Section(
+            "legal_holds",
+            tables=[
+                Table(
+                    "legal_holds",
+                    ("request_id", "hold_reason", "hold_by"),
+                    [[r["request_id"], r["hold_reason"], r["hold_by"]] for r in holds],
+                )
+            ],
+        ),
+        Section(
+            "rejections",
+            tables=[
+                Table(
+                    "rejections",
+                    ("request_id", "reject_reason", "rejected_by"),
+                    [[r["request_id"], r["reject_reason"], r["rejected_by"]] for r in rejections],
+                )
+            ],
+        ),
+    ]
     return Built({"totals": totals, "requests": rows}, sections, csv=table)

@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql import ColumnElement
 
 from audit.entry import format_time
 from audit.store import audit_entries, audit_head
@@ -63,7 +64,7 @@ async def groups(
 ) -> AsyncIterator[Group]:
     """Entries of `actions` (and, with `denied`, every refusal) in the period, counted."""
     c = audit_entries.c
-    wanted = [c.action.in_(sorted(actions))] if actions else []
+    wanted: list[ColumnElement[bool]] = [c.action.in_(sorted(actions))] if actions else []
     if denied:
         wanted.append(c.outcome == "denied")
     keys = (c.actor, c.action, c.outcome, c.fields, c.details, c.purpose)

@@ -57,17 +57,33 @@ async def executed(ctx: Context) -> dict[str, Any]:
 def findings(ctx: Context, parts: dict[str, Any]) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for g in gaps(ctx.record, ctx.policy.classification, ctx.policy.plans):
-        out.append({"severity": "medium", "code": f"record_{g.code}",
-                    "subject": f"{g.where} {g.item}"})  # fmt: skip
+        out.append(
+            {"severity": "medium", "code": f"record_{g.code}", "subject": f"{g.where} {g.item}"}
+        )
     if parts["requests"]["missed"]:
-        out.append({"severity": "high", "code": "dsr_deadline_missed",
-                    "subject": str(parts["requests"]["missed"])})  # fmt: skip
+        out.append(
+            {
+                "severity": "high",
+                "code": "dsr_deadline_missed",
+                "subject": str(parts["requests"]["missed"]),
+            }
+        )
     if not parts["integrity"]["ok"]:
-        out.append({"severity": "high", "code": "log_integrity_failed",
-                    "subject": str(parts["integrity"]["first_bad_sequence"])})  # fmt: skip
+        out.append(
+            {
+                "severity": "high",
+                "code": "log_integrity_failed",
+                "subject": str(parts["integrity"]["first_bad_sequence"]),
+            }
+        )
     for o in parts["reveals"]["outliers"]:
-        out.append({"severity": "medium", "code": "reveal_rate_outlier",
-                    "subject": f"{o['principal']} ({o['role']})"})  # fmt: skip
+        out.append(
+            {
+                "severity": "medium",
+                "code": "reveal_rate_outlier",
+                "subject": f"{o['principal']} ({o['role']})",
+            }
+        )
     until = ctx.header.period.until.date()
     for a in ctx.record.activities:
         if triggers(ctx, a) and a.impact_assessment is None:
@@ -90,30 +106,52 @@ async def audit_data(ctx: Context) -> dict[str, Any]:
         by_role[p.role] += p.reveals
     parts: dict[str, Any] = {
         "activities": [
-            {"id": a.id, "name": a.name(lang), "legal_basis_pipl": a.legal_basis.pipl,
-             "data_categories": a.data_categories, "art55_triggers": triggers(ctx, a)}
+            {
+                "id": a.id,
+                "name": a.name(lang),
+                "legal_basis_pipl": a.legal_basis.pipl,
+                "data_categories": a.data_categories,
+                "art55_triggers": triggers(ctx, a),
+            }
             for a in ctx.record.activities
         ],
         "sensitive_personal_information": [
-            {**cat, "safeguards": sorted({ctx.record.measures[m].text(lang)
-                                         for a in ctx.record.activities
-                                         if cat["category"] in a.data_categories
-                                         for m in a.measures})}
+            {
+                **cat,
+                "safeguards": sorted(
+                    {
+                        ctx.record.measures[m].text(lang)
+                        for a in ctx.record.activities
+                        if cat["category"] in a.data_categories
+                        for m in a.measures
+                    }
+                ),
+            }
             for cat in categories(ctx, sensitive)
         ],
-        "access_control": {role: {name: role_levels(ctx, name).get(role, "hidden")
-                                  for name in personal} for role in ctx.policy.roles},
-        "reveals": {"total": sum(by_role.values()), "by_role": dict(sorted(by_role.items())),
-                    "outliers": access.outliers(figures)},
+        "access_control": {
+            role: {name: role_levels(ctx, name).get(role, "hidden") for name in personal}
+            for role in ctx.policy.roles
+        },
+        "reveals": {
+            "total": sum(by_role.values()),
+            "by_role": dict(sorted(by_role.items())),
+            "outliers": access.outliers(figures),
+        },
         "requests": requests,
-        "integrity": {"ok": report.ok, "entries_checked": report.entries_checked,
-                      "first_bad_sequence": report.first_bad_sequence},
+        "integrity": {
+            "ok": report.ok,
+            "entries_checked": report.entries_checked,
+            "first_bad_sequence": report.first_bad_sequence,
+        },
         "retention": {
-            "rules": [{"rule": n, "years": r.years, "citation": r.citation}
-                      for n, r in sorted(ctx.retention.rules.items())],
+            "rules": [
+                {"rule": n, "years": r.years, "citation": r.citation}
+                for n, r in sorted(ctx.retention.rules.items())
+            ],
             **await executed(ctx),
         },
-    }  # fmt: skip
+    }
     parts["findings"] = findings(ctx, parts)
     return parts
 
@@ -123,33 +161,110 @@ async def build_audit(ctx: Context) -> Built:
     personal = sorted(next(iter(d["access_control"].values()), {}))
     req, ret = d["requests"], d["retention"]
     sections = [
-        Section("activities", tables=[Table("activities", ("activity", "legal_basis_pipl",
-                "data_categories", "art55_triggers"), [[a["name"], a["legal_basis_pipl"],
-                ", ".join(a["data_categories"]), ", ".join(a["art55_triggers"])]
-                for a in d["activities"]])]),
-        Section("sensitive_personal_information", tables=[Table("sensitive", ("category",
-                "fields", "encrypted_at_rest", "role_levels", "safeguards"), [[s["category"],
-                ", ".join(s["fields"]), s["encrypted_at_rest"],
-                ", ".join(f"{r}: {lv}" for r, lv in s["role_levels"].items()),
-                "; ".join(s["safeguards"])] for s in d["sensitive_personal_information"]])]),
-        Section("access_control", tables=[Table("access_control", ("role", *personal),
-                [[role, *[Label(levels[c]) for c in personal]]
-                 for role, levels in d["access_control"].items()])]),
-        Section("reveals", facts=[("reveals", d["reveals"]["total"]),
+        Section(
+            "activities",
+            tables=[
+                Table(
+                    "activities",
+                    ("activity", "legal_basis_pipl", "data_categories", "art55_triggers"),
+                    [
+                        [
+                            a["name"],
+                            a["legal_basis_pipl"],
+                            ", ".join(a["data_categories"]),
+                            ", ".join(a["art55_triggers"]),
+                        ]
+                        for a in d["activities"]
+                    ],
+                )
+            ],
+        ),
+        Section(
+            "sensitive_personal_information",
+            tables=[
+                Table(
+                    "sensitive",
+                    ("category", "fields", "encrypted_at_rest", "role_levels", "safeguards"),
+                    [
+                        [
+                            s["category"],
+                            ", ".join(s["fields"]),
+                            s["encrypted_at_rest"],
+                            ", ".join(f"{r}: {lv}" for r, lv in s["role_levels"].items()),
+                            "; ".join(s["safeguards"]),
+                        ]
+                        for s in d["sensitive_personal_information"]
+                    ],
+                )
+            ],
+        ),
+        Section(
+            "access_control",
+            tables=[
+                Table(
+                    "access_control",
+                    ("role", *personal),
+                    [
+                        [role, *[Label(levels[c]) for c in personal]]
+                        for role, levels in d["access_control"].items()
+                    ],
+                )
+            ],
+        ),
+        Section(
+            "reveals",
+            facts=[
+                ("reveals", d["reveals"]["total"]),
                 *[(f"role:{r}", n) for r, n in d["reveals"]["by_role"].items()],
-                ("outliers", len(d["reveals"]["outliers"]))]),
-        Section("requests", facts=[(k, req[k]) for k in ("requests", "met", "missed", "open",
-                "sla_rate", "median_completion_hours", "p95_completion_hours")]),
+                ("outliers", len(d["reveals"]["outliers"])),
+            ],
+        ),
+        Section(
+            "requests",
+            facts=[
+                (k, req[k])
+                for k in (
+                    "requests",
+                    "met",
+                    "missed",
+                    "open",
+                    "sla_rate",
+                    "median_completion_hours",
+                    "p95_completion_hours",
+                )
+            ],
+        ),
         Section("integrity", facts=list(d["integrity"].items())),
-        Section("retention", facts=[(k, ret[k]) for k in ("erasures_completed",
-                "access_requests_completed", "orders_deleted_at_retention_end")]
-                + [(f"step:{s}", n) for s, n in ret["records_erased_by_step"].items()],
-                tables=[Table("retention_rules", ("rule", "years", "citation"),
-                              [[r["rule"], r["years"], r["citation"]] for r in ret["rules"]])]),
-        Section("findings", tables=[Table("findings", ("severity", "code", "subject"),
-                [[Label(f["severity"]), Label(f["code"]), f["subject"]]
-                 for f in d["findings"]])]),
-    ]  # fmt: skip
+        Section(
+            "retention",
+            facts=[
+                (k, ret[k])
+                for k in (
+                    "erasures_completed",
+                    "access_requests_completed",
+                    "orders_deleted_at_retention_end",
+                )
+            ]
+            + [(f"step:{s}", n) for s, n in ret["records_erased_by_step"].items()],
+            tables=[
+                Table(
+                    "retention_rules",
+                    ("rule", "years", "citation"),
+                    [[r["rule"], r["years"], r["citation"]] for r in ret["rules"]],
+                )
+            ],
+        ),
+        Section(
+            "findings",
+            tables=[
+                Table(
+                    "findings",
+                    ("severity", "code", "subject"),
+                    [[Label(f["severity"]), Label(f["code"]), f["subject"]] for f in d["findings"]],
+                )
+            ],
+        ),
+    ]
     return Built(d, sections)
 
 
@@ -164,8 +279,13 @@ def keep_until(day: date) -> str:
 def pia_entry(ctx: Context, a: Activity) -> dict[str, Any]:
     lang, pia = ctx.lang, a.impact_assessment
     found = triggers(ctx, a)
-    entry: dict[str, Any] = {"activity": a.id, "name": a.name(lang), "art55_triggers": found,
-                             "assessment_required": bool(found), "assessment": None}  # fmt: skip
+    entry: dict[str, Any] = {
+        "activity": a.id,
+        "name": a.name(lang),
+        "art55_triggers": found,
+        "assessment_required": bool(found),
+        "assessment": None,
+    }
     if pia is None:
         return entry
     measures = ctx.record.measures
@@ -177,9 +297,15 @@ def pia_entry(ctx: Context, a: Activity) -> dict[str, Any]:
         "assessed_on": pia.assessed_on.isoformat(),
         "assessor": pia.assessor(lang),
         "purpose_and_method": text(pia.lawful_necessary_proper),
-        "risks": [{"risk": r.risk(lang), "likelihood": r.likelihood, "severity": r.severity,
-                   "measures": [measures[m].text(lang) for m in r.measures]}
-                  for r in pia.risks],  # fmt: skip
+        "risks": [
+            {
+                "risk": r.risk(lang),
+                "likelihood": r.likelihood,
+                "severity": r.severity,
+                "measures": [measures[m].text(lang) for m in r.measures],
+            }
+            for r in pia.risks
+        ],
         "measures_assessment": text(pia.measures_assessment),
         "conclusion": text(pia.conclusion),
         "review_by": None if pia.review_by is None else pia.review_by.isoformat(),
@@ -199,13 +325,36 @@ async def build_pia(ctx: Context) -> Built:
         ]
         tables = []
         if pia is not None:
-            facts += [(k, pia[k]) for k in ("assessed_on", "assessor", "purpose_and_method",
-                      "measures_assessment", "conclusion", "review_by", "keep_until")]  # fmt: skip
-            tables.append(Table("risks", ("risk", "likelihood", "severity", "measures"),
-                                [[r["risk"], Label(r["likelihood"]), Label(r["severity"]),
-                                  "; ".join(r["measures"])] for r in pia["risks"]]))  # fmt: skip
+            facts += [
+                (k, pia[k])
+                for k in (
+                    "assessed_on",
+                    "assessor",
+                    "purpose_and_method",
+                    "measures_assessment",
+                    "conclusion",
+                    "review_by",
+                    "keep_until",
+                )
+            ]
+            tables.append(
+                Table(
+                    "risks",
+                    ("risk", "likelihood", "severity", "measures"),
+                    [
+                        [
+                            r["risk"],
+                            Label(r["likelihood"]),
+                            Label(r["severity"]),
+                            "; ".join(r["measures"]),
+                        ]
+                        for r in pia["risks"]
+                    ],
+                )
+            )
         elif e["assessment_required"]:
             facts.append(("assessment", None))
-        sections.append(Section("activity", title=e["name"], flag_missing=True, facts=facts,
-                                tables=tables))  # fmt: skip
+        sections.append(
+            Section("activity", title=e["name"], flag_missing=True, facts=facts, tables=tables)
+        )
     return Built({"activities": entries}, sections)

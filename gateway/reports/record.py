@@ -29,7 +29,6 @@ PROCESSING_FILE = "processing.toml"
 Lang = Literal["en", "zh"]
 
 
-
 class Text(BaseModel):
     """A text the reports show, in both their languages."""
 
@@ -176,10 +175,10 @@ def load_record(
     try:
         record = ProcessingRecord.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(
+        detail = "; ".join(
             f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
         )
-        raise ConfigurationError(f"processing record {path}: {problems}") from None
+        raise ConfigurationError(f"processing record {path}: {detail}") from None
     problems = _unknown_names(record, classification, roles, retention_rules)
     if problems:
         raise ConfigurationError(f"processing record {path}: " + "; ".join(problems))
@@ -217,8 +216,15 @@ def _measures_named(a: Activity) -> list[str]:
     return a.measures + [m for r in risks for m in r.measures]
 
 
-ART30_ITEMS = ("purposes", "legal_basis", "data_subjects", "data_categories", "recipients",
-               "retention", "measures")  # fmt: skip
+ART30_ITEMS = (
+    "purposes",
+    "legal_basis",
+    "data_subjects",
+    "data_categories",
+    "recipients",
+    "retention",
+    "measures",
+)
 
 
 def gaps(
@@ -227,9 +233,11 @@ def gaps(
     """Everything missing, in a stable order: controller items, activity items,
     fields no activity covers, then roles that see more than any activity needs."""
     found: list[Gap] = []
-    for party, required in (("controller", ("name", "address", "contact")),
-                            ("dpo", ("name", "contact")),
-                            ("pipl_officer", ("name", "contact"))):  # fmt: skip
+    for party, required in (
+        ("controller", ("name", "address", "contact")),
+        ("dpo", ("name", "contact")),
+        ("pipl_officer", ("name", "contact")),
+    ):
         value = getattr(record, party)
         found += [Gap("missing_item", party, item) for item in required if not getattr(value, item)]
     for a in record.activities:

@@ -39,13 +39,18 @@ def cell(value: Any, lang: Lang) -> str:
 
 def as_csv(header: Header, built: Built) -> bytes:
     """The report's table; headers in the report's language, codes left as codes."""
-    assert built.csv is not None
+    if built.csv is None:
+        raise ValueError(f"{header.report} has no table form")
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([label(f"col.{c}", header.lang) for c in built.csv.columns])
     for row in built.csv.rows:
-        writer.writerow(["" if v is None else v.code if isinstance(v, Label)
-                         else cell(v, header.lang) for v in row])  # fmt: skip
+        writer.writerow(
+            [
+                "" if v is None else v.code if isinstance(v, Label) else cell(v, header.lang)
+                for v in row
+            ]
+        )
     # A byte-order mark, so spreadsheet programs read the Chinese headers as UTF-8.
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
@@ -89,16 +94,20 @@ def _known() -> frozenset[str]:
 def as_html(header: Header, built: Built) -> bytes:
     lang = header.lang
     css = (HERE / "templates" / "report.css").read_text(encoding="utf-8")
-    html = _environment().get_template("report.html").render(
-        h=header.document(),
-        title=title(header.report, lang),
-        sections=built.sections,
-        lang=lang,
-        css=css,
-        t=lambda key: label(key, lang),
-        cell=lambda v: cell(v, lang),
-        heading=lambda s: heading(s, lang),
-        fact=lambda k: fact_label(k, lang),
-        column=lambda c: column_label(c, lang),
+    html = (
+        _environment()
+        .get_template("report.html")
+        .render(
+            h=header.document(),
+            title=title(header.report, lang),
+            sections=built.sections,
+            lang=lang,
+            css=css,
+            t=lambda key: label(key, lang),
+            cell=lambda v: cell(v, lang),
+            heading=lambda s: heading(s, lang),
+            fact=lambda k: fact_label(k, lang),
+            column=lambda c: column_label(c, lang),
+        )
     )
     return html.encode("utf-8")

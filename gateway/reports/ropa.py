@@ -72,22 +72,32 @@ def activity(ctx: Context, a: Activity, missing: list[str]) -> dict[str, Any]:
         "data_categories": categories(ctx, a.data_categories),
         "roles": list(a.roles),
         "recipients": [
-            {"id": r, "name": record.recipients[r].name(lang), "kind": record.recipients[r].kind,
-             "country": record.recipients[r].country}
+            {
+                "id": r,
+                "name": record.recipients[r].name(lang),
+                "kind": record.recipients[r].kind,
+                "country": record.recipients[r].country,
+            }
             for r in a.recipients
-        ],  # fmt: skip
+        ],
         "transfers": [
-            {"country": t.country, "recipient": record.recipients[t.recipient].name(lang),
-             "safeguard": t.safeguard.value,
-             "documentation": t.documentation(lang) if t.documentation else None}
+            {
+                "country": t.country,
+                "recipient": record.recipients[t.recipient].name(lang),
+                "safeguard": t.safeguard.value,
+                "documentation": t.documentation(lang) if t.documentation else None,
+            }
             for t in a.transfers
-        ],  # fmt: skip
+        ],
         "retention": a.retention(lang) if a.retention else None,
         "retention_rules": [
-            {"rule": r, "years": ctx.retention.rules[r].years,
-             "citation": ctx.retention.rules[r].citation}
+            {
+                "rule": r,
+                "years": ctx.retention.rules[r].years,
+                "citation": ctx.retention.rules[r].citation,
+            }
             for r in a.retention_rules
-        ],  # fmt: skip
+        ],
         "measures": [
             {"id": m, "kind": record.measures[m].kind, "text": record.measures[m].text(lang)}
             for m in a.measures
@@ -128,39 +138,92 @@ def activity_facts(a: dict[str, Any]) -> list[tuple[str, Any]]:
         ("data_subjects", _joined(a["data_subjects"])),
         ("data_categories", _joined([c["category"] for c in a["data_categories"]])),
         ("recipients", _joined([f"{r['name']} ({r['country']})" for r in a["recipients"]])),
-        ("transfers", _joined([f"{t['country']}: {t['recipient']} [{t['safeguard']}]"
-                               + (f" {t['documentation']}" if t["documentation"] else "")
-                               for t in a["transfers"]]) or Label("none")),
+        (
+            "transfers",
+            _joined(
+                [
+                    f"{t['country']}: {t['recipient']} [{t['safeguard']}]"
+                    + (f" {t['documentation']}" if t["documentation"] else "")
+                    for t in a["transfers"]
+                ]
+            )
+            or Label("none"),
+        ),
         ("retention", a["retention"]),
         ("measures", _joined([m["text"] for m in a["measures"]])),
-    ]  # fmt: skip
+    ]
 
 
-CSV_COLUMNS = ("activity", "name", "purposes", "legal_basis_gdpr", "legal_basis_pipl",
-               "data_subjects", "data_categories", "recipients", "transfers", "retention",
-               "measures", "missing")  # fmt: skip
+CSV_COLUMNS = (
+    "activity",
+    "name",
+    "purposes",
+    "legal_basis_gdpr",
+    "legal_basis_pipl",
+    "data_subjects",
+    "data_categories",
+    "recipients",
+    "transfers",
+    "retention",
+    "measures",
+    "missing",
+)
 
 
 async def build(ctx: Context) -> Built:
     data = record_data(ctx)
-    sections = [Section("controller", flag_missing=True, facts=[
-        (f"{who}_{item}", (data[who] or {}).get(item))
-        for who in ("controller", "representative", "dpo", "pipl_officer")
-        for item in ("name", "address", "contact")
-        if not (who in ("dpo", "pipl_officer") and item == "address")
-    ])]  # fmt: skip
+    sections = [
+        Section(
+            "controller",
+            flag_missing=True,
+            facts=[
+                (f"{who}_{item}", (data[who] or {}).get(item))
+                for who in ("controller", "representative", "dpo", "pipl_officer")
+                for item in ("name", "address", "contact")
+                if not (who in ("dpo", "pipl_officer") and item == "address")
+            ],
+        )
+    ]
     rows = []
     for a in data["activities"]:
         facts = activity_facts(a)
-        sections.append(Section("activity", title=a["name"], flag_missing=True, facts=facts, tables=[Table(
-            "data_categories", ("category", "fields", "sensitive", "encrypted_at_rest",
-                                "role_levels"),
-            [[c["category"], ", ".join(c["fields"]), c["sensitive"], c["encrypted_at_rest"],
-              ", ".join(f"{r}: {lv}" for r, lv in c["role_levels"].items())]
-             for c in a["data_categories"]])]))  # fmt: skip
+        sections.append(
+            Section(
+                "activity",
+                title=a["name"],
+                flag_missing=True,
+                facts=facts,
+                tables=[
+                    Table(
+                        "data_categories",
+                        ("category", "fields", "sensitive", "encrypted_at_rest", "role_levels"),
+                        [
+                            [
+                                c["category"],
+                                ", ".join(c["fields"]),
+                                c["sensitive"],
+                                c["encrypted_at_rest"],
+                                ", ".join(f"{r}: {lv}" for r, lv in c["role_levels"].items()),
+                            ]
+                            for c in a["data_categories"]
+                        ],
+                    )
+                ],
+            )
+        )
         cells = [v for k, v in facts if k != "legal_basis_explanation"]
         rows.append([a["id"], a["name"], *cells, ", ".join(a["missing"])])
-    sections.append(Section("gaps", paragraphs=["gaps_rule"], tables=[Table(
-        "gaps", ("code", "where", "item"),
-        [[g["code"], g["where"], g["item"]] for g in data["gaps"]])]))  # fmt: skip
+    sections.append(
+        Section(
+            "gaps",
+            paragraphs=["gaps_rule"],
+            tables=[
+                Table(
+                    "gaps",
+                    ("code", "where", "item"),
+                    [[g["code"], g["where"], g["item"]] for g in data["gaps"]],
+                )
+            ],
+        )
+    )
     return Built(data, sections, csv=Table("activities", CSV_COLUMNS, rows))

@@ -22,11 +22,15 @@ class ReportController(Controller):
     async def index(self) -> dict[str, Any]:
         return {
             "reports": [
-                {"name": name, "title": title(name, "en"), "title_zh": title(name, "zh"),
-                 "formats": ["json", "html", "csv"] if spec.table else ["json", "html"]}
+                {
+                    "name": name,
+                    "title": title(name, "en"),
+                    "title_zh": title(name, "zh"),
+                    "formats": ["json", "html", "csv"] if spec.table else ["json", "html"],
+                }
                 for name, spec in REPORTS.items()
             ]
-        }  # fmt: skip
+        }
 
     @get("/{name:str}", summary="Generate a report for a period (logged)")
     async def report(

@@ -142,8 +142,9 @@ class Reports:
             chain_head=head,
             lang=lang,  # type: ignore[arg-type]  # checked above
         )
-        ctx = Context(self._engine, self._policy, self._retention, self._record, self._log.log,
-                      header)  # fmt: skip
+        ctx = Context(
+            self._engine, self._policy, self._retention, self._record, self._log.log, header
+        )
         built = await spec.build(ctx)
         body = _render(fmt, header, built)
         await self._log.record(

@@ -19,8 +19,9 @@ POLICIES = Path(__file__).resolve().parents[2] / "policies"
 
 
 def _report(s: Seeded, name: str, who: str = "dpo", **params: str) -> Any:
-    response = s.gw.client.get(f"/v1/reports/{name}", params={**PERIOD, **params},
-                               headers=bearer(s.tokens[who]))  # fmt: skip
+    response = s.gw.client.get(
+        f"/v1/reports/{name}", params={**PERIOD, **params}, headers=bearer(s.tokens[who])
+    )
     assert response.status_code == 200, response.text
     return response
 
@@ -28,8 +29,14 @@ def _report(s: Seeded, name: str, who: str = "dpo", **params: str) -> Any:
 def test_access_report_counts_each_principal_as_the_seed_did(seeded: Seeded) -> None:
     body = _report(seeded, "access").json()
     got = {p["principal"]: p for p in body["principals"]}
-    roles = {"cs-a": "customer_service", "cs-b": "customer_service", "cs-c": "customer_service",
-             "wh-north": "warehouse", "fin": "finance", "an": "analyst"}  # fmt: skip
+    roles = {
+        "cs-a": "customer_service",
+        "cs-b": "customer_service",
+        "cs-c": "customer_service",
+        "wh-north": "warehouse",
+        "fin": "finance",
+        "an": "analyst",
+    }
     for name, want in seeded.expected["principals"].items():
         row = got[name]
         assert row["role"] == roles[name]
@@ -44,30 +51,42 @@ def test_access_report_counts_each_principal_as_the_seed_did(seeded: Seeded) -> 
         ("cs-c", 5, 0.0)
     ]
     assert [(d["principal"], d["action"], d["count"]) for d in body["denials"]] == [
-        ("an", "orders.search", 1), ("wh-north", "report.access", 1)]  # fmt: skip
+        ("an", "orders.search", 1),
+        ("wh-north", "report.access", 1),
+    ]
     # Customer service saw contacts masked on every record, in clear only when revealed,
     # and never an identity number (hidden from the role).
-    cs = {(r["category"], r["level"]): r["records"] for r in body["by_category_and_level"]
-          if r["role"] == "customer_service"}  # fmt: skip
+    cs = {
+        (r["category"], r["level"]): r["records"]
+        for r in body["by_category_and_level"]
+        if r["role"] == "customer_service"
+    }
     cs_records = sum(seeded.expected["principals"][n]["records"] for n in ("cs-a", "cs-b", "cs-c"))
     assert cs[("contact", "clear")] == 5
     assert cs[("contact", "masked")] == cs_records
     assert not any(category == "government_id" for category, _ in cs)
-    wh = {(r["category"], r["level"]): r["records"] for r in body["by_category_and_level"]
-          if r["role"] == "warehouse"}  # fmt: skip
+    wh = {
+        (r["category"], r["level"]): r["records"]
+        for r in body["by_category_and_level"]
+        if r["role"] == "warehouse"
+    }
     assert wh[("location_precise", "clear")] == seeded.expected["wh_north_records"]
     assert body["totals"]["reveals"] == 5
     assert body["totals"]["denials"] == 2
 
 
 def test_a_period_before_anything_happened_is_empty(seeded: Seeded) -> None:
-    body = _report(seeded, "access", since="2026-01-01T00:00:00Z",
-                   until="2026-11-01T00:00:00Z").json()  # fmt: skip
-    assert body["principals"] == [] and body["totals"]["records"] == 0
+    body = _report(
+        seeded, "access", since="2026-01-01T00:00:00Z", until="2026-11-01T00:00:00Z"
+    ).json()
+    assert body["principals"] == []
+    assert body["totals"]["records"] == 0
     assert body["period"] == {"since": "2026-01-01T00:00:00Z", "until": "2026-11-01T00:00:00Z"}
-    dsr = _report(seeded, "dsr-register", since="2026-01-01T00:00:00Z",
-                  until="2026-11-01T00:00:00Z").json()  # fmt: skip
-    assert dsr["requests"] == [] and dsr["totals"]["sla_rate"] is None
+    dsr = _report(
+        seeded, "dsr-register", since="2026-01-01T00:00:00Z", until="2026-11-01T00:00:00Z"
+    ).json()
+    assert dsr["requests"] == []
+    assert dsr["totals"]["sla_rate"] is None
 
 
 def test_dsr_register_has_every_request_and_the_sla_figures(seeded: Seeded) -> None:
@@ -75,10 +94,13 @@ def test_dsr_register_has_every_request_and_the_sla_figures(seeded: Seeded) -> N
     ids = seeded.expected["requests"]
     rows = {r["request_id"]: r for r in body["requests"]}
     assert set(rows) == set(ids.values())
-    want = {"WEB-20001": ("erasure", "completed", "met"), "WEB-20002": ("access", "completed", "met"),
-            "WEB-20003": ("erasure", "on_hold", "missed"),
-            "WEB-20004": ("erasure", "rejected", "not_applicable"),
-            "WEB-20005": ("erasure", "expired", "not_applicable")}  # fmt: skip
+    want = {
+        "WEB-20001": ("erasure", "completed", "met"),
+        "WEB-20002": ("access", "completed", "met"),
+        "WEB-20003": ("erasure", "on_hold", "missed"),
+        "WEB-20004": ("erasure", "rejected", "not_applicable"),
+        "WEB-20005": ("erasure", "expired", "not_applicable"),
+    }
     for key, (kind, state, outcome) in want.items():
         row = rows[ids[key]]
         assert (row["kind"], row["state"], row["outcome"]) == (kind, state, outcome), key
@@ -107,7 +129,8 @@ def test_csv_is_the_same_table_with_headers_in_the_language_asked(seeded: Seeded
     assert header[:2] == ["Principal", "Role"]
     json_rows = _report(seeded, "access").json()["principals"]
     assert [(r[0], int(r[3]), int(r[5])) for r in rows] == [
-        (p["principal"], p["records"], p["reveals"]) for p in json_rows]  # fmt: skip
+        (p["principal"], p["records"], p["reveals"]) for p in json_rows
+    ]
 
 
 def test_pipl_audit_draws_on_the_same_figures_and_names_findings(seeded: Seeded) -> None:
@@ -143,20 +166,27 @@ def test_pipl_pia_keeps_each_assessment_three_years(seeded: Seeded) -> None:
             assert entry["assessment"] is None
             continue
         assert entry["assessment"]["assessed_on"] == assessed.isoformat()
-        assert entry["assessment"]["keep_until"] == assessed.replace(
-            year=assessed.year + 3).isoformat()  # fmt: skip
+        assert (
+            entry["assessment"]["keep_until"]
+            == assessed.replace(year=assessed.year + 3).isoformat()
+        )
     customs = by_id["cross_border_customs"]
     assert customs["art55_triggers"] == ["art55_1_sensitive"]
     assert customs["assessment"]["assessor"] == "数据保护官会同关务合规经理"
     assert by_id["order_fulfilment"]["art55_triggers"] == [
-        "art55_3_entrust_or_provide", "art55_4_cross_border"]  # fmt: skip
+        "art55_3_entrust_or_provide",
+        "art55_4_cross_border",
+    ]
 
 
 def test_generating_a_report_is_logged_with_what_was_produced(seeded: Seeded) -> None:
     response = _report(seeded, "dsr-register", who="aud", format="html", lang="zh")
     assert response.headers["content-type"].startswith("text/html")
-    events = seeded.gw.client.get("/v1/audit/events", params={"action": "report.dsr-register",
-                                  "limit": 1}, headers=bearer(seeded.tokens["dpo"])).json()  # fmt: skip
+    events = seeded.gw.client.get(
+        "/v1/audit/events",
+        params={"action": "report.dsr-register", "limit": 1},
+        headers=bearer(seeded.tokens["dpo"]),
+    ).json()
     [entry] = events["items"]
     assert entry["actor"] == "aud"
     assert entry["details"]["sha256"] == hashlib.sha256(response.content).hexdigest()
@@ -178,15 +208,26 @@ def test_who_may_ask_and_what_is_refused(seeded: Seeded) -> None:
     assert_problem(get("/v1/reports/nonsense"), 404, "not-found")
     bad = assert_problem(get("/v1/reports/pipl-audit", format="csv"), 400, "invalid-parameter")
     assert bad["errors"][0]["field"] == "format"
-    bad = assert_problem(get("/v1/reports/access", lang="fr", format="xml"), 400,
-                         "invalid-parameter")  # fmt: skip
+    bad = assert_problem(
+        get("/v1/reports/access", lang="fr", format="xml"), 400, "invalid-parameter"
+    )
     assert sorted(e["field"] for e in bad["errors"]) == ["format", "lang"]
-    bad = assert_problem(get("/v1/reports/access", since="2026-12-01T00:00:00Z",
-                             until="2026-11-01T00:00:00Z"), 400, "invalid-parameter")  # fmt: skip
+    bad = assert_problem(
+        get("/v1/reports/access", since="2026-12-01T00:00:00Z", until="2026-11-01T00:00:00Z"),
+        400,
+        "invalid-parameter",
+    )
     assert bad["errors"][0]["field"] == "since"
-    bad = assert_problem(get("/v1/reports/access", since="2026-11-01T00:00:00"), 400,
-                         "invalid-parameter")  # fmt: skip
+    bad = assert_problem(
+        get("/v1/reports/access", since="2026-11-01T00:00:00"), 400, "invalid-parameter"
+    )
     assert "time zone" in bad["errors"][0]["message"]
     listing = get("/v1/reports").json()["reports"]
-    assert [r["name"] for r in listing] == ["gdpr-ropa", "dsr-register", "access",
-                                            "audit-integrity", "pipl-audit", "pipl-pia"]  # fmt: skip
+    assert [r["name"] for r in listing] == [
+        "gdpr-ropa",
+        "dsr-register",
+        "access",
+        "audit-integrity",
+        "pipl-audit",
+        "pipl-pia",
+    ]
