@@ -1,0 +1,120 @@
+"""`audit-integrity` and the command line: a whole log, a tampered log, and the CLI's
+report equal to the API's."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import hashlib
+import io
+import json
+from pathlib import Path
+
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    PublicFormat,
+    load_pem_public_key,
+)
+from sqlalchemy import select
+
+from audit.store import audit_checkpoints
+from gateway.db import make_engine
+from tests.auditing.test_tamper import _read, _superuser, fresh
+from tests.helpers import Gateway, bearer
+
+__all__ = ["fresh"]  # the tamper tests' fixture: a new database, checkpoints every 4
+PERIOD = {"since": "2026-11-01T00:00:00Z", "until": "2027-01-01T00:00:00Z"}
+
+
+def _integrity(gw: Gateway, **params: str) -> dict[str, object]:
+    response = gw.client.get(
+        "/v1/reports/audit-integrity",
+        params={**PERIOD, **params},
+        headers=bearer(gw.tokens["dpo"]),
+    )
+    assert response.status_code == 200, response.text
+    body: dict[str, object] = response.json()
+    return body
+
+
+async def _checkpoints(url: str) -> list[tuple[int, str]]:
+    engine = make_engine(url, pool_size=1)
+    try:
+        async with engine.connect() as conn:
+            query = select(audit_checkpoints.c.seq, audit_checkpoints.c.head)
+            return sorted((int(s), h) for s, h in await conn.execute(query))
+    finally:
+        await engine.dispose()
+
+
+def test_a_whole_log_verifies_and_names_its_key_and_checkpoints(fresh: Gateway) -> None:
+    body = _integrity(fresh)
+    verification = body["verification"]
+    assert isinstance(verification, dict)
+    assert verification["ok"] is True
+    head = body["chain_head"]
+    assert isinstance(head, dict)
+    assert verification["entries_checked"] >= head["seq"]
+    # The fingerprint is the one anyone computes from the published public key.
+    pem = fresh.cli("audit", "public-key").output.encode()
+    raw = load_pem_public_key(pem).public_bytes(Encoding.Raw, PublicFormat.Raw)
+    key = body["public_key"]
+    assert isinstance(key, dict)
+    assert key["fingerprint_sha256"] == hashlib.sha256(raw).hexdigest()
+    stored = asyncio.run(_checkpoints(fresh.settings.sqlalchemy_url))
+    listed = body["checkpoints"]
+    assert isinstance(listed, list)
+    assert [(c["seq"], c["head"]) for c in listed] == [c for c in stored if c[0] <= head["seq"]]
+    assert len(listed) >= 3
+
+
+def test_a_tampered_log_is_reported_with_the_first_bad_entry(fresh: Gateway) -> None:
+    url = fresh.settings.database_url
+    _, checkpoints = asyncio.run(_read(url))
+    target = checkpoints[-2] + 1
+    edit = f"UPDATE audit_entries SET actor = 'someone-else' WHERE seq = {target}"  # noqa: S608
+    _superuser(url, edit)
+    verification = _integrity(fresh)["verification"]
+    assert isinstance(verification, dict)
+    assert (verification["ok"], verification["first_bad_sequence"]) == (False, target)
+    audit = fresh.client.get(
+        "/v1/reports/pipl-audit", params=PERIOD, headers=bearer(fresh.tokens["dpo"])
+    ).json()
+    assert {"severity": "high", "code": "log_integrity_failed", "subject": str(target)} in audit[
+        "findings"
+    ]
+
+
+def test_the_command_line_writes_the_same_report_and_says_what_it_did(
+    fresh: Gateway, tmp_path: Path
+) -> None:
+    out = tmp_path / "access.csv"
+    args = ["--since", "2026-11-01", "--until", "2027-01-01"]
+    result = fresh.cli("report", "access", "--format", "csv", "--lang", "zh", "-o", str(out), *args)
+    assert result.exit_code == 0, result.output
+    assert "access: 2026-11-01T00:00:00+00:00 to 2027-01-01T00:00:00+00:00" in result.stderr
+    assert result.stdout == ""
+    rows = list(csv.reader(io.StringIO(out.read_text("utf-8-sig"))))
+    assert rows[0][:2] == ["主体", "角色"]
+    api = fresh.client.get(
+        "/v1/reports/access", params=PERIOD, headers=bearer(fresh.tokens["dpo"])
+    ).json()
+    assert [(r[0], int(r[3])) for r in rows[1:]] == [
+        (p["principal"], p["records"]) for p in api["principals"]
+    ]
+    assert ("cs-1", 12) in [(r[0], int(r[3])) for r in rows[1:]]
+    # Logged as the operator, like every command.
+    events = fresh.client.get(
+        "/v1/audit/events", params={"action": "report.access"}, headers=bearer(fresh.tokens["dpo"])
+    ).json()["items"]
+    assert [e["actor"] for e in events] == ["dpo-1", "operator"]
+    assert events[1]["details"]["sha256"] == hashlib.sha256(out.read_bytes()).hexdigest()
+    stdout = fresh.cli("report", "pipl-pia", *args)
+    assert json.loads(stdout.stdout)["report"] == "pipl-pia"
+    assert "pipl-pia: " in stdout.stderr
+    refused = fresh.cli("report", "pipl-audit", "--format", "csv")
+    assert refused.exit_code == 1
+    assert "format: pipl-audit is not a table: use json or html" in refused.output
+    bad = fresh.cli("report", "access", "--since", "2026-11-01T00:00:00")
+    assert bad.exit_code == 2
+    assert "give a time zone" in bad.output
