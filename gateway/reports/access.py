@@ -245,4 +245,4 @@ def _table(key: str, rows: list[dict[str, Any]], columns: tuple[str, ...]) -> Ta
 
 
 def _cell(column: str, value: Any) -> Any:
-    return Label(value) if column == "level" else value
+    return Label(value) if column in ("level", "category") else value

@@ -156,115 +156,76 @@ async def audit_data(ctx: Context) -> dict[str, Any]:
     return parts
 
 
+def _labels(codes: list[str]) -> list[Label]:
+    return [Label(code) for code in codes]
+
+
+def _activities_section(d: dict[str, Any]) -> Section:
+    columns = ("activity", "legal_basis_pipl", "data_categories", "art55_triggers")
+    rows = [
+        [a["name"], a["legal_basis_pipl"], _labels(a["data_categories"]),
+         _labels(a["art55_triggers"])]
+        for a in d["activities"]
+    ]  # fmt: skip
+    return Section("activities", tables=[Table("activities", columns, rows)])
+
+
+def _sensitive_section(d: dict[str, Any]) -> Section:
+    columns = ("category", "fields", "encrypted_at_rest", "role_levels", "safeguards")
+    rows = [
+        [Label(s["category"]), ", ".join(s["fields"]), s["encrypted_at_rest"],
+         ", ".join(f"{r}: {lv}" for r, lv in s["role_levels"].items()),
+         "; ".join(s["safeguards"])]
+        for s in d["sensitive_personal_information"]
+    ]  # fmt: skip
+    return Section("sensitive_personal_information", tables=[Table("sensitive", columns, rows)])
+
+
+def _access_control_section(d: dict[str, Any]) -> Section:
+    personal = sorted(next(iter(d["access_control"].values()), {}))
+    columns = ("role", *[f"value.{c}" for c in personal])
+    rows = [
+        [role, *[Label(levels[c]) for c in personal]]
+        for role, levels in d["access_control"].items()
+    ]
+    return Section("access_control", tables=[Table("access_control", columns, rows)])
+
+
+def _retention_section(ret: dict[str, Any]) -> Section:
+    counts = ("erasures_completed", "access_requests_completed", "orders_deleted_at_retention_end")
+    steps = [(f"step:{s}", n) for s, n in ret["records_erased_by_step"].items()]
+    rules = [[r["rule"], r["years"], r["citation"]] for r in ret["rules"]]
+    return Section(
+        "retention",
+        facts=[(k, ret[k]) for k in counts] + steps,
+        tables=[Table("retention_rules", ("rule", "years", "citation"), rules)],
+    )
+
+
+REQUEST_FIGURES = ("requests", "met", "missed", "open", "sla_rate", "median_completion_hours",
+                   "p95_completion_hours")  # fmt: skip
+
+
 async def build_audit(ctx: Context) -> Built:
     d = await audit_data(ctx)
-    personal = sorted(next(iter(d["access_control"].values()), {}))
-    req, ret = d["requests"], d["retention"]
+    reveals = d["reveals"]
+    findings = [[Label(f["severity"]), Label(f["code"]), f["subject"]] for f in d["findings"]]
     sections = [
-        Section(
-            "activities",
-            tables=[
-                Table(
-                    "activities",
-                    ("activity", "legal_basis_pipl", "data_categories", "art55_triggers"),
-                    [
-                        [
-                            a["name"],
-                            a["legal_basis_pipl"],
-                            ", ".join(a["data_categories"]),
-                            ", ".join(a["art55_triggers"]),
-                        ]
-                        for a in d["activities"]
-                    ],
-                )
-            ],
-        ),
-        Section(
-            "sensitive_personal_information",
-            tables=[
-                Table(
-                    "sensitive",
-                    ("category", "fields", "encrypted_at_rest", "role_levels", "safeguards"),
-                    [
-                        [
-                            s["category"],
-                            ", ".join(s["fields"]),
-                            s["encrypted_at_rest"],
-                            ", ".join(f"{r}: {lv}" for r, lv in s["role_levels"].items()),
-                            "; ".join(s["safeguards"]),
-                        ]
-                        for s in d["sensitive_personal_information"]
-                    ],
-                )
-            ],
-        ),
-        Section(
-            "access_control",
-            tables=[
-                Table(
-                    "access_control",
-                    ("role", *personal),
-                    [
-                        [role, *[Label(levels[c]) for c in personal]]
-                        for role, levels in d["access_control"].items()
-                    ],
-                )
-            ],
-        ),
-        Section(
-            "reveals",
-            facts=[
-                ("reveals", d["reveals"]["total"]),
-                *[(f"role:{r}", n) for r, n in d["reveals"]["by_role"].items()],
-                ("outliers", len(d["reveals"]["outliers"])),
-            ],
-        ),
-        Section(
-            "requests",
-            facts=[
-                (k, req[k])
-                for k in (
-                    "requests",
-                    "met",
-                    "missed",
-                    "open",
-                    "sla_rate",
-                    "median_completion_hours",
-                    "p95_completion_hours",
-                )
-            ],
-        ),
+        _activities_section(d),
+        _sensitive_section(d),
+        _access_control_section(d),
+        Section("reveals", facts=[
+            ("reveals", reveals["total"]),
+            *[(f"role:{r}", n) for r, n in reveals["by_role"].items()],
+            ("outliers", len(reveals["outliers"])),
+        ]),
+        Section("requests_handled", facts=[(k, d["requests"][k]) for k in REQUEST_FIGURES],
+                paragraphs=["sla_rule"]),
         Section("integrity", facts=list(d["integrity"].items())),
-        Section(
-            "retention",
-            facts=[
-                (k, ret[k])
-                for k in (
-                    "erasures_completed",
-                    "access_requests_completed",
-                    "orders_deleted_at_retention_end",
-                )
-            ]
-            + [(f"step:{s}", n) for s, n in ret["records_erased_by_step"].items()],
-            tables=[
-                Table(
-                    "retention_rules",
-                    ("rule", "years", "citation"),
-                    [[r["rule"], r["years"], r["citation"]] for r in ret["rules"]],
-                )
-            ],
-        ),
-        Section(
-            "findings",
-            tables=[
-                Table(
-                    "findings",
-                    ("severity", "code", "subject"),
-                    [[Label(f["severity"]), Label(f["code"]), f["subject"]] for f in d["findings"]],
-                )
-            ],
-        ),
-    ]
+        _retention_section(d["retention"]),
+        Section("findings", tables=[
+            Table("findings", ("severity", "code", "subject"), findings)]),
+    ]  # fmt: skip
     return Built(d, sections)
 
 
@@ -320,7 +281,7 @@ async def build_pia(ctx: Context) -> Built:
     for e in entries:
         pia = e["assessment"]
         facts: list[tuple[str, Any]] = [
-            ("art55_triggers", ", ".join(e["art55_triggers"]) or Label("none")),
+            ("art55_triggers", _labels(e["art55_triggers"])),
             ("assessment_required", e["assessment_required"]),
         ]
         tables = []

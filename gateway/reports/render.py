@@ -30,6 +30,8 @@ def cell(value: Any, lang: Lang) -> str:
         return "–"
     if isinstance(value, Label):
         return label(f"value.{value.code}", lang)
+    if isinstance(value, list | tuple):
+        return ", ".join(cell(v, lang) for v in value) or label("value.none", lang)
     if isinstance(value, bool):
         return label("value.yes" if value else "value.no", lang)
     if isinstance(value, float):
@@ -43,16 +45,22 @@ def as_csv(header: Header, built: Built) -> bytes:
         raise ValueError(f"{header.report} has no table form")
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([label(f"col.{c}", header.lang) for c in built.csv.columns])
+    writer.writerow([column_label(c, header.lang) for c in built.csv.columns])
     for row in built.csv.rows:
-        writer.writerow(
-            [
-                "" if v is None else v.code if isinstance(v, Label) else cell(v, header.lang)
-                for v in row
-            ]
-        )
+        writer.writerow([_csv_cell(v, header.lang) for v in row])
     # A byte-order mark, so spreadsheet programs read the Chinese headers as UTF-8.
     return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def _csv_cell(value: Any, lang: Lang) -> str:
+    """Codes stay codes in CSV (stable for whoever processes the file)."""
+    if value is None:
+        return ""
+    if isinstance(value, Label):
+        return value.code
+    if isinstance(value, list | tuple):
+        return ", ".join(_csv_cell(v, lang) for v in value)
+    return cell(value, lang)
 
 
 @cache
@@ -81,6 +89,8 @@ def fact_label(key: str, lang: Lang) -> str:
 
 
 def column_label(column: str, lang: Lang) -> str:
+    if column.startswith("value."):  # a column per category, say
+        return label(column, lang)
     return label(f"col.{column}", lang) if f"col.{column}" in _known() else column
 
 

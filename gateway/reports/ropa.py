@@ -136,7 +136,7 @@ def activity_facts(a: dict[str, Any]) -> list[tuple[str, Any]]:
         ("legal_basis_pipl", lb["pipl"]),
         ("legal_basis_explanation", lb["explanation"]),
         ("data_subjects", _joined(a["data_subjects"])),
-        ("data_categories", _joined([c["category"] for c in a["data_categories"]])),
+        ("data_categories", [Label(c["category"]) for c in a["data_categories"]] or None),
         ("recipients", _joined([f"{r['name']} ({r['country']})" for r in a["recipients"]])),
         (
             "transfers",
@@ -199,7 +199,7 @@ async def build(ctx: Context) -> Built:
                         ("category", "fields", "sensitive", "encrypted_at_rest", "role_levels"),
                         [
                             [
-                                c["category"],
+                                Label(c["category"]),
                                 ", ".join(c["fields"]),
                                 c["sensitive"],
                                 c["encrypted_at_rest"],

@@ -267,6 +267,33 @@ TEXT: dict[str, tuple[str, str]] = {
     "value.reveal_rate_outlier": ("reveal rate stands out", "明文查看率异常"),
     "value.pia_missing": ("impact assessment missing (Art. 55)", "缺少影响评估（第五十五条）"),
     "value.pia_review_overdue": ("impact assessment review overdue", "影响评估复评逾期"),
+    "value.order_reference": ("order reference", "订单标识"),
+    "value.operational": ("operational", "运营信息"),
+    "value.name": ("name", "姓名"),
+    "value.contact": ("contact details", "联系方式"),
+    "value.government_id": ("identity number", "身份证件号码"),
+    "value.location_precise": ("street address", "详细地址"),
+    "value.location_coarse": ("province, city, district", "省市区"),
+    "value.purchase": ("purchase", "购买信息"),
+    "value.payment_reference": ("payment reference", "支付流水号"),
+    "value.payment_method": ("payment method", "支付方式"),
+    "value.free_text": ("free text", "自由文本"),
+    "value.art55_1_sensitive": (
+        "Art. 55(1) sensitive personal information",
+        "第五十五条第（一）项 处理敏感个人信息",
+    ),
+    "value.art55_3_entrust_or_provide": (
+        "Art. 55(3) entrusted to or provided to others",
+        "第五十五条第（三）项 委托处理、向其他个人信息处理者提供",
+    ),
+    "value.art55_4_cross_border": (
+        "Art. 55(4) provided abroad",
+        "第五十五条第（四）项 向境外提供个人信息",
+    ),
+    "section.requests_handled": (
+        "Requests handled within the deadline",
+        "个人信息主体请求的期限内处理情况",
+    ),
     # notes
     "note.gaps_rule": (
         "Items GDPR Art. 30(1) asks for that the record leaves empty; personal fields no activity covers; categories a role can see under the policy that no activity of that role lists.",
