@@ -58,7 +58,7 @@ from gateway.problems import EXCEPTION_HANDLERS, describe_problem
 from gateway.readpath import ReadPool, make_read_pool
 from gateway.reports.record import ProcessingRecord, load_record
 from gateway.reports.routes import ReportController
-from gateway.reports.service import Reports
+from gateway.reports.service import KeptReports, Reports
 from gateway.resources import shipped_dir
 from gateway.reveal.factors import FactorRules, SecondFactors
 from gateway.reveal.grants import Grants
@@ -94,6 +94,7 @@ class Services:
     sweeper: Sweeper
     downloads: Downloads
     reports: Reports
+    kept_reports: KeptReports
 
     async def close(self) -> None:
         await self.audit.log.close()
@@ -180,6 +181,7 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         verify_hours=settings.privacy_verify_hours,
         lead_hours=settings.privacy_sla_lead_hours,
     )
+    reports = Reports(engine, policy, retention, record, audit, clock)
     return Services(
         settings=settings,
         clock=clock,
@@ -218,7 +220,8 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         workflow=workflow,
         sweeper=sweeper,
         downloads=Downloads(engine, privacy, register, subjects, keys, audit),
-        reports=Reports(engine, policy, retention, record, audit, clock),
+        reports=reports,
+        kept_reports=KeptReports(engine, reports, audit),
     )
 
 
@@ -290,6 +293,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             "register": _provide(services.register),
             "downloads": _provide(services.downloads),
             "reports": _provide(services.reports),
+            "kept": _provide(services.kept_reports),
             "authenticator": _provide(services.authenticator),
         },
         middleware=[

@@ -4,6 +4,7 @@ from gateway.auth.store import principals
 from gateway.db import metadata
 from gateway.orders.store import order_items, orders
 from gateway.privacy.store import outbox, privacy_requests, privacy_steps, rate_limits
+from gateway.reports.archive import report_archive
 from gateway.reveal.store import totp_factors, unmask_grants
 from gateway.subjects.store import data_subjects, subject_identifiers, subject_keys
 
@@ -17,6 +18,7 @@ __all__ = [
     "privacy_requests",
     "privacy_steps",
     "rate_limits",
+    "report_archive",
     "subject_identifiers",
     "subject_keys",
     "totp_factors",

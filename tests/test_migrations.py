@@ -24,6 +24,7 @@ TABLES = {
     "audit_refs",
     "audit_checkpoints",
     "audit_head",
+    "report_archive",
 }
 
 

@@ -10,7 +10,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 
 from gateway.auth.middleware import AuthedRequest
-from gateway.reports.service import REPORTS, Reports
+from gateway.reports.service import REPORTS, KeptReports, Reports
 from gateway.reports.text import title
 
 
@@ -31,6 +31,25 @@ class ReportController(Controller):
                 for name, spec in REPORTS.items()
             ]
         }
+
+    @get("/kept", summary="Kept copies of the PIPL reports (Art. 56: at least 3 years)")
+    async def kept(
+        self,
+        request: AuthedRequest,
+        kept: NamedDependency[KeptReports],
+        report: FromQuery[str | None] = None,
+        limit: FromQuery[int] = 50,
+    ) -> dict[str, Any]:
+        """Newest first: id, report, period, who generated it, chain head, SHA-256 of the
+        kept JSON document and the date until which it must be kept."""
+        return {"items": await kept.listing(request.user, report, limit)}
+
+    @get("/kept/{kept_id:str}", summary="One kept report, exactly as it was generated")
+    async def kept_document(
+        self, request: AuthedRequest, kept_id: FromPath[str], kept: NamedDependency[KeptReports]
+    ) -> Response[bytes]:
+        body = await kept.read(request.user, kept_id)
+        return Response(body, media_type="application/json", headers={"Cache-Control": "no-store"})
 
     @get("/{name:str}", summary="Generate a report for a period (logged)")
     async def report(

@@ -8,10 +8,11 @@ of what was produced) before it is handed out: no log entry, no report.
 from __future__ import annotations
 
 import hashlib
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import get_args
+from typing import Any, get_args
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -22,7 +23,7 @@ from gateway.clock import Clock
 from gateway.disclosure import PolicySet
 from gateway.errors import FieldProblem, InvalidParameter, NotFound, PermissionDenied
 from gateway.privacy.retention import RetentionRules
-from gateway.reports import access, dsr, integrity, logscan, pipl, render, ropa
+from gateway.reports import access, archive, dsr, integrity, logscan, pipl, render, ropa
 from gateway.reports.document import Built, Context, Format, Header, Lang, Period
 from gateway.reports.record import ProcessingRecord
 
@@ -76,7 +77,7 @@ class Reports:
         self._log = log
         self._clock = clock
 
-    def _authorize(self, principal: Principal | None) -> None:
+    def authorize(self, principal: Principal | None) -> None:
         if principal is None:  # the command line: whoever holds the database and keys
             return
         plan = self._policy.plan_for(principal.role)
@@ -125,7 +126,7 @@ class Reports:
     ) -> Rendered:
         action = f"report.{name}" if name in REPORTS else "report.generate"
         try:
-            self._authorize(principal)
+            self.authorize(principal)
             spec = self._check(name, fmt, lang)
             period = self.period(since, until)
         except (PermissionDenied, NotFound, InvalidParameter) as exc:
@@ -147,6 +148,11 @@ class Reports:
         )
         built = await spec.build(ctx)
         body = _render(fmt, header, built)
+        kept: dict[str, str] = {}
+        if name in archive.ARCHIVED:
+            async with self._engine.begin() as conn:
+                copy = await archive.keep(conn, header, render.as_json(header, built))
+            kept = {"kept_id": str(copy.id), "kept_sha256": copy.sha256}
         await self._log.record(
             actor_of(principal),
             action,
@@ -157,10 +163,63 @@ class Reports:
                 **period.document(),
                 "chain_head": head.seq,
                 "sha256": hashlib.sha256(body).hexdigest(),
+                **kept,
             },
         )
         stamp = header.generated_at.strftime("%Y%m%dT%H%M%SZ")
         return Rendered(body, MEDIA_TYPES[fmt], f"{name}-{stamp}.{fmt}", header)
+
+
+class KeptReports:
+    """The kept PIPL reports: listed and read by the roles that generate reports."""
+
+    def __init__(self, engine: AsyncEngine, reports: Reports, log: AccessLog) -> None:
+        self._engine = engine
+        self._reports = reports
+        self._log = log
+
+    async def _allowed(self, principal: Principal, action: str) -> None:
+        try:
+            self._reports.authorize(principal)
+        except PermissionDenied as exc:
+            await self._log.denied(principal, action, "reports/kept", 403, exc.detail)
+            raise
+
+    async def listing(
+        self, principal: Principal, report: str | None, limit: int
+    ) -> list[dict[str, Any]]:
+        await self._allowed(principal, "report.kept.list")
+        problems = []
+        if report is not None and report not in archive.ARCHIVED:
+            problems.append(FieldProblem("report", "must be pipl-pia or pipl-audit"))
+        if not 1 <= limit <= MAX_KEPT_PAGE:
+            problems.append(FieldProblem("limit", f"must be between 1 and {MAX_KEPT_PAGE}"))
+        if problems:
+            raise InvalidParameter("invalid parameters", problems)
+        async with self._engine.connect() as conn:
+            items = await archive.listing(conn, report, limit)
+        await self._log.record(
+            principal.name, "report.kept.list", "reports/kept", details={"count": len(items)}
+        )
+        return items
+
+    async def read(self, principal: Principal, kept_id: str) -> bytes:
+        await self._allowed(principal, "report.kept.read")
+        try:
+            key = uuid.UUID(kept_id)
+        except ValueError:
+            raise InvalidParameter(
+                "invalid parameters", [FieldProblem("kept_id", "must be a UUID")]
+            ) from None
+        async with self._engine.connect() as conn:
+            row = await archive.fetch(conn, key)
+        if row is None:
+            raise NotFound("no kept report with this id")
+        await self._log.record(principal.name, "report.kept.read", f"reports/kept/{key}")
+        return str(row.document).encode("utf-8")
+
+
+MAX_KEPT_PAGE = 500
 
 
 def _render(fmt: str, header: Header, built: Built) -> bytes:

@@ -3,16 +3,21 @@ seed counted it from the API's answers (tests/reports/conftest.py), on both back
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import hashlib
 import io
 import math
 import tomllib
-from datetime import date
+import uuid
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from tests.helpers import assert_problem, bearer
+import pytest
+from sqlalchemy.exc import DBAPIError
+
+from tests.helpers import assert_problem, bearer, run_sql
 from tests.reports.conftest import PERIOD, PURPOSE, Seeded
 
 POLICIES = Path(__file__).resolve().parents[2] / "policies"
@@ -179,6 +184,48 @@ def test_pipl_pia_keeps_each_assessment_three_years(seeded: Seeded) -> None:
     ]
 
 
+def test_pipl_reports_are_kept_three_years_and_cannot_be_changed(seeded: Seeded) -> None:
+    html = _report(seeded, "pipl-pia", format="html", lang="zh")
+    listing = seeded.gw.client.get(
+        "/v1/reports/kept", params={"report": "pipl-pia"}, headers=bearer(seeded.tokens["aud"])
+    )
+    assert listing.status_code == 200, listing.text
+    newest = listing.json()["items"][0]
+    generated = datetime.fromisoformat(newest["generated_at"])
+    assert newest["keep_until"] == generated.replace(year=generated.year + 3).isoformat().replace(
+        "+00:00", "Z"
+    )
+    assert (newest["report"], newest["lang"], newest["generated_by"]) == ("pipl-pia", "zh", "dpo")
+    kept = seeded.gw.client.get(
+        f"/v1/reports/kept/{newest['id']}", headers=bearer(seeded.tokens["dpo"])
+    )
+    assert hashlib.sha256(kept.content).hexdigest() == newest["sha256"]
+    document = kept.json()
+    assert document["generated_at"] == newest["generated_at"]
+    assert f"#{document['chain_head']['seq']} " in html.text
+    assert document["activities"][0]["name"] == "订单履行与配送"
+    events = seeded.gw.client.get(
+        "/v1/audit/events",
+        params={"action": "report.pipl-pia", "limit": 1},
+        headers=bearer(seeded.tokens["dpo"]),
+    ).json()["items"]
+    assert events[0]["details"]["kept_id"] == newest["id"]
+    assert events[0]["details"]["sha256"] == hashlib.sha256(html.content).hexdigest()
+    url = seeded.gw.settings.database_url
+    for statement in (
+        "UPDATE report_archive SET generated_by = 'someone-else'",
+        "DELETE FROM report_archive",
+    ):
+        with pytest.raises(DBAPIError, match="kept reports"):
+            asyncio.run(run_sql(url, statement))
+    assert (
+        seeded.gw.client.get(
+            f"/v1/reports/kept/{newest['id']}", headers=bearer(seeded.tokens["dpo"])
+        ).content
+        == kept.content
+    )
+
+
 def test_generating_a_report_is_logged_with_what_was_produced(seeded: Seeded) -> None:
     response = _report(seeded, "dsr-register", who="aud", format="html", lang="zh")
     assert response.headers["content-type"].startswith("text/html")
@@ -222,6 +269,9 @@ def test_who_may_ask_and_what_is_refused(seeded: Seeded) -> None:
         get("/v1/reports/access", since="2026-11-01T00:00:00"), 400, "invalid-parameter"
     )
     assert "time zone" in bad["errors"][0]["message"]
+    assert_problem(get("/v1/reports/kept", who="cs-a"), 403, "forbidden")
+    assert_problem(get("/v1/reports/kept/not-a-uuid"), 400, "invalid-parameter")
+    assert_problem(get(f"/v1/reports/kept/{uuid.uuid4()}"), 404, "not-found")
     listing = get("/v1/reports").json()["reports"]
     assert [r["name"] for r in listing] == [
         "gdpr-ropa",
