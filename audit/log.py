@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from audit import store
 from audit.backends import Backend, Batch, backend_for
 from audit.checkpoint import Checkpoint, key_id, sign
-from audit.entry import Draft, Entry, format_time
+from audit.entry import GENESIS_HASH, Draft, Entry, format_time
 from audit.verify import Report, Verifier
 
 
@@ -204,15 +204,41 @@ class AuditLog:
         public_keys: Mapping[str, Ed25519PublicKey] | None = None,
         *,
         trusted: Checkpoint | None = None,
+        anchor: Checkpoint | None = None,
         progress: Callable[[int], None] = lambda _: None,
     ) -> Report:
-        """Verify the whole stored log in one streaming pass. Without `trusted`, the last
-        checkpoint this process signed or saw stands in for the verifier's memory."""
+        """Verify the stored log in one streaming pass. Without `trusted`, the last
+        checkpoint this process signed or saw stands in for the verifier's memory.
+
+        Without `anchor`, the whole log, from the genesis hash. With a stored checkpoint
+        as `anchor` (its signature checked first), only the entries after it, chained
+        from the head it signed: how a report verifies its period without re-hashing
+        years of log. What came before the anchor is then not covered, and the report
+        says where it started."""
         keys = public_keys or self.public_keys
-        verifier = Verifier(keys, trusted=trusted or self.last_checkpoint)
+        start_seq, start_hash = 0, GENESIS_HASH
+        if anchor is not None:
+            key = keys.get(anchor.key_id)
+            if key is None or not anchor.signed_by(key):
+                return Report(
+                    ok=False,
+                    entries_checked=0,
+                    head=None,
+                    last_checkpoint=None,
+                    first_bad_sequence=anchor.seq,
+                    reason=f"the checkpoint at entry {anchor.seq} is not signed by a known "
+                    "key: nothing after it can be vouched for",
+                )
+            start_seq, start_hash = anchor.seq, bytes.fromhex(anchor.head)
+        verifier = Verifier(
+            keys,
+            start_seq=start_seq,
+            start_hash=start_hash,
+            trusted=trusted or self.last_checkpoint,
+        )
         async with store.snapshot(self._engine) as conn:
-            after = 0
-            async for chunk in store.stream_chunks(conn):
+            after = start_seq
+            async for chunk in store.stream_chunks(conn, after=start_seq):
                 verifier.add_checkpoints(await store.checkpoints(conn, after, chunk[-1].seq))
                 for entry in chunk:
                     verifier.add_entry(entry)

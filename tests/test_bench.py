@@ -54,3 +54,24 @@ def test_audit_append_benchmark_reports_each_concurrency_and_a_valid_chain() -> 
         assert run["entries_per_s"] > 0
         assert run["chain_ok"] is True
         assert 1 <= run["mean_batch"] <= run["writers"]
+
+
+def test_reports_benchmark_counts_what_it_wrote_and_measures_both_sizes() -> None:
+    result = subprocess.run(
+        [sys.executable, "bench/reports.py", "--entries", "3000", "--json"],
+        cwd=ROOT, capture_output=True, text=True, timeout=300, check=True,
+    )  # fmt: skip
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    assert figures["entries"] == 3000
+    assert figures["records_reported"] == figures["records_written"] > 3000
+    assert figures["reveals_reported"] == figures["reveals_written"] > 0
+    assert figures["outliers"] == ["cs-00"]  # the one principal made to reveal far more
+    assert figures["integrity_ok"] is True
+    assert figures["integrity_entries_checked"] > 3000  # the whole log, reports' own entries too
+    assert figures["recent_tenth_integrity_ok"] is True
+    assert 300 <= figures["recent_tenth_entries_checked"] < figures["integrity_entries_checked"]
+    assert figures["access_max_rss_mb_at_tenth"] > 0
+    growth = figures["access_max_rss_mb"] / figures["access_max_rss_mb_at_tenth"]
+    assert abs(figures["rss_growth_for_10x_entries"] - growth) < 0.01
+    ratio = figures["access_seconds"] / figures["direct_read_seconds"]
+    assert abs(figures["ratio_to_direct_read"] - ratio) < 0.01 * ratio + 0.01

@@ -1,21 +1,60 @@
 """`audit-integrity`: is the log whole, which signed checkpoints fall in the period, and
-which key signs them (its fingerprint, to compare with the one the DPO keeps)."""
+which key signs them (its fingerprint, to compare with the one the DPO keeps).
+
+The chain is verified from the last signed checkpoint before the period (its
+signature checked, then every entry after it re-hashed up to the head), or from
+the first entry when the period starts before any checkpoint: a report on last
+month does not re-hash years of log. The report says where verification started;
+`privacy-gateway audit verify` checks the whole log at any time.
+"""
 
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from sqlalchemy import select
 
-from audit.checkpoint import key_id
+from audit.checkpoint import Checkpoint, key_id
 from audit.entry import format_time
 from audit.store import audit_checkpoints, snapshot
+from audit.verify import Report
 from gateway.reports.document import Built, Context, Section, Table
 
 
+async def _anchor(ctx: Context) -> Checkpoint | None:
+    cp = audit_checkpoints.c
+    statement = (
+        select(audit_checkpoints)
+        .where(cp.at < format_time(ctx.header.period.since))
+        .order_by(cp.seq.desc())
+        .limit(1)
+    )
+    async with snapshot(ctx.engine) as conn:
+        row = (await conn.execute(statement)).first()
+    return (
+        None
+        if row is None
+        else Checkpoint(int(row.seq), row.head, row.at, row.key_id, row.signature)
+    )
+
+
+async def verify_period(ctx: Context) -> tuple[Report, dict[str, Any]]:
+    """The verification report, and where it started (`from_seq`, the anchor if any)."""
+    anchor = await _anchor(ctx)
+    report = await ctx.log.verify(anchor=anchor)
+    scope = {
+        "from_seq": 1 if anchor is None else anchor.seq + 1,
+        "anchor": None
+        if anchor is None
+        else {"seq": anchor.seq, "at": anchor.at, "head": anchor.head},
+    }
+    return report, scope
+
+
 async def build(ctx: Context) -> Built:
-    report = await ctx.log.verify()
+    report, scope = await verify_period(ctx)
     period, head = ctx.header.period, ctx.header.chain_head
     cp = audit_checkpoints.c
     statement = (
@@ -38,12 +77,15 @@ async def build(ctx: Context) -> Built:
         "algorithm": "Ed25519",
         "fingerprint_sha256": hashlib.sha256(public).hexdigest(),
     }
-    verification = report.document()
+    verification = {**report.document(), **scope}
     data = {"verification": verification, "public_key": key, "checkpoints": checkpoints}
     columns = ("seq", "at", "head", "key_id")
     table = Table("checkpoints", columns, [[c[k] for k in columns] for c in checkpoints])
+    anchor = scope["anchor"]
     facts = [
         ("verification_ok", report.ok),
+        ("verified_from", scope["from_seq"]),
+        ("anchor", None if anchor is None else f"#{anchor['seq']} {anchor['at']}"),
         ("entries_checked", report.entries_checked),
         ("first_bad_sequence", report.first_bad_sequence),
         ("reason", report.reason),

@@ -128,6 +128,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "fact.outliers": ("Principals flagged", "被标记的主体"),
     "fact.verification_ok": ("Chain verified", "链验证通过"),
     "fact.entries_checked": ("Entries checked", "已检查条目"),
+    "fact.verified_from": ("Verified from entry", "自该条目起验证"),
+    "fact.anchor": ("Anchored on the signed checkpoint", "验证起点（已签名检查点）"),
     "fact.first_bad_sequence": ("First untrusted entry", "首个不可信条目"),
     "fact.reason": ("Result", "结果说明"),
     "fact.checkpoints_in_period": ("Checkpoints in the period", "期间内检查点"),

@@ -118,3 +118,45 @@ def test_the_command_line_writes_the_same_report_and_says_what_it_did(
     bad = fresh.cli("report", "access", "--since", "2026-11-01T00:00:00")
     assert bad.exit_code == 2
     assert "give a time zone" in bad.output
+
+
+def _checkpoint_times(url: str) -> list[tuple[int, str]]:
+    async def read() -> list[tuple[int, str]]:
+        engine = make_engine(url, pool_size=1)
+        try:
+            async with engine.connect() as conn:
+                query = select(audit_checkpoints.c.seq, audit_checkpoints.c.at)
+                return sorted((int(s), a) for s, a in await conn.execute(query))
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(read())
+
+
+def test_a_period_is_verified_from_the_last_signed_checkpoint_before_it(fresh: Gateway) -> None:
+    url = fresh.settings.database_url
+    checkpoints = _checkpoint_times(fresh.settings.sqlalchemy_url)
+    later = "2026-11-20T10:00:05Z"  # the fixture's reads are a second apart from 10:00:00
+    anchor_seq = max(seq for seq, at in checkpoints if at < later)  # the last signed before it
+    assert 2 < anchor_seq < checkpoints[-1][0]
+    body = _integrity(fresh, since=later)
+    verification = body["verification"]
+    assert isinstance(verification, dict)
+    assert verification["ok"] is True
+    assert verification["from_seq"] == anchor_seq + 1 == verification["anchor"]["seq"] + 1
+    assert verification["entries_checked"] == verification["head"]["seq"] - anchor_seq
+    # Tampering before the anchor is outside the period's verification, and says so by
+    # where it started; verifying from the beginning finds it.
+    edit = "UPDATE audit_entries SET actor = 'someone-else' WHERE seq = 2"
+    _superuser(url, edit)
+    assert _integrity(fresh, since=later)["verification"]["ok"] is True  # type: ignore[index]
+    whole = _integrity(fresh)["verification"]
+    assert isinstance(whole, dict)
+    assert (whole["ok"], whole["from_seq"], whole["first_bad_sequence"]) == (False, 1, 2)
+    # A forged anchor vouches for nothing.
+    forged = f"UPDATE audit_checkpoints SET head = '{'0' * 64}' WHERE seq = {anchor_seq}"  # noqa: S608
+    _superuser(url, forged)
+    refused = _integrity(fresh, since=later)["verification"]
+    assert isinstance(refused, dict)
+    assert (refused["ok"], refused["first_bad_sequence"]) == (False, anchor_seq)
+    assert "not signed by a known key" in refused["reason"]
