@@ -91,7 +91,7 @@ def summary(row: Any) -> dict[str, Any]:
 async def listing(conn: AsyncConnection, report: str | None, limit: int) -> list[dict[str, Any]]:
     a = report_archive.c
     columns = [c for c in report_archive.c if c.name != "document"]
-    query = select(*columns).order_by(a.generated_at.desc(), a.id).limit(limit)
+    query = select(*columns).order_by(a.generated_at.desc(), a.chain_head.desc()).limit(limit)
     if report is not None:
         query = query.where(a.report == report)
     return [summary(row) for row in await conn.execute(query)]

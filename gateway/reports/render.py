@@ -4,7 +4,9 @@ once (`Built`); the forms only lay them out."""
 
 from __future__ import annotations
 
+import base64
 import csv
+import hashlib
 import io
 import json
 from functools import cache
@@ -101,9 +103,24 @@ def _known() -> frozenset[str]:
     return frozenset(TEXT)
 
 
+@cache
+def _css() -> str:
+    return (HERE / "templates" / "report.css").read_text(encoding="utf-8")
+
+
+@cache
+def content_security_policy() -> str:
+    """Nothing may load or run; the one inline style sheet is allowed by its hash."""
+    digest = base64.b64encode(hashlib.sha256(_css().encode("utf-8")).digest()).decode()
+    return (
+        f"default-src 'none'; style-src 'sha256-{digest}'; frame-ancestors 'none'; "
+        "base-uri 'none'; form-action 'none'"
+    )
+
+
 def as_html(header: Header, built: Built) -> bytes:
     lang = header.lang
-    css = (HERE / "templates" / "report.css").read_text(encoding="utf-8")
+    css = _css()
     html = (
         _environment()
         .get_template("report.html")

@@ -10,6 +10,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 
 from gateway.auth.middleware import AuthedRequest
+from gateway.reports.render import content_security_policy
 from gateway.reports.service import REPORTS, KeptReports, Reports
 from gateway.reports.text import title
 
@@ -19,7 +20,10 @@ class ReportController(Controller):
     tags = ["reports"]  # noqa: RUF012 - Litestar reads class attributes
 
     @get("/", summary="The reports there are, and their forms")
-    async def index(self) -> dict[str, Any]:
+    async def index(
+        self, request: AuthedRequest, reports: NamedDependency[Reports]
+    ) -> dict[str, Any]:
+        await reports.may_generate(request.user)
         return {
             "reports": [
                 {
@@ -74,8 +78,7 @@ class ReportController(Controller):
                 "Cache-Control": "no-store",
                 "Content-Disposition": f'{disposition}; filename="{rendered.filename}"',
                 "X-Content-Type-Options": "nosniff",
-                # The HTML form needs nothing from anywhere: inline styles only, no script.
-                "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
-                "frame-ancestors 'none'; base-uri 'none'",
+                # The HTML form needs nothing from anywhere: one inline style sheet, no script.
+                "Content-Security-Policy": content_security_policy(),
             },
         )

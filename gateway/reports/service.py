@@ -77,12 +77,20 @@ class Reports:
         self._log = log
         self._clock = clock
 
-    def authorize(self, principal: Principal | None) -> None:
-        if principal is None:  # the command line: whoever holds the database and keys
-            return
+    def authorize(self, principal: Principal) -> None:
         plan = self._policy.plan_for(principal.role)
         if plan is None or not plan.allows("reports", "read"):
             raise PermissionDenied(f"role {principal.role!r} may not generate reports")
+
+    async def may_generate(
+        self, principal: Principal, action: str = "report.list", resource: str = "reports"
+    ) -> None:
+        """Refuse (and log the refusal) unless the principal may generate reports."""
+        try:
+            self.authorize(principal)
+        except PermissionDenied as exc:
+            await self._log.denied(principal, action, resource, 403, exc.detail)
+            raise
 
     def period(self, since: datetime | None, until: datetime | None) -> Period:
         """The period asked for, checked; by default the 365 days up to now."""
@@ -125,14 +133,10 @@ class Reports:
         until: datetime | None = None,
     ) -> Rendered:
         action = f"report.{name}" if name in REPORTS else "report.generate"
-        try:
-            self.authorize(principal)
-            spec = self._check(name, fmt, lang)
-            period = self.period(since, until)
-        except (PermissionDenied, NotFound, InvalidParameter) as exc:
-            if isinstance(exc, PermissionDenied):
-                await self._log.denied(principal, action, "reports", 403, exc.detail)
-            raise
+        if principal is not None:  # None: the command line, whoever holds the keys
+            await self.may_generate(principal, action)
+        spec = self._check(name, fmt, lang)
+        period = self.period(since, until)
         async with snapshot(self._engine) as conn:
             head = await logscan.chain_head(conn)
         header = Header(
@@ -178,17 +182,10 @@ class KeptReports:
         self._reports = reports
         self._log = log
 
-    async def _allowed(self, principal: Principal, action: str) -> None:
-        try:
-            self._reports.authorize(principal)
-        except PermissionDenied as exc:
-            await self._log.denied(principal, action, "reports/kept", 403, exc.detail)
-            raise
-
     async def listing(
         self, principal: Principal, report: str | None, limit: int
     ) -> list[dict[str, Any]]:
-        await self._allowed(principal, "report.kept.list")
+        await self._reports.may_generate(principal, "report.kept.list", "reports/kept")
         problems = []
         if report is not None and report not in archive.ARCHIVED:
             problems.append(FieldProblem("report", "must be pipl-pia or pipl-audit"))
@@ -204,7 +201,7 @@ class KeptReports:
         return items
 
     async def read(self, principal: Principal, kept_id: str) -> bytes:
-        await self._allowed(principal, "report.kept.read")
+        await self._reports.may_generate(principal, "report.kept.read", "reports/kept")
         try:
             key = uuid.UUID(kept_id)
         except ValueError:

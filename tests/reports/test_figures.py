@@ -270,6 +270,7 @@ def test_who_may_ask_and_what_is_refused(seeded: Seeded) -> None:
     )
     assert "time zone" in bad["errors"][0]["message"]
     assert_problem(get("/v1/reports/kept", who="cs-a"), 403, "forbidden")
+    assert_problem(get("/v1/reports", who="cs-a"), 403, "forbidden")
     assert_problem(get("/v1/reports/kept/not-a-uuid"), 400, "invalid-parameter")
     assert_problem(get(f"/v1/reports/kept/{uuid.uuid4()}"), 404, "not-found")
     listing = get("/v1/reports").json()["reports"]
