@@ -195,6 +195,33 @@ class AuditLog:
         """The keys this log's checkpoints verify with (by key id)."""
         return {key_id(self.public_key): self.public_key}
 
+    async def _check_anchor(
+        self, anchor: Checkpoint, keys: Mapping[str, Ed25519PublicKey]
+    ) -> Report | None:
+        """None if the anchor can be verified from: signed by a known key, and naming
+        the stored entry it vouches for (a log cut back before it fails here)."""
+        key = keys.get(anchor.key_id)
+        if key is None or not anchor.signed_by(key):
+            reason = f"the checkpoint at entry {anchor.seq} is not signed by a known key"
+        else:
+            async with store.snapshot(self._engine) as conn:
+                stored = await store.hash_at(conn, anchor.seq)
+            if stored == anchor.head:
+                return None
+            reason = (
+                f"entry {anchor.seq} is missing"
+                if stored is None
+                else f"entry {anchor.seq} differs from the checkpoint that signed it"
+            )
+        return Report(
+            ok=False,
+            entries_checked=0,
+            head=None,
+            last_checkpoint=None,
+            first_bad_sequence=anchor.seq,
+            reason=f"{reason}: nothing after it can be vouched for",
+        )
+
     def seal(self, seq: int, head: str) -> Checkpoint:
         """A checkpoint for `seq` signed now and not stored (an export's last entry)."""
         return sign(self._key, seq, head, format_time(self._now()))
@@ -218,17 +245,9 @@ class AuditLog:
         keys = public_keys or self.public_keys
         start_seq, start_hash = 0, GENESIS_HASH
         if anchor is not None:
-            key = keys.get(anchor.key_id)
-            if key is None or not anchor.signed_by(key):
-                return Report(
-                    ok=False,
-                    entries_checked=0,
-                    head=None,
-                    last_checkpoint=None,
-                    first_bad_sequence=anchor.seq,
-                    reason=f"the checkpoint at entry {anchor.seq} is not signed by a known "
-                    "key: nothing after it can be vouched for",
-                )
+            refused = await self._check_anchor(anchor, keys)
+            if refused is not None:
+                return refused
             start_seq, start_hash = anchor.seq, bytes.fromhex(anchor.head)
         verifier = Verifier(
             keys,

@@ -73,5 +73,6 @@ def test_reports_benchmark_counts_what_it_wrote_and_measures_both_sizes() -> Non
     assert figures["access_max_rss_mb_at_tenth"] > 0
     growth = figures["access_max_rss_mb"] / figures["access_max_rss_mb_at_tenth"]
     assert abs(figures["rss_growth_for_10x_entries"] - growth) < 0.01
+    assert growth < 1.5  # ten times the entries, not ten times the memory
     ratio = figures["access_seconds"] / figures["direct_read_seconds"]
     assert abs(figures["ratio_to_direct_read"] - ratio) < 0.01 * ratio + 0.01

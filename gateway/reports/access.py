@@ -27,7 +27,7 @@ from gateway.reports.document import Built, Context, Label, Section, Table
 READS = ("orders.read", "orders.reveal", "orders.list", "orders.search")
 MIN_REVEALS = 5
 OUTLIER_FACTOR = 3.0
-NO_ROLE = "-"  # the command line (operator) and unauthenticated callers
+NO_ROLE = "none"  # the command line (operator) and unauthenticated callers
 
 
 @dataclass
@@ -73,36 +73,52 @@ def _personal_levels(fields: dict[str, str], c: Classification) -> set[tuple[str
     return shown
 
 
+def _restricted_rows(group: logscan.Group) -> int:
+    """Rows of a list page shown with personal fields withheld (GDPR Art. 18): the entry
+    names the role's fields, and how many of its rows were shown without them. A
+    single read logs the restricted plan's fields themselves."""
+    restricted = group.details.get("restricted", 0)
+    if group.action in ("orders.list", "orders.search") and isinstance(restricted, int):
+        return group.count * restricted
+    return 0
+
+
+def _add_denial(figures: AccessFigures, who: _Principal, g: logscan.Group) -> None:
+    who.denials += g.count
+    reason = str(g.details.get("reason", ""))
+    figures.denials[(g.actor, who.role, g.action, reason)] += g.count
+
+
+def _add_read(figures: AccessFigures, who: _Principal, g: logscan.Group, c: Classification) -> None:
+    records = _records(g)
+    who.accesses += g.count
+    who.records += records
+    personal = records - _restricted_rows(g)
+    shown = _personal_levels(dict(g.fields), c)
+    if shown and personal > 0:
+        who.personal_records += personal
+        for category, level in shown:
+            figures.levels[(who.role, category, level)] += personal
+    if g.action == "orders.reveal":
+        who.reveals += g.count
+        revealed = ", ".join(g.details.get("revealed", []))
+        key = (g.actor, who.role, g.purpose or "", revealed)
+        figures.reveals[key] += g.count
+        times = figures.reveal_times.setdefault(key, [g.first_at, g.last_at])
+        times[0], times[1] = min(times[0], g.first_at), max(times[1], g.last_at)
+
+
 async def collect(ctx: Context) -> AccessFigures:
     figures = AccessFigures()
     head = ctx.header.chain_head
-    c = ctx.policy.classification
     async with snapshot(ctx.engine) as conn:
         roles = await logscan.roles_of_principals(conn, head)
         async for g in logscan.groups(conn, head, ctx.header.period, READS, denied=True):
             who = figures.principal(g.actor, roles)
             if g.outcome == "denied":
-                who.denials += g.count
-                reason = str(g.details.get("reason", ""))
-                figures.denials[(g.actor, who.role, g.action, reason)] += g.count
-                continue
-            if g.outcome != "allowed" or g.action not in READS:
-                continue
-            records = _records(g)
-            who.accesses += g.count
-            who.records += records
-            shown = _personal_levels(dict(g.fields), c)
-            if shown:
-                who.personal_records += records
-            for category, level in shown:
-                figures.levels[(who.role, category, level)] += records
-            if g.action == "orders.reveal":
-                who.reveals += g.count
-                revealed = ", ".join(g.details.get("revealed", []))
-                key = (g.actor, who.role, g.purpose or "", revealed)
-                figures.reveals[key] += g.count
-                times = figures.reveal_times.setdefault(key, [g.first_at, g.last_at])
-                times[0], times[1] = min(times[0], g.first_at), max(times[1], g.last_at)
+                _add_denial(figures, who, g)
+            elif g.outcome == "allowed" and g.action in READS:
+                _add_read(figures, who, g, ctx.policy.classification)
     return figures
 
 
@@ -136,107 +152,65 @@ async def build(ctx: Context) -> Built:
     return layout(figures)
 
 
+PRINCIPAL_COLUMNS = ("principal", "role", "accesses", "records", "personal_records",
+                     "reveals", "reveal_rate", "denials")  # fmt: skip
+REVEAL_COLUMNS = ("principal", "role", "purpose", "fields", "count", "first_at", "last_at")
+
+
+def _rows(figures: AccessFigures) -> dict[str, list[dict[str, Any]]]:
+    times = figures.reveal_times
+    return {
+        "principals": [
+            {"principal": name, "role": p.role, "accesses": p.accesses, "records": p.records,
+             "personal_records": p.personal_records, "reveals": p.reveals,
+             "reveal_rate": round(p.reveal_rate, 4), "denials": p.denials}
+            for name, p in sorted(figures.principals.items())
+        ],
+        "by_category_and_level": [
+            {"role": r, "category": c, "level": lv, "records": n}
+            for (r, c, lv), n in sorted(figures.levels.items())
+        ],
+        "reveals": [
+            {"principal": a, "role": r, "purpose": p, "fields": f, "count": n,
+             "first_at": times[(a, r, p, f)][0], "last_at": times[(a, r, p, f)][1]}
+            for (a, r, p, f), n in sorted(figures.reveals.items())
+        ],
+        "denials": [
+            {"principal": a, "role": r, "action": act, "reason": why, "count": n}
+            for (a, r, act, why), n in sorted(figures.denials.items())
+        ],
+        "outliers": outliers(figures),
+    }  # fmt: skip
+
+
 def layout(figures: AccessFigures) -> Built:
-    principals: list[dict[str, Any]] = [
-        {
-            "principal": name,
-            "role": p.role,
-            "accesses": p.accesses,
-            "records": p.records,
-            "personal_records": p.personal_records,
-            "reveals": p.reveals,
-            "reveal_rate": round(p.reveal_rate, 4),
-            "denials": p.denials,
-        }
-        for name, p in sorted(figures.principals.items())
-    ]
-    levels = [
-        {"role": r, "category": c, "level": lv, "records": n}
-        for (r, c, lv), n in sorted(figures.levels.items())
-    ]
-    reveals = [
-        {
-            "principal": a,
-            "role": r,
-            "purpose": p,
-            "fields": f,
-            "count": n,
-            "first_at": figures.reveal_times[(a, r, p, f)][0],
-            "last_at": figures.reveal_times[(a, r, p, f)][1],
-        }
-        for (a, r, p, f), n in sorted(figures.reveals.items())
-    ]
-    denials = [
-        {"principal": a, "role": r, "action": act, "reason": why, "count": n}
-        for (a, r, act, why), n in sorted(figures.denials.items())
-    ]
-    flagged = outliers(figures)
+    rows = _rows(figures)
+    principals = rows["principals"]
     totals = {
         "principals_reading_personal_data": sum(1 for p in principals if p["personal_records"]),
-        "records": sum(p["records"] for p in principals),
-        "personal_records": sum(p["personal_records"] for p in principals),
-        "reveals": sum(p["reveals"] for p in principals),
-        "denials": sum(p["denials"] for p in principals),
-        "outliers": len(flagged),
-    }
+        **{k: sum(p[k] for p in principals)
+           for k in ("records", "personal_records", "reveals", "denials")},
+        "outliers": len(rows["outliers"]),
+    }  # fmt: skip
     data = {
         "totals": totals,
-        "principals": principals,
-        "by_category_and_level": levels,
-        "reveals": reveals,
-        "denials": denials,
-        "outliers": flagged,
+        **rows,
         "outlier_rule": {"min_reveals": MIN_REVEALS, "factor": OUTLIER_FACTOR},
     }
-    principal_table = _table(
-        "by_principal",
-        principals,
-        (
-            "principal",
-            "role",
-            "accesses",
-            "records",
-            "personal_records",
-            "reveals",
-            "reveal_rate",
-            "denials",
-        ),
-    )
+    principal_table = _table("by_principal", principals, PRINCIPAL_COLUMNS)
+    levels = ("role", "category", "level", "records")
+    denials = ("principal", "role", "action", "reason", "count")
+    flagged = ("principal", "role", "reveals", "reveal_rate", "peer_median")
     sections = [
         Section("totals", facts=list(totals.items())),
         Section("by_principal", tables=[principal_table]),
-        Section(
-            "by_category_and_level",
-            tables=[
-                _table("by_category_and_level", levels, ("role", "category", "level", "records"))
-            ],
-        ),
-        Section(
-            "reveals",
-            tables=[
-                _table(
-                    "reveals",
-                    reveals,
-                    ("principal", "role", "purpose", "fields", "count", "first_at", "last_at"),
-                )
-            ],
-        ),
-        Section(
-            "denials",
-            tables=[_table("denials", denials, ("principal", "role", "action", "reason", "count"))],
-        ),
-        Section(
-            "outliers",
-            paragraphs=["outlier_rule"],
-            tables=[
-                _table(
-                    "outliers",
-                    flagged,
-                    ("principal", "role", "reveals", "reveal_rate", "peer_median"),
-                )
-            ],
-        ),
-    ]
+        Section("by_category_and_level", tables=[
+            _table("by_category_and_level", rows["by_category_and_level"], levels)]),
+        Section("reveals", tables=[_table("reveals", rows["reveals"], REVEAL_COLUMNS)]),
+        Section("denials", tables=[_table("denials", rows["denials"], denials)]),
+        Section("outliers", paragraphs=["outlier_rule"],
+                tables=[_table("outliers", rows["outliers"], flagged)]),
+    ]  # fmt: skip
     return Built(data, sections, csv=principal_table)
 
 

@@ -48,14 +48,23 @@ class Kept:
     id: uuid.UUID
     sha256: str
     keep_until: datetime
+    header: Header
+    document: bytes
 
 
-async def keep(conn: AsyncConnection, header: Header, document: bytes) -> Kept:
-    kept = Kept(
+def prepare(header: Header, document: bytes) -> Kept:
+    """A copy to keep: its id and digest are known (and logged) before it is stored."""
+    return Kept(
         uuid.uuid4(),
         hashlib.sha256(document).hexdigest(),
         add_months(header.generated_at, 12 * KEEP_YEARS),
+        header,
+        document,
     )
+
+
+async def keep(conn: AsyncConnection, kept: Kept) -> None:
+    header, document = kept.header, kept.document
     await conn.execute(
         insert(report_archive).values(
             id=kept.id,
@@ -71,7 +80,6 @@ async def keep(conn: AsyncConnection, header: Header, document: bytes) -> Kept:
             keep_until=kept.keep_until,
         )
     )
-    return kept
 
 
 def summary(row: Any) -> dict[str, Any]:

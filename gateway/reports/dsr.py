@@ -2,14 +2,15 @@
 
 The deadline of a request is its legal one: the earlier of the GDPR deadline (one
 month, or as extended) and the PIPL deadline. A request is
-- `met` when it was completed by its deadline, `missed` when it was completed
-  after it, or is still open past it (as of the end of the period, or now if
-  the period has not ended);
-- `open` while it is still running within its deadline;
-- `not_applicable` when the law's clock never ran out on us: the request was
-  rejected (listed with the reason) or never verified (expired).
+- `met` when it was completed, or rejected with its reasons (GDPR Art. 12(4)),
+  by its deadline; `missed` when that happened after it, or when it is still
+  open past it (as of the end of the period, or now if the period has not ended);
+- `open` while it is still running within its deadline (including a request
+  still waiting for its verification code);
+- `not_applicable` when it expired unverified: no identified request to answer.
 The SLA rate is met / (met + missed); completion times run from receipt to
-completion, and the 95th percentile uses the nearest-rank method.
+completion (completed requests only), and the 95th percentile uses the
+nearest-rank method.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from audit.store import snapshot
 from gateway.privacy.store import privacy_requests
 from gateway.reports.document import Built, Context, Label, Section, Table, iso
 
@@ -52,7 +54,9 @@ def percentile(values: list[float], share: float) -> float | None:
 def _outcome(row: Any, deadline: datetime, as_of: datetime) -> str:
     if row.state == "completed":
         return "met" if row.completed_at <= deadline else "missed"
-    if row.state in ("rejected", "expired") or row.verified_at is None:
+    if row.state == "rejected":  # the reply with reasons is due by the deadline too
+        return "met" if row.updated_at <= deadline else "missed"
+    if row.state == "expired":  # never verified: no identified request to answer
         return "not_applicable"
     return "missed" if as_of > deadline else "open"
 
@@ -71,7 +75,7 @@ async def collect(ctx: Context) -> list[dict[str, Any]]:
         .order_by(r.received_at, r.id)
     )
     rows = []
-    async with ctx.engine.connect() as conn:
+    async with snapshot(ctx.engine) as conn:  # read-only: no write lock on SQLite
         for row in await conn.execute(statement):
             deadline = min(row.gdpr_deadline_at, row.pipl_deadline_at)
             hours = None

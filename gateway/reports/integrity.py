@@ -1,8 +1,9 @@
 """`audit-integrity`: is the log whole, which signed checkpoints fall in the period, and
 which key signs them (its fingerprint, to compare with the one the DPO keeps).
 
-The chain is verified from the last signed checkpoint before the period (its
-signature checked, then every entry after it re-hashed up to the head), or from
+The chain is verified from the last signed checkpoint before the period's first
+entry (its signature and its entry checked, then every entry after it re-hashed
+up to the head), or from
 the first entry when the period starts before any checkpoint: a report on last
 month does not re-hash years of log. The report says where verification started;
 `privacy-gateway audit verify` checks the whole log at any time.
@@ -14,20 +15,28 @@ import hashlib
 from typing import Any
 
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from audit.checkpoint import Checkpoint, key_id
 from audit.entry import format_time
-from audit.store import audit_checkpoints, snapshot
+from audit.store import audit_checkpoints, audit_entries, snapshot
 from audit.verify import Report
 from gateway.reports.document import Built, Context, Section, Table
 
 
 async def _anchor(ctx: Context) -> Checkpoint | None:
-    cp = audit_checkpoints.c
+    """The last checkpoint before the period's first entry (by sequence number, not by
+    time: processes with different clocks may sign them)."""
+    e, cp = audit_entries.c, audit_checkpoints.c
+    first = (
+        select(func.min(e.seq))
+        .where(e.at >= format_time(ctx.header.period.since))
+        .scalar_subquery()
+    )
+    head = ctx.header.chain_head.seq
     statement = (
         select(audit_checkpoints)
-        .where(cp.at < format_time(ctx.header.period.since))
+        .where(cp.seq < func.coalesce(first, head + 1))
         .order_by(cp.seq.desc())
         .limit(1)
     )
@@ -53,24 +62,30 @@ async def verify_period(ctx: Context) -> tuple[Report, dict[str, Any]]:
     return report, scope
 
 
-async def build(ctx: Context) -> Built:
-    report, scope = await verify_period(ctx)
+MAX_LISTED = 1000  # the newest checkpoints of the period; all are counted
+
+
+async def _checkpoints(ctx: Context) -> tuple[int, list[dict[str, Any]]]:
+    """How many checkpoints the period holds, and the newest of them (ascending): a
+    year at one checkpoint a minute is half a million, too many to print."""
     period, head = ctx.header.period, ctx.header.chain_head
     cp = audit_checkpoints.c
-    statement = (
-        select(cp.seq, cp.head, cp.at, cp.key_id)
-        .where(
-            cp.seq <= head.seq,
-            cp.at >= format_time(period.since),
-            cp.at < format_time(period.until),
-        )
-        .order_by(cp.seq)
+    where = (
+        cp.seq <= head.seq,
+        cp.at >= format_time(period.since),
+        cp.at < format_time(period.until),
     )
+    newest = select(cp.seq, cp.head, cp.at, cp.key_id).where(*where)
     async with snapshot(ctx.engine) as conn:
-        checkpoints = [
-            {"seq": int(r.seq), "head": r.head, "at": r.at, "key_id": r.key_id}
-            for r in await conn.execute(statement)
-        ]
+        count = int((await conn.execute(select(func.count()).where(*where))).scalar_one())
+        rows = await conn.execute(newest.order_by(cp.seq.desc()).limit(MAX_LISTED))
+        listed = [{"seq": int(r.seq), "head": r.head, "at": r.at, "key_id": r.key_id} for r in rows]
+    return count, listed[::-1]
+
+
+async def build(ctx: Context) -> Built:
+    report, scope = await verify_period(ctx)
+    count, checkpoints = await _checkpoints(ctx)
     public = ctx.log.public_key.public_bytes(Encoding.Raw, PublicFormat.Raw)
     key = {
         "key_id": key_id(ctx.log.public_key),
@@ -78,7 +93,12 @@ async def build(ctx: Context) -> Built:
         "fingerprint_sha256": hashlib.sha256(public).hexdigest(),
     }
     verification = {**report.document(), **scope}
-    data = {"verification": verification, "public_key": key, "checkpoints": checkpoints}
+    data = {
+        "verification": verification,
+        "public_key": key,
+        "checkpoints_in_period": count,
+        "checkpoints": checkpoints,
+    }
     columns = ("seq", "at", "head", "key_id")
     table = Table("checkpoints", columns, [[c[k] for k in columns] for c in checkpoints])
     anchor = scope["anchor"]
@@ -89,7 +109,8 @@ async def build(ctx: Context) -> Built:
         ("entries_checked", report.entries_checked),
         ("first_bad_sequence", report.first_bad_sequence),
         ("reason", report.reason),
-        ("checkpoints_in_period", len(checkpoints)),
+        ("checkpoints_in_period", count),
+        ("checkpoints_listed", len(checkpoints)),
     ]
     sections = [
         Section("verification", facts=facts, paragraphs=["verification_scope"]),

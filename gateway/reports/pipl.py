@@ -42,7 +42,8 @@ async def executed(ctx: Context) -> dict[str, Any]:
                 continue
             if g.action == "privacy.complete":
                 completed[str(g.details.get("kind"))] += g.count
-            elif g.action == "privacy.step":
+            elif g.action == "privacy.step" and g.details.get("step") != "export":
+                # An access request's one step (`export`) copies data; it erases nothing.
                 steps[str(g.details.get("step"))] += g.count * int(g.details.get("records", 0))
             else:
                 retention_deleted += g.count * int(g.details.get("count", 0))
@@ -84,12 +85,12 @@ def findings(ctx: Context, parts: dict[str, Any]) -> list[dict[str, Any]]:
                 "subject": f"{o['principal']} ({o['role']})",
             }
         )
-    until = ctx.header.period.until.date()
+    as_of = min(ctx.header.period.until, ctx.header.generated_at).date()
     for a in ctx.record.activities:
         if triggers(ctx, a) and a.impact_assessment is None:
             out.append({"severity": "high", "code": "pia_missing", "subject": a.id})
         pia = a.impact_assessment
-        if pia is not None and pia.review_by is not None and pia.review_by < until:
+        if pia is not None and pia.review_by is not None and pia.review_by < as_of:
             out.append({"severity": "medium", "code": "pia_review_overdue", "subject": a.id})
     return out
 

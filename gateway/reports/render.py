@@ -16,9 +16,10 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from gateway.reports.document import Built, Header, Label, Lang, Section
-from gateway.reports.text import label, title
+from gateway.reports.text import code_label, label, title
 
 HERE = Path(__file__).parent
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def as_json(header: Header, built: Built) -> bytes:
@@ -31,7 +32,7 @@ def cell(value: Any, lang: Lang) -> str:
     if value is None:
         return "–"
     if isinstance(value, Label):
-        return label(f"value.{value.code}", lang)
+        return code_label(value.code, lang)
     if isinstance(value, list | tuple):
         return ", ".join(cell(v, lang) for v in value) or label("value.none", lang)
     if isinstance(value, bool):
@@ -58,11 +59,15 @@ def _csv_cell(value: Any, lang: Lang) -> str:
     """Codes stay codes in CSV (stable for whoever processes the file)."""
     if value is None:
         return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
     if isinstance(value, Label):
         return value.code
     if isinstance(value, list | tuple):
         return ", ".join(_csv_cell(v, lang) for v in value)
-    return cell(value, lang)
+    text = cell(value, lang)
+    # Texts typed by people (reasons, record entries) could start a spreadsheet formula.
+    return "'" + text if isinstance(value, str) and text.startswith(FORMULA_STARTS) else text
 
 
 @cache
@@ -92,7 +97,7 @@ def fact_label(key: str, lang: Lang) -> str:
 
 def column_label(column: str, lang: Lang) -> str:
     if column.startswith("value."):  # a column per category, say
-        return label(column, lang)
+        return code_label(column.removeprefix("value."), lang)
     return label(f"col.{column}", lang) if f"col.{column}" in _known() else column
 
 

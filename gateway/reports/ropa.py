@@ -34,7 +34,8 @@ def role_levels(ctx: Context, category: str) -> dict[str, str]:
     paths = [p for p, f in c.fields.items() if f.category == category]
     levels = {}
     for role, plan in sorted(ctx.policy.plans.items()):
-        best = max((plan.levels.get(p, Level.HIDDEN) for p in paths), key=_ORDER.index)
+        seen = (plan.levels.get(p, Level.HIDDEN) for p in paths)
+        best = max(seen, key=_ORDER.index, default=Level.HIDDEN)
         if best is not Level.HIDDEN:
             levels[role] = best.value
     return levels

@@ -152,11 +152,12 @@ class Reports:
         )
         built = await spec.build(ctx)
         body = _render(fmt, header, built)
-        kept: dict[str, str] = {}
+        # The log names the kept copy before it exists: a failed insert leaves an entry
+        # pointing at nothing (and no report handed out), never a copy no entry names.
+        copy = None
         if name in archive.ARCHIVED:
-            async with self._engine.begin() as conn:
-                copy = await archive.keep(conn, header, render.as_json(header, built))
-            kept = {"kept_id": str(copy.id), "kept_sha256": copy.sha256}
+            copy = archive.prepare(header, render.as_json(header, built))
+        kept = {} if copy is None else {"kept_id": str(copy.id), "kept_sha256": copy.sha256}
         await self._log.record(
             actor_of(principal),
             action,
@@ -170,6 +171,9 @@ class Reports:
                 **kept,
             },
         )
+        if copy is not None:
+            async with self._engine.begin() as conn:
+                await archive.keep(conn, copy)
         stamp = header.generated_at.strftime("%Y%m%dT%H%M%SZ")
         return Rendered(body, MEDIA_TYPES[fmt], f"{name}-{stamp}.{fmt}", header)
 
@@ -193,7 +197,7 @@ class KeptReports:
             problems.append(FieldProblem("limit", f"must be between 1 and {MAX_KEPT_PAGE}"))
         if problems:
             raise InvalidParameter("invalid parameters", problems)
-        async with self._engine.connect() as conn:
+        async with snapshot(self._engine) as conn:
             items = await archive.listing(conn, report, limit)
         await self._log.record(
             principal.name, "report.kept.list", "reports/kept", details={"count": len(items)}
@@ -208,7 +212,7 @@ class KeptReports:
             raise InvalidParameter(
                 "invalid parameters", [FieldProblem("kept_id", "must be a UUID")]
             ) from None
-        async with self._engine.connect() as conn:
+        async with snapshot(self._engine) as conn:
             row = await archive.fetch(conn, key)
         if row is None:
             raise NotFound("no kept report with this id")

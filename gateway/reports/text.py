@@ -105,8 +105,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "fact.missed": ("Deadline missed", "逾期"),
     "fact.open": ("Open, within the deadline", "处理中（未逾期）"),
     "fact.not_applicable": (
-        "No deadline ran (rejected or never verified)",
-        "不计期限（已拒绝或未核验）",
+        "No deadline ran (expired unverified)",
+        "不计期限（未核验即过期）",
     ),
     "fact.sla_rate": ("SLA rate", "期限达成率"),
     "fact.median_completion_hours": ("Median completion time (hours)", "完成时间中位数（小时）"),
@@ -133,6 +133,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "fact.first_bad_sequence": ("First untrusted entry", "首个不可信条目"),
     "fact.reason": ("Result", "结果说明"),
     "fact.checkpoints_in_period": ("Checkpoints in the period", "期间内检查点"),
+    "fact.checkpoints_listed": (
+        "Listed below (the newest, at most 1000)",
+        "下表列出（最新的，至多1000个）",
+    ),
     "fact.key_id": ("Key id", "密钥标识"),
     "fact.algorithm": ("Algorithm", "算法"),
     "fact.fingerprint_sha256": ("Public key fingerprint (SHA-256)", "公钥指纹（SHA-256）"),
@@ -302,8 +306,8 @@ TEXT: dict[str, tuple[str, str]] = {
         "GDPR第30条第1款要求而记录未填写的事项；没有任何处理活动涵盖的个人信息字段；策略允许某角色查看、但该角色的处理活动未列明的类别。",
     ),
     "note.sla_rule": (
-        "Deadline: the earlier of the GDPR deadline (one month, or as extended) and the PIPL deadline. SLA rate = met / (met + missed); open requests past their deadline count as missed. The 95th percentile uses the nearest-rank method.",
-        "期限取GDPR期限（一个月，或延长后的期限）与PIPL期限中较早者。期限达成率 = 按期 /（按期 + 逾期）；已过期限仍未完成的请求计为逾期。第95百分位采用最近秩法。",
+        "Deadline: the earlier of the GDPR deadline (one month, or as extended) and the PIPL deadline. A request is met when it was completed, or rejected with its reasons, by then. SLA rate = met / (met + missed); open requests past their deadline count as missed; requests that expired unverified do not count. Completion times are of completed requests; the 95th percentile uses the nearest-rank method.",
+        "期限取GDPR期限（一个月，或延长后的期限）与PIPL期限中较早者。在期限内完成或附理由拒绝的请求计为按期。期限达成率 = 按期 /（按期 + 逾期）；已过期限仍未完成的请求计为逾期；未核验即过期的请求不计入。完成时间仅统计已完成的请求；第95百分位采用最近秩法。",
     ),
     "note.outlier_rule": (
         "A principal is flagged when it has at least 5 reveals and its reveal rate (reveals per record read) is more than 3 times the median rate of the other principals of its role. A principal alone in its role has no peers and is not flagged.",
@@ -350,6 +354,15 @@ BASES: dict[str, tuple[str, str]] = {
 def label(key: str, lang: Lang) -> str:
     en, zh = TEXT[key]
     return zh if lang == "zh" else en
+
+
+def code_label(code: str, lang: Lang) -> str:
+    """A code in words; a code from an operator's own configuration (a category of
+    their classification, say) that has no words here is shown as itself."""
+    words = TEXT.get(f"value.{code}")
+    if words is None:
+        return code
+    return words[1] if lang == "zh" else words[0]
 
 
 def title(report: str, lang: Lang) -> str:

@@ -39,38 +39,53 @@ def upgrade() -> None:
         "ix_report_archive_report_generated_at", "report_archive", ["report", "generated_at"]
     )
     if op.get_bind().dialect.name == "postgresql":
-        op.execute(
-            """
-            CREATE FUNCTION report_archive_kept() RETURNS trigger LANGUAGE plpgsql AS $$
-            BEGIN
-                IF TG_OP <> 'DELETE' OR OLD.keep_until > now() THEN
-                    RAISE EXCEPTION 'kept reports are not changed or deleted early: % refused',
-                        TG_OP;
-                END IF;
-                RETURN OLD;
-            END $$
-            """
-        )
-        op.execute(
-            "CREATE TRIGGER report_archive_kept BEFORE UPDATE OR DELETE ON report_archive "
-            "FOR EACH ROW EXECUTE FUNCTION report_archive_kept()"
-        )
-        op.execute(
-            "CREATE TRIGGER report_archive_no_truncate BEFORE TRUNCATE ON report_archive "
-            "FOR EACH STATEMENT EXECUTE FUNCTION report_archive_kept()"
-        )
+        _postgres_triggers()
     else:
-        # SQLite stores the UTC time as 'YYYY-MM-DD HH:MM:SS.ffffff': it compares as text
-        # with datetime('now') ('YYYY-MM-DD HH:MM:SS').
-        op.execute(
-            "CREATE TRIGGER report_archive_no_update BEFORE UPDATE ON report_archive "
-            "BEGIN SELECT RAISE(ABORT, 'kept reports are not changed'); END"
-        )
-        op.execute(
-            "CREATE TRIGGER report_archive_kept BEFORE DELETE ON report_archive "
-            "WHEN OLD.keep_until > datetime('now') "
-            "BEGIN SELECT RAISE(ABORT, 'kept reports are not deleted before keep_until'); END"
-        )
+        _sqlite_triggers()
+
+
+def _postgres_triggers() -> None:
+    op.execute(
+        """
+        CREATE FUNCTION report_archive_kept() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF TG_OP <> 'DELETE' OR OLD.keep_until > now() THEN
+                RAISE EXCEPTION 'kept reports are not changed or deleted early: % refused',
+                    TG_OP;
+            END IF;
+            RETURN OLD;
+        END $$
+        """
+    )
+    op.execute(
+        "CREATE TRIGGER report_archive_kept BEFORE UPDATE OR DELETE ON report_archive "
+        "FOR EACH ROW EXECUTE FUNCTION report_archive_kept()"
+    )
+    op.execute(
+        "CREATE TRIGGER report_archive_no_truncate BEFORE TRUNCATE ON report_archive "
+        "FOR EACH STATEMENT EXECUTE FUNCTION report_archive_kept()"
+    )
+
+
+def _sqlite_triggers() -> None:
+    # SQLite stores the UTC time as 'YYYY-MM-DD HH:MM:SS.ffffff': it compares as text
+    # with datetime('now') ('YYYY-MM-DD HH:MM:SS').
+    op.execute(
+        "CREATE TRIGGER report_archive_no_update BEFORE UPDATE ON report_archive "
+        "BEGIN SELECT RAISE(ABORT, 'kept reports are not changed'); END"
+    )
+    op.execute(
+        "CREATE TRIGGER report_archive_kept BEFORE DELETE ON report_archive "
+        "WHEN OLD.keep_until > datetime('now') "
+        "BEGIN SELECT RAISE(ABORT, 'kept reports are not deleted before keep_until'); END"
+    )
+    # INSERT OR REPLACE deletes the old row without firing delete triggers: refuse
+    # any insert that names a kept id.
+    op.execute(
+        "CREATE TRIGGER report_archive_no_replace BEFORE INSERT ON report_archive "
+        "WHEN EXISTS (SELECT 1 FROM report_archive WHERE id = NEW.id) "
+        "BEGIN SELECT RAISE(ABORT, 'kept reports are not replaced'); END"
+    )
 
 
 def downgrade() -> None:

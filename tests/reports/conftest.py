@@ -31,6 +31,7 @@ CUSTOMERS = [
     ("WEB-20005", "13800000005", "south"),
 ]
 PURPOSE = "customer called about a lost parcel"
+FIGURES = ("accesses", "records", "personal_records", "reveals", "denials")
 
 
 @dataclass
@@ -52,12 +53,13 @@ def _reads(s: Seeded) -> None:
     figures: dict[str, dict[str, int]] = {}
 
     def add(name: str, records: int, reveal: bool = False, denied: bool = False) -> None:
-        f = figures.setdefault(name, {"accesses": 0, "records": 0, "reveals": 0, "denials": 0})
+        f = figures.setdefault(name, dict.fromkeys(FIGURES, 0))
         if denied:
             f["denials"] += 1
             return
         f["accesses"] += 1
         f["records"] += records
+        f["personal_records"] += records  # every role here sees some personal field
         f["reveals"] += int(reveal)
 
     for key in ("WEB-20001", "WEB-20002"):  # cs-a reads two orders
@@ -140,8 +142,23 @@ def _requests(s: Seeded) -> None:
     gw.clock.advance(days=20)  # past every deadline of the held request; the 5th expires
     gw.sweep()
     s.expected["requests"] = ids
+    _restricted_list(s)
     s.expected["completion_hours"] = hours
     s.expected["median_hours"] = statistics.median(hours)
+
+
+def _restricted_list(s: Seeded) -> None:
+    """cs-b lists orders while an erasure is on hold: that customer's row comes back
+    with personal fields withheld (GDPR Art. 18), and is not personal data disclosed."""
+    page = s.gw.client.get("/v1/orders?limit=50", headers=bearer(s.tokens["cs-b"]))
+    assert page.status_code == 200, page.text
+    items = page.json()["items"]
+    withheld = [i for i in items if "customer" not in i]
+    assert len(withheld) == 1  # the held erasure's order
+    f = s.expected["principals"]["cs-b"]
+    f["accesses"] += 1
+    f["records"] += len(items)
+    f["personal_records"] += len(items) - len(withheld)
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])

@@ -8,6 +8,7 @@ import csv
 import hashlib
 import io
 import json
+from datetime import timedelta
 from pathlib import Path
 
 from cryptography.hazmat.primitives.serialization import (
@@ -17,6 +18,7 @@ from cryptography.hazmat.primitives.serialization import (
 )
 from sqlalchemy import select
 
+from audit.entry import format_time
 from audit.store import audit_checkpoints
 from gateway.db import make_engine
 from tests.auditing.test_tamper import _read, _superuser, fresh
@@ -135,11 +137,21 @@ def _checkpoint_times(url: str) -> list[tuple[int, str]]:
 
 def test_a_period_is_verified_from_the_last_signed_checkpoint_before_it(fresh: Gateway) -> None:
     url = fresh.settings.database_url
+    # Past the real time of the command line's entries (principals), then a second apart.
+    fresh.clock.advance(days=90)
+    start = fresh.clock.now()
+    for _ in range(12):
+        fresh.clock.advance(seconds=1)
+        searched = fresh.client.get("/v1/audit/events?limit=1", headers=bearer(fresh.tokens["dpo"]))
+        assert searched.status_code == 200
+    since = start + timedelta(seconds=5)
+    later = since.isoformat()
+    entries, _ = asyncio.run(_read(url))
     checkpoints = _checkpoint_times(fresh.settings.sqlalchemy_url)
-    later = "2026-11-20T10:00:05Z"  # the fixture's reads are a second apart from 10:00:00
-    anchor_seq = max(seq for seq, at in checkpoints if at < later)  # the last signed before it
+    first = min(e.seq for e in entries if e.at >= format_time(since))
+    anchor_seq = max(seq for seq, _ in checkpoints if seq < first)  # the last signed before it
     assert 2 < anchor_seq < checkpoints[-1][0]
-    body = _integrity(fresh, since=later)
+    body = _integrity(fresh, since=later, until="2028-01-01T00:00:00Z")
     verification = body["verification"]
     assert isinstance(verification, dict)
     assert verification["ok"] is True
@@ -149,14 +161,21 @@ def test_a_period_is_verified_from_the_last_signed_checkpoint_before_it(fresh: G
     # where it started; verifying from the beginning finds it.
     edit = "UPDATE audit_entries SET actor = 'someone-else' WHERE seq = 2"
     _superuser(url, edit)
-    assert _integrity(fresh, since=later)["verification"]["ok"] is True  # type: ignore[index]
+    assert (
+        _integrity(fresh, since=later, until="2028-01-01T00:00:00Z")["verification"]["ok"] is True
+    )  # type: ignore[index]
     whole = _integrity(fresh)["verification"]
     assert isinstance(whole, dict)
     assert (whole["ok"], whole["from_seq"], whole["first_bad_sequence"]) == (False, 1, 2)
-    # A forged anchor vouches for nothing.
+    # An anchor whose entry was changed, or one that was forged, vouches for nothing.
+    _superuser(url, f"UPDATE audit_entries SET hash = '{'1' * 64}' WHERE seq = {anchor_seq}")  # noqa: S608
+    changed = _integrity(fresh, since=later, until="2028-01-01T00:00:00Z")["verification"]
+    assert isinstance(changed, dict)
+    assert changed["ok"] is False
+    assert f"entry {anchor_seq} differs from the checkpoint that signed it" in changed["reason"]
     forged = f"UPDATE audit_checkpoints SET head = '{'0' * 64}' WHERE seq = {anchor_seq}"  # noqa: S608
     _superuser(url, forged)
-    refused = _integrity(fresh, since=later)["verification"]
+    refused = _integrity(fresh, since=later, until="2028-01-01T00:00:00Z")["verification"]
     assert isinstance(refused, dict)
     assert (refused["ok"], refused["first_bad_sequence"]) == (False, anchor_seq)
     assert "not signed by a known key" in refused["reason"]
