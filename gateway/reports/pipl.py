@@ -95,65 +95,56 @@ def findings(ctx: Context, parts: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
-async def audit_data(ctx: Context) -> dict[str, Any]:
-    lang, c = ctx.lang, ctx.policy.classification
-    figures = await access.collect(ctx)
-    requests = dsr.summarise(await dsr.collect(ctx))
-    report, scope = await integrity.verify_period(ctx)
-    sensitive = [name for name, cat in sorted(c.categories.items()) if cat.sensitive]
-    personal = [name for name, cat in sorted(c.categories.items()) if cat.personal]
+def _sensitive(ctx: Context) -> list[dict[str, Any]]:
+    """Sensitive categories, with the measures of every activity that uses them."""
+    c, record = ctx.policy.classification, ctx.record
+    names = [name for name, cat in sorted(c.categories.items()) if cat.sensitive]
+    return [
+        {**cat, "safeguards": sorted({record.measures[m].text(ctx.lang)
+                                     for a in record.activities
+                                     if cat["category"] in a.data_categories
+                                     for m in a.measures})}
+        for cat in categories(ctx, names)
+    ]  # fmt: skip
+
+
+def _reveals(figures: access.AccessFigures) -> dict[str, Any]:
     by_role = Counter({p.role: 0 for p in figures.principals.values()})
     for p in figures.principals.values():
         by_role[p.role] += p.reveals
+    return {
+        "total": sum(by_role.values()),
+        "by_role": dict(sorted(by_role.items())),
+        "outliers": access.outliers(figures),
+    }
+
+
+async def audit_data(ctx: Context) -> dict[str, Any]:
+    lang, c = ctx.lang, ctx.policy.classification
+    report, scope = await integrity.verify_period(ctx)
+    personal = [name for name, cat in sorted(c.categories.items()) if cat.personal]
     parts: dict[str, Any] = {
         "activities": [
-            {
-                "id": a.id,
-                "name": a.name(lang),
-                "legal_basis_pipl": a.legal_basis.pipl,
-                "data_categories": a.data_categories,
-                "art55_triggers": triggers(ctx, a),
-            }
+            {"id": a.id, "name": a.name(lang), "legal_basis_pipl": a.legal_basis.pipl,
+             "data_categories": a.data_categories, "art55_triggers": triggers(ctx, a)}
             for a in ctx.record.activities
         ],
-        "sensitive_personal_information": [
-            {
-                **cat,
-                "safeguards": sorted(
-                    {
-                        ctx.record.measures[m].text(lang)
-                        for a in ctx.record.activities
-                        if cat["category"] in a.data_categories
-                        for m in a.measures
-                    }
-                ),
-            }
-            for cat in categories(ctx, sensitive)
-        ],
+        "sensitive_personal_information": _sensitive(ctx),
         "access_control": {
             role: {name: role_levels(ctx, name).get(role, "hidden") for name in personal}
             for role in ctx.policy.roles
         },
-        "reveals": {
-            "total": sum(by_role.values()),
-            "by_role": dict(sorted(by_role.items())),
-            "outliers": access.outliers(figures),
-        },
-        "requests": requests,
-        "integrity": {
-            "ok": report.ok,
-            "verified_from": scope["from_seq"],
-            "entries_checked": report.entries_checked,
-            "first_bad_sequence": report.first_bad_sequence,
-        },
+        "reveals": _reveals(await access.collect(ctx)),
+        "requests": dsr.summarise(await dsr.collect(ctx)),
+        "integrity": {"ok": report.ok, "verified_from": scope["from_seq"],
+                      "entries_checked": report.entries_checked,
+                      "first_bad_sequence": report.first_bad_sequence},
         "retention": {
-            "rules": [
-                {"rule": n, "years": r.years, "citation": r.citation}
-                for n, r in sorted(ctx.retention.rules.items())
-            ],
+            "rules": [{"rule": n, "years": r.years, "citation": r.citation}
+                      for n, r in sorted(ctx.retention.rules.items())],
             **await executed(ctx),
         },
-    }
+    }  # fmt: skip
     parts["findings"] = findings(ctx, parts)
     return parts
 

@@ -171,60 +171,44 @@ CSV_COLUMNS = (
 )
 
 
+PARTIES = ("controller", "representative", "dpo", "pipl_officer")
+CATEGORY_COLUMNS = ("category", "fields", "sensitive", "encrypted_at_rest", "role_levels")
+
+
+def _controller_section(data: dict[str, Any]) -> Section:
+    facts = [
+        (f"{who}_{item}", (data[who] or {}).get(item))
+        for who in PARTIES
+        for item in ("name", "address", "contact")
+        if not (who in ("dpo", "pipl_officer") and item == "address")
+    ]
+    return Section("controller", flag_missing=True, facts=facts)
+
+
+def _activity_section(a: dict[str, Any]) -> Section:
+    rows = [
+        [Label(c["category"]), ", ".join(c["fields"]), c["sensitive"], c["encrypted_at_rest"],
+         ", ".join(f"{r}: {lv}" for r, lv in c["role_levels"].items())]
+        for c in a["data_categories"]
+    ]  # fmt: skip
+    table = Table("data_categories", CATEGORY_COLUMNS, rows)
+    return Section(
+        "activity", title=a["name"], flag_missing=True, facts=activity_facts(a), tables=[table]
+    )
+
+
 async def build(ctx: Context) -> Built:
     data = record_data(ctx)
-    sections = [
-        Section(
-            "controller",
-            flag_missing=True,
-            facts=[
-                (f"{who}_{item}", (data[who] or {}).get(item))
-                for who in ("controller", "representative", "dpo", "pipl_officer")
-                for item in ("name", "address", "contact")
-                if not (who in ("dpo", "pipl_officer") and item == "address")
-            ],
-        )
-    ]
+    sections = [_controller_section(data)]
     rows = []
     for a in data["activities"]:
-        facts = activity_facts(a)
-        sections.append(
-            Section(
-                "activity",
-                title=a["name"],
-                flag_missing=True,
-                facts=facts,
-                tables=[
-                    Table(
-                        "data_categories",
-                        ("category", "fields", "sensitive", "encrypted_at_rest", "role_levels"),
-                        [
-                            [
-                                Label(c["category"]),
-                                ", ".join(c["fields"]),
-                                c["sensitive"],
-                                c["encrypted_at_rest"],
-                                ", ".join(f"{r}: {lv}" for r, lv in c["role_levels"].items()),
-                            ]
-                            for c in a["data_categories"]
-                        ],
-                    )
-                ],
-            )
-        )
-        cells = [v for k, v in facts if k != "legal_basis_explanation"]
+        sections.append(_activity_section(a))
+        cells = [v for k, v in activity_facts(a) if k != "legal_basis_explanation"]
         rows.append([a["id"], a["name"], *cells, ", ".join(a["missing"])])
-    sections.append(
-        Section(
-            "gaps",
-            paragraphs=["gaps_rule"],
-            tables=[
-                Table(
-                    "gaps",
-                    ("code", "where", "item"),
-                    [[g["code"], g["where"], g["item"]] for g in data["gaps"]],
-                )
-            ],
-        )
+    gaps_table = Table(
+        "gaps",
+        ("code", "where", "item"),
+        [[g["code"], g["where"], g["item"]] for g in data["gaps"]],
     )
+    sections.append(Section("gaps", paragraphs=["gaps_rule"], tables=[gaps_table]))
     return Built(data, sections, csv=Table("activities", CSV_COLUMNS, rows))

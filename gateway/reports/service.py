@@ -152,21 +152,29 @@ class Reports:
         )
         built = await spec.build(ctx)
         body = _render(fmt, header, built)
-        # The log names the kept copy before it exists: a failed insert leaves an entry
-        # pointing at nothing (and no report handed out), never a copy no entry names.
+        await self._log_and_keep(action, header, fmt, body, built)
+        stamp = header.generated_at.strftime("%Y%m%dT%H%M%SZ")
+        return Rendered(body, MEDIA_TYPES[fmt], f"{name}-{stamp}.{fmt}", header)
+
+    async def _log_and_keep(
+        self, action: str, header: Header, fmt: str, body: bytes, built: Built
+    ) -> None:
+        """Log what is handed out; keep a copy of a PIPL report. The log names the kept
+        copy before it exists: a failed insert leaves an entry pointing at nothing (and
+        no report handed out), never a copy that no entry names."""
         copy = None
-        if name in archive.ARCHIVED:
+        if header.report in archive.ARCHIVED:
             copy = archive.prepare(header, render.as_json(header, built))
         kept = {} if copy is None else {"kept_id": str(copy.id), "kept_sha256": copy.sha256}
         await self._log.record(
-            actor_of(principal),
+            header.generated_by,
             action,
-            f"reports/{name}",
+            f"reports/{header.report}",
             details={
                 "format": fmt,
-                "lang": lang,
-                **period.document(),
-                "chain_head": head.seq,
+                "lang": header.lang,
+                **header.period.document(),
+                "chain_head": header.chain_head.seq,
                 "sha256": hashlib.sha256(body).hexdigest(),
                 **kept,
             },
@@ -174,8 +182,6 @@ class Reports:
         if copy is not None:
             async with self._engine.begin() as conn:
                 await archive.keep(conn, copy)
-        stamp = header.generated_at.strftime("%Y%m%dT%H%M%SZ")
-        return Rendered(body, MEDIA_TYPES[fmt], f"{name}-{stamp}.{fmt}", header)
 
 
 class KeptReports:
