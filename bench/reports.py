@@ -7,7 +7,8 @@ principals of every role), properly chained and checkpointed, then runs
 tenth of the log and at the whole log, and prints:
 
 - the report's wall time, and the ratio to a direct database read of the same
-  rows (the raw driver fetching the columns the report reads, nothing else);
+  rows (the columns the report reads, fetched through the same driver and
+  SQLAlchemy Core, nothing else);
 - the report process's peak memory (max RSS) at N/10 and at N: flat means the
   ratio stays near 1 while the log grows tenfold;
 - `audit-integrity` at N over the whole log (every hash, every signature from the
