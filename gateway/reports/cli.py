@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -17,6 +18,8 @@ from gateway.app import Services
 from gateway.cliutil import handle_errors, run_with_services
 from gateway.errors import InvalidInput
 from gateway.reports.service import REPORTS, Rendered
+
+VERIFYING = frozenset({"audit-integrity", "pipl-audit"})
 
 
 def _when(value: str | None, option: str) -> datetime | None:
@@ -63,11 +66,21 @@ def report(
     start, end = _when(since, "--since"), _when(until, "--until")
     began = time.monotonic()
 
-    async def work(services: Services) -> Rendered:
-        return await services.reports.generate(None, name, fmt, lang, start, end)
+    def build(progress: Callable[[int], None] | None) -> Rendered:
+        async def work(services: Services) -> Rendered:
+            return await services.reports.generate(
+                None, name, fmt, lang, start, end, progress=progress
+            )
+
+        return run_with_services(work)
 
     try:
-        rendered = run_with_services(work)
+        if name in VERIFYING:  # minutes on a long log: show how far it got
+            label = f"{name}: verifying the log"
+            with click.progressbar(length=0, label=label, file=sys.stderr, show_pos=True) as bar:
+                rendered = build(bar.update)
+        else:
+            rendered = build(None)
     except InvalidInput as exc:
         problems = "; ".join(f"{e.field}: {e.message}" for e in exc.errors)
         click.echo(f"error: {exc.detail}" + (f" ({problems})" if problems else ""), err=True)

@@ -9,7 +9,7 @@ report was built against, so a printed report can be tied back to the log.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -104,6 +104,8 @@ class Context:
     record: ProcessingRecord
     log: AuditLog
     header: Header
+    # Told how many entries were verified so far (the command line's progress bar).
+    progress: Callable[[int], None] = lambda _: None
 
     @property
     def lang(self) -> Lang:

@@ -52,7 +52,7 @@ async def _anchor(ctx: Context) -> Checkpoint | None:
 async def verify_period(ctx: Context) -> tuple[Report, dict[str, Any]]:
     """The verification report, and where it started (`from_seq`, the anchor if any)."""
     anchor = await _anchor(ctx)
-    report = await ctx.log.verify(anchor=anchor)
+    report = await ctx.log.verify(anchor=anchor, progress=ctx.progress)
     scope = {
         "from_seq": 1 if anchor is None else anchor.seq + 1,
         "anchor": None

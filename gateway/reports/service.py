@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, get_args
 
@@ -131,6 +131,7 @@ class Reports:
         lang: str = "en",
         since: datetime | None = None,
         until: datetime | None = None,
+        progress: Callable[[int], None] | None = None,
     ) -> Rendered:
         action = f"report.{name}" if name in REPORTS else "report.generate"
         if principal is not None:  # None: the command line, whoever holds the keys
@@ -150,6 +151,8 @@ class Reports:
         ctx = Context(
             self._engine, self._policy, self._retention, self._record, self._log.log, header
         )
+        if progress is not None:
+            ctx = replace(ctx, progress=progress)
         built = await spec.build(ctx)
         body = _render(fmt, header, built)
         await self._log_and_keep(action, header, fmt, body, built)

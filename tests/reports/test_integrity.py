@@ -179,3 +179,20 @@ def test_a_period_is_verified_from_the_last_signed_checkpoint_before_it(fresh: G
     assert isinstance(refused, dict)
     assert (refused["ok"], refused["first_bad_sequence"]) == (False, anchor_seq)
     assert "not signed by a known key" in refused["reason"]
+
+
+def test_long_verifications_report_their_progress(fresh: Gateway, tmp_path: Path) -> None:
+    seen: list[int] = []
+    rendered = fresh.in_app(
+        lambda: fresh.services.reports.generate(None, "audit-integrity", progress=seen.append)
+    )
+    checked = json.loads(rendered.body)["verification"]["entries_checked"]
+    assert checked > 0
+    assert sum(seen) == checked  # told of every entry verified
+    out = tmp_path / "integrity.json"
+    result = fresh.cli("report", "audit-integrity", "-o", str(out))
+    assert result.exit_code == 0, result.output
+    assert "audit-integrity: verifying the log" in result.stderr
+    assert json.loads(out.read_text("utf-8"))["verification"]["ok"] is True
+    quiet = fresh.cli("report", "access", "-o", str(tmp_path / "access.json"))
+    assert "verifying" not in quiet.stderr  # nothing to verify, no bar
