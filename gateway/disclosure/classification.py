@@ -6,14 +6,14 @@ document field, an unknown category or mask) is a `ConfigurationError`.
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.disclosure.masks import Mask, get_mask
 from gateway.errors import ConfigurationError
+from gateway.policyfiles import load_toml
 
 CLASSIFICATION_FILE = "classification.toml"
 
@@ -81,17 +81,5 @@ class Classification:
     @classmethod
     def load(cls, policy_dir: Path, document_fields: Iterable[str]) -> Classification:
         path = policy_dir / CLASSIFICATION_FILE
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise ConfigurationError(f"field classification file {path} not found") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigurationError(f"field classification file {path}: {exc}") from None
-        try:
-            raw = _ClassificationFile.model_validate(data)
-        except ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
-            )
-            raise ConfigurationError(f"field classification file {path}: {problems}") from None
+        raw = load_toml(path, _ClassificationFile, "field classification file")
         return cls(raw, document_fields)

@@ -7,15 +7,15 @@ gateway rather than keeping, or erasing, the wrong thing.
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.errors import ConfigurationError
+from gateway.policyfiles import load_toml
 from gateway.privacy.states import add_months
 
 RETENTION_FILE = "retention.toml"
@@ -76,15 +76,7 @@ class RetentionRules:
         path = policy_dir / RETENTION_FILE
         if not path.is_file():
             return cls({})  # no rule: an erasure deletes every order
-        try:
-            raw = _RetentionFile.model_validate(tomllib.loads(path.read_text(encoding="utf-8")))
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigurationError(f"retention rules {path}: {exc}") from None
-        except ValidationError as exc:
-            errors = "; ".join(
-                f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
-            )
-            raise ConfigurationError(f"retention rules {path}: {errors}") from None
+        raw = load_toml(path, _RetentionFile, "retention rules")
         problems: list[str] = []
         for name, rule in sorted(raw.rules.items()):
             problems += [f"rule {name!r}: unknown category {c!r}" for c in rule.keep

@@ -11,7 +11,6 @@ Two kinds of problem, kept apart on purpose:
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -19,11 +18,12 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.disclosure.classification import Classification
 from gateway.disclosure.plan import FieldPlan, Level
 from gateway.errors import ConfigurationError
+from gateway.policyfiles import load_toml
 
 PROCESSING_FILE = "processing.toml"
 Lang = Literal["en", "zh"]
@@ -166,19 +166,7 @@ def load_record(
     retention_rules: Collection[str],
 ) -> ProcessingRecord:
     path = policy_dir / PROCESSING_FILE
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigurationError(f"processing record {path} not found") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigurationError(f"processing record {path}: {exc}") from None
-    try:
-        record = ProcessingRecord.model_validate(data)
-    except ValidationError as exc:
-        detail = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
-        )
-        raise ConfigurationError(f"processing record {path}: {detail}") from None
+    record = load_toml(path, ProcessingRecord, "processing record")
     problems = _unknown_names(record, classification, roles, retention_rules)
     if problems:
         raise ConfigurationError(f"processing record {path}: " + "; ".join(problems))

@@ -39,14 +39,19 @@ def _integrity(gw: Gateway, **params: str) -> dict[str, object]:
     return body
 
 
-async def _checkpoints(url: str) -> list[tuple[int, str]]:
-    engine = make_engine(url, pool_size=1)
-    try:
-        async with engine.connect() as conn:
-            query = select(audit_checkpoints.c.seq, audit_checkpoints.c.head)
-            return sorted((int(s), h) for s, h in await conn.execute(query))
-    finally:
-        await engine.dispose()
+def _checkpoints(url: str, column: str = "head") -> list[tuple[int, str]]:
+    """(seq, `column`) of every stored checkpoint, read straight from the database."""
+
+    async def read() -> list[tuple[int, str]]:
+        engine = make_engine(url, pool_size=1)
+        try:
+            async with engine.connect() as conn:
+                query = select(audit_checkpoints.c.seq, audit_checkpoints.c[column])
+                return sorted((int(s), v) for s, v in await conn.execute(query))
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(read())
 
 
 def test_a_whole_log_verifies_and_names_its_key_and_checkpoints(fresh: Gateway) -> None:
@@ -63,7 +68,7 @@ def test_a_whole_log_verifies_and_names_its_key_and_checkpoints(fresh: Gateway) 
     key = body["public_key"]
     assert isinstance(key, dict)
     assert key["fingerprint_sha256"] == hashlib.sha256(raw).hexdigest()
-    stored = asyncio.run(_checkpoints(fresh.settings.sqlalchemy_url))
+    stored = _checkpoints(fresh.settings.sqlalchemy_url)
     listed = body["checkpoints"]
     assert isinstance(listed, list)
     assert [(c["seq"], c["head"]) for c in listed] == [c for c in stored if c[0] <= head["seq"]]
@@ -122,19 +127,6 @@ def test_the_command_line_writes_the_same_report_and_says_what_it_did(
     assert "give a time zone" in bad.output
 
 
-def _checkpoint_times(url: str) -> list[tuple[int, str]]:
-    async def read() -> list[tuple[int, str]]:
-        engine = make_engine(url, pool_size=1)
-        try:
-            async with engine.connect() as conn:
-                query = select(audit_checkpoints.c.seq, audit_checkpoints.c.at)
-                return sorted((int(s), a) for s, a in await conn.execute(query))
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(read())
-
-
 def test_a_period_is_verified_from_the_last_signed_checkpoint_before_it(fresh: Gateway) -> None:
     url = fresh.settings.database_url
     # Past the real time of the command line's entries (principals), then a second apart.
@@ -147,7 +139,7 @@ def test_a_period_is_verified_from_the_last_signed_checkpoint_before_it(fresh: G
     since = start + timedelta(seconds=5)
     later = since.isoformat()
     entries, _ = asyncio.run(_read(url))
-    checkpoints = _checkpoint_times(fresh.settings.sqlalchemy_url)
+    checkpoints = _checkpoints(fresh.settings.sqlalchemy_url, "at")
     first = min(e.seq for e in entries if e.at >= format_time(since))
     anchor_seq = max(seq for seq, _ in checkpoints if seq < first)  # the last signed before it
     assert 2 < anchor_seq < checkpoints[-1][0]
