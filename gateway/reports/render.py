@@ -16,7 +16,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from gateway.reports.document import Built, Header, Label, Lang, Section
-from gateway.reports.text import code_label, label, title
+from gateway.reports.text import TEXT, code_label, label, title
 
 HERE = Path(__file__).parent
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -98,14 +98,7 @@ def fact_label(key: str, lang: Lang) -> str:
 def column_label(column: str, lang: Lang) -> str:
     if column.startswith("value."):  # a column per category, say
         return code_label(column.removeprefix("value."), lang)
-    return label(f"col.{column}", lang) if f"col.{column}" in _known() else column
-
-
-@cache
-def _known() -> frozenset[str]:
-    from gateway.reports.text import TEXT
-
-    return frozenset(TEXT)
+    return label(f"col.{column}", lang) if f"col.{column}" in TEXT else column
 
 
 @cache
