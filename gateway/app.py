@@ -38,6 +38,7 @@ from gateway.orders.routes import OrderController
 from gateway.orders.schemas import STATUSES
 from gateway.orders.service import OrderService
 from gateway.orders.store import DOCUMENT_FIELDS, LIST_SECTIONS
+from gateway.pii.analyzer import shared_detector
 from gateway.privacy.downloads import Downloads
 from gateway.privacy.erasure import ErasureSteps
 from gateway.privacy.notifier import load_notifier
@@ -199,6 +200,9 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
             grants,
             audit,
             retention,
+            shared_detector(tuple(sorted(settings.pii_ner_models.items())))
+            if settings.pii_detection
+            else None,
             default_page_size=settings.default_page_size,
             max_page_size=settings.max_page_size,
         ),

@@ -199,6 +199,19 @@ class Settings(BaseSettings):
         description="How often `serve` runs the request workflow and sweepers in-process. "
         "0: not in-process (run `privacy-gateway worker` instead).",
     )
+    pii_detection: bool = Field(
+        default=True,
+        description="Detect personal data in free text (note, gift_message) when an order is "
+        "written. Off: free text is stored without detection and shown as `****` wherever "
+        "the policy shows it masked (measuring only; never less safe).",
+    )
+    pii_ner_models: dict[Literal["zh", "en"], str] = Field(
+        default_factory=dict,
+        description="Optional spaCy NER models for extra PERSON results, as JSON: "
+        '`{"zh": "zh_core_web_sm", "en": "/models/en"}` (an installed package or a model '
+        "directory). Empty: rules only. A model that is not installed stops start-up; "
+        "nothing is ever downloaded.",
+    )
     max_page_size: int = Field(
         default=100, ge=1, le=1000, description="Upper bound of `limit` on order lists."
     )

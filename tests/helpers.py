@@ -63,8 +63,9 @@ SAMPLE_ORDER: dict[str, Any] = {
     "total_amount": "299.00",
     "currency": "CNY",
     "payment": {"method": "alipay", "transaction_id": "2026112022001"},
-    "note": "请在下午6点后送达",
-    "gift_message": "生日快乐",
+    # Free text with personal data in it: a phone number, and the customer's own name.
+    "note": "请在下午6点后送达,联系电话13987654321",
+    "gift_message": "张三,生日快乐!",
 }
 
 
@@ -74,6 +75,7 @@ PERSONAL_VALUES = [
     "zhangsan@example.com",
     "11010519491231002X",
     "建国路88号",
+    "13987654321",
 ]
 
 

@@ -11,8 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
+from typing import Any
+
+from presidio_anonymizer import AnonymizerEngine
+from presidio_anonymizer.entities import OperatorConfig, RecognizerResult
 
 from gateway.errors import ConfigurationError
+from gateway.pii import spans
+from gateway.pii.spans import DetectedText
 
 STAR = "*"
 MIN_HIDDEN = 2  # a mask that keeps edges must still hide at least this many characters
@@ -25,7 +31,10 @@ class Mask:
 
     name: str
     description: str
-    apply: Callable[[str], str]
+    # A stored value in, what the role sees out. A mask that `needs_spans` gets a
+    # `DetectedText` (the text and its stored detection) instead of a bare string.
+    apply: Callable[[Any], str]
+    needs_spans: bool = False
 
 
 def _keep_edges(value: str, head: int, tail: int) -> str:
@@ -69,6 +78,53 @@ def mask_last4(value: str) -> str:
     return _keep_edges(value, 0, 4)
 
 
+_SEPARATORS = frozenset(" -./()")
+
+
+def _keep_edges_in_place(value: str, head: int, tail: int) -> str:
+    """`_keep_edges` over the characters that are not separators, which stay put:
+    "138 1234 5678" -> "138 **** 5678", as a person wrote it."""
+    places = [i for i, char in enumerate(value) if char not in _SEPARATORS]
+    hidden = len(places) - head - tail
+    keep = set(places[:head] + places[len(places) - tail :]) if hidden >= MIN_HIDDEN else set()
+    return "".join(
+        char if i in keep or char in _SEPARATORS else STAR for i, char in enumerate(value)
+    )
+
+
+# The field mask of each detected type, applied to the span where it stands.
+_SPAN_MASKS: Mapping[str, Callable[[str], str]] = {
+    spans.PHONE: lambda v: _keep_edges_in_place(v, 3, 4),
+    spans.EMAIL: mask_email,
+    spans.RESIDENT_ID: lambda v: _keep_edges_in_place(v, 6, 4),
+    spans.BANK_CARD: lambda v: _keep_edges_in_place(v, 0, 4),
+    spans.IBAN: lambda v: _keep_edges_in_place(v, 0, 4),
+    spans.PERSON: mask_name,
+}
+_OPERATORS = {
+    **{
+        entity: OperatorConfig("custom", {"lambda": apply}) for entity, apply in _SPAN_MASKS.items()
+    },
+    # A type this gateway does not know (a newer detector's): hide it whole.
+    "DEFAULT": OperatorConfig("custom", {"lambda": lambda v: STAR * len(v)}),
+}
+_ANONYMIZER = AnonymizerEngine()  # type: ignore[no-untyped-call]
+
+
+def mask_detected(value: DetectedText | str) -> str:
+    """Free text with each detected span masked as its type is masked in a field.
+
+    Text that was never run through detection (spans None, or no spans loaded)
+    is hidden whole: without detection nothing in it is known to be safe.
+    """
+    if isinstance(value, str) or value.spans is None:
+        return mask_redact("")
+    if not value.spans:
+        return value.text
+    results = [RecognizerResult(s.type, s.start, s.end, 1.0) for s in value.spans]
+    return str(_ANONYMIZER.anonymize(value.text, results, _OPERATORS).text)
+
+
 MASKS: Mapping[str, Mask] = MappingProxyType(
     {
         mask.name: mask
@@ -88,6 +144,13 @@ MASKS: Mapping[str, Mask] = MappingProxyType(
             Mask("resident_id", "first 6 and last 4 kept, 8 `*` between", mask_resident_id),
             Mask("redact", "replaced by `****` whatever its length", mask_redact),
             Mask("last4", "last 4 characters kept, the rest `*`", mask_last4),
+            Mask(
+                "detected",
+                "free text with each personal value found at write time masked by its type's "
+                "mask; text never run through detection is `****`",
+                mask_detected,
+                needs_spans=True,
+            ),
         )
     }
 )

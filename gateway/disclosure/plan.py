@@ -40,7 +40,7 @@ class WriteScope(StrEnum):
     CHANNEL = "channel"
 
 
-Transform = Callable[[str], str]
+Transform = Callable[[Any], Any]
 # (section or None, key, path, transform or None)
 _Op = tuple[str | None, str, str, Transform | None]
 # (key, transform or None) inside a list section
@@ -63,6 +63,9 @@ class FieldPlan:
     revealable: frozenset[str]
     # What the audit log records of a read: each path shown, with its level.
     shown_levels: Mapping[str, str]
+    # Shown paths whose mask works on the stored detection (free text): the reader
+    # loads the spans with the text, as a `DetectedText`, for these only.
+    spans: frozenset[str]
     # Scalar fields before the list sections, the list sections, scalar fields after:
     # three runs keep the output in document order without a branch per field.
     _head: tuple[_Op, ...] = field(repr=False)
@@ -131,6 +134,7 @@ def compile_plan(
     head: list[_Op] = []
     tail: list[_Op] = []
     list_ops: dict[str, list[_ItemOp]] = {}
+    with_spans: set[str] = set()
     for path in classification.fields:  # classification order = document order
         level = levels.get(path, Level.HIDDEN)
         if level is Level.HIDDEN:
@@ -145,6 +149,8 @@ def compile_plan(
                     "but the classification gives it no mask"
                 )
             transform = mask.apply
+            if mask.needs_spans:
+                with_spans.add(path)
         section, _, key = path.rpartition(".")
         if section in list_sections:
             list_ops.setdefault(section, []).append((key, transform))
@@ -160,6 +166,7 @@ def compile_plan(
         shown=frozenset(p for p, level in levels.items() if level is not Level.HIDDEN),
         revealable=frozenset(p for p, lv in levels.items() if lv is Level.CLEAR_AFTER_2FA),
         shown_levels={p: lv.value for p, lv in levels.items() if lv is not Level.HIDDEN},
+        spans=frozenset(with_spans),
         _head=tuple(head),
         _list_ops=tuple((s, tuple(o)) for s, o in list_ops.items()),
         _tail=tuple(tail),

@@ -41,6 +41,8 @@ from gateway.orders.queries import (
     resource_name,
 )
 from gateway.orders.schemas import OrderIn, SearchIn
+from gateway.pii import spans as pii_spans
+from gateway.pii.analyzer import Detector
 from gateway.privacy.retention import RetentionRules
 from gateway.readpath import AsyncReader, ReadPool
 from gateway.reveal.grants import Grants
@@ -69,6 +71,7 @@ class OrderService:
         grants: Grants,
         log: AccessLog,
         retention: RetentionRules,
+        detector: Detector | None,
         *,
         default_page_size: int,
         max_page_size: int,
@@ -84,6 +87,15 @@ class OrderService:
                 f"({', '.join(sorted(self._encrypted))}) do not match the ciphertext "
                 f"columns of the store ({', '.join(sorted(store.binary_paths()))})"
             )
+        needing = {p for p in policy.classification.fields if _needs_spans(policy, p)}
+        if needing != set(store.SPAN_COLUMNS):
+            raise ConfigurationError(
+                "fields masked by detection "
+                f"({', '.join(sorted(needing))}) do not match the span columns of the store "
+                f"({', '.join(sorted(store.SPAN_COLUMNS))})"
+            )
+        # None: detection is off; free text is then stored without spans, masked whole.
+        self._detector = detector
         self._clock = clock
         self._grants = grants
         self._log = log
@@ -135,18 +147,36 @@ class OrderService:
         """Store `order`; return (order_id, created). Same body again: same id, not created."""
         self._check_channel(self._write_channel(principal, "create"), order)
         document = flatten(order)
+        found = self._detect(document[0])
         for attempt in range(_WRITE_ATTEMPTS):
             try:
                 async with self._engine.begin() as conn:
-                    return await self._create_in(conn, document)
+                    return await self._create_in(conn, document, found)
             except IntegrityError:
                 # A concurrent writer created the same order or subject first: look again.
                 if attempt == _WRITE_ATTEMPTS - 1:
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def _detect(self, flat: dict[str, Any]) -> dict[str, tuple[pii_spans.Span, ...]]:
+        """Personal data in each free-text field, found before the transaction opens.
+
+        The order's own customer name is a hint: "给王芳" is a name here even with
+        no cue word before it.
+        """
+        if self._detector is None:
+            return {}
+        return {
+            path: self._detector.detect(flat[path], known_names=[flat["customer.name"]])
+            for path in store.SPAN_COLUMNS
+            if flat[path] is not None
+        }
+
     async def _create_in(
-        self, conn: AsyncConnection, document: tuple[dict[str, Any], list[dict[str, Any]]]
+        self,
+        conn: AsyncConnection,
+        document: tuple[dict[str, Any], list[dict[str, Any]]],
+        found: dict[str, tuple[pii_spans.Span, ...]],
     ) -> tuple[str, bool]:
         flat, items = document
         existing = await store.find_by_external_id(conn, flat["channel"], flat["external_id"])
@@ -166,8 +196,26 @@ class OrderService:
         )
         order_id = uuid.uuid4()
         sealed = self._seal(flat, key, order_id)
-        await store.insert_order(conn, order_id, key.subject_id, sealed, items, now)
+        detection = store.Detection(
+            {path: self._seal_spans(found[path], path, key, order_id) for path in found},
+            None if self._detector is None else self._detector.version,
+        )
+        await store.insert_order(conn, order_id, key.subject_id, sealed, items, now, detection)
         return str(order_id), True
+
+    @staticmethod
+    def _seal_spans(
+        found: tuple[pii_spans.Span, ...], path: str, key: SubjectKey, order_id: uuid.UUID
+    ) -> bytes:
+        assert key.dek is not None  # noqa: S101 - as in _seal
+        return encrypt_field(
+            key.dek,
+            pii_spans.encode(found),
+            table="orders",
+            column=store.SPAN_COLUMNS[path],
+            row_id=order_id,
+            dek_version=key.dek_version,
+        )
 
     def _seal(self, flat: dict[str, Any], key: SubjectKey, order_id: uuid.UUID) -> dict[str, Any]:
         """The flat order with every encrypted field sealed under the subject's data key."""
@@ -185,12 +233,22 @@ class OrderService:
                 )
         return sealed
 
-    def _open(self, flat: dict[str, Any], paths: frozenset[str]) -> dict[str, Any]:
+    def _open(
+        self,
+        flat: dict[str, Any],
+        paths: frozenset[str],
+        with_spans: frozenset[str] = frozenset(),
+    ) -> dict[str, Any]:
         """Decrypt the encrypted fields among `paths`; others (and a shredded subject's) are None.
 
-        A ciphertext that does not authenticate (moved, tampered) raises: fail closed.
+        Free-text paths in `with_spans` come out as `DetectedText`, the text with its
+        stored detection, for the mask that needs it. A ciphertext that does not
+        authenticate (moved, tampered) raises: fail closed.
         """
         row = KeyRow(*(flat.pop(label) for label in store.KEY_LABELS))
+        sealed_spans = {
+            path: flat.pop(store.SPAN_LABEL + path, None) for path in store.SPAN_COLUMNS
+        }
         flat["_subject_id"] = row.subject_id  # for the audit log; never rendered
         restricted = flat.pop("_restricted_since", None) is not None
         flat["_restricted"] = restricted
@@ -202,25 +260,42 @@ class OrderService:
             if value is None or path not in paths or key is None or key.dek is None or restricted:
                 flat[path] = None
                 continue
-            flat[path] = decrypt_field(
-                key.dek,
-                value,
-                table="orders",
-                column=store.ORDER_COLUMNS[path],
-                row_id=order_id,
-                dek_version=key.dek_version,
-            )
+            flat[path] = self._decrypt(key, value, store.ORDER_COLUMNS[path], order_id)
+            if path in with_spans:
+                found = sealed_spans[path]
+                raw = None
+                if found is not None:
+                    raw = self._decrypt(key, found, store.SPAN_COLUMNS[path], order_id)
+                flat[path] = pii_spans.DetectedText(flat[path], _decode_spans(raw, flat[path]))
         return flat
+
+    @staticmethod
+    def _decrypt(key: SubjectKey, sealed: bytes, column: str, order_id: uuid.UUID) -> str:
+        assert key.dek is not None  # noqa: S101 - callers check
+        return decrypt_field(
+            key.dek,
+            sealed,
+            table="orders",
+            column=column,
+            row_id=order_id,
+            dek_version=key.dek_version,
+        )
 
     async def create_many(
         self, principal: Principal | None, orders: list[OrderIn]
     ) -> list[tuple[str, bool] | GatewayError]:
         """Bulk import in one transaction; refusals are reported per order, not raised."""
         own = self._write_channel(principal, "create")
+        # Detection is CPU work: done before the transaction, not while it holds locks.
+        documents = [flatten(order) for order in orders]
+        found = [self._detect(flat) for flat, _ in documents]
         for attempt in range(_WRITE_ATTEMPTS):
             try:
                 async with self._engine.begin() as conn:
-                    return [await self._create_one(conn, own, order) for order in orders]
+                    return [
+                        await self._create_one(conn, own, *batch)
+                        for batch in zip(orders, documents, found, strict=True)
+                    ]
             except IntegrityError:
                 # A concurrent writer got there first; the batch was rolled back: redo it.
                 if attempt == _WRITE_ATTEMPTS - 1:
@@ -228,11 +303,16 @@ class OrderService:
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _create_one(
-        self, conn: AsyncConnection, own: str | None, order: OrderIn
+        self,
+        conn: AsyncConnection,
+        own: str | None,
+        order: OrderIn,
+        document: tuple[dict[str, Any], list[dict[str, Any]]],
+        found: dict[str, tuple[pii_spans.Span, ...]],
     ) -> tuple[str, bool] | GatewayError:
         try:
             self._check_channel(own, order)
-            return await self._create_in(conn, flatten(order))
+            return await self._create_in(conn, document, found)
         except (IdempotencyConflict, PermissionDenied) as exc:
             return exc
 
@@ -289,7 +369,7 @@ class OrderService:
                 flat = await store.fetch_order(reader, key, region)
             if flat is None or not self._may_see_retained(plan, flat):
                 raise NotFound("no order with this order_id")
-            opened = self._open(flat, plan.shown)
+            opened = self._open(flat, plan.shown, plan.spans)
         plan, restriction = self._restriction(plan, opened)
         await self._log.record(
             principal.name,
@@ -371,7 +451,7 @@ class OrderService:
         details: dict[str, Any],
     ) -> Page:
         """Open and log the rows of a list, then render them: nothing leaves unlogged."""
-        opened = [self._open(flat, plan.shown) for flat in rows]
+        opened = [self._open(flat, plan.shown, plan.spans) for flat in rows]
         restricted = sum(1 for flat in opened if flat["_restricted"])
         if restricted:
             details = {**details, "restricted": restricted}
@@ -388,3 +468,18 @@ class OrderService:
             items=[self._restriction(plan, flat)[0].render(flat) for flat in opened],
             next_cursor=None if next_cursor is None else next_cursor.encode(),
         )
+
+
+def _needs_spans(policy: PolicySet, path: str) -> bool:
+    mask = policy.classification.mask_for(path)
+    return mask is not None and mask.needs_spans
+
+
+def _decode_spans(raw: str | None, text: str) -> tuple[pii_spans.Span, ...] | None:
+    """Stored spans, or None (mask the text whole) if absent or not fitting the text."""
+    if raw is None:
+        return None
+    try:
+        return pii_spans.decode(raw, len(text))
+    except ValueError:
+        return None

@@ -69,6 +69,11 @@ orders = Table(
     Column("payment_transaction_id", LargeBinary, nullable=True),
     Column("note", LargeBinary, nullable=True),
     Column("gift_message", LargeBinary, nullable=True),
+    # Personal data detected in the free text when it was written (sealed like the
+    # text), and the detector's stamp: `pii redetect` re-runs it where that differs.
+    Column("note_pii", LargeBinary, nullable=True),
+    Column("gift_message_pii", LargeBinary, nullable=True),
+    Column("pii_version", String(16), nullable=True),
     # Set when an erasure kept this order because the law requires it: only the
     # rule's roles may read it, and the retention sweeper deletes it after `retained_until`.
     Column("retention_rule", String(64), nullable=True),
@@ -122,6 +127,9 @@ ITEM_COLUMNS: Mapping[str, str] = {
     "quantity": "quantity",
     "unit_price": "unit_price",
 }
+# Free-text path -> the column of its detected spans (not document fields themselves).
+SPAN_COLUMNS: Mapping[str, str] = {"note": "note_pii", "gift_message": "gift_message_pii"}
+SPAN_LABEL = "_pii:"
 DOCUMENT_FIELDS: tuple[str, ...] = (
     *ORDER_COLUMNS,
     *(f"{ITEMS}.{key}" for key in ITEM_COLUMNS),
@@ -137,6 +145,7 @@ _KEY_SELECT = [
     subject_keys.c.wrapped_key.label("_wrapped_key"),
     subject_keys.c.restricted_since.label("_restricted_since"),
     orders.c.retention_rule.label("_retention_rule"),
+    *(orders.c[column].label(SPAN_LABEL + path) for path, column in SPAN_COLUMNS.items()),
 ]
 KEY_LABELS = ("_subject_id", "_dek_version", "_kek_version", "_wrapped_key")
 STATE_LABELS = ("_restricted_since", "_retention_rule")
@@ -145,6 +154,14 @@ _ITEM_SELECT = [order_items.c[column].label(key) for key, column in ITEM_COLUMNS
 _JOINED_ITEM_SELECT = [
     order_items.c[column].label(f"item.{key}") for key, column in ITEM_COLUMNS.items()
 ]
+
+
+@dataclass(frozen=True, slots=True)
+class Detection:
+    """Sealed spans per free-text path, and the detector that found them (None: not run)."""
+
+    sealed: Mapping[str, bytes]
+    version: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -345,11 +362,18 @@ async def insert_order(
     flat: Mapping[str, Any],
     items: Sequence[Mapping[str, Any]],
     now: datetime,
+    detection: Detection,
 ) -> None:
     values = {column: flat[path] for path, column in ORDER_COLUMNS.items() if path != "order_id"}
+    values |= {SPAN_COLUMNS[path]: sealed for path, sealed in detection.sealed.items()}
     await conn.execute(
         insert(orders).values(
-            id=order_id, subject_id=subject_id, ingested_at=now, updated_at=now, **values
+            id=order_id,
+            subject_id=subject_id,
+            ingested_at=now,
+            updated_at=now,
+            pii_version=detection.version,
+            **values,
         )
     )
     await conn.execute(

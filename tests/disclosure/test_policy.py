@@ -30,8 +30,8 @@ SPEC: dict[str, tuple[Level, ...]] = {
     **dict.fromkeys(("items.unit_price", "total_amount", "currency"), (C, H, C, C, C)),
     "payment.method": (C, H, C, C, C),
     "payment.transaction_id": (M, H, C, T, H),
-    "note": (H, H, H, H, H),
-    "gift_message": (H, H, H, H, H),
+    "note": (M, M, H, T, H),
+    "gift_message": (M, H, H, M, H),
     **dict.fromkeys(ALWAYS, (C, C, C, C, C)),
 }
 

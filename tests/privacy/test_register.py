@@ -170,7 +170,7 @@ def test_an_access_request_exports_everything_held_then_deletes_it(gateway: Gate
     assert order["order_id"] == order_id
     assert order["customer.phone"] == "13812345678"
     assert order["customer.id_number"] == "11010519491231002X"
-    assert order["note"] == "请在下午6点后送达"
+    assert order["note"] == SAMPLE_ORDER["note"]
     assert order["items"][0]["sku"] == "SKU-1"
     assert [r["request_id"] for r in export["requests"]] == [request_id]
     reads = [(a["by"], a["action"]) for a in export["accesses"]]

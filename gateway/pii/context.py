@@ -1,0 +1,61 @@
+"""Looking around a candidate: which words stand before it in its clause.
+
+A number is read the way a person reads it: "会员编号 …" or "Tracking …" before it
+makes it a label's number, "电话 …" or "call …" makes it a phone. Only the clause
+the candidate is in counts, so "单号SF…,如有问题请联系138…" judges the phone by
+"如有问题请联系" alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import regex
+
+from gateway.pii import lexicon
+
+_BREAK = regex.compile(r"[,，;；。.!！?？\n、|()（）\[\]【】]")
+WINDOW = 16
+
+
+def words(cues: Iterable[str]) -> regex.Pattern[str]:
+    """One case-insensitive pattern for `cues`; Latin cues must stand as whole words."""
+    parts = []
+    for cue in sorted(cues, key=len, reverse=True):
+        escaped = regex.escape(cue)
+        if cue[:1].isascii() and cue[:1].isalpha():
+            escaped = rf"(?<![A-Za-z]){escaped}"
+        if cue[-1:].isascii() and cue[-1:].isalpha():
+            escaped = rf"{escaped}(?![A-Za-z])"
+        parts.append(escaped)
+    return regex.compile("|".join(parts), regex.IGNORECASE)
+
+
+NUMBER_LABELS = words(lexicon.NUMBER_LABELS)
+PHONE_CUES = words(lexicon.PHONE_CUES)
+CARD_CUES = words(lexicon.CARD_CUES)
+
+
+def clause_before(text: str, start: int, width: int = WINDOW) -> str:
+    """Up to `width` characters before `start`, cut at the last clause break.
+
+    A full stop between digits ("No. 12") does not end a clause; one before a
+    space or at the window's edge does.
+    """
+    window = text[max(0, start - width) : start]
+    cut = 0
+    for match in _BREAK.finditer(window):
+        if match.group() == "." and match.end() == len(window):
+            continue  # "No." right before the number labels it
+        cut = match.end()
+    return window[cut:]
+
+
+def has(pattern: regex.Pattern[str], text: str) -> bool:
+    return pattern.search(text) is not None
+
+
+def is_labelled_number(text: str, start: int, cues: regex.Pattern[str]) -> bool:
+    """A label ("订单号", "Tracking") stands before the number and no `cues` word does."""
+    before = clause_before(text, start)
+    return has(NUMBER_LABELS, before) and not has(cues, before)
