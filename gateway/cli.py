@@ -21,6 +21,7 @@ from gateway.auth.service import NewPrincipal
 from gateway.cliutil import cli_settings, handle_errors, run_with_services
 from gateway.crypto.keys import add_kek_version, load_keys
 from gateway.errors import ConfigurationError
+from gateway.pii.cli import pii as pii_commands
 from gateway.privacy.cli import certificate_commands
 from gateway.privacy.cli import outbox as privacy_outbox
 from gateway.privacy.cli import worker as privacy_worker
@@ -303,3 +304,4 @@ main.add_command(privacy_worker)
 main.add_command(privacy_outbox)
 main.add_command(certificate_commands)
 main.add_command(report_command)
+main.add_command(pii_commands)

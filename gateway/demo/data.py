@@ -32,8 +32,18 @@ PRODUCTS = [
     ("SKU-LAMP-05", "台灯", "129.00"),
 ]
 STATUSES = ["pending", "paid", "paid", "shipped", "delivered", "completed"]
-NOTES = [None, None, "请在下午6点后送达", "放门卫处即可", "请提前电话联系"]
-GIFTS = [None, None, None, "生日快乐", "新年快乐,万事如意"]
+# Free text as customers write it, some with personal data in it ({name}: the
+# customer's; {phone}: a second number), so the demo shows masking by detection.
+NOTES = [
+    None,
+    None,
+    "请在下午6点后送达",
+    "放门卫处即可",
+    "请提前电话联系",
+    "收件人{name},备用电话{phone},放快递柜",
+    "如果不在家请联系{phone}",
+]
+GIFTS = [None, None, None, "生日快乐", "新年快乐,万事如意", "{name},生日快乐!", "爱你的{name}"]
 PAYMENTS = ["alipay", "wechat_pay", "card", "unionpay"]
 
 
@@ -87,10 +97,11 @@ def demo_order(index: int, rng: random.Random, start: datetime) -> dict[str, Any
             "transaction_id": f"2026{rng.randrange(10**12, 10**13)}",
         },
     }
+    other_phone = f"1370000{rng.randrange(10**4):04d}"
     for key, choices in (("note", NOTES), ("gift_message", GIFTS)):
         value = rng.choice(choices)
         if value is not None:
-            order[key] = value
+            order[key] = value.format(name=name, phone=other_phone)
     return order
 
 

@@ -19,7 +19,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from gateway.auditing.recorder import AccessLog
 from gateway.auth.principal import Principal
 from gateway.clock import Clock
-from gateway.crypto.envelope import decrypt_field, encrypt_field
 from gateway.disclosure import FieldPlan, PolicySet
 from gateway.disclosure.plan import RowScope, WriteScope
 from gateway.errors import (
@@ -30,7 +29,7 @@ from gateway.errors import (
     NotFound,
     PermissionDenied,
 )
-from gateway.orders import store
+from gateway.orders import sealing, store
 from gateway.orders.documents import flatten, same_document
 from gateway.orders.queries import (
     ListQuery,
@@ -46,7 +45,7 @@ from gateway.pii.analyzer import Detector
 from gateway.privacy.retention import RetentionRules
 from gateway.readpath import AsyncReader, ReadPool
 from gateway.reveal.grants import Grants
-from gateway.subjects.service import SubjectKey, SubjectKeys
+from gateway.subjects.service import SubjectKeys
 from gateway.subjects.store import KeyRow
 
 # Which status may follow which; a status not listed as a key is final.
@@ -195,43 +194,13 @@ class OrderService:
             also={"id_number": flat["customer.id_number"]},
         )
         order_id = uuid.uuid4()
-        sealed = self._seal(flat, key, order_id)
+        sealed = sealing.seal_fields(flat, self._encrypted, key, order_id)
         detection = store.Detection(
-            {path: self._seal_spans(found[path], path, key, order_id) for path in found},
+            {path: sealing.seal_spans(found[path], path, key, order_id) for path in found},
             None if self._detector is None else self._detector.version,
         )
         await store.insert_order(conn, order_id, key.subject_id, sealed, items, now, detection)
         return str(order_id), True
-
-    @staticmethod
-    def _seal_spans(
-        found: tuple[pii_spans.Span, ...], path: str, key: SubjectKey, order_id: uuid.UUID
-    ) -> bytes:
-        assert key.dek is not None  # noqa: S101 - as in _seal
-        return encrypt_field(
-            key.dek,
-            pii_spans.encode(found),
-            table="orders",
-            column=store.SPAN_COLUMNS[path],
-            row_id=order_id,
-            dek_version=key.dek_version,
-        )
-
-    def _seal(self, flat: dict[str, Any], key: SubjectKey, order_id: uuid.UUID) -> dict[str, Any]:
-        """The flat order with every encrypted field sealed under the subject's data key."""
-        assert key.dek is not None  # noqa: S101 - a new order never links a shredded subject
-        sealed = dict(flat)
-        for path in self._encrypted:
-            if flat[path] is not None:
-                sealed[path] = encrypt_field(
-                    key.dek,
-                    flat[path],
-                    table="orders",
-                    column=store.ORDER_COLUMNS[path],
-                    row_id=order_id,
-                    dek_version=key.dek_version,
-                )
-        return sealed
 
     def _open(
         self,
@@ -260,26 +229,16 @@ class OrderService:
             if value is None or path not in paths or key is None or key.dek is None or restricted:
                 flat[path] = None
                 continue
-            flat[path] = self._decrypt(key, value, store.ORDER_COLUMNS[path], order_id)
+            flat[path] = sealing.decrypt(key, value, store.ORDER_COLUMNS[path], order_id)
             if path in with_spans:
                 found = sealed_spans[path]
                 raw = None
                 if found is not None:
-                    raw = self._decrypt(key, found, store.SPAN_COLUMNS[path], order_id)
-                flat[path] = pii_spans.DetectedText(flat[path], _decode_spans(raw, flat[path]))
+                    raw = sealing.decrypt(key, found, store.SPAN_COLUMNS[path], order_id)
+                flat[path] = pii_spans.DetectedText(
+                    flat[path], sealing.decode_spans(raw, flat[path])
+                )
         return flat
-
-    @staticmethod
-    def _decrypt(key: SubjectKey, sealed: bytes, column: str, order_id: uuid.UUID) -> str:
-        assert key.dek is not None  # noqa: S101 - callers check
-        return decrypt_field(
-            key.dek,
-            sealed,
-            table="orders",
-            column=column,
-            row_id=order_id,
-            dek_version=key.dek_version,
-        )
 
     async def create_many(
         self, principal: Principal | None, orders: list[OrderIn]
@@ -473,13 +432,3 @@ class OrderService:
 def _needs_spans(policy: PolicySet, path: str) -> bool:
     mask = policy.classification.mask_for(path)
     return mask is not None and mask.needs_spans
-
-
-def _decode_spans(raw: str | None, text: str) -> tuple[pii_spans.Span, ...] | None:
-    """Stored spans, or None (mask the text whole) if absent or not fitting the text."""
-    if raw is None:
-        return None
-    try:
-        return pii_spans.decode(raw, len(text))
-    except ValueError:
-        return None

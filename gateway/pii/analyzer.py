@@ -138,6 +138,29 @@ def shared_detector(ner_models: tuple[tuple[str, str], ...] = ()) -> Detector:
     return Detector(dict(ner_models))
 
 
+def _repeated_names(text: str, results: Sequence[RecognizerResult]) -> list[RecognizerResult]:
+    """A name found once is a name wherever else it occurs in the same text
+    ("送给严晖小朋友的,卡片写:祝严晖六一快乐")."""
+    found = {
+        text[r.start : r.end]
+        for r in results
+        if r.entity_type == spans.PERSON and r.end - r.start >= 2  # noqa: PLR2004
+    }
+    repeated = []
+    for name in found:
+        latin = not _HAN.match(name)
+        start = text.find(name)
+        while start >= 0:
+            end = start + len(name)
+            inside_word = latin and (
+                text[start - 1 : start].isalpha() or text[end : end + 1].isalpha()
+            )
+            if not inside_word:  # "Anna" is not found inside "Annabelle"
+                repeated.append(RecognizerResult(spans.PERSON, start, end, 0.55))
+            start = text.find(name, end)
+    return repeated
+
+
 class Detector:
     """Finds personal data in free text; one per process (building it costs ~1 s of imports)."""
 
@@ -159,4 +182,4 @@ class Detector:
             [names.KnownName(language, known_names)] if known_names else None
         )
         results = self._analyzer.analyze(text=text, language=language, ad_hoc_recognizers=ad_hoc)
-        return resolve(results)
+        return resolve([*results, *_repeated_names(text, results)])

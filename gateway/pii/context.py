@@ -14,7 +14,8 @@ import regex
 
 from gateway.pii import lexicon
 
-_BREAK = regex.compile(r"[,，;；。.!！?？\n、|()（）\[\]【】]")
+# "." is no break: "Tel. 06 12 34 56 78" and "No. 12" keep their word.
+_BREAK = regex.compile(r"[,，;；。!！?？\n、|()（）\[\]【】]")
 WINDOW = 16
 
 
@@ -31,22 +32,21 @@ def words(cues: Iterable[str]) -> regex.Pattern[str]:
     return regex.compile("|".join(parts), regex.IGNORECASE)
 
 
-NUMBER_LABELS = words(lexicon.NUMBER_LABELS)
+_TAIL = "|".join(regex.escape(t) for t in sorted(lexicon.LABEL_TAILS, key=len, reverse=True))
+# A label right before the number, perhaps with "number"/"No."/"号" and a colon.
+NUMBER_LABELS = regex.compile(
+    rf"(?:{words(lexicon.NUMBER_LABELS).pattern})(?:[\s:：]*(?:{_TAIL}))*[\s:：#]*$",
+    regex.IGNORECASE,
+)
 PHONE_CUES = words(lexicon.PHONE_CUES)
 CARD_CUES = words(lexicon.CARD_CUES)
 
 
 def clause_before(text: str, start: int, width: int = WINDOW) -> str:
-    """Up to `width` characters before `start`, cut at the last clause break.
-
-    A full stop between digits ("No. 12") does not end a clause; one before a
-    space or at the window's edge does.
-    """
+    """Up to `width` characters before `start`, cut at the last clause break."""
     window = text[max(0, start - width) : start]
     cut = 0
     for match in _BREAK.finditer(window):
-        if match.group() == "." and match.end() == len(window):
-            continue  # "No." right before the number labels it
         cut = match.end()
     return window[cut:]
 
@@ -57,5 +57,5 @@ def has(pattern: regex.Pattern[str], text: str) -> bool:
 
 def is_labelled_number(text: str, start: int, cues: regex.Pattern[str]) -> bool:
     """A label ("订单号", "Tracking") stands before the number and no `cues` word does."""
-    before = clause_before(text, start)
+    before = clause_before(text, start, width=32)
     return has(NUMBER_LABELS, before) and not has(cues, before)

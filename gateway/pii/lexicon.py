@@ -44,6 +44,7 @@ NOT_NAMES_ZH = frozenset(
         "花费", "商品", "商家", "权益", "保证", "保持", "保存", "可以", "师傅", "车牌",
         "戴上", "计划", "付款", "付费", "付钱", "元旦", "阳台", "雷雨", "龙虾", "牛奶",
         "毛巾", "巴黎", "富有", "谢谢", "尽快", "晚上", "早上", "下午", "上午", "中午",
+        "关系", "储值", "顺丰", "申通", "韵达", "圆通", "中通", "京东", "邮政", "公司",
     }
 )  # fmt: skip
 
@@ -62,8 +63,12 @@ CUES_ZH = (
     "寄件人", "发件人", "持卡人", "姓名", "名字", "客户", "顾客", "买家", "用户", "本人",
     "我是", "我叫", "爱你的", "你的", "致", "亲爱的", "送给", "署名", "落款", "经办人",
     "负责人", "来自", "收款人", "付款人", "购买人", "下单人", "订购人", "申请人", "致电",
-    "找", "转交", "交给", "留给", "通知", "联系",
+    "找", "转交", "交给", "留给", "通知", "联系", "实名", "自称", "账户名", "名字", "名叫",
+    "对接人", "联络人", "客服", "专员", "业务员", "紧急联系人", "收件方", "称呼",
 )  # fmt: skip
+
+# Words that may stand between a cue and the name ("收货人改为王芳", "名字是…").
+CONNECTORS_ZH = ("改为", "改成", "换成", "是", "为", "叫")
 
 # Honorifics after a Chinese surname ("王先生"): the surname is personal data.
 HONORIFICS_ZH = ("先生", "女士", "小姐", "太太", "老师", "阿姨", "师傅", "同学", "总", "经理")
@@ -81,11 +86,21 @@ CUES_EN_STRONG = (
     "my name is", "i am", "i'm", "this is", "ask for", "mr", "mrs", "ms", "miss", "mx",
     "dr", "prof", "herr", "frau", "mme", "mlle", "monsieur", "madame", "sig", "sig.ra",
     "signor", "signora", "sr", "sra", "señor", "señora", "pan", "pani", "mevrouw", "meneer",
-    "dhr", "mevr",
+    "dhr", "mevr", "xx", "name on card", "name on account", "consignee", "it's", "it is",
+    "addressee", "holder",
 )  # fmt: skip
 CUES_EN_WEAK = (
     "for", "gift for", "present for", "to", "from", "call", "deliver to", "ship to",
     "send to", "hand to", "give to", "leave with", "with", "and", "by", "via",
+    "neighbour", "neighbor", "friend", "colleague", "sister", "brother", "mother",
+    "father", "mom", "mum", "dad", "wife", "husband", "son", "daughter", "aunt", "uncle",
+    "cousin", "boss", "manager", "in-laws", "partner", "grandma", "grandpa",
+)  # fmt: skip
+
+# Words that may stand between a Latin cue and the name ("Thanks a lot, Anna").
+CONNECTORS_EN = (
+    "a lot", "again", "so much", "very much", "in advance", "once more", "is", "in china",
+    "on card", "my", "dear",
 )  # fmt: skip
 
 # Capitalised words that are not names, though they often follow a cue word.
@@ -117,6 +132,8 @@ NOT_NAMES_EN = frozenset(
         "Santa", "Sir", "Madam", "Mr", "Mrs", "Ms", "Dr", "Miss", "Herr", "Frau",
         "Street", "Road", "Avenue", "Lane", "Via", "Rue", "Calle", "Straße", "Strasse",
         "Asked", "Called", "Wants", "Said", "Requested", "Will", "Would", "Can", "Could",
+        "Care", "Relations", "Success", "Experience", "Bye", "Thx", "Hope", "See", "Enjoy",
+        "Welcome", "Sorry", "Congratulations", "Congrats",
     }
 )  # fmt: skip
 
@@ -151,7 +168,28 @@ FIRST_NAMES = frozenset(
     Simone Sofia Sofía Sophia Sophie Stefan Stefano Stella Sven Tessa Thomas Tim
     Timo Tobias Tom Tomasz Valentina Valentin Vera Victor Victoria Vincent Wiktoria Willem
     William Wojciech Xavier Yasmin Yusuf Zoe Zofia Zuzanna
+    Chloé Søren Tiago João Inês Inés Clément Eszter Zuzana Federica Joost Uwe Andrés
+    Krzysztof Åsa Anouk Magnus Lotte Fleur Maarten Matteo Noémie François Hélène Jérôme
+    Björn Lars Nils Ingrid Sigrid Mette Pieter Sanne Thijs Jesper Mikkel Kasper Frederik
+    Dominika Agnieszka Marek Pavel Petr Tereza Lucie Jiří Miroslav Bogdan Vlad Ioana
+    Andrei Mihai Dimitri Nikos Eleni Giorgos Sofie Emilie Laurent Sébastien Théo Léa
+    Alessia Riccardo Leonardo Jürgen Günter Sabine Ursula Wolfgang Dieter Helmut Renate
+    Monika Stefanie Pilar Raúl Sergio Álvaro Rocío Nuno Rui Beatriz Gonçalo Duarte
+    Oliwia Kacper Szymon Bartosz Olga Irina Dmitri Sergei
     """.split()  # noqa: SIM905 - a word list reads better as words
+)
+
+# Chinese surnames in pinyin: "Liu Yang", "CHEN Hao" in Latin-script text.
+PINYIN_SURNAMES = frozenset(
+    """
+    Wang Li Zhang Liu Chen Yang Huang Zhao Wu Zhou Xu Sun Ma Zhu Hu Guo He Gao Lin Luo
+    Zheng Liang Xie Song Tang Han Feng Deng Cao Peng Zeng Xiao Tian Dong Yuan Pan Yu
+    Jiang Cai Du Ye Cheng Su Wei Lyu Lv Ding Ren Shen Yao Lu Cui Zhong Tan Fan Jin Shi
+    Liao Jia Xia Fu Fang Bai Zou Meng Xiong Qin Qiu Yin Xue Yan Duan Lei Hou Long Tao
+    Gu Mao Hao Gong Shao Wan Qian Dai Mo Kong Xiang Chang Wen Kang Niu Ge Xing An Qi
+    Yi Qiao Wu Pang Ni Zhuang Nie Zhan Ou Geng Guan Jiao Zuo Liu Gan Zhuo Rong Sima
+    Ouyang Shangguan Zhuge Dongfang Situ Murong Huangfu Ximen Nangong
+    """.split()  # noqa: SIM905
 )
 
 # Labels of numbers that are not personal data: a number right after one of these
@@ -161,12 +199,16 @@ NUMBER_LABELS = (
     "货号", "条码", "序列号", "型号", "券", "兑换码", "取件码", "验证码", "密码", "编码",
     "order", "tracking", "track", "reference", "ref", "member", "membership", "invoice",
     "sku", "serial", "batch", "parcel", "shipment", "waybill", "item", "article",
-    "coupon", "voucher", "code", "ticket", "case", "no.", "nr.", "#",
+    "coupon", "voucher", "code", "ticket", "case", "参考号", "参考", "单据", "账单",
 )  # fmt: skip
+
+# What may follow a label before its number: "Reference number", "订单号:", "No. ".
+LABEL_TAILS = ("number", "no.", "no", "nr.", "nr", "num", "id", "#", "号", "码", "号码")
 
 # Words that say a phone number follows.
 PHONE_CUES = (
-    "电话", "手机", "联系", "致电", "来电", "号码", "tel", "phone", "mobile", "cell",
+    "电话", "手机", "联系", "致电", "来电", "号码", "短信", "拨打", "打我", "微信",
+    "tel", "phone", "mobile", "cell",
     "call", "contact", "whatsapp", "telefon", "téléphone", "telefono", "teléfono",
     "telefoon", "ring", "sms", "text",
 )  # fmt: skip

@@ -17,13 +17,22 @@ from gateway.pii.base import Found, Recognizer
 from gateway.pii.context import words
 
 _HAN = regex.compile(r"\p{Han}")
-_LATIN_WORD = r"\p{Lu}[\p{L}\p{M}'’\-]*\p{Ll}[\p{L}\p{M}]*"
+# A capitalised word ("Anna", "O'Brien", "Müller"), or an all-capitals surname
+# followed by a capitalised given name ("CHEN Hao"), as passports write it.
+_LATIN_WORD = r"(?:\p{Lu}[\p{L}\p{M}'’\-]*\p{Ll}[\p{L}\p{M}]*|\p{Lu}{2,}(?=[ \t]+\p{Lu}\p{Ll}))"
+# Han characters are letters too: "收件人Anna" must still start a name at "A".
+_NOT_AFTER_LATIN = r"(?<![\p{Latin}\p{M}'’\-])"
 _PARTICLE = r"(?:van|von|de|da|di|del|der|den|le|la|du|dos|das|ter|ten|y|al|bin)"
 _LATIN_NAME = regex.compile(
-    rf"(?<![\p{{L}}\p{{M}}]){_LATIN_WORD}(?:[ \t]+(?:{_PARTICLE}[ \t]+)*{_LATIN_WORD}){{0,2}}"
+    rf"{_NOT_AFTER_LATIN}{_LATIN_WORD}(?:[ \t]+(?:{_PARTICLE}[ \t]+)*{_LATIN_WORD}){{0,2}}"
 )
 _ONE_WORD = regex.compile(_LATIN_WORD)
-_SEPARATORS = frozenset(" \t\n:：,，.")
+_SEPARATORS = frozenset(" \t:：,，.")
+_CONNECT_ZH = regex.compile("|".join(lexicon.CONNECTORS_ZH))
+_CONNECT_EN = regex.compile(
+    r"[ \t]+(?:" + "|".join(regex.escape(c) for c in lexicon.CONNECTORS_EN) + r")(?![\p{L}])",
+    regex.IGNORECASE,
+)
 _FIRST_NAMES = lexicon.FIRST_NAMES - {"Mark", "Max", "Will", "Eve", "Rosa", "Grace", "Lily"}
 
 
@@ -70,6 +79,12 @@ def latin_name_end(text: str, start: int, *, single: bool) -> int | None:
     return int(start + parts[-1].end())
 
 
+def _skip(text: str, position: int) -> int:
+    while position < len(text) and text[position] in _SEPARATORS:
+        position += 1
+    return position
+
+
 class CuedName(Recognizer):
     """A name right after a cue word, in Han or Latin script, whatever the text's language."""
 
@@ -91,9 +106,13 @@ class CuedName(Recognizer):
 
     @staticmethod
     def _name_after(text: str, position: int, *, single: bool) -> tuple[int, int] | None:
-        start = position
-        while start < len(text) and text[start] in _SEPARATORS:
-            start += 1
+        start = _skip(text, position)
+        # "收货人改为王芳", "Thanks a lot, Anna": a connector may stand between.
+        for connector in (_CONNECT_ZH, _CONNECT_EN):
+            match = connector.match(text, start) or connector.match(text, position)
+            if match is not None and han_name_end(text, start) is None:
+                start = _skip(text, match.end())
+                break
         end = han_name_end(text, start)
         if end is None:
             end = latin_name_end(text, start, single=single)
@@ -101,17 +120,99 @@ class CuedName(Recognizer):
 
 
 class Signature(Recognizer):
-    """A name signed at the end of a message: "… — Anna", "…\\n- Anna Smith"."""
+    """A name signed at the end of a message ("… — Anna", "…。—— 王芳", "… see you!
+    François"), or standing alone on a line ("Inês Gonçalves\n+43…")."""
 
     entity = spans.PERSON
-    _PATTERN = regex.compile(r"(?:^|[\n\s])[\-–—~]+[ \t]*(?=\S)")
+    _DASH = regex.compile(r"(?:^|(?<=[\s。！!.,，]))[\-–—~]+[ \t]*(?=\S)")
+    _SENTENCE_END = regex.compile(r"(?<=[.!?。！？\n])[ \t]*(?=\S)")
+    _LINE = regex.compile(r"(?m)^[ \t]*(?=\S)")
 
     def find(self, text: str) -> Iterator[Found]:
-        for dash in self._PATTERN.finditer(text):
-            start = dash.end()
-            end = han_name_end(text, start) or latin_name_end(text, start, single=True)
+        for dash in self._DASH.finditer(text):
+            signed = _names_from(text, dash.end())
+            if signed and not text[signed[-1][1] :].strip(" \t.!~"):
+                yield from (Found(start, end, 0.7) for start, end in signed)
+        last = list(self._SENTENCE_END.finditer(text))
+        if last:
+            start = last[-1].end()
+            end = _name_at(text, start)
             if end is not None and not text[end:].strip(" \t.!~"):
-                yield Found(start, end, 0.7)
+                yield Found(start, end, 0.6)
+        for line in self._LINE.finditer(text):
+            start = line.end()
+            end = latin_name_end(text, start, single=False)
+            if end is not None and end > start and not text[end : _line_end(text, end)].strip():
+                yield Found(start, end, 0.6)
+
+
+_AND = regex.compile(r"[ \t]*(?:&|and|und|et|y|e|和|、)[ \t]*")
+
+
+def _names_from(text: str, start: int) -> list[tuple[int, int]]:
+    """Names from `start` on, joined by "&", "and", "和": "— Gonçalo & Sofía"."""
+    found: list[tuple[int, int]] = []
+    while (end := _name_at(text, start)) is not None:
+        found.append((start, end))
+        joined = _AND.match(text, end)
+        if joined is None or joined.end() == end:
+            break
+        start = joined.end()
+    return found
+
+
+def _name_at(text: str, start: int) -> int | None:
+    return han_name_end(text, start) or latin_name_end(text, start, single=True)
+
+
+def _line_end(text: str, position: int) -> int:
+    newline = text.find("\n", position)
+    return len(text) if newline < 0 else newline
+
+
+class Addressed(Recognizer):
+    """A Latin-script name addressed after a comma ("Welcome to the team, Tiago Ferreira!",
+    "Merry Christmas, Åsa!"), or a name alone in parentheses."""
+
+    entity = spans.PERSON
+    _COMMA = regex.compile(r"[,，][ \t]*(?=\p{Lu})")
+    _PARENTHESES = regex.compile(r"[(（][ \t]*(?P<inside>[^()（）]{2,40}?)[ \t]*[)）]")
+
+    def find(self, text: str) -> Iterator[Found]:
+        # "(Lotte de Jong)", "(王芳)": a name alone in parentheses, as after an account.
+        for group in self._PARENTHESES.finditer(text):
+            start = group.start("inside")
+            end = han_name_end(text, start) or latin_name_end(text, start, single=False)
+            if end == group.end("inside") and (" " in group["inside"] or end - start <= 4):  # noqa: PLR2004
+                yield Found(start, end, 0.6)
+        for comma in self._COMMA.finditer(text):
+            start = comma.end()
+            end = latin_name_end(text, start, single=True)
+            if end is None:
+                continue
+            after = text[end : end + 1]
+            several = " " in text[start:end]
+            if after == "!" or (several and after in ("", ".", ",", "!", "\n")):
+                yield Found(start, end, 0.6)
+
+
+class PinyinName(Recognizer):
+    """A Chinese name in pinyin: a Chinese surname and a capitalised given name ("Liu Yang")."""
+
+    entity = spans.PERSON
+    _PATTERN = regex.compile(
+        _NOT_AFTER_LATIN
+        + r"(?P<surname>\p{Lu}[a-z]{0,8}|\p{Lu}{2,9})[ \t]+\p{Lu}[a-z]{1,11}(?![\p{L}\p{M}])"
+    )
+
+    def find(self, text: str) -> Iterator[Found]:
+        for match in self._PATTERN.finditer(text, overlapped=True):
+            if match.group("surname").capitalize() not in lexicon.PINYIN_SURNAMES:
+                continue
+            given = match.group()[match.end("surname") - match.start() :].strip()
+            if given in lexicon.NOT_NAMES_EN:
+                continue
+            yield Found(match.start(), match.end(), 0.6)
 
 
 class Honorific(Recognizer):
@@ -130,14 +231,17 @@ class Honorific(Recognizer):
 
     def find(self, text: str) -> Iterator[Found]:
         for match in self._PATTERN.finditer(text):
-            yield Found(match.start("surname"), match.end("surname"), 0.6)
+            start = match.start("surname")
+            if start > 0 and text[start - 1] == text[start]:
+                continue  # "谢谢师傅" is thanks, not Mr Xie
+            yield Found(start, match.end("surname"), 0.6)
 
 
 class KnownFirstName(Recognizer):
     """A common first name followed by a capitalised surname: "Anna Kowalski"."""
 
     entity = spans.PERSON
-    _START = regex.compile(rf"(?<![\p{{L}}\p{{M}}]){_LATIN_WORD}")
+    _START = regex.compile(_NOT_AFTER_LATIN + _LATIN_WORD)
 
     def find(self, text: str) -> Iterator[Found]:
         for word in self._START.finditer(text):
@@ -148,19 +252,26 @@ class KnownFirstName(Recognizer):
                 yield Found(word.start(), end, 0.7)
 
 
+_RECEIVED = ("", "收", "签收", "代收")
+
+
 class NameBeforePhone(Recognizer):
-    """A Chinese name standing alone right before a phone number: "王芳 13800138000"."""
+    """A Chinese name standing alone before a phone or id number ("王芳 13800138000",
+    "实名:王芳,310101…"), or before 收 at the end of an address ("…2号,王芳收")."""
 
     entity = spans.PERSON
     _PATTERN = regex.compile(
-        r"(?:^|(?<=[\s,，;；:：。!！?？(（、/]))(?P<name>\p{Han}{2,4})[\s:：]*(?=(?:\+|00)?\d{7})"
+        r"(?:^|(?<=[\s,，;；:：。!！?？(（、/]))(?P<name>\p{Han}{2,4})"
+        r"(?:[\s:：,，]*(?=(?:\+|00)\d|1[3-9]\d(?:[\s\-]?\d{4}){2}(?!\d)|[1-9]\d{16}[\dXx](?!\d))"
+        r"|(?=(?:签收|代收|收)(?:[\s,，;；。!！]|$)))"
     )
 
     def find(self, text: str) -> Iterator[Found]:
         for match in self._PATTERN.finditer(text):
             start = match.start("name")
-            if han_name_end(text, start) == match.end("name"):
-                yield Found(start, match.end("name"), 0.6)
+            end = han_name_end(text, start)
+            if end is not None and text[end : match.end("name")] in _RECEIVED:
+                yield Found(start, end, 0.6)
 
 
 class KnownName(Recognizer):
@@ -187,7 +298,7 @@ class KnownName(Recognizer):
         self._pattern = (
             regex.compile(
                 "|".join(
-                    rf"(?<![\p{{L}}\p{{M}}]){regex.escape(v)}(?![\p{{L}}\p{{M}}])"
+                    rf"{_NOT_AFTER_LATIN}{regex.escape(v)}(?![\p{{Latin}}\p{{M}}])"
                     if not _HAN.match(v)
                     else regex.escape(v)
                     for v in sorted(variants, key=len, reverse=True)
@@ -208,6 +319,8 @@ class KnownName(Recognizer):
 NAME_RECOGNIZERS: tuple[type[Recognizer], ...] = (
     CuedName,
     Signature,
+    Addressed,
+    PinyinName,
     Honorific,
     KnownFirstName,
     NameBeforePhone,

@@ -165,7 +165,7 @@ class Iban(Recognizer):
 
     entity = spans.IBAN
     _PATTERN = regex.compile(
-        _EDGE_L + r"[A-Z]{2}\d{2}(?:\s?[A-Z0-9]{4}){2,7}(?:\s?[A-Z0-9]{1,3})?" + _EDGE_R
+        _EDGE_L + r"[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?" + _EDGE_R
     )
 
     def find(self, text: str) -> Iterator[Found]:

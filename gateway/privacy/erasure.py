@@ -31,6 +31,8 @@ from gateway.subjects.service import SubjectKeys
 from gateway.subjects.store import data_subjects
 
 FREE_TEXT = ("note", "gift_message")
+# What detection found in the free text goes with it.
+FREE_TEXT_SPANS = ("note_pii", "gift_message_pii")
 # An erased value in a column that cannot be NULL: empty text, empty ciphertext.
 _ERASED_BINARY = b""
 _ERASED_TEXT = ""
@@ -85,14 +87,14 @@ class ErasureSteps:
 
     async def free_text(self, ctx: StepContext) -> dict[str, Any]:
         subject = ctx.request.subject_id
-        found = or_(*(orders.c[c].is_not(None) for c in FREE_TEXT))
+        found = or_(*(orders.c[c].is_not(None) for c in FREE_TEXT + FREE_TEXT_SPANS))
         result = await ctx.conn.execute(
             update(orders)
             .where(orders.c.subject_id == subject, found)
-            .values(**dict.fromkeys(FREE_TEXT))
+            .values(**dict.fromkeys(FREE_TEXT + FREE_TEXT_SPANS))
         )
         return {
-            "store": "orders.note, orders.gift_message",
+            "store": "orders.note, orders.gift_message (and their detected spans)",
             "action": "deleted",
             "records": int(result.rowcount),
             "method": "set to NULL",
@@ -261,7 +263,8 @@ class ErasureSteps:
         counts["free_text"] = await _count(
             conn,
             select(func.count()).where(
-                orders.c.subject_id == subject, or_(*(orders.c[c].is_not(None) for c in FREE_TEXT))
+                orders.c.subject_id == subject,
+                or_(*(orders.c[c].is_not(None) for c in FREE_TEXT + FREE_TEXT_SPANS)),
             ),
         )
         counts["blind_index"] = await _count(

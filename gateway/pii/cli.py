@@ -1,0 +1,88 @@
+"""`privacy-gateway pii`: free-text detection over stored orders."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from gateway.app import Services
+from gateway.cliutil import cli_settings, handle_errors, run_with_services
+from gateway.errors import ConfigurationError
+from gateway.pii.analyzer import Detector, shared_detector
+from gateway.settings import Settings
+
+
+@click.group()
+def pii() -> None:
+    """Personal data in free text (note, gift_message): detection status and re-runs."""
+
+
+def _detector(settings: Settings) -> Detector:
+    if not settings.pii_detection:
+        raise ConfigurationError("free-text detection is off (GATEWAY_PII_DETECTION=false)")
+    return shared_detector(tuple(sorted(settings.pii_ner_models.items())))
+
+
+@pii.command()
+@handle_errors
+def status() -> None:
+    """How many orders with free text were scanned by another (or no) detector."""
+    from gateway.orders.redetect import count_due
+
+    settings = cli_settings()
+    detector = _detector(settings)
+
+    async def work(services: Services) -> tuple[int, int]:
+        due = await count_due(services.engine, detector.version)
+        total = await count_due(services.engine, detector.version, everything=True)
+        return due, total
+
+    due, total = run_with_services(work, settings)
+    click.echo(
+        f"detector {detector.version}: {total - due} of {total} order(s) with free text "
+        f"are current, {due} due for `privacy-gateway pii redetect`"
+    )
+
+
+@pii.command()
+@click.option("--all", "everything", is_flag=True, help="Also redo orders already current.")
+@click.option("--batch-size", default=200, show_default=True, type=click.IntRange(1, 10_000))
+@handle_errors
+def redetect(everything: bool, batch_size: int) -> None:
+    """Detect personal data again in stored free text, after the recognizers changed.
+
+    Resumable: orders done carry the new detector's stamp and are not redone.
+    Orders of erased or restricted subjects are skipped. Prints counts only.
+    """
+    from gateway.auditing.recorder import OPERATOR
+    from gateway.orders.redetect import count_due
+    from gateway.orders.redetect import redetect as run
+
+    settings = cli_settings()
+    detector = _detector(settings)
+
+    async def work(services: Services) -> Any:
+        total = await count_due(services.engine, detector.version, everything=everything)
+        with click.progressbar(
+            length=total, label="re-detecting", file=sys.stderr, show_pos=True
+        ) as bar:
+            report = await run(
+                services.engine,
+                services.subjects,
+                detector,
+                everything=everything,
+                batch_size=batch_size,
+                progress=bar.update,
+            )
+        await services.audit.record(OPERATOR, "pii.redetect", "orders", details=report.details())
+        return report
+
+    report = run_with_services(work, settings)
+    found = ", ".join(f"{n} {kind}" for kind, n in sorted(report.spans.items())) or "nothing"
+    click.echo(
+        f"re-detected {report.updated} of {report.scanned} order(s) with detector "
+        f"{report.detector}: found {found}; skipped {report.skipped_shredded} erased, "
+        f"{report.skipped_restricted} restricted, {report.skipped_changed} changed meanwhile"
+    )
