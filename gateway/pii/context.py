@@ -51,6 +51,13 @@ def clause_before(text: str, start: int, width: int = WINDOW) -> str:
     return window[cut:]
 
 
+def clause_after(text: str, end: int, width: int = WINDOW) -> str:
+    """Up to `width` characters after `end`, cut at the first clause break."""
+    window = text[end : end + width]
+    match = _BREAK.search(window)
+    return window if match is None else window[: match.start()]
+
+
 def has(pattern: regex.Pattern[str], text: str) -> bool:
     return pattern.search(text) is not None
 

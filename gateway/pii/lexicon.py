@@ -54,6 +54,8 @@ AFTER_NAME_ZH = frozenset(
     "电手联地号身邮请的先女小收在您和已要帮送放给说来会是打寄不也都就还转家签取到拿代本收"
     "备与及或跟同被把让叫对向从自于为用已将可能需麻谢您你他她我们这那有没无很太更最再又才"
     "先生女士小姐老师总经理同学阿姨师傅"
+    # greetings that follow a name: "祝王芳生日快乐", "祝严晖六一快乐", "王芳新年好"
+    "一二三四五六七八九十生新节快早幸圣春端元"
 )
 
 # Cue words after which a name follows, Chinese. Longest first is not needed: each
@@ -61,11 +63,18 @@ AFTER_NAME_ZH = frozenset(
 CUES_ZH = (
     "收件人", "收货人", "联系人", "户名", "开户名", "开户人", "代收人", "签收人", "取件人",
     "寄件人", "发件人", "持卡人", "姓名", "名字", "客户", "顾客", "买家", "用户", "本人",
-    "我是", "我叫", "爱你的", "你的", "致", "亲爱的", "送给", "署名", "落款", "经办人",
+    "我是", "我叫", "爱你的", "你的", "亲爱的", "送给", "署名", "落款", "经办人",
     "负责人", "来自", "收款人", "付款人", "购买人", "下单人", "订购人", "申请人", "致电",
     "找", "转交", "交给", "留给", "通知", "联系", "实名", "自称", "账户名", "名字", "名叫",
     "对接人", "联络人", "客服", "专员", "业务员", "紧急联系人", "收件方", "称呼",
+    "应该是", "不是", "应为", "个人", "委托", "邻居", "同学", "老同学", "同事", "朋友",
+    "我妈", "我爸", "妈妈", "爸爸", "姑姑", "阿姨", "叔叔", "舅舅", "姐姐", "哥哥",
+    "弟弟", "妹妹", "老婆", "老公", "总经理", "经理", "财务", "主管", "订购人", "支付人",
+    "提货人", "此致",
 )  # fmt: skip
+
+# "致" and "祝" start names ("致王芳:", "祝严晖六一快乐") but also words (一致, 祝贺).
+CUE_PATTERNS_ZH = (r"(?<![一导以所大细精兴极标景别雅招])致", r"祝(?![贺福愿])")
 
 # Words that may stand between a cue and the name ("收货人改为王芳", "名字是…").
 CONNECTORS_ZH = ("改为", "改成", "换成", "是", "为", "叫")
@@ -87,7 +96,7 @@ CUES_EN_STRONG = (
     "dr", "prof", "herr", "frau", "mme", "mlle", "monsieur", "madame", "sig", "sig.ra",
     "signor", "signora", "sr", "sra", "señor", "señora", "pan", "pani", "mevrouw", "meneer",
     "dhr", "mevr", "xx", "name on card", "name on account", "consignee", "it's", "it is",
-    "addressee", "holder",
+    "addressee", "holder", "agent", "buyer", "sender", "shipper", "third party", "courier",
 )  # fmt: skip
 CUES_EN_WEAK = (
     "for", "gift for", "present for", "to", "from", "call", "deliver to", "ship to",
@@ -133,9 +142,22 @@ NOT_NAMES_EN = frozenset(
         "Street", "Road", "Avenue", "Lane", "Via", "Rue", "Calle", "Straße", "Strasse",
         "Asked", "Called", "Wants", "Said", "Requested", "Will", "Would", "Can", "Could",
         "Care", "Relations", "Success", "Experience", "Bye", "Thx", "Hope", "See", "Enjoy",
-        "Welcome", "Sorry", "Congratulations", "Congrats",
+        "Welcome", "Sorry", "Congratulations", "Congrats", "I'm", "I'd", "I'll", "I've",
     }
 )  # fmt: skip
+
+# Words of organisations, places and titles: a capitalised run holding one is not a
+# person's name ("Nordlicht GmbH", "Xihu District", "Managing Director").
+NOT_IN_NAMES = frozenset(
+    """
+    GmbH AG KG Ltd Limited Inc LLC Corp Co SA SAS SARL SpA Srl BV NV Oy AB ApS Plc
+    Logistics Trading Group Holdings Holding Company Services Solutions Systems
+    Technologies Technology Electronics Studio Atelier Boutique Shop Store Market
+    District Province City County Street Road Avenue Square Park Plaza Tower Building
+    Director Manager Department Office Accounts Payable Receivable Billing Finance
+    Support Team Desk Center Centre Hotel Restaurant University School Hospital Bank
+    """.split()  # noqa: SIM905
+)
 
 # Given names common in the markets the store sells to (Europe and the English-
 # speaking world): "Anna Kowalski" is a name even without a cue word before it.
@@ -208,7 +230,8 @@ LABEL_TAILS = ("number", "no.", "no", "nr.", "nr", "num", "id", "#", "号", "码
 # Words that say a phone number follows.
 PHONE_CUES = (
     "电话", "手机", "联系", "致电", "来电", "号码", "短信", "拨打", "打我", "微信",
-    "tel", "phone", "mobile", "cell",
+    "tel", "phone", "mobile", "cell", "mobil", "handy", "móvil", "cellulare", "portable",
+    "tél", "tlf", "fon",
     "call", "contact", "whatsapp", "telefon", "téléphone", "telefono", "teléfono",
     "telefoon", "ring", "sms", "text",
 )  # fmt: skip

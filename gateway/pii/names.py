@@ -22,12 +22,18 @@ _HAN = regex.compile(r"\p{Han}")
 _LATIN_WORD = r"(?:\p{Lu}[\p{L}\p{M}'’\-]*\p{Ll}[\p{L}\p{M}]*|\p{Lu}{2,}(?=[ \t]+\p{Lu}\p{Ll}))"
 # Han characters are letters too: "收件人Anna" must still start a name at "A".
 _NOT_AFTER_LATIN = r"(?<![\p{Latin}\p{M}'’\-])"
-_PARTICLE = r"(?:van|von|de|da|di|del|der|den|le|la|du|dos|das|ter|ten|y|al|bin)"
+_PARTICLE = r"(?:van|von|de|da|di|del|der|den|le|la|du|dos|das|ter|ten|y|al|bin|Ó|Ní|Nic|Ua|Mac)"
+# An initial may stand for the first name: "C. Fournier", "E. van Dijk".
 _LATIN_NAME = regex.compile(
-    rf"{_NOT_AFTER_LATIN}{_LATIN_WORD}(?:[ \t]+(?:{_PARTICLE}[ \t]+)*{_LATIN_WORD}){{0,2}}"
+    rf"{_NOT_AFTER_LATIN}(?:\p{{Lu}}\.[ \t]*(?=(?:{_PARTICLE}[ \t]+)*\p{{Lu}}\p{{Ll}}))?"
+    rf"(?:{_PARTICLE}[ \t]+)*{_LATIN_WORD}(?:[ \t]+(?:{_PARTICLE}[ \t]+)*{_LATIN_WORD}){{0,2}}"
 )
 _ONE_WORD = regex.compile(_LATIN_WORD)
-_SEPARATORS = frozenset(" \t:：,，.")
+_COMPANY_FORM = regex.compile(
+    r"[ \t]*(?:&[ \t]*Co\b|(?:S\.?L|S\.?A|S\.?p\.?A|S\.?r\.?l|B\.?V|N\.?V|Ltd|Inc|GmbH|AG|LLC|Plc)"
+    r"(?![\p{L}]))"
+)
+_SEPARATORS = frozenset(" \t\n:：,，.")
 _CONNECT_ZH = regex.compile("|".join(lexicon.CONNECTORS_ZH))
 _CONNECT_EN = regex.compile(
     r"[ \t]+(?:" + "|".join(regex.escape(c) for c in lexicon.CONNECTORS_EN) + r")(?![\p{L}])",
@@ -70,11 +76,16 @@ def latin_name_end(text: str, start: int, *, single: bool) -> int | None:
     if match is None:
         return None
     parts = list(_ONE_WORD.finditer(match.group()))
+    if any(p.group() in lexicon.NOT_IN_NAMES for p in parts):
+        return None
     while parts and parts[-1].group() in lexicon.NOT_NAMES_EN:
         parts.pop()
     if not parts or parts[0].group() in lexicon.NOT_NAMES_EN:
         return None
-    if len(parts) == 1 and not single and parts[0].group() not in _FIRST_NAMES:
+    if _COMPANY_FORM.match(text, start + parts[-1].end()):
+        return None  # "Costa Verde S.L.", "Weber & Co."
+    initial = match.group()[1:2] == "."
+    if len(parts) == 1 and not single and not initial and parts[0].group() not in _FIRST_NAMES:
         return None
     return int(start + parts[-1].end())
 
@@ -89,7 +100,9 @@ class CuedName(Recognizer):
     """A name right after a cue word, in Han or Latin script, whatever the text's language."""
 
     entity = spans.PERSON
-    _ZH = words(lexicon.CUES_ZH)
+    _ZH = regex.compile(
+        words(lexicon.CUES_ZH).pattern + "|" + "|".join(lexicon.CUE_PATTERNS_ZH), regex.IGNORECASE
+    )
     _STRONG = words(lexicon.CUES_EN_STRONG)
     _WEAK = words(lexicon.CUES_EN_WEAK)
 
@@ -99,6 +112,9 @@ class CuedName(Recognizer):
                 found = self._name_after(text, cue.end(), single=single)
                 if found is not None:
                     yield Found(*found, score)
+                    # "祝袁娜和武娜", "名字:郭凤 & 陆豪逸": the names joined to it too.
+                    for start, end in _names_from(text, found[1], joined_only=True):
+                        yield Found(start, end, score)
         for cue in self._WEAK.finditer(text):
             found = self._name_after(text, cue.end(), single=False)
             if found is not None:
@@ -141,17 +157,26 @@ class Signature(Recognizer):
                 yield Found(start, end, 0.6)
         for line in self._LINE.finditer(text):
             start = line.end()
-            end = latin_name_end(text, start, single=False)
-            if end is not None and end > start and not text[end : _line_end(text, end)].strip():
+            end = han_name_end(text, start) or latin_name_end(text, start, single=False)
+            rest = text[end : _line_end(text, end)].strip() if end is not None else None
+            if end is not None and end > start and rest in ("", "收", "签收", "代收"):
                 yield Found(start, end, 0.6)
 
 
-_AND = regex.compile(r"[ \t]*(?:&|and|und|et|y|e|和|、)[ \t]*")
+_AND = regex.compile(r"[ \t]*(?:&|(?:and|und|et|y|e)(?=[ \t])|和|与|、)[ \t]*")
 
 
-def _names_from(text: str, start: int) -> list[tuple[int, int]]:
-    """Names from `start` on, joined by "&", "and", "和": "— Gonçalo & Sofía"."""
+def _names_from(text: str, start: int, *, joined_only: bool = False) -> list[tuple[int, int]]:
+    """Names from `start` on, joined by "&", "and", "和": "— Gonçalo & Sofía".
+
+    `joined_only`: `start` is the end of a name already found; only those joined to it.
+    """
     found: list[tuple[int, int]] = []
+    if joined_only:
+        joined = _AND.match(text, start)
+        if joined is None or joined.end() == start:
+            return found
+        start = joined.end()
     while (end := _name_at(text, start)) is not None:
         found.append((start, end))
         joined = _AND.match(text, end)
@@ -202,7 +227,8 @@ class PinyinName(Recognizer):
     entity = spans.PERSON
     _PATTERN = regex.compile(
         _NOT_AFTER_LATIN
-        + r"(?P<surname>\p{Lu}[a-z]{0,8}|\p{Lu}{2,9})[ \t]+\p{Lu}[a-z]{1,11}(?![\p{L}\p{M}])"
+        + r"(?P<surname>\p{Lu}[a-z]{0,8}|\p{Lu}{2,9})[ \t]+\p{Lu}[a-z]{1,11}"
+        + r"(?:-\p{L}[a-z]{1,6})?(?![\p{L}\p{M}])"
     )
 
     def find(self, text: str) -> Iterator[Found]:
@@ -213,6 +239,9 @@ class PinyinName(Recognizer):
             if given in lexicon.NOT_NAMES_EN:
                 continue
             yield Found(match.start(), match.end(), 0.6)
+
+
+_BEFORE_TITLE = frozenset("找给问请叫是和跟与让致找联系")
 
 
 class Honorific(Recognizer):
@@ -234,6 +263,11 @@ class Honorific(Recognizer):
             start = match.start("surname")
             if start > 0 and text[start - 1] == text[start]:
                 continue  # "谢谢师傅" is thanks, not Mr Xie
+            before = text[start - 1 : start]
+            if text.startswith(("总", "经理"), match.end("surname")) and (
+                _HAN.match(before) and before not in _BEFORE_TITLE
+            ):
+                continue  # "公司总经理" is a company's manager, not Mr Si
             yield Found(start, match.end("surname"), 0.6)
 
 
@@ -252,7 +286,7 @@ class KnownFirstName(Recognizer):
                 yield Found(word.start(), end, 0.7)
 
 
-_RECEIVED = ("", "收", "签收", "代收")
+_RECEIVED = ("", "收", "签收", "代收", "说")
 
 
 class NameBeforePhone(Recognizer):
@@ -263,7 +297,7 @@ class NameBeforePhone(Recognizer):
     _PATTERN = regex.compile(
         r"(?:^|(?<=[\s,，;；:：。!！?？(（、/]))(?P<name>\p{Han}{2,4})"
         r"(?:[\s:：,，]*(?=(?:\+|00)\d|1[3-9]\d(?:[\s\-]?\d{4}){2}(?!\d)|[1-9]\d{16}[\dXx](?!\d))"
-        r"|(?=(?:签收|代收|收)(?:[\s,，;；。!！]|$)))"
+        r"|(?=(?:签收|代收|收)(?:[\s,，;；。!！]|$)|你好|您好|说|的身份证|的证件))"
     )
 
     def find(self, text: str) -> Iterator[Found]:

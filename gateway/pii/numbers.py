@@ -20,7 +20,14 @@ from stdnum.cn import ric
 
 from gateway.pii import spans
 from gateway.pii.base import Found, Recognizer
-from gateway.pii.context import CARD_CUES, PHONE_CUES, clause_before, has, is_labelled_number
+from gateway.pii.context import (
+    CARD_CUES,
+    PHONE_CUES,
+    clause_after,
+    clause_before,
+    has,
+    is_labelled_number,
+)
 
 _EDGE_L = r"(?<![0-9A-Za-z])"
 _EDGE_R = r"(?![0-9A-Za-z])"
@@ -76,19 +83,24 @@ class InternationalPhone(Recognizer):
 
 class CuedNationalPhone(Recognizer):
     """A national number (06 12 34 56 78, 030 1234567, 612 345 678, 010-88886666)
-    taken only right after a phone word ("Tel", "电话", "call"): without one, such
-    digit groups are as likely dates, amounts or references."""
+    taken only with a phone word in its clause, just before or after it ("Tel",
+    "电话", "… is my mobile"): without one, such digit groups are as likely dates,
+    amounts or references."""
 
     entity = spans.PHONE
     _PATTERN = regex.compile(_EDGE_L + r"\(?\d{2,5}\)?(?:[\s\-./]?\d{2,8}){1,4}" + _EDGE_R)
+    _CODE_PREFIX = regex.compile(r"[A-Za-z][\-_#/]$")
     _DATE = regex.compile(r"\d{4}[\-./]\d{1,2}[\-./]\d{1,2}|\d{1,2}[\-./]\d{1,2}[\-./]\d{2,4}")
 
     def find(self, text: str) -> Iterator[Found]:
         for match in self._PATTERN.finditer(text):
             digits = _digits(match.group())
-            if not 7 <= len(digits) <= 12 or self._DATE.fullmatch(match.group()):  # noqa: PLR2004
+            if not 7 <= len(digits) <= 12 or self._DATE.match(match.group()):  # noqa: PLR2004
                 continue
-            if has(PHONE_CUES, clause_before(text, match.start(), width=12)):
+            if self._CODE_PREFIX.search(text, 0, match.start()):
+                continue  # "ORD-2026-513711": the tail of an identifier
+            before = clause_before(text, match.start(), width=12)
+            if has(PHONE_CUES, before) or has(PHONE_CUES, clause_after(text, match.end())):
                 yield Found(match.start(), match.end(), 0.7)
 
 

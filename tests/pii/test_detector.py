@@ -50,6 +50,8 @@ def found(detector: Detector, text: str, *names: str) -> list[tuple[str, str]]:
         ("Tel. 06 12 34 56 78 (evenings)", "06 12 34 56 78"),
         ("Telefon 030 1234567", "030 1234567"),
         ("如有问题请联系13557853352", "13557853352"),
+        ("Recipient below\nMobil: 06-82808161\nNote: fragile", "06-82808161"),
+        ("Please call me, 933 712 669 is my Tel.", "933 712 669"),
     ],
 )
 def test_phone_numbers_in_their_usual_formats(detector: Detector, text: str, phone: str) -> None:
@@ -67,6 +69,8 @@ def test_phone_numbers_in_their_usual_formats(detector: Detector, text: str, pho
         "Delivered on 2026-11-25 at 14:30, total 299.00 EUR",
         "Order +2026112512345",  # "+" and digits, but no country's number length
         "SKU-88231-BLK, model 2026-A1, room 1203",
+        "Hi, still no update on ORD-2026-513711, phone me",
+        "Tel: call after 2026/05/15 21:00",
     ],
 )
 def test_numbers_that_only_look_like_personal_data_are_left_alone(
@@ -135,6 +139,11 @@ def test_emails_touching_chinese_text(detector: Detector) -> None:
         ("Recipient in China: Liu Yang, ask at the gate", ["Liu Yang"]),
         ("王芳 13987654321", ["王芳"]),
         ("送给严晖小朋友的,卡片写:祝严晖六一快乐!", ["严晖", "严晖"]),
+        ("新婚快乐!祝袁娜和武娜宏百年好合", ["袁娜", "武娜宏"]),
+        ("感谢您一年的付出!\n——老同学夏俊彤", ["夏俊彤"]),
+        ("以上问题请尽快回复。\n此致\n韩磊毅\n2025-05-10", ["韩磊毅"]),
+        ("Refund should go to the new account (C. Fournier), not the card", ["C. Fournier"]),
+        ("Best regards\nAoife Ó Súilleabháin", ["Aoife Ó Súilleabháin"]),
     ],
 )
 def test_names_after_the_cue_words_order_text_uses(
@@ -152,6 +161,9 @@ def test_names_after_the_cue_words_order_text_uses(
         "Sorry for the trouble. Kind regards, Customer Care",
         "谢谢师傅,放门卫室",
         "紧急联系人与本人关系:母亲",
+        "Invoice to Costa Verde S.L., VAT number on file",
+        "——深圳市蓝海电子有限公司总经理办公室",
+        "订购人信息与支付人一致,申报价值¥4377.92",
     ],
 )
 def test_words_after_cues_that_are_not_names(detector: Detector, text: str) -> None:
