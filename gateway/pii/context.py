@@ -34,8 +34,9 @@ def words(cues: Iterable[str]) -> regex.Pattern[str]:
 
 _TAIL = "|".join(regex.escape(t) for t in sorted(lexicon.LABEL_TAILS, key=len, reverse=True))
 # A label right before the number, perhaps with "number"/"No."/"号" and a colon.
+_LABEL_WORDS = words(lexicon.NUMBER_LABELS)
 NUMBER_LABELS = regex.compile(
-    rf"(?:{words(lexicon.NUMBER_LABELS).pattern})(?:[\s:：]*(?:{_TAIL}))*[\s:：#]*$",
+    rf"(?:{_LABEL_WORDS.pattern})(?:[\s:：.]*(?:{_TAIL}))*[\s:：#.]*$",
     regex.IGNORECASE,
 )
 PHONE_CUES = words(lexicon.PHONE_CUES)
@@ -65,4 +66,5 @@ def has(pattern: regex.Pattern[str], text: str) -> bool:
 def is_labelled_number(text: str, start: int, cues: regex.Pattern[str]) -> bool:
     """A label ("订单号", "Tracking") stands before the number and no `cues` word does."""
     before = clause_before(text, start, width=32)
-    return has(NUMBER_LABELS, before) and not has(cues, before)
+    # A cue inside a label ("积分卡" holds 卡) does not count.
+    return has(NUMBER_LABELS, before) and not has(cues, _LABEL_WORDS.sub(" ", before))

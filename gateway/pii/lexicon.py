@@ -45,6 +45,9 @@ NOT_NAMES_ZH = frozenset(
         "戴上", "计划", "付款", "付费", "付钱", "元旦", "阳台", "雷雨", "龙虾", "牛奶",
         "毛巾", "巴黎", "富有", "谢谢", "尽快", "晚上", "早上", "下午", "上午", "中午",
         "关系", "储值", "顺丰", "申通", "韵达", "圆通", "中通", "京东", "邮政", "公司",
+        "顾客", "银行", "辛苦", "查询", "查一", "查看", "单位", "单据",
+        "连续", "连接", "车辆", "路过", "邮件", "邮寄", "邮箱", "成本", "曾经", "文字",
+        "方面", "方向", "向前", "高兴", "高铁", "金属", "黄金", "都可", "都行", "易碎",
     }
 )  # fmt: skip
 
@@ -70,11 +73,16 @@ CUES_ZH = (
     "应该是", "不是", "应为", "个人", "委托", "邻居", "同学", "老同学", "同事", "朋友",
     "我妈", "我爸", "妈妈", "爸爸", "姑姑", "阿姨", "叔叔", "舅舅", "姐姐", "哥哥",
     "弟弟", "妹妹", "老婆", "老公", "总经理", "经理", "财务", "主管", "订购人", "支付人",
-    "提货人", "此致",
+    "提货人", "此致", "会员", "收礼人", "送礼人", "署名写", "快递员", "司机", "谢谢", "感谢",
+    "跟进", "转告",
 )  # fmt: skip
 
 # "致" and "祝" start names ("致王芳:", "祝严晖六一快乐") but also words (一致, 祝贺).
-CUE_PATTERNS_ZH = (r"(?<![一导以所大细精兴极标景别雅招])致", r"祝(?![贺福愿])")
+CUE_PATTERNS_ZH = (
+    r"(?<![一导以所大细精兴极标景别雅招])致",
+    r"祝(?![贺福愿])",
+    r"(?<![A-Za-z0-9._%+\-])@",  # a mention ("@石萍"), never an e-mail's @
+)
 
 # Words that may stand between a cue and the name ("收货人改为王芳", "名字是…").
 CONNECTORS_ZH = ("改为", "改成", "换成", "是", "为", "叫")
@@ -97,13 +105,26 @@ CUES_EN_STRONG = (
     "signor", "signora", "sr", "sra", "señor", "señora", "pan", "pani", "mevrouw", "meneer",
     "dhr", "mevr", "xx", "name on card", "name on account", "consignee", "it's", "it is",
     "addressee", "holder", "agent", "buyer", "sender", "shipper", "third party", "courier",
+    "my name",
 )  # fmt: skip
 CUES_EN_WEAK = (
     "for", "gift for", "present for", "to", "from", "call", "deliver to", "ship to",
     "send to", "hand to", "give to", "leave with", "with", "and", "by", "via",
     "neighbour", "neighbor", "friend", "colleague", "sister", "brother", "mother",
     "father", "mom", "mum", "dad", "wife", "husband", "son", "daughter", "aunt", "uncle",
-    "cousin", "boss", "manager", "in-laws", "partner", "grandma", "grandpa",
+    "cousin", "boss", "manager", "in-laws", "partner", "grandma", "grandpa", "flatmate",
+    "roommate", "housemate", "try",
+)  # fmt: skip
+
+# Verbs a name stands before at the start of a reported line ("François wrote: …").
+VERBS_AFTER_NAME_EN = ("wrote", "writes", "said", "says", "asked", "called", "replied", "texted")
+
+# Street words: a name right after one is a street's ("rue Victor Hugo").
+STREET_WORDS = (
+    "rue", "via", "viale", "piazza", "avenue", "av.", "calle", "plaza", "paseo", "rua",
+    "straße", "strasse", "str.", "allee", "platz", "weg", "laan", "plein", "gracht",
+    "ulica", "ul.", "boulevard", "bd", "place", "quai", "street", "st.", "road", "lane",
+    "路", "街", "大道",
 )  # fmt: skip
 
 # Words that may stand between a Latin cue and the name ("Thanks a lot, Anna").
@@ -143,6 +164,11 @@ NOT_NAMES_EN = frozenset(
         "Asked", "Called", "Wants", "Said", "Requested", "Will", "Would", "Can", "Could",
         "Care", "Relations", "Success", "Experience", "Bye", "Thx", "Hope", "See", "Enjoy",
         "Welcome", "Sorry", "Congratulations", "Congrats", "I'm", "I'd", "I'll", "I've",
+        "If", "When", "Then", "But", "And", "Or", "So", "As", "At", "In",
+        "On", "Of", "For", "By", "From", "With", "Without", "After", "Before", "Is",
+        "Are", "Was", "Recipient", "Receiver", "Sender", "Buyer", "Seller", "Driver", "Agent",
+        "Contact",
+        "Attn", "Beneficiary", "Name", "Mobil", "To", "Subject", "Re", "Fwd",
     }
 )  # fmt: skip
 
@@ -154,7 +180,8 @@ NOT_IN_NAMES = frozenset(
     Logistics Trading Group Holdings Holding Company Services Solutions Systems
     Technologies Technology Electronics Studio Atelier Boutique Shop Store Market
     District Province City County Street Road Avenue Square Park Plaza Tower Building
-    Director Manager Department Office Accounts Payable Receivable Billing Finance
+    Director Manager Department Dept Office Accounts Payable Receivable Billing Finance
+    Purchasing Procurement Sales Marketing Legal Operations Customs Warehouse
     Support Team Desk Center Centre Hotel Restaurant University School Hospital Bank
     """.split()  # noqa: SIM905
 )
@@ -197,7 +224,9 @@ FIRST_NAMES = frozenset(
     Andrei Mihai Dimitri Nikos Eleni Giorgos Sofie Emilie Laurent Sébastien Théo Léa
     Alessia Riccardo Leonardo Jürgen Günter Sabine Ursula Wolfgang Dieter Helmut Renate
     Monika Stefanie Pilar Raúl Sergio Álvaro Rocío Nuno Rui Beatriz Gonçalo Duarte
-    Oliwia Kacper Szymon Bartosz Olga Irina Dmitri Sergei
+    Oliwia Kacper Szymon Bartosz Olga Irina Dmitri Sergei Mateusz Nicolò Tomáš Noor Zoë
+    Jean-Luc Marie-Claire Jan-Peter Ana-Maria Hannah Aoife Siobhan Niamh Ciarán Oisín
+    Seán Mats Linnea Elin Ebba Maja Wiebke Jannik Lennart Malte Henrik Signe Freja
     """.split()  # noqa: SIM905 - a word list reads better as words
 )
 
@@ -219,6 +248,8 @@ PINYIN_SURNAMES = frozenset(
 NUMBER_LABELS = (
     "单号", "编号", "订单", "运单", "快递", "物流", "会员", "流水", "工单", "发票", "批次",
     "货号", "条码", "序列号", "型号", "券", "兑换码", "取件码", "验证码", "密码", "编码",
+    "积分卡", "会员卡", "礼品卡", "购物卡", "储值卡", "提货卡", "推荐码", "邀请码", "优惠码",
+    "积分", "gift card", "loyalty card", "loyalty",
     "order", "tracking", "track", "reference", "ref", "member", "membership", "invoice",
     "sku", "serial", "batch", "parcel", "shipment", "waybill", "item", "article",
     "coupon", "voucher", "code", "ticket", "case", "参考号", "参考", "单据", "账单",
@@ -231,7 +262,7 @@ LABEL_TAILS = ("number", "no.", "no", "nr.", "nr", "num", "id", "#", "号", "码
 PHONE_CUES = (
     "电话", "手机", "联系", "致电", "来电", "号码", "短信", "拨打", "打我", "微信",
     "tel", "phone", "mobile", "cell", "mobil", "handy", "móvil", "cellulare", "portable",
-    "tél", "tlf", "fon",
+    "tél", "tlf", "fon", "mob",
     "call", "contact", "whatsapp", "telefon", "téléphone", "telefono", "teléfono",
     "telefoon", "ring", "sms", "text",
 )  # fmt: skip

@@ -33,7 +33,13 @@ _COMPANY_FORM = regex.compile(
     r"[ \t]*(?:&[ \t]*Co\b|(?:S\.?L|S\.?A|S\.?p\.?A|S\.?r\.?l|B\.?V|N\.?V|Ltd|Inc|GmbH|AG|LLC|Plc)"
     r"(?![\p{L}]))"
 )
-_SEPARATORS = frozenset(" \t\n:：,，.")
+_STREET_BEFORE = regex.compile(
+    r"(?:^|(?<![\p{L}]))(?:"
+    + "|".join(regex.escape(w) for w in lexicon.STREET_WORDS)
+    + r")[ \t]*$",
+    regex.IGNORECASE,
+)
+_SEPARATORS = frozenset(" \t\n:：,，.-–“”\"「」『』'")
 _CONNECT_ZH = regex.compile("|".join(lexicon.CONNECTORS_ZH))
 _CONNECT_EN = regex.compile(
     r"[ \t]+(?:" + "|".join(regex.escape(c) for c in lexicon.CONNECTORS_EN) + r")(?![\p{L}])",
@@ -73,8 +79,8 @@ def latin_name_end(text: str, start: int, *, single: bool) -> int | None:
     name only if `single` allows it or it is a known first name.
     """
     match = _LATIN_NAME.match(text, start)
-    if match is None:
-        return None
+    if match is None or _STREET_BEFORE.search(text, max(0, start - 12), start):
+        return None  # no name, or a street's ("rue Victor Hugo")
     parts = list(_ONE_WORD.finditer(match.group()))
     if any(p.group() in lexicon.NOT_IN_NAMES for p in parts):
         return None
@@ -107,18 +113,19 @@ class CuedName(Recognizer):
     _WEAK = words(lexicon.CUES_EN_WEAK)
 
     def find(self, text: str) -> Iterator[Found]:
-        for pattern, single, score in ((self._ZH, True, 0.85), (self._STRONG, True, 0.85)):
-            for cue in pattern.finditer(text):
+        for pattern, single, score in (
+            (self._ZH, True, 0.85),
+            (self._STRONG, True, 0.85),
+            (self._WEAK, False, 0.7),
+        ):
+            # Overlapping: "我妈妈王芳" is cued by 我妈 and by 妈妈.
+            for cue in pattern.finditer(text, overlapped=True):
                 found = self._name_after(text, cue.end(), single=single)
                 if found is not None:
                     yield Found(*found, score)
                     # "祝袁娜和武娜", "名字:郭凤 & 陆豪逸": the names joined to it too.
                     for start, end in _names_from(text, found[1], joined_only=True):
                         yield Found(start, end, score)
-        for cue in self._WEAK.finditer(text):
-            found = self._name_after(text, cue.end(), single=False)
-            if found is not None:
-                yield Found(*found, 0.7)
 
     @staticmethod
     def _name_after(text: str, position: int, *, single: bool) -> tuple[int, int] | None:
@@ -140,7 +147,7 @@ class Signature(Recognizer):
     François"), or standing alone on a line ("Inês Gonçalves\n+43…")."""
 
     entity = spans.PERSON
-    _DASH = regex.compile(r"(?:^|(?<=[\s。！!.,，]))[\-–—~]+[ \t]*(?=\S)")
+    _DASH = regex.compile(r"(?:(?:^|(?<=\s))-+|[–—]+)[ \t]*(?=\S)")
     _SENTENCE_END = regex.compile(r"(?<=[.!?。！？\n])[ \t]*(?=\S)")
     _LINE = regex.compile(r"(?m)^[ \t]*(?=\S)")
 
@@ -221,6 +228,59 @@ class Addressed(Recognizer):
                 yield Found(start, end, 0.6)
 
 
+class Speaker(Recognizer):
+    """Who speaks in a pasted chat or a tagged line: "叶志强 下午3点", "[买家] 吕晓明 我…",
+    "【售后】慕容晓燕反馈…", "何欣怡:哥,…", "François wrote: …"."""
+
+    entity = spans.PERSON
+    _LINE_START = regex.compile(
+        r"(?m)(?:^|(?<=[\]】“\"]))[ \t]*(?P<tag>[\[【][^\]】\n]{1,8}[\]】][ \t]*)?"
+    )
+    _WHEN = regex.compile(r"[ \t]+(?:\d|上午|下午|晚上|中午|凌晨|早上|昨天|今天)")
+    _VERB = regex.compile(
+        r"[ \t]+(?:" + "|".join(lexicon.VERBS_AFTER_NAME_EN) + r")(?![\p{L}])", regex.IGNORECASE
+    )
+
+    def find(self, text: str) -> Iterator[Found]:
+        for line in self._LINE_START.finditer(text):
+            start = line.end()
+            end = han_name_end(text, start)
+            if end is not None:
+                if self._speaks_zh(text, end, tagged=line.group("tag") is not None):
+                    yield Found(start, end, 0.6)
+                continue
+            end = latin_name_end(text, start, single=True)
+            if end is None:
+                continue
+            several = " " in text[start:end] or text[start:end] in _FIRST_NAMES
+            if (several and text[end : end + 1] in (":", "：")) or self._VERB.match(text, end):
+                yield Found(start, end, 0.6)
+
+    def _speaks_zh(self, text: str, end: int, *, tagged: bool) -> bool:
+        after = text[end : end + 1]
+        if after in (":", "：") or text.startswith(_REPORTING_ZH, end):
+            return True
+        return after in (" ", "\t") and (tagged or self._WHEN.match(text, end) is not None)
+
+
+_REPORTING_ZH = ("反馈", "说", "表示", "称", "来电", "留言", "投诉", "要求")
+
+
+class Initialled(Recognizer):
+    """An initial and a surname, wherever they stand: "M. Nowak", "E. van Dijk"."""
+
+    entity = spans.PERSON
+    _PATTERN = regex.compile(
+        rf"(?<![\p{{L}}.])\p{{Lu}}\.[ \t]*(?:{_PARTICLE}[ \t]+)*\p{{Lu}}\p{{Ll}}"
+    )
+
+    def find(self, text: str) -> Iterator[Found]:
+        for match in self._PATTERN.finditer(text):
+            end = latin_name_end(text, match.start(), single=True)
+            if end is not None:
+                yield Found(match.start(), end, 0.6)
+
+
 class PinyinName(Recognizer):
     """A Chinese name in pinyin: a Chinese surname and a capitalised given name ("Liu Yang")."""
 
@@ -277,6 +337,10 @@ class KnownFirstName(Recognizer):
     entity = spans.PERSON
     _START = regex.compile(_NOT_AFTER_LATIN + _LATIN_WORD)
 
+    _CAPS_FIRST = regex.compile(
+        _NOT_AFTER_LATIN + r"\p{Lu}{2,}[ \t]+(?P<first>\p{Lu}[\p{L}\-]+)(?![\p{L}])"
+    )
+
     def find(self, text: str) -> Iterator[Found]:
         for word in self._START.finditer(text):
             if word.group() not in _FIRST_NAMES:
@@ -284,6 +348,10 @@ class KnownFirstName(Recognizer):
             end = latin_name_end(text, word.start(), single=False)
             if end is not None and end > word.end():
                 yield Found(word.start(), end, 0.7)
+        # "HORVATH Charlotte": a surname in capitals before a known first name.
+        for match in self._CAPS_FIRST.finditer(text):
+            if match.group("first") in _FIRST_NAMES:
+                yield Found(match.start(), match.end(), 0.7)
 
 
 _RECEIVED = ("", "收", "签收", "代收", "说")
@@ -300,12 +368,19 @@ class NameBeforePhone(Recognizer):
         r"|(?=(?:签收|代收|收)(?:[\s,，;；。!！]|$)|你好|您好|说|的身份证|的证件))"
     )
 
+    # "实名信息:34010420040718168X 覃美玲": a name right after the number, ending its clause.
+    _AFTER = regex.compile(r"(?<=\d[Xx]?)[ \t,，]+(?P<name>\p{Han}{2,4})(?=$|[\s,，。;；!！)）])")
+
     def find(self, text: str) -> Iterator[Found]:
         for match in self._PATTERN.finditer(text):
             start = match.start("name")
             end = han_name_end(text, start)
             if end is not None and text[end : match.end("name")] in _RECEIVED:
                 yield Found(start, end, 0.6)
+        for match in self._AFTER.finditer(text):
+            start = match.start("name")
+            if han_name_end(text, start) == match.end("name"):
+                yield Found(start, match.end("name"), 0.6)
 
 
 class KnownName(Recognizer):
@@ -354,6 +429,8 @@ NAME_RECOGNIZERS: tuple[type[Recognizer], ...] = (
     CuedName,
     Signature,
     Addressed,
+    Speaker,
+    Initialled,
     PinyinName,
     Honorific,
     KnownFirstName,

@@ -99,6 +99,8 @@ class CuedNationalPhone(Recognizer):
                 continue
             if self._CODE_PREFIX.search(text, 0, match.start()):
                 continue  # "ORD-2026-513711": the tail of an identifier
+            if is_labelled_number(text, match.start(), PHONE_CUES):
+                continue
             before = clause_before(text, match.start(), width=12)
             if has(PHONE_CUES, before) or has(PHONE_CUES, clause_after(text, match.end())):
                 yield Found(match.start(), match.end(), 0.7)
