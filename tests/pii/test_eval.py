@@ -1,8 +1,11 @@
-"""`bench/pii_eval.py` on the labelled dev corpus: the issue's aims are met, and the
-figures do not drop below those recorded when the recognizers last changed.
+"""`bench/pii_eval.py` on labelled corpora: the issue's aims are met, and the figures
+do not drop below those recorded when the recognizers last changed.
 
 `tests/data/pii-dev.jsonl` is a copy of the shared dev corpus (synthetic texts), so
-the test runs from a clean checkout.
+the test runs from a clean checkout. `pii-written-{1,2,3}.jsonl` were written by
+three separate authors (synthetic, with check digits verified) who never saw the
+recognizers; their first-sight figures are in the README, and the recognizers were
+improved on them afterwards, so here they guard against regressions only.
 """
 
 from __future__ import annotations
@@ -15,7 +18,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-CORPUS = ROOT / "tests" / "data" / "pii-dev.jsonl"
+DATA = ROOT / "tests" / "data"
+CORPUS = DATA / "pii-dev.jsonl"
 TYPES = ("PHONE_NUMBER", "EMAIL_ADDRESS", "CN_RESIDENT_ID", "BANK_CARD", "IBAN_CODE", "PERSON")
 # The issue's aims, per type: (precision, recall).
 AIMS = {
@@ -26,8 +30,14 @@ AIMS = {
     "IBAN_CODE": (0.98, 0.99),
     "PERSON": (0.0, 0.85),
 }
-# Measured on the dev corpus when the recognizers last changed: a drop fails.
-RECORDED = dict.fromkeys(TYPES, (1.0, 1.0))
+# Measured when the recognizers last changed: a drop fails. (precision, recall) per
+# type; types not listed were (1.0, 1.0).
+RECORDED: dict[str, dict[str, tuple[float, float]]] = {
+    "pii-dev.jsonl": {},
+    "pii-written-1.jsonl": {"PERSON": (1.0, 0.9876)},
+    "pii-written-2.jsonl": {"PERSON": (1.0, 0.9617)},
+    "pii-written-3.jsonl": {"PERSON": (1.0, 0.9453)},
+}
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -41,24 +51,21 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.fixture(scope="module")
-def figures() -> dict[str, object]:
-    done = run(str(CORPUS), "--json")
+@pytest.mark.parametrize("corpus", sorted(RECORDED))
+def test_each_corpus_meets_the_aims_and_keeps_its_figures(corpus: str) -> None:
+    done = run(str(DATA / corpus), "--json")
     assert done.returncode == 0, done.stderr
-    result: dict[str, object] = json.loads(done.stdout)
-    return result
-
-
-def test_the_dev_corpus_meets_the_aims_and_keeps_its_figures(figures: dict) -> None:  # type: ignore[type-arg]
+    figures = json.loads(done.stdout)
     per_type = figures["per_type"]
     assert set(per_type) == set(TYPES)
-    lines = [json.loads(line) for line in CORPUS.read_text("utf-8").splitlines()]
+    lines = [json.loads(line) for line in (DATA / corpus).read_text("utf-8").splitlines()]
     for name in TYPES:
         row = per_type[name]
         support = sum(1 for line in lines for e in line["entities"] if e["type"] == name)
+        precision, recall = RECORDED[corpus].get(name, (1.0, 1.0))
         assert row["support"] == support > 0
-        assert row["precision"] >= max(AIMS[name][0], RECORDED[name][0]), (name, row)
-        assert row["recall"] >= max(AIMS[name][1], RECORDED[name][1]), (name, row)
+        assert row["precision"] >= max(AIMS[name][0], precision), (name, row)
+        assert row["recall"] >= max(AIMS[name][1], recall), (name, row)
         expected_f1 = 2 * row["precision"] * row["recall"] / (row["precision"] + row["recall"])
         assert row["f1"] == pytest.approx(expected_f1, abs=1e-4)
     assert figures["overall"]["support"] == sum(len(line["entities"]) for line in lines)
