@@ -1,4 +1,4 @@
-"""Order use cases: write (idempotent), read and list under the caller's field plan.
+"""Order use cases: read and list under the caller's field plan (writes: `writes.py`).
 
 Every read goes through the caller's compiled `FieldPlan`: the plan decides which
 orders (row scope) and which fields (levels) leave the gateway. Deny by default:
@@ -7,30 +7,25 @@ a role the policy does not know, or a plan without the operation, is refused.
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.auditing.recorder import AccessLog
 from gateway.auth.principal import Principal
 from gateway.clock import Clock
 from gateway.disclosure import FieldPlan, PolicySet
-from gateway.disclosure.plan import RowScope, WriteScope
+from gateway.disclosure.plan import RowScope
 from gateway.errors import (
     ConfigurationError,
-    GatewayError,
-    IdempotencyConflict,
-    InvalidTransition,
     NotFound,
     PermissionDenied,
 )
-from gateway.orders import sealing, store
-from gateway.orders.documents import flatten, same_document
+from gateway.orders import store
+from gateway.orders.opening import RowOpener
 from gateway.orders.queries import (
     ListQuery,
     OrderRead,
@@ -39,27 +34,18 @@ from gateway.orders.queries import (
     parse_order_id,
     resource_name,
 )
-from gateway.orders.schemas import OrderIn, SearchIn
-from gateway.pii import spans as pii_spans
+from gateway.orders.schemas import SearchIn
+from gateway.orders.writes import OrderWrites
 from gateway.pii.analyzer import Detector
 from gateway.privacy.retention import RetentionRules
-from gateway.readpath import AsyncReader, ReadPool
+from gateway.readpath import ReadPool
 from gateway.reveal.grants import Grants
 from gateway.subjects.service import SubjectKeys
-from gateway.subjects.store import KeyRow
-
-# Which status may follow which; a status not listed as a key is final.
-TRANSITIONS: Mapping[str, frozenset[str]] = {
-    "pending": frozenset({"paid", "cancelled"}),
-    "paid": frozenset({"shipped", "cancelled", "refunded"}),
-    "shipped": frozenset({"delivered", "refunded"}),
-    "delivered": frozenset({"completed", "refunded"}),
-    "completed": frozenset({"refunded"}),
-}
-_WRITE_ATTEMPTS = 3
 
 
 class OrderService:
+    """Reads under the caller's field plan; writes are `OrderWrites`, exposed here."""
+
     def __init__(
         self,
         engine: AsyncEngine,
@@ -93,8 +79,14 @@ class OrderService:
                 f"({', '.join(sorted(needing))}) do not match the span columns of the store "
                 f"({', '.join(sorted(store.SPAN_COLUMNS))})"
             )
-        # None: detection is off; free text is then stored without spans, masked whole.
-        self._detector = detector
+        self._opener = RowOpener(subjects, self._encrypted)
+        self._open = self._opener.open
+        self._writes = OrderWrites(
+            engine, self._plan, subjects, clock, self._opener, self._encrypted, detector
+        )
+        self.create = self._writes.create
+        self.create_many = self._writes.create_many
+        self.change_status = self._writes.change_status
         self._clock = clock
         self._grants = grants
         self._log = log
@@ -118,179 +110,6 @@ class OrderService:
                 raise PermissionDenied(f"principal of role {principal.role!r} has no region")
             return plan, principal.region
         return plan, None
-
-    # --- writing -----------------------------------------------------------------
-
-    def _write_channel(self, principal: Principal | None, act: str) -> str | None:
-        """The one channel `principal` may write, None for any; refuse if it may not write.
-
-        `principal` None is the operator at the command line, who holds the database.
-        """
-        if principal is None:
-            return None
-        plan = self._plan(principal, "orders", act)
-        if plan.write_scope is None:
-            raise PermissionDenied(f"role {principal.role!r} has no write scope for orders")
-        if plan.write_scope is WriteScope.ANY:
-            return None
-        if principal.channel is None:
-            # A channel-bound role without a channel writes nothing rather than anything.
-            raise PermissionDenied(f"principal of role {principal.role!r} has no channel")
-        return principal.channel
-
-    def _check_channel(self, own: str | None, order: OrderIn) -> None:
-        if own is not None and order.channel != own:
-            raise PermissionDenied(f"this principal writes orders of channel {own!r} only")
-
-    async def create(self, principal: Principal, order: OrderIn) -> tuple[str, bool]:
-        """Store `order`; return (order_id, created). Same body again: same id, not created."""
-        self._check_channel(self._write_channel(principal, "create"), order)
-        document = flatten(order)
-        found = self._detect(document[0])
-        for attempt in range(_WRITE_ATTEMPTS):
-            try:
-                async with self._engine.begin() as conn:
-                    return await self._create_in(conn, document, found)
-            except IntegrityError:
-                # A concurrent writer created the same order or subject first: look again.
-                if attempt == _WRITE_ATTEMPTS - 1:
-                    raise
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    def _detect(self, flat: dict[str, Any]) -> dict[str, tuple[pii_spans.Span, ...]]:
-        """Personal data in each free-text field, found before the transaction opens.
-
-        The order's own customer name is a hint: "给王芳" is a name here even with
-        no cue word before it.
-        """
-        if self._detector is None:
-            return {}
-        return {
-            path: self._detector.detect(flat[path], known_names=[flat["customer.name"]])
-            for path in store.SPAN_COLUMNS
-            if flat[path] is not None
-        }
-
-    async def _create_in(
-        self,
-        conn: AsyncConnection,
-        document: tuple[dict[str, Any], list[dict[str, Any]]],
-        found: dict[str, tuple[pii_spans.Span, ...]],
-    ) -> tuple[str, bool]:
-        flat, items = document
-        existing = await store.find_by_external_id(conn, flat["channel"], flat["external_id"])
-        if existing is not None:
-            stored = await store.fetch_order(AsyncReader(conn), existing, None)
-            if stored is not None and same_document(document, self._open(stored, self._encrypted)):
-                return str(existing), False
-            raise IdempotencyConflict(
-                "an order with this channel and external_id exists with a different body"
-            )
-        now = self._clock.now()
-        key = await self._subjects.link(
-            conn,
-            {"phone": flat["customer.phone"], "email": flat["customer.email"]},
-            now,
-            also={"id_number": flat["customer.id_number"]},
-        )
-        order_id = uuid.uuid4()
-        sealed = sealing.seal_fields(flat, self._encrypted, key, order_id)
-        detection = store.Detection(
-            {path: sealing.seal_spans(found[path], path, key, order_id) for path in found},
-            None if self._detector is None else self._detector.version,
-        )
-        await store.insert_order(conn, order_id, key.subject_id, sealed, items, now, detection)
-        return str(order_id), True
-
-    def _open(
-        self,
-        flat: dict[str, Any],
-        paths: frozenset[str],
-        with_spans: frozenset[str] = frozenset(),
-    ) -> dict[str, Any]:
-        """Decrypt the encrypted fields among `paths`; others (and a shredded subject's) are None.
-
-        Free-text paths in `with_spans` come out as `DetectedText`, the text with its
-        stored detection, for the mask that needs it. A ciphertext that does not
-        authenticate (moved, tampered) raises: fail closed.
-        """
-        row = KeyRow(*(flat.pop(label) for label in store.KEY_LABELS))
-        sealed_spans = {
-            path: flat.pop(store.SPAN_LABEL + path, None) for path in store.SPAN_COLUMNS
-        }
-        flat["_subject_id"] = row.subject_id  # for the audit log; never rendered
-        restricted = flat.pop("_restricted_since", None) is not None
-        flat["_restricted"] = restricted
-        flat["_retention_rule"] = flat.pop("_retention_rule", None)
-        key = self._subjects.unwrap(row) if row.wrapped_key is not None else None
-        order_id = uuid.UUID(flat["order_id"])
-        for path in self._encrypted:
-            value = flat[path]
-            if value is None or path not in paths or key is None or key.dek is None or restricted:
-                flat[path] = None
-                continue
-            flat[path] = sealing.decrypt(key, value, store.ORDER_COLUMNS[path], order_id)
-            if path in with_spans:
-                found = sealed_spans[path]
-                raw = None
-                if found is not None:
-                    raw = sealing.decrypt(key, found, store.SPAN_COLUMNS[path], order_id)
-                flat[path] = pii_spans.DetectedText(
-                    flat[path], sealing.decode_spans(raw, flat[path])
-                )
-        return flat
-
-    async def create_many(
-        self, principal: Principal | None, orders: list[OrderIn]
-    ) -> list[tuple[str, bool] | GatewayError]:
-        """Bulk import in one transaction; refusals are reported per order, not raised."""
-        own = self._write_channel(principal, "create")
-        # Detection is CPU work: done before the transaction, not while it holds locks.
-        documents = [flatten(order) for order in orders]
-        found = [self._detect(flat) for flat, _ in documents]
-        for attempt in range(_WRITE_ATTEMPTS):
-            try:
-                async with self._engine.begin() as conn:
-                    return [
-                        await self._create_one(conn, own, *batch)
-                        for batch in zip(orders, documents, found, strict=True)
-                    ]
-            except IntegrityError:
-                # A concurrent writer got there first; the batch was rolled back: redo it.
-                if attempt == _WRITE_ATTEMPTS - 1:
-                    raise
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    async def _create_one(
-        self,
-        conn: AsyncConnection,
-        own: str | None,
-        order: OrderIn,
-        document: tuple[dict[str, Any], list[dict[str, Any]]],
-        found: dict[str, tuple[pii_spans.Span, ...]],
-    ) -> tuple[str, bool] | GatewayError:
-        try:
-            self._check_channel(own, order)
-            return await self._create_in(conn, document, found)
-        except (IdempotencyConflict, PermissionDenied) as exc:
-            return exc
-
-    async def change_status(self, principal: Principal, order_id: str, status: str) -> None:
-        """Move the order to `status` if the transition table allows it; same status is a no-op."""
-        own = self._write_channel(principal, "update_status")
-        key = parse_order_id(order_id)
-        async with self._engine.begin() as conn:
-            current = await store.current_status(conn, key, own)
-            if current is None:
-                # Another channel's order answers like a missing one.
-                raise NotFound("no order with this order_id")
-            if status == current:
-                return
-            if status not in TRANSITIONS.get(current, frozenset()):
-                raise InvalidTransition(f"an order that is {current} cannot become {status}")
-            # Conditional on the status read above: SQLite has no row locks.
-            if not await store.set_status(conn, key, current, status, self._clock.now()):
-                raise InvalidTransition("the order's status changed meanwhile; read it again")
 
     # --- reading -----------------------------------------------------------------
 

@@ -1,0 +1,201 @@
+"""Writing orders: idempotent creates (one by one or in bulk) and status changes.
+
+Free text is run through the PII detector before the transaction opens (CPU work
+must not hold locks); the spans are sealed with the order under the subject's key.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from gateway.auth.principal import Principal
+from gateway.clock import Clock
+from gateway.disclosure import FieldPlan
+from gateway.disclosure.plan import WriteScope
+from gateway.errors import (
+    GatewayError,
+    IdempotencyConflict,
+    InvalidTransition,
+    NotFound,
+    PermissionDenied,
+)
+from gateway.orders import sealing, store
+from gateway.orders.documents import flatten, same_document
+from gateway.orders.opening import RowOpener
+from gateway.orders.queries import parse_order_id
+from gateway.orders.schemas import OrderIn
+from gateway.pii import spans as pii_spans
+from gateway.pii.analyzer import Detector
+from gateway.readpath import AsyncReader
+from gateway.subjects.service import SubjectKeys
+
+# Which status may follow which; a status not listed as a key is final.
+TRANSITIONS: Mapping[str, frozenset[str]] = {
+    "pending": frozenset({"paid", "cancelled"}),
+    "paid": frozenset({"shipped", "cancelled", "refunded"}),
+    "shipped": frozenset({"delivered", "refunded"}),
+    "delivered": frozenset({"completed", "refunded"}),
+    "completed": frozenset({"refunded"}),
+}
+_WRITE_ATTEMPTS = 3
+
+
+class OrderWrites:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        plan: Callable[[Principal, str, str], FieldPlan],
+        subjects: SubjectKeys,
+        clock: Clock,
+        opener: RowOpener,
+        encrypted: frozenset[str],
+        detector: Detector | None,
+    ) -> None:
+        self._engine = engine
+        self._plan = plan
+        self._subjects = subjects
+        self._clock = clock
+        self._opener = opener
+        self._encrypted = encrypted
+        # None: detection is off; free text is then stored without spans, masked whole.
+        self._detector = detector
+
+    def _write_channel(self, principal: Principal | None, act: str) -> str | None:
+        """The one channel `principal` may write, None for any; refuse if it may not write.
+
+        `principal` None is the operator at the command line, who holds the database.
+        """
+        if principal is None:
+            return None
+        plan = self._plan(principal, "orders", act)
+        if plan.write_scope is None:
+            raise PermissionDenied(f"role {principal.role!r} has no write scope for orders")
+        if plan.write_scope is WriteScope.ANY:
+            return None
+        if principal.channel is None:
+            # A channel-bound role without a channel writes nothing rather than anything.
+            raise PermissionDenied(f"principal of role {principal.role!r} has no channel")
+        return principal.channel
+
+    def _check_channel(self, own: str | None, order: OrderIn) -> None:
+        if own is not None and order.channel != own:
+            raise PermissionDenied(f"this principal writes orders of channel {own!r} only")
+
+    async def create(self, principal: Principal, order: OrderIn) -> tuple[str, bool]:
+        """Store `order`; return (order_id, created). Same body again: same id, not created."""
+        self._check_channel(self._write_channel(principal, "create"), order)
+        document = flatten(order)
+        found = self._detect(document[0])
+        for attempt in range(_WRITE_ATTEMPTS):
+            try:
+                async with self._engine.begin() as conn:
+                    return await self._create_in(conn, document, found)
+            except IntegrityError:
+                # A concurrent writer created the same order or subject first: look again.
+                if attempt == _WRITE_ATTEMPTS - 1:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _detect(self, flat: dict[str, Any]) -> dict[str, tuple[pii_spans.Span, ...]]:
+        """Personal data in each free-text field, found before the transaction opens.
+
+        The order's own customer name is a hint: "给王芳" is a name here even with
+        no cue word before it.
+        """
+        if self._detector is None:
+            return {}
+        return {
+            path: self._detector.detect(flat[path], known_names=[flat["customer.name"]])
+            for path in store.SPAN_COLUMNS
+            if flat[path] is not None
+        }
+
+    async def _create_in(
+        self,
+        conn: AsyncConnection,
+        document: tuple[dict[str, Any], list[dict[str, Any]]],
+        found: dict[str, tuple[pii_spans.Span, ...]],
+    ) -> tuple[str, bool]:
+        flat, items = document
+        existing = await store.find_by_external_id(conn, flat["channel"], flat["external_id"])
+        if existing is not None:
+            stored = await store.fetch_order(AsyncReader(conn), existing, None)
+            if stored is not None and same_document(
+                document, self._opener.open(stored, self._encrypted)
+            ):
+                return str(existing), False
+            raise IdempotencyConflict(
+                "an order with this channel and external_id exists with a different body"
+            )
+        now = self._clock.now()
+        key = await self._subjects.link(
+            conn,
+            {"phone": flat["customer.phone"], "email": flat["customer.email"]},
+            now,
+            also={"id_number": flat["customer.id_number"]},
+        )
+        order_id = uuid.uuid4()
+        sealed = sealing.seal_fields(flat, self._encrypted, key, order_id)
+        detection = store.Detection(
+            {path: sealing.seal_spans(found[path], path, key, order_id) for path in found},
+            None if self._detector is None else self._detector.version,
+        )
+        await store.insert_order(conn, order_id, key.subject_id, sealed, items, now, detection)
+        return str(order_id), True
+
+    async def create_many(
+        self, principal: Principal | None, orders: list[OrderIn]
+    ) -> list[tuple[str, bool] | GatewayError]:
+        """Bulk import in one transaction; refusals are reported per order, not raised."""
+        own = self._write_channel(principal, "create")
+        # Detection is CPU work: done before the transaction, not while it holds locks.
+        documents = [flatten(order) for order in orders]
+        found = [self._detect(flat) for flat, _ in documents]
+        for attempt in range(_WRITE_ATTEMPTS):
+            try:
+                async with self._engine.begin() as conn:
+                    return [
+                        await self._create_one(conn, own, *batch)
+                        for batch in zip(orders, documents, found, strict=True)
+                    ]
+            except IntegrityError:
+                # A concurrent writer got there first; the batch was rolled back: redo it.
+                if attempt == _WRITE_ATTEMPTS - 1:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _create_one(
+        self,
+        conn: AsyncConnection,
+        own: str | None,
+        order: OrderIn,
+        document: tuple[dict[str, Any], list[dict[str, Any]]],
+        found: dict[str, tuple[pii_spans.Span, ...]],
+    ) -> tuple[str, bool] | GatewayError:
+        try:
+            self._check_channel(own, order)
+            return await self._create_in(conn, document, found)
+        except (IdempotencyConflict, PermissionDenied) as exc:
+            return exc
+
+    async def change_status(self, principal: Principal, order_id: str, status: str) -> None:
+        """Move the order to `status` if the transition table allows it; same status is a no-op."""
+        own = self._write_channel(principal, "update_status")
+        key = parse_order_id(order_id)
+        async with self._engine.begin() as conn:
+            current = await store.current_status(conn, key, own)
+            if current is None:
+                # Another channel's order answers like a missing one.
+                raise NotFound("no order with this order_id")
+            if status == current:
+                return
+            if status not in TRANSITIONS.get(current, frozenset()):
+                raise InvalidTransition(f"an order that is {current} cannot become {status}")
+            # Conditional on the status read above: SQLite has no row locks.
+            if not await store.set_status(conn, key, current, status, self._clock.now()):
+                raise InvalidTransition("the order's status changed meanwhile; read it again")
