@@ -176,6 +176,15 @@ async def run_sql(url: str, *statements: str) -> None:
         await engine.dispose()
 
 
+async def scalar_sql(url: str, statement: str) -> Any:
+    engine = make_engine(_async(url), pool_size=1)
+    try:
+        async with engine.connect() as conn:
+            return (await conn.execute(text(statement))).scalar_one()
+    finally:
+        await engine.dispose()
+
+
 def audit_blockers(url: str) -> tuple[list[str], list[str]]:
     """A stand-in for a full disk or a lost grant: inserts into the log fail."""
     if url.startswith("sqlite"):

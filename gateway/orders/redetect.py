@@ -5,8 +5,9 @@ Each order's spans carry the stamp of the detector that found them
 from the running detector's (or all of them), opens the text under the
 subject's key, detects again (with the customer's name as a hint, as at write
 time) and stores the new spans. Batches are read, detected outside any
-transaction, then written in one short transaction each, each row only if its
-stamp is still the one read: a concurrent run or write is never overwritten.
+transaction, then written in one short transaction each, each row only if it is
+as it was read (stamp, subject, free text, no restriction since): a concurrent run,
+write or erasure is never overwritten.
 
 Orders whose subject's key is shredded (erased) or whose processing is
 restricted (an erasure is under way, GDPR Art. 18) are left alone and counted.
@@ -112,18 +113,15 @@ async def redetect(
             return report
         after = rows[-1].id
         updates = [
-            u for row in rows if (u := _detect_row(row._mapping, subjects, detector, report))
+            (row._mapping, u)
+            for row in rows
+            if (u := _detect_row(row._mapping, subjects, detector, report))
         ]
         async with engine.begin() as conn:
-            for order_id, old_version, values in updates:
+            for row, values in updates:
                 result = await conn.execute(
                     update(orders)
-                    .where(
-                        orders.c.id == order_id,
-                        orders.c.pii_version.is_(None)
-                        if old_version is None
-                        else orders.c.pii_version == old_version,
-                    )
+                    .where(*_unchanged_since_read(row))
                     .values(pii_version=detector.version, **values)
                 )
                 if result.rowcount == 1:
@@ -135,9 +133,34 @@ async def redetect(
             progress(len(rows))
 
 
+def _unchanged_since_read(row: Any) -> list[ColumnElement[bool]]:
+    """The row as it was read: same stamp, same subject (a kept order moves to a new
+    one), same free text (an erasure clears it), and the subject not restricted since
+    (an erasure has begun). Otherwise the new spans are not written."""
+    same = [orders.c.id == row["id"], orders.c.subject_id == row["subject_id"]]
+    version = row["pii_version"]
+    same.append(
+        orders.c.pii_version.is_(None) if version is None else orders.c.pii_version == version
+    )
+    for path in _TEXT:
+        column = orders.c[store.ORDER_COLUMNS[path]]
+        sealed = row[store.ORDER_COLUMNS[path]]
+        same.append(column.is_(None) if sealed is None else column == sealed)
+    restricted = (
+        select(subject_keys.c.subject_id)
+        .where(
+            subject_keys.c.subject_id == row["subject_id"],
+            subject_keys.c.restricted_since.is_not(None),
+        )
+        .exists()
+    )
+    same.append(~restricted)
+    return same
+
+
 def _detect_row(
     row: Any, subjects: SubjectKeys, detector: Detector, report: RedetectReport
-) -> tuple[uuid.UUID, str | None, dict[str, bytes | None]] | None:
+) -> dict[str, bytes | None] | None:
     if row["restricted_since"] is not None:
         report.skipped_restricted += 1
         return None
@@ -160,4 +183,4 @@ def _detect_row(
         for span in found:
             report.spans[span.type] = report.spans.get(span.type, 0) + 1
         values[store.SPAN_COLUMNS[path]] = sealing.seal_spans(found, path, key, order_id)
-    return order_id, row["pii_version"], values
+    return values

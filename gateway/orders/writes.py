@@ -6,6 +6,7 @@ must not hold locks); the spans are sealed with the order under the subject's ke
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -90,7 +91,9 @@ class OrderWrites:
         """Store `order`; return (order_id, created). Same body again: same id, not created."""
         self._check_channel(self._write_channel(principal, "create"), order)
         document = flatten(order)
-        found = self._detect(document[0])
+        found = (
+            await self._detect_off_loop(document[0]) if self._heavy else self._detect(document[0])
+        )
         for attempt in range(_WRITE_ATTEMPTS):
             try:
                 async with self._engine.begin() as conn:
@@ -100,6 +103,14 @@ class OrderWrites:
                 if attempt == _WRITE_ATTEMPTS - 1:
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
+
+    @property
+    def _heavy(self) -> bool:
+        """Detection with an NER model takes milliseconds: too long for the event loop."""
+        return self._detector is not None and self._detector.heavy
+
+    async def _detect_off_loop(self, flat: dict[str, Any]) -> dict[str, tuple[pii_spans.Span, ...]]:
+        return await asyncio.to_thread(self._detect, flat)
 
     def _detect(self, flat: dict[str, Any]) -> dict[str, tuple[pii_spans.Span, ...]]:
         """Personal data in each free-text field, found before the transaction opens.
@@ -155,7 +166,13 @@ class OrderWrites:
         own = self._write_channel(principal, "create")
         # Detection is CPU work: done before the transaction, not while it holds locks.
         documents = [flatten(order) for order in orders]
-        found = [self._detect(flat) for flat, _ in documents]
+        # Orders this principal may not write are refused below: not worth scanning.
+        mine = [own is None or order.channel == own for order in orders]
+        found = await asyncio.to_thread(
+            lambda: [
+                self._detect(d[0]) if ok else {} for d, ok in zip(documents, mine, strict=True)
+            ]
+        )
         for attempt in range(_WRITE_ATTEMPTS):
             try:
                 async with self._engine.begin() as conn:

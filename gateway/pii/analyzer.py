@@ -13,7 +13,10 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import importlib.metadata
 import logging
+import sys
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Final
@@ -46,15 +49,36 @@ _PRIORITY: Final = {
 }
 _HAN = regex.compile(r"\p{Han}")
 _SOURCES = (base, context, lexicon, names, numbers, spans)
+_PACKAGES = ("presidio-analyzer", "phonenumbers", "python-stdnum", "regex")
+# Full-width forms (ＡＢＣ１２３＠．) and other scripts' digits, folded one character
+# for one character so that offsets found in the folded text fit the original.
+_FOLD = {
+    **{code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)},
+    0x3000: 0x20,
+    **{
+        code: ord(str(unicodedata.digit(chr(code))))
+        for code in range(0x80, 0x10000)
+        if unicodedata.category(chr(code)) == "Nd"
+    },
+}
 
 
 def detector_version(ner_models: Mapping[str, str]) -> str:
-    """A stamp of the rules and models: stored orders with another stamp are re-detected."""
+    """A stamp of everything that decides what is found: our rules (this module
+    too), the libraries whose data or checks they use, and the NER models.
+    Stored orders with another stamp are re-detected."""
     digest = hashlib.sha256()
-    for module in _SOURCES:
+    for module in (*_SOURCES, sys.modules[__name__]):
         digest.update(Path(module.__file__ or "").read_bytes())
+    for package in _PACKAGES:
+        digest.update(f"\0{package}={importlib.metadata.version(package)}".encode())
     for language, model in sorted(ner_models.items()):
         digest.update(f"\0{language}={model}".encode())
+        meta = Path(model) / "meta.json"  # a model directory's own name and version
+        if meta.is_file():
+            digest.update(meta.read_bytes())
+        elif not Path(model).exists():
+            digest.update(f"={importlib.metadata.version(model)}".encode())
     return "r" + digest.hexdigest()[:12]
 
 
@@ -129,12 +153,14 @@ class _RecognizersReadContext(ContextAwareEnhancer):
         return raw_results
 
 
-def resolve(results: Iterable[RecognizerResult]) -> tuple[Span, ...]:
+def resolve(results: Iterable[RecognizerResult], text: str) -> tuple[Span, ...]:
     """One type per character: the best result wins an overlap and absorbs the loser.
 
-    Presidio keeps overlapping results of different types. Dropping the loser
-    outright could leave part of it in clear ("会员卡 6222…" found as a longer
-    card and a shorter phone), so the winner grows to cover it.
+    Presidio keeps overlapping results of different types. The best result wins
+    the characters they share; what the loser covers beyond them is kept as pieces
+    of the loser's own type, so nothing found is left in clear and no mask shows
+    part of another value (an e-mail mask keeps its domain: a name written against
+    it must not become "domain").
     """
     ranked = sorted(
         results,
@@ -142,19 +168,37 @@ def resolve(results: Iterable[RecognizerResult]) -> tuple[Span, ...]:
     )
     kept: list[Span] = []
     for result in ranked:
-        span = Span(result.start, result.end, result.entity_type)
-        overlaps = [k for k in kept if k.start < span.end and span.start < k.end]
-        if not overlaps:
-            kept.append(span)
-            continue
-        winner = overlaps[0]
-        merged = Span(
-            min(s.start for s in (span, *overlaps)),
-            max(s.end for s in (span, *overlaps)),
-            winner.type,
-        )
-        kept = [k for k in kept if k not in overlaps] + [merged]
+        pieces = [Span(result.start, result.end, result.entity_type)]
+        whole = pieces[0]
+        for winner in kept:
+            pieces = [part for piece in pieces for part in _outside(piece, winner)]
+        if pieces != [whole]:
+            pieces = [p for p in (_worth_keeping(text, piece) for piece in pieces) if p]
+        kept.extend(pieces)
     return tuple(sorted(kept))
+
+
+def _outside(piece: Span, winner: Span) -> list[Span]:
+    """The parts of `piece` that `winner` does not cover."""
+    if piece.end <= winner.start or winner.end <= piece.start:
+        return [piece]
+    parts = []
+    if piece.start < winner.start:
+        parts.append(Span(piece.start, winner.start, piece.type))
+    if winner.end < piece.end:
+        parts.append(Span(winner.end, piece.end, piece.type))
+    return parts
+
+
+def _worth_keeping(text: str, span: Span) -> Span | None:
+    """A piece trimmed of spaces, or None if nothing in it could identify anyone
+    (a bracket or a separator left over from a longer candidate)."""
+    value = text[span.start : span.end]
+    stripped = value.strip()
+    if not any(char.isalnum() for char in stripped):
+        return None
+    start = span.start + value.index(stripped)
+    return Span(start, start + len(stripped), span.type)
 
 
 @functools.cache
@@ -191,8 +235,10 @@ class Detector:
 
     def __init__(self, ner_models: Mapping[str, str] | None = None) -> None:
         models = dict(ner_models or {})
+        # With an NER model a text takes milliseconds: writers run it off the event loop.
+        self.heavy = bool(models)
+        self._analyzer = build_analyzer(models)  # refuses a model that is not installed
         self.version = detector_version(models)
-        self._analyzer = build_analyzer(models)
 
     @staticmethod
     def language(text: str) -> str:
@@ -202,9 +248,10 @@ class Detector:
     def detect(self, text: str, known_names: Sequence[str] = ()) -> tuple[Span, ...]:
         if not text.strip():
             return ()
+        text = text.translate(_FOLD)
         language = self.language(text)
         ad_hoc: list[EntityRecognizer] | None = (
             [names.KnownName(language, known_names)] if known_names else None
         )
         results = self._analyzer.analyze(text=text, language=language, ad_hoc_recognizers=ad_hoc)
-        return resolve([*results, *_repeated_names(text, results)])
+        return resolve([*results, *_repeated_names(text, results)], text)

@@ -33,11 +33,21 @@ def words(cues: Iterable[str]) -> regex.Pattern[str]:
 
 
 _TAIL = "|".join(regex.escape(t) for t in sorted(lexicon.LABEL_TAILS, key=len, reverse=True))
+
+
 # A label right before the number, perhaps with "number"/"No."/"号" and a colon.
-_LABEL_WORDS = words(lexicon.NUMBER_LABELS)
-NUMBER_LABELS = regex.compile(
-    rf"(?:{_LABEL_WORDS.pattern})(?:[\s:：.]*(?:{_TAIL}))*[\s:：#.]*$",
-    regex.IGNORECASE,
+def _labels(labels: Iterable[str]) -> tuple[regex.Pattern[str], regex.Pattern[str]]:
+    """The label words, and a label (perhaps with "number", "No.", "号") ending a text."""
+    found = words(labels)
+    ending = regex.compile(
+        rf"(?:{found.pattern})(?:[\s:：.]*(?:{_TAIL}))*[\s:：#.]*$", regex.IGNORECASE
+    )
+    return found, ending
+
+
+_LABEL_WORDS, NUMBER_LABELS = _labels(lexicon.NUMBER_LABELS)
+_ISSUED_WORDS, ISSUED_LABELS = _labels(
+    label for label in lexicon.NUMBER_LABELS if label not in lexicon.MEMBER_LABELS
 )
 PHONE_CUES = words(lexicon.PHONE_CUES)
 CARD_CUES = words(lexicon.CARD_CUES)
@@ -63,8 +73,22 @@ def has(pattern: regex.Pattern[str], text: str) -> bool:
     return pattern.search(text) is not None
 
 
-def is_labelled_number(text: str, start: int, cues: regex.Pattern[str]) -> bool:
-    """A label ("订单号", "Tracking") stands before the number and no `cues` word does."""
+def is_labelled_number(
+    text: str, start: int, cues: regex.Pattern[str], *, issued_only: bool = False
+) -> bool:
+    """A label ("订单号", "Tracking") stands before the number and no `cues` word does.
+
+    `issued_only`: labels of numbers a system issues (orders, parcels, tickets), not
+    member numbers, which are often the member's own phone.
+    """
+    label_words, ending = (
+        (_ISSUED_WORDS, ISSUED_LABELS)
+        if issued_only
+        else (
+            _LABEL_WORDS,
+            NUMBER_LABELS,
+        )
+    )
     before = clause_before(text, start, width=32)
     # A cue inside a label ("积分卡" holds 卡) does not count.
-    return has(NUMBER_LABELS, before) and not has(cues, _LABEL_WORDS.sub(" ", before))
+    return has(ending, before) and not has(cues, label_words.sub(" ", before))

@@ -167,7 +167,8 @@ NOT_NAMES_EN = frozenset(
         "If", "When", "Then", "But", "And", "Or", "So", "As", "At", "In",
         "On", "Of", "For", "By", "From", "With", "Without", "After", "Before", "Is",
         "Are", "Was", "Recipient", "Receiver", "Sender", "Buyer", "Seller", "Driver", "Agent",
-        "Contact",
+        "Contact", "Consignee", "Addressee", "Holder", "Cardholder", "Signed", "Signature",
+        "Courier",
         "Attn", "Beneficiary", "Name", "Mobil", "To", "Subject", "Re", "Fwd",
     }
 )  # fmt: skip
@@ -254,6 +255,9 @@ NUMBER_LABELS = (
     "sku", "serial", "batch", "parcel", "shipment", "waybill", "item", "article",
     "coupon", "voucher", "code", "ticket", "case", "参考号", "参考", "单据", "账单",
 )  # fmt: skip
+
+# Labels of member numbers: many shops use the member's mobile as the number.
+MEMBER_LABELS = frozenset({"会员", "积分", "member", "membership", "loyalty", "会员卡", "积分卡"})
 
 # What may follow a label before its number: "Reference number", "订单号:", "No. ".
 LABEL_TAILS = ("number", "no.", "no", "nr.", "nr", "num", "id", "#", "号", "码", "号码")

@@ -72,6 +72,12 @@ def han_name_end(text: str, start: int) -> int | None:
     return end
 
 
+def _not_a_name(word: str) -> bool:
+    """A word that is not a name in any case: "Name", "NAME", "Consignee"."""
+    titled = word.capitalize()
+    return word in lexicon.NOT_NAMES_EN or titled in lexicon.NOT_NAMES_EN
+
+
 def latin_name_end(text: str, start: int, *, single: bool) -> int | None:
     """Where a Latin-script name starting at `start` ends (None: no name there).
 
@@ -84,9 +90,9 @@ def latin_name_end(text: str, start: int, *, single: bool) -> int | None:
     parts = list(_ONE_WORD.finditer(match.group()))
     if any(p.group() in lexicon.NOT_IN_NAMES for p in parts):
         return None
-    while parts and parts[-1].group() in lexicon.NOT_NAMES_EN:
+    while parts and _not_a_name(parts[-1].group()):
         parts.pop()
-    if not parts or parts[0].group() in lexicon.NOT_NAMES_EN:
+    if not parts or _not_a_name(parts[0].group()):
         return None
     if _COMPANY_FORM.match(text, start + parts[-1].end()):
         return None  # "Costa Verde S.L.", "Weber & Co."
@@ -350,7 +356,8 @@ class KnownFirstName(Recognizer):
                 yield Found(word.start(), end, 0.7)
         # "HORVATH Charlotte": a surname in capitals before a known first name.
         for match in self._CAPS_FIRST.finditer(text):
-            if match.group("first") in _FIRST_NAMES:
+            caps = match.group()[: match.start("first") - match.start()].strip()
+            if match.group("first") in _FIRST_NAMES and not _not_a_name(caps):
                 yield Found(match.start(), match.end(), 0.7)
 
 

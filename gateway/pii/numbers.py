@@ -43,12 +43,14 @@ class MainlandMobile(Recognizer):
 
     entity = spans.PHONE
     _PATTERN = regex.compile(
-        _EDGE_L + r"(?:(?:\+|00)86[\s\-]?)?1[3-9]\d(?:[\s\-]?\d{4}){2}" + _EDGE_R
+        _EDGE_L + r"(?:(?:\+|00)86[\s\-]?)?1[3-9]\d(?:[\s\-.]?\d{4}){2}" + _EDGE_R
     )
 
     def find(self, text: str) -> Iterator[Found]:
         for match in self._PATTERN.finditer(text):
-            if is_labelled_number(text, match.start(), PHONE_CUES):
+            # Member numbers are often the member's mobile: only issued numbers
+            # (order, tracking, reference) make a mobile-shaped number not a phone.
+            if is_labelled_number(text, match.start(), PHONE_CUES, issued_only=True):
                 continue
             yield Found(match.start(), match.end(), 0.9)
 
@@ -127,13 +129,13 @@ class ResidentId(Recognizer):
     entity = spans.RESIDENT_ID
     _PATTERN = regex.compile(
         _EDGE_L
-        + r"[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx]"
+        + r"[1-9]\d{5} ?(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01]) ?\d{3}[\dXx]"
         + _EDGE_R
     )
 
     def find(self, text: str) -> Iterator[Found]:
         for match in self._PATTERN.finditer(text):
-            if is_resident_id(match.group()):
+            if is_resident_id(match.group().replace(" ", "")):
                 yield Found(match.start(), match.end(), 1.0)
 
 
@@ -179,7 +181,7 @@ class Iban(Recognizer):
 
     entity = spans.IBAN
     _PATTERN = regex.compile(
-        _EDGE_L + r"[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?" + _EDGE_R
+        _EDGE_L + r"[A-Za-z]{2}\d{2}(?: ?[A-Za-z0-9]{4}){2,7}(?: ?[A-Za-z0-9]{1,3})?" + _EDGE_R
     )
 
     def find(self, text: str) -> Iterator[Found]:
@@ -187,7 +189,7 @@ class Iban(Recognizer):
             # The pattern may have taken a following capitalised word: try shorter.
             candidate = match.group()
             while candidate:
-                if stdnum_iban.is_valid(candidate, check_country=False):
+                if stdnum_iban.is_valid(candidate.upper(), check_country=False):
                     start = match.start()
                     yield Found(start, start + len(candidate), 1.0)
                     break
@@ -210,7 +212,13 @@ class Email(Recognizer):
 
     def find(self, text: str) -> Iterator[Found]:
         for match in self._PATTERN.finditer(text):
-            yield Found(match.start(), match.end(), 1.0)
+            end = match.end()
+            label = match.group().rpartition(".")[2]
+            if label[:1].isupper() and label[1:].islower():
+                # "li@mail.Anna Smith": a capitalised last label is a word written
+                # against the address (a name, here), not its top-level domain.
+                end -= len(label) + 1
+            yield Found(match.start(), end, 1.0)
 
 
 NUMBER_RECOGNIZERS: tuple[type[Recognizer], ...] = (

@@ -6,11 +6,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from gateway.orders.redetect import redetect
+from gateway.pii.analyzer import Detector, shared_detector
+from gateway.pii.spans import Span
 from tests.helpers import (
     Gateway,
     assert_problem,
@@ -19,6 +24,7 @@ from tests.helpers import (
     dump_database,
     run_sql,
     sample_order,
+    scalar_sql,
 )
 from tests.pii.values import iban, luhn, resident_id
 
@@ -151,3 +157,54 @@ def test_detection_can_be_turned_off_only_as_a_setting(disabled: str, tmp_path: 
     result = CliRunner().invoke(main, ["pii", "status"], env=env)
     assert result.exit_code == 2
     assert "free-text detection is off (GATEWAY_PII_DETECTION=false)" in result.output
+
+
+class _ErasedMeanwhile(Detector):
+    """The real detector; while it works, an erasure clears the free text (through
+    another connection, as the privacy workflow would)."""
+
+    def __init__(self, database_url: str) -> None:
+        super().__init__()
+        self.database_url = database_url
+        self.erased = False
+
+    def detect(self, text: str, known_names: Sequence[str] = ()) -> tuple[Span, ...]:
+        if not self.erased:
+            self.erased = True
+            statement = (
+                "UPDATE orders SET note = NULL, gift_message = NULL, "
+                "note_pii = NULL, gift_message_pii = NULL"
+            )
+            worker = threading.Thread(
+                target=lambda: asyncio.run(run_sql(self.database_url, statement))
+            )
+            worker.start()
+            worker.join()
+        return super().detect(text, known_names)
+
+
+def test_redetection_never_writes_spans_back_over_an_erasure(
+    gateway: Gateway, database_url: str
+) -> None:
+    gateway.create_order(gateway.principal("channel"), order())
+    detector = _ErasedMeanwhile(database_url)
+    services = gateway.services
+    report = gateway.in_app(
+        lambda: redetect(services.engine, services.subjects, detector, everything=True)
+    )
+    assert detector.erased
+    assert (report.scanned, report.updated, report.skipped_changed) == (1, 0, 1)
+    spans_left = asyncio.run(
+        scalar_sql(database_url, "SELECT count(*) FROM orders WHERE note_pii IS NOT NULL")
+    )
+    assert spans_left == 0
+
+
+def test_redetection_skips_restricted_subjects(gateway: Gateway, database_url: str) -> None:
+    gateway.create_order(gateway.principal("channel"), order())
+    asyncio.run(run_sql(database_url, "UPDATE subject_keys SET restricted_since = created_at"))
+    services = gateway.services
+    report = gateway.in_app(
+        lambda: redetect(services.engine, services.subjects, shared_detector(), everything=True)
+    )
+    assert (report.scanned, report.updated, report.skipped_restricted) == (1, 0, 1)

@@ -190,3 +190,33 @@ def test_overlaps_resolve_to_one_span_per_character(detector: Detector) -> None:
 def test_the_detector_is_built_once_per_process() -> None:
     assert shared_detector() is shared_detector()
     assert shared_detector().version == Detector().version
+
+
+def test_full_width_and_other_digits_are_read_as_digits(detector: Detector) -> None:
+    wide = "".join(chr(ord(c) + 0xFEE0) for c in UNIONPAY_16)
+    assert found(detector, f"卡号 {wide}") == [(CARD, wide)]
+    assert found(detector, "请打１３８１２３４５６７８") == [(PHONE, "１３８１２３４５６７８")]
+    mail = "ａｌｉｃｅ＠ｅｘａｍｐｌｅ．ｃｏｍ"
+    assert found(detector, f"邮箱{mail}") == [(EMAIL, mail)]
+
+
+def test_formats_people_also_use(detector: Detector) -> None:
+    grouped_id = f"{VALID_ID[:6]} {VALID_ID[6:14]} {VALID_ID[14:]}"
+    assert found(detector, f"身份证 {grouped_id}") == [(ID, grouped_id)]
+    assert found(detector, "手机138.1234.5678") == [(PHONE, "138.1234.5678")]
+    lower = " ".join(DE_IBAN[i : i + 4] for i in range(0, len(DE_IBAN), 4)).lower()
+    assert found(detector, f"iban {lower}") == [(IBAN, lower)]
+    # A member number is often the member's mobile; an order number is not.
+    assert found(detector, "会员号13812345678") == [(PHONE, "13812345678")]
+    assert found(detector, "订单号 13812345678") == []
+
+
+def test_a_name_written_against_an_address_is_not_shown_as_its_domain(
+    detector: Detector,
+) -> None:
+    from gateway.disclosure.masks import mask_detected
+    from gateway.pii.spans import DetectedText
+
+    text = "请联系 li@mail.Anna Smith"
+    assert found(detector, text) == [(EMAIL, "li@mail"), (PERSON, "Anna Smith")]
+    assert mask_detected(DetectedText(text, detector.detect(text))) == "请联系 ***@mail.A*** S****"

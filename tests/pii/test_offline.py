@@ -59,3 +59,14 @@ def test_an_installed_ner_model_is_loaded_from_disk(no_network: list[Any], tmp_p
     assert [s.type for s in spans] == ["PERSON", "PHONE_NUMBER"]
     assert [s.type for s in detector.detect("联系电话13987654321")] == ["PHONE_NUMBER"]
     assert no_network == []
+
+
+def test_the_detector_stamp_follows_the_models_contents(tmp_path: Path) -> None:
+    """Orders are re-detected when a model changes, even under the same path."""
+    model = tmp_path / "en_model"
+    spacy.blank("en").to_disk(model)
+    before = Detector({"en": str(model)}).version
+    meta = model / "meta.json"
+    meta.write_text(meta.read_text("utf-8").replace('"version":"0.0.0"', '"version":"0.0.1"'))
+    assert '"version":"0.0.1"' in meta.read_text("utf-8")
+    assert Detector({"en": str(model)}).version != before
