@@ -82,6 +82,11 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
         raise ConfigurationError(
             "the database schema is not up to date: run `privacy-gateway migrate`"
         )
+    from gateway.pii.cli import due_warning
+
+    warning = due_warning(settings)
+    if warning is not None:
+        click.echo(warning, err=True)
     uvicorn.run(
         "gateway.app:create_app",
         factory=True,

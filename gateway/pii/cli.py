@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from typing import Any
 
@@ -23,6 +24,36 @@ def _detector(settings: Settings) -> Detector:
     if not settings.pii_detection:
         raise ConfigurationError("free-text detection is off (GATEWAY_PII_DETECTION=false)")
     return shared_detector(tuple(sorted(settings.pii_ner_models.items())))
+
+
+def due_warning(settings: Settings) -> str | None:
+    """What `serve` says at start-up when stored free text needs re-detection.
+
+    Building the detector here also stops start-up on a bad NER setting, with one
+    clear line, before uvicorn starts its workers.
+    """
+    from gateway.db import make_engine
+    from gateway.orders.redetect import count_due
+
+    if not settings.pii_detection:
+        return None
+    detector = _detector(settings)
+
+    async def count() -> int:
+        engine = make_engine(settings.sqlalchemy_url, pool_size=1)
+        try:
+            return await count_due(engine, detector.version)
+        finally:
+            await engine.dispose()
+
+    due = asyncio.run(count())
+    if not due:
+        return None
+    return (
+        f"warning: {due} order(s) with free text were scanned by an older detector or none; "
+        "until `privacy-gateway pii redetect` runs, text never scanned is shown as **** "
+        "wherever it is masked"
+    )
 
 
 @pii.command()

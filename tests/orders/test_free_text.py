@@ -15,6 +15,7 @@ import pytest
 
 from gateway.orders.redetect import redetect
 from gateway.pii.analyzer import Detector, shared_detector
+from gateway.pii.cli import due_warning
 from gateway.pii.spans import Span
 from tests.helpers import (
     Gateway,
@@ -112,9 +113,13 @@ def test_text_written_without_detection_is_masked_whole_until_redetected(
         reader = off.principal("customer_service")
         doc = off.get_order(reader, order_id).json()
         assert (doc["note"], doc["gift_message"]) == ("****", "****")
+        assert due_warning(off.settings) is None  # nothing to say with detection off
         env = off.env
     with Gateway.start(database_url, tmp_path) as on:
         on.env = env
+        warning = due_warning(on.settings)
+        assert warning is not None
+        assert warning.startswith("warning: 1 order(s) with free text were scanned")
         status = on.cli("pii", "status")
         assert status.exit_code == 0, status.output
         assert "0 of 1 order(s) with free text are current, 1 due" in status.output
@@ -128,6 +133,7 @@ def test_text_written_without_detection_is_masked_whole_until_redetected(
         assert (doc["note"], doc["gift_message"]) == (NOTE_MASKED, GIFT_MASKED)
         again = on.cli("pii", "redetect")
         assert "re-detected 0 of 0 order(s)" in again.output
+        assert due_warning(on.settings) is None
         dpo = on.principal("dpo", name="dpo-1")
         events = on.client.get(
             "/v1/audit/events", params={"action": "pii.redetect"}, headers=bearer(dpo)
@@ -208,3 +214,17 @@ def test_redetection_skips_restricted_subjects(gateway: Gateway, database_url: s
         lambda: redetect(services.engine, services.subjects, shared_detector(), everything=True)
     )
     assert (report.scanned, report.updated, report.skipped_restricted) == (1, 0, 1)
+
+
+def test_serve_stops_on_an_ner_model_that_is_not_installed(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from gateway.cli import main
+
+    env = {"GATEWAY_VAR_DIR": str(tmp_path), "GATEWAY_DATABASE_URL": ""}
+    runner = CliRunner()
+    assert runner.invoke(main, ["migrate"], env=env).exit_code == 0
+    env["GATEWAY_PII_NER_MODELS"] = '{"en": "en_model_that_is_not_there"}'
+    refused = runner.invoke(main, ["serve"], env=env)
+    assert refused.exit_code == 2
+    assert "PII NER model 'en_model_that_is_not_there' for 'en' is not installed" in refused.output
