@@ -19,7 +19,7 @@ SURNAMES_1 = frozenset(
     "南班储原栗燕楚鄢劳谌奚皮粟冼蔺楼盘满闻位厉伊仝区郜海阚花权强帅屠豆朴盖练廉禹井祖漆巴丰支"
     "卿国狄平计索宣晋相初门云容敬来扈晁芮都普阙浦戈伏鹿薄邸雍辜羊阿乌母裘亓修邰赫杭况那宿鲜印"
     "逯隆茹诸战慕危玉银亢嵇公哈湛宾戎勾茅利於呼居揭干但尉冶斯元束檀衣信展阴昝智幸奉植衡富尧闭由"
-)
+) - frozenset("和母")  # also "and" and "mother": too often not a name
 SURNAMES_2 = frozenset(
     {
         "欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙",
@@ -45,7 +45,8 @@ NOT_NAMES_ZH = frozenset(
         "戴上", "计划", "付款", "付费", "付钱", "元旦", "阳台", "雷雨", "龙虾", "牛奶",
         "毛巾", "巴黎", "富有", "谢谢", "尽快", "晚上", "早上", "下午", "上午", "中午",
         "关系", "储值", "顺丰", "申通", "韵达", "圆通", "中通", "京东", "邮政", "公司",
-        "顾客", "银行", "辛苦", "查询", "查一", "查看", "单位", "单据",
+        "贺卡", "欧洲", "房号", "房间", "顾客", "银行", "辛苦", "查询", "查一", "查看",
+        "单位", "单据",
         "连续", "连接", "车辆", "路过", "邮件", "邮寄", "邮箱", "成本", "曾经", "文字",
         "方面", "方向", "向前", "高兴", "高铁", "金属", "黄金", "都可", "都行", "易碎",
     }
@@ -61,6 +62,9 @@ AFTER_NAME_ZH = frozenset(
     "一二三四五六七八九十生新节快早幸圣春端元"
 )
 
+# Characters that never start a given name: pronouns and particles ("祝您", "王的").
+NOT_GIVEN_ZH = frozenset("您你我他她它们的了是在和与及或也都就还把被给让")
+
 # Cue words after which a name follows, Chinese. Longest first is not needed: each
 # is matched as a whole and the name pattern itself decides where the name ends.
 CUES_ZH = (
@@ -74,7 +78,8 @@ CUES_ZH = (
     "我妈", "我爸", "妈妈", "爸爸", "姑姑", "阿姨", "叔叔", "舅舅", "姐姐", "哥哥",
     "弟弟", "妹妹", "老婆", "老公", "总经理", "经理", "财务", "主管", "订购人", "支付人",
     "提货人", "此致", "会员", "收礼人", "送礼人", "署名写", "快递员", "司机", "谢谢", "感谢",
-    "跟进", "转告",
+    "跟进", "转告", "用药人", "患者", "病人", "前台", "对接", "女儿", "儿子", "贺卡写",
+    "卡片写",
 )  # fmt: skip
 
 # "致" and "祝" start names ("致王芳:", "祝严晖六一快乐") but also words (一致, 祝贺).
@@ -130,7 +135,7 @@ STREET_WORDS = (
 # Words that may stand between a Latin cue and the name ("Thanks a lot, Anna").
 CONNECTORS_EN = (
     "a lot", "again", "so much", "very much", "in advance", "once more", "is", "in china",
-    "on card", "my", "dear",
+    "on card", "my", "dear", "always", "forever",
 )  # fmt: skip
 
 # Capitalised words that are not names, though they often follow a cue word.
@@ -181,6 +186,7 @@ NOT_IN_NAMES = frozenset(
     Logistics Trading Group Holdings Holding Company Services Solutions Systems
     Technologies Technology Electronics Studio Atelier Boutique Shop Store Market
     District Province City County Street Road Avenue Square Park Plaza Tower Building
+    Day Eve Valentine Valentine's
     Director Manager Department Dept Office Accounts Payable Receivable Billing Finance
     Purchasing Procurement Sales Marketing Legal Operations Customs Warehouse
     Support Team Desk Center Centre Hotel Restaurant University School Hospital Bank
@@ -228,6 +234,7 @@ FIRST_NAMES = frozenset(
     Oliwia Kacper Szymon Bartosz Olga Irina Dmitri Sergei Mateusz Nicolò Tomáš Noor Zoë
     Jean-Luc Marie-Claire Jan-Peter Ana-Maria Hannah Aoife Siobhan Niamh Ciarán Oisín
     Seán Mats Linnea Elin Ebba Maja Wiebke Jannik Lennart Malte Henrik Signe Freja
+    María Harriet Fenna Chiara Siobhán Klaus Pablo
     """.split()  # noqa: SIM905 - a word list reads better as words
 )
 

@@ -29,6 +29,10 @@ _LATIN_NAME = regex.compile(
     rf"(?:{_PARTICLE}[ \t]+)*{_LATIN_WORD}(?:[ \t]+(?:{_PARTICLE}[ \t]+)*{_LATIN_WORD}){{0,2}}"
 )
 _ONE_WORD = regex.compile(_LATIN_WORD)
+_CAPS_NAME = regex.compile(
+    r"\p{Lu}{2,}(?:[ \t]+(?:(?:VAN|VON|DE|DA|DI|DEL|DER|DEN|LE|LA|DU)[ \t]+)*\p{Lu}{2,}){1,2}"
+    r"(?![\p{L}])"
+)
 _COMPANY_FORM = regex.compile(
     r"[ \t]*(?:&[ \t]*Co\b|(?:S\.?L|S\.?A|S\.?p\.?A|S\.?r\.?l|B\.?V|N\.?V|Ltd|Inc|GmbH|AG|LLC|Plc)"
     r"(?![\p{L}]))"
@@ -60,7 +64,7 @@ def han_name_end(text: str, start: int) -> int | None:
         given = start + 1
     else:
         return None
-    if given >= len(text) or not _HAN.match(text, given):
+    if given >= len(text) or not _HAN.match(text, given) or text[given] in lexicon.NOT_GIVEN_ZH:
         return None
     if text.startswith(lexicon.HONORIFICS_ZH, given) or text[start : start + 2] in (
         lexicon.NOT_NAMES_ZH
@@ -94,12 +98,15 @@ def latin_name_end(text: str, start: int, *, single: bool) -> int | None:
         parts.pop()
     if not parts or _not_a_name(parts[0].group()):
         return None
+    last = parts[-1].group()
+    possessive = 2 if last.endswith(("'s", "’s")) and len(last) > 3 else 0  # noqa: PLR2004
     if _COMPANY_FORM.match(text, start + parts[-1].end()):
         return None  # "Costa Verde S.L.", "Weber & Co."
     initial = match.group()[1:2] == "."
-    if len(parts) == 1 and not single and not initial and parts[0].group() not in _FIRST_NAMES:
+    first = parts[0].group()[: -possessive or None] if len(parts) == 1 else parts[0].group()
+    if len(parts) == 1 and not single and not initial and first not in _FIRST_NAMES:
         return None
-    return int(start + parts[-1].end())
+    return int(start + parts[-1].end() - possessive)  # "for my partner Léa's birthday"
 
 
 def _skip(text: str, position: int) -> int:
@@ -136,6 +143,8 @@ class CuedName(Recognizer):
     @staticmethod
     def _name_after(text: str, position: int, *, single: bool) -> tuple[int, int] | None:
         start = _skip(text, position)
+        if text.startswith("祝", start) and han_name_end(text, start + 1) is not None:
+            start += 1  # "卡片写:祝严晖六一快乐": a wish, then the name
         # "收货人改为王芳", "Thanks a lot, Anna": a connector may stand between.
         for connector in (_CONNECT_ZH, _CONNECT_EN):
             match = connector.match(text, start) or connector.match(text, position)
@@ -145,6 +154,11 @@ class CuedName(Recognizer):
         end = han_name_end(text, start)
         if end is None:
             end = latin_name_end(text, start, single=single)
+        if end is None and single:
+            # "Consignee: HARRIET HOFFMANN", "name on card JAN DE VRIES"
+            caps = _CAPS_NAME.match(text, start)
+            if caps is not None and not any(_not_a_name(w) for w in caps.group().split()):
+                end = caps.end()
         return None if end is None else (start, end)
 
 
@@ -221,7 +235,9 @@ class Addressed(Recognizer):
         for group in self._PARENTHESES.finditer(text):
             start = group.start("inside")
             end = han_name_end(text, start) or latin_name_end(text, start, single=False)
-            if end == group.end("inside") and (" " in group["inside"] or end - start <= 4):  # noqa: PLR2004
+            inside = group["inside"]
+            short = end is not None and end - start <= 4  # noqa: PLR2004 - a Chinese name
+            if end == group.end("inside") and (" " in inside or short or inside in _FIRST_NAMES):
                 yield Found(start, end, 0.6)
         for comma in self._COMMA.finditer(text):
             start = comma.end()
@@ -307,7 +323,7 @@ class PinyinName(Recognizer):
             yield Found(match.start(), match.end(), 0.6)
 
 
-_BEFORE_TITLE = frozenset("找给问请叫是和跟与让致找联系")
+_BEFORE_TITLE = frozenset("找给问请叫是和跟与让致联系对向")
 
 
 class Honorific(Recognizer):
@@ -324,7 +340,19 @@ class Honorific(Recognizer):
         + ")"
     )
 
+    _TITLE = regex.compile("|".join(lexicon.HONORIFICS_ZH))
+
     def find(self, text: str) -> Iterator[Found]:
+        # A whole name before the title: "付静女士的订单", "寄给何思远阿姨".
+        for title in self._TITLE.finditer(text):
+            for length in (2, 3, 4):
+                start = title.start() - length
+                if start < 0 or han_name_end(text, start) != title.start():
+                    continue
+                before = text[start - 1 : start]
+                if not _HAN.match(before) or before in _BEFORE_TITLE:
+                    yield Found(start, title.start(), 0.6)
+                    break
         for match in self._PATTERN.finditer(text):
             start = match.start("surname")
             if start > 0 and text[start - 1] == text[start]:

@@ -90,14 +90,19 @@ class CuedNationalPhone(Recognizer):
     amounts or references."""
 
     entity = spans.PHONE
-    _PATTERN = regex.compile(_EDGE_L + r"\(?\d{2,5}\)?(?:[\s\-./]?\d{2,8}){1,4}" + _EDGE_R)
+    _PATTERN = regex.compile(_EDGE_L + r"\(?\d{2,5}\)?(?:[\s\-./]?\d{2,8}){1,5}" + _EDGE_R)
     _CODE_PREFIX = regex.compile(r"[A-Za-z][\-_#/]$")
     _DATE = regex.compile(r"\d{4}[\-./]\d{1,2}[\-./]\d{1,2}|\d{1,2}[\-./]\d{1,2}[\-./]\d{2,4}")
+
+    def _is_date(self, value: str) -> bool:
+        """A date, or a date and a time: "25/11/2026", "2026/05/15 21"; not "07.87.12.31.00"."""
+        head = self._DATE.match(value)
+        return head is not None and (head.end() == len(value) or value[head.end()] == " ")
 
     def find(self, text: str) -> Iterator[Found]:
         for match in self._PATTERN.finditer(text):
             digits = _digits(match.group())
-            if not 7 <= len(digits) <= 12 or self._DATE.match(match.group()):  # noqa: PLR2004
+            if not 7 <= len(digits) <= 12 or self._is_date(match.group()):  # noqa: PLR2004
                 continue
             if self._CODE_PREFIX.search(text, 0, match.start()):
                 continue  # "ORD-2026-513711": the tail of an identifier

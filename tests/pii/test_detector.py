@@ -52,6 +52,7 @@ def found(detector: Detector, text: str, *names: str) -> list[tuple[str, str]]:
         ("如有问题请联系13557853352", "13557853352"),
         ("Recipient below\nMobil: 06-82808161\nNote: fragile", "06-82808161"),
         ("Please call me, 933 712 669 is my Tel.", "933 712 669"),
+        ("tél 07.87.12.31.00, code porte 4521B", "07.87.12.31.00"),
     ],
 )
 def test_phone_numbers_in_their_usual_formats(detector: Detector, text: str, phone: str) -> None:
@@ -144,6 +145,10 @@ def test_emails_touching_chinese_text(detector: Detector) -> None:
         ("以上问题请尽快回复。\n此致\n韩磊毅\n2025-05-10", ["韩磊毅"]),
         ("Refund should go to the new account (C. Fournier), not the card", ["C. Fournier"]),
         ("Best regards\nAoife Ó Súilleabháin", ["Aoife Ó Súilleabháin"]),
+        ("Consignee: HARRIET HOFFMANN\nPostcode: 80331", ["HARRIET HOFFMANN"]),
+        ("please ship before 06.08.2025, it's for my partner Léa's birthday", ["Léa"]),
+        ("付静女士的订单请加急", ["付静"]),
+        ("中秋礼盒寄给何思远阿姨,贺卡写:祝您中秋快乐", ["何思远"]),
     ],
 )
 def test_names_after_the_cue_words_order_text_uses(
@@ -164,6 +169,7 @@ def test_names_after_the_cue_words_order_text_uses(
         "Invoice to Costa Verde S.L., VAT number on file",
         "——深圳市蓝海电子有限公司总经理办公室",
         "订购人信息与支付人一致,申报价值¥4377.92",
+        "Happy Valentine's Day from all of us",
     ],
 )
 def test_words_after_cues_that_are_not_names(detector: Detector, text: str) -> None:

@@ -2,8 +2,8 @@
 do not drop below those recorded when the recognizers last changed.
 
 `tests/data/pii-dev.jsonl` is a copy of the shared dev corpus (synthetic texts), so
-the test runs from a clean checkout. `pii-written-{1,2,3}.jsonl` were written by
-three separate authors (synthetic, with check digits verified) who never saw the
+the test runs from a clean checkout. `pii-written-{1,2,3,4}.jsonl` were written by
+four separate authors (synthetic, with check digits verified) who never saw the
 recognizers; their first-sight figures are in the README, and the recognizers were
 improved on them afterwards, so here they guard against regressions only.
 """
@@ -37,6 +37,7 @@ RECORDED: dict[str, dict[str, tuple[float, float]]] = {
     "pii-written-1.jsonl": {"PERSON": (1.0, 0.9876)},
     "pii-written-2.jsonl": {"PERSON": (1.0, 0.9617)},
     "pii-written-3.jsonl": {"PERSON": (1.0, 0.9453)},
+    "pii-written-4.jsonl": {"PERSON": (0.9902, 0.9015)},
 }
 
 
