@@ -327,7 +327,7 @@ _BEFORE_TITLE = frozenset("找给问请叫是和跟与让致联系对向")
 
 
 class Honorific(Recognizer):
-    """A surname with an honorific: 王先生, 李女士, Mr Smith is handled as a cue."""
+    """A surname or a whole name before an honorific: 王先生, 付静女士 (Mr Smith is a cue)."""
 
     entity = spans.PERSON
     _PATTERN = regex.compile(
