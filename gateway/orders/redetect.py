@@ -171,7 +171,8 @@ def _detect_row(
         KeyRow(row["subject_id"], row["dek_version"], row["kek_version"], row["wrapped_key"])
     )
     order_id = row["id"]
-    name = sealing.decrypt(key, row["customer_name"], "customer_name", order_id)
+    name_column = store.ORDER_COLUMNS["customer.name"]
+    name = sealing.decrypt(key, row[name_column], name_column, order_id)
     values: dict[str, bytes | None] = {}
     for path in _TEXT:
         sealed_text = row[store.ORDER_COLUMNS[path]]

@@ -91,9 +91,11 @@ class OrderWrites:
         """Store `order`; return (order_id, created). Same body again: same id, not created."""
         self._check_channel(self._write_channel(principal, "create"), order)
         document = flatten(order)
-        found = (
-            await self._detect_off_loop(document[0]) if self._heavy else self._detect(document[0])
-        )
+        if self._detector is not None and self._detector.heavy:
+            # With an NER model a scan takes milliseconds: too long for the event loop.
+            found = await asyncio.to_thread(self._detect, document[0])
+        else:
+            found = self._detect(document[0])
         for attempt in range(_WRITE_ATTEMPTS):
             try:
                 async with self._engine.begin() as conn:
@@ -103,14 +105,6 @@ class OrderWrites:
                 if attempt == _WRITE_ATTEMPTS - 1:
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
-
-    @property
-    def _heavy(self) -> bool:
-        """Detection with an NER model takes milliseconds: too long for the event loop."""
-        return self._detector is not None and self._detector.heavy
-
-    async def _detect_off_loop(self, flat: dict[str, Any]) -> dict[str, tuple[pii_spans.Span, ...]]:
-        return await asyncio.to_thread(self._detect, flat)
 
     def _detect(self, flat: dict[str, Any]) -> dict[str, tuple[pii_spans.Span, ...]]:
         """Personal data in each free-text field, found before the transaction opens.

@@ -154,7 +154,7 @@ class _RecognizersReadContext(ContextAwareEnhancer):
 
 
 def resolve(results: Iterable[RecognizerResult], text: str) -> tuple[Span, ...]:
-    """One type per character: the best result wins an overlap and absorbs the loser.
+    """One type per character: the best result wins the characters it shares.
 
     Presidio keeps overlapping results of different types. The best result wins
     the characters they share; what the loser covers beyond them is kept as pieces

@@ -35,7 +35,6 @@ def words(cues: Iterable[str]) -> regex.Pattern[str]:
 _TAIL = "|".join(regex.escape(t) for t in sorted(lexicon.LABEL_TAILS, key=len, reverse=True))
 
 
-# A label right before the number, perhaps with "number"/"No."/"号" and a colon.
 def _labels(labels: Iterable[str]) -> tuple[regex.Pattern[str], regex.Pattern[str]]:
     """The label words, and a label (perhaps with "number", "No.", "号") ending a text."""
     found = words(labels)
@@ -45,10 +44,11 @@ def _labels(labels: Iterable[str]) -> tuple[regex.Pattern[str], regex.Pattern[st
     return found, ending
 
 
-_LABEL_WORDS, NUMBER_LABELS = _labels(lexicon.NUMBER_LABELS)
-_ISSUED_WORDS, ISSUED_LABELS = _labels(
-    label for label in lexicon.NUMBER_LABELS if label not in lexicon.MEMBER_LABELS
-)
+# issued_only -> (label words, a label ending a text)
+_LABELS = {
+    False: _labels(lexicon.NUMBER_LABELS),
+    True: _labels(label for label in lexicon.NUMBER_LABELS if label not in lexicon.MEMBER_LABELS),
+}
 PHONE_CUES = words(lexicon.PHONE_CUES)
 CARD_CUES = words(lexicon.CARD_CUES)
 
@@ -81,14 +81,7 @@ def is_labelled_number(
     `issued_only`: labels of numbers a system issues (orders, parcels, tickets), not
     member numbers, which are often the member's own phone.
     """
-    label_words, ending = (
-        (_ISSUED_WORDS, ISSUED_LABELS)
-        if issued_only
-        else (
-            _LABEL_WORDS,
-            NUMBER_LABELS,
-        )
-    )
+    label_words, ending = _LABELS[issued_only]
     before = clause_before(text, start, width=32)
     # A cue inside a label ("积分卡" holds 卡) does not count.
     return has(ending, before) and not has(cues, label_words.sub(" ", before))

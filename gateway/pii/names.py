@@ -8,6 +8,7 @@ the customer's own name wherever it occurs.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Iterator
 
 import regex
@@ -418,6 +419,31 @@ class NameBeforePhone(Recognizer):
                 yield Found(start, match.end("name"), 0.6)
 
 
+@functools.lru_cache(maxsize=1024)
+def _known_name_pattern(names: tuple[str, ...]) -> regex.Pattern[str] | None:
+    """Compiled once per name: a customer's orders (and a re-detection run) repeat it."""
+    variants: set[str] = set()
+    for given in names:
+        name = " ".join(given.split())
+        if not name:
+            continue
+        variants.add(name)
+        if _HAN.match(name) and len(name) == 3:  # noqa: PLR2004
+            variants.add(name[1:])
+        variants.update(part for part in name.split(" ") if len(part) >= 3)  # noqa: PLR2004
+    if not variants:
+        return None
+    return regex.compile(
+        "|".join(
+            rf"{_NOT_AFTER_LATIN}{regex.escape(v)}(?![\p{{Latin}}\p{{M}}])"
+            if not _HAN.match(v)
+            else regex.escape(v)
+            for v in sorted(variants, key=len, reverse=True)
+        ),
+        regex.IGNORECASE,
+    )
+
+
 class KnownName(Recognizer):
     """The order's own customer name, wherever it occurs in the order's free text.
 
@@ -430,28 +456,7 @@ class KnownName(Recognizer):
 
     def __init__(self, language: str, names: Iterable[str]) -> None:
         super().__init__(language)
-        variants: set[str] = set()
-        for given in names:
-            name = " ".join(given.split())
-            if not name:
-                continue
-            variants.add(name)
-            if _HAN.match(name) and len(name) == 3:  # noqa: PLR2004
-                variants.add(name[1:])
-            variants.update(part for part in name.split(" ") if len(part) >= 3)  # noqa: PLR2004
-        self._pattern = (
-            regex.compile(
-                "|".join(
-                    rf"{_NOT_AFTER_LATIN}{regex.escape(v)}(?![\p{{Latin}}\p{{M}}])"
-                    if not _HAN.match(v)
-                    else regex.escape(v)
-                    for v in sorted(variants, key=len, reverse=True)
-                ),
-                regex.IGNORECASE,
-            )
-            if variants
-            else None
-        )
+        self._pattern = _known_name_pattern(tuple(names))
 
     def find(self, text: str) -> Iterator[Found]:
         if self._pattern is None:
