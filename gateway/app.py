@@ -41,13 +41,17 @@ from gateway.orders.store import DOCUMENT_FIELDS, LIST_SECTIONS
 from gateway.pii.analyzer import shared_detector
 from gateway.privacy.downloads import Downloads
 from gateway.privacy.erasure import ErasureSteps
+from gateway.privacy.links import Links
 from gateway.privacy.notifier import load_notifier
+from gateway.privacy.objections import Objections
 from gateway.privacy.pages import PAGE_HANDLERS, template_config
 from gateway.privacy.register import Register
 from gateway.privacy.requests import PrivacyRequests
 from gateway.privacy.retention import RetentionRules
 from gateway.privacy.routes import (
     CertificateController,
+    LinkController,
+    ObjectionController,
     PublicRequestController,
     RegisterController,
 )
@@ -90,6 +94,8 @@ class Services:
     audit_reader: AuditService
     retention: RetentionRules
     privacy: PrivacyRequests
+    objections: Objections
+    links: Links
     register: Register
     workflow: Workflow
     sweeper: Sweeper
@@ -220,6 +226,10 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         ),
         retention=retention,
         privacy=privacy,
+        objections=Objections(
+            engine, request_secrets, clock, audit, privacy.limits, settings.privacy_verify_per_hour
+        ),
+        links=Links(engine, policy, audit, clock),
         register=register,
         workflow=workflow,
         sweeper=sweeper,
@@ -280,8 +290,10 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             GrantController,
             AuditController,
             PublicRequestController,
+            ObjectionController,
             CertificateController,
             RegisterController,
+            LinkController,
             ReportController,
             *PAGE_HANDLERS,
             health,
@@ -294,6 +306,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             "grants": _provide(services.grants),
             "audit": _provide(services.audit_reader),
             "privacy": _provide(services.privacy),
+            "objections": _provide(services.objections),
+            "links": _provide(services.links),
             "register": _provide(services.register),
             "downloads": _provide(services.downloads),
             "reports": _provide(services.reports),
@@ -312,6 +326,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
                     "^/problems/",
                     "^/privacy",
                     "^/v1/privacy/requests",
+                    "^/v1/privacy/objections",
                     "^/v1/privacy/certificates",
                 ],
             ),

@@ -3,10 +3,22 @@
 from gateway.auth.store import principals
 from gateway.db import metadata
 from gateway.orders.store import order_items, orders
-from gateway.privacy.store import outbox, privacy_requests, privacy_steps, rate_limits
+from gateway.privacy.store import (
+    outbox,
+    privacy_objections,
+    privacy_requests,
+    privacy_scope,
+    privacy_steps,
+    rate_limits,
+)
 from gateway.reports.archive import report_archive
 from gateway.reveal.store import totp_factors, unmask_grants
-from gateway.subjects.store import data_subjects, subject_identifiers, subject_keys
+from gateway.subjects.store import (
+    data_subjects,
+    subject_identifiers,
+    subject_keys,
+    subject_links,
+)
 
 __all__ = [
     "data_subjects",
@@ -15,12 +27,15 @@ __all__ = [
     "orders",
     "outbox",
     "principals",
+    "privacy_objections",
     "privacy_requests",
+    "privacy_scope",
     "privacy_steps",
     "rate_limits",
     "report_archive",
     "subject_identifiers",
     "subject_keys",
+    "subject_links",
     "totp_factors",
     "unmask_grants",
 ]

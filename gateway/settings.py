@@ -171,20 +171,30 @@ class Settings(BaseSettings):
     privacy_submit_per_hour: int = Field(
         default=10, ge=1, le=10_000, description="Privacy requests per client address per hour."
     )
-    privacy_submit_per_contact_per_hour: int = Field(
-        default=3, ge=1, le=100, description="Privacy requests per contact per hour."
+    privacy_codes_per_contact_per_hour: int = Field(
+        default=3,
+        ge=1,
+        le=100,
+        description="Codes sent to one contact per hour. Past it, submissions are still "
+        "answered 202 (the answer never tells whether a contact matched) but no code is sent. "
+        "Requests that match no order never count against a contact.",
     )
     privacy_verify_per_hour: int = Field(
         default=30,
         ge=1,
         le=10_000,
-        description="Verification attempts per client address per hour.",
+        description="Wrong codes per client address per hour; past it, a wrong code answers "
+        "429. A correct code is always accepted (each request locks after "
+        "GATEWAY_PRIVACY_CODE_MAX_FAILURES wrong codes, whoever sent them).",
     )
-    privacy_verify_per_contact_per_hour: int = Field(
-        default=10,
-        ge=1,
-        le=100,
-        description="Verification attempts per contact per hour, over all its requests.",
+    privacy_cooling_off_hours: float = Field(
+        default=24,
+        ge=0,
+        le=24 * 7,
+        description="How long a verified erasure waits before it runs. The other contacts "
+        "of the orders it covers are told at verification and may object until then, "
+        "which puts it on hold for a DPO. 0: no wait (tests, or a store with one contact "
+        "per customer).",
     )
     privacy_export_hours: int = Field(
         default=72,

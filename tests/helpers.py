@@ -29,11 +29,14 @@ from gateway.models import (
     orders,
     outbox,
     principals,
+    privacy_objections,
     privacy_requests,
+    privacy_scope,
     privacy_steps,
     rate_limits,
     subject_identifiers,
     subject_keys,
+    subject_links,
     totp_factors,
     unmask_grants,
 )
@@ -109,6 +112,8 @@ async def reset_database(url: str) -> None:
     try:
         async with engine.begin() as conn:
             for table in (
+                privacy_scope,
+                privacy_objections,
                 privacy_steps,
                 privacy_requests,
                 outbox,
@@ -118,6 +123,7 @@ async def reset_database(url: str) -> None:
                 order_items,
                 orders,
                 subject_identifiers,
+                subject_links,
                 subject_keys,
                 data_subjects,
                 principals,
@@ -231,6 +237,8 @@ class Gateway:
         var_dir = tmp_path / "var"
         # Tests drive the privacy workflow themselves (run_privacy_worker), unless told.
         overrides.setdefault("privacy_worker_seconds", 0)
+        # Verified erasures run at once unless a test is about the cooling-off period.
+        overrides.setdefault("privacy_cooling_off_hours", 0)
         settings = Settings(database_url=database_url, var_dir=var_dir, **overrides)
         clock = ManualClock()
         env = {"GATEWAY_DATABASE_URL": database_url, "GATEWAY_VAR_DIR": str(var_dir)}
@@ -269,11 +277,28 @@ class Gateway:
 
     def code_for(self, request_id: str) -> str:
         """The code the outbox holds for the request (the subject's phone would show it)."""
-        texts = [m["text"] for m in self.outbox() if m["request_id"] == request_id]
-        assert texts, "no message was sent for this request"
+        texts = [
+            m["text"]
+            for m in self.outbox()
+            if m["request_id"] == request_id and "Your code:" in m["text"]
+        ]
+        assert texts, "no code was sent for this request"
         match = re.search(r"\b(\d{6})\b", texts[0])
         assert match is not None
         return match.group(1)
+
+    def notices_for(self, request_id: str) -> dict[str, str]:
+        """Recipient -> objection code, of the notices a verified request sent."""
+        found = {}
+        for message in self.outbox():
+            if message["request_id"] == request_id and "objection code" in message["text"]:
+                match = re.search(r"\b([A-Z2-7]{4}(?:-[A-Z2-7]{4}){4})\b", message["text"])
+                assert match is not None
+                found[message["to"]] = match.group(1)
+        return found
+
+    def object_to(self, code: str) -> httpx.Response:
+        return self.client.post("/v1/privacy/objections", json={"code": code})
 
     def verify_privacy(self, request_id: str, token: str, code: str) -> httpx.Response:
         return self.client.post(

@@ -10,6 +10,7 @@ from sqlalchemy import inspect
 from gateway import migrate
 from gateway.db import make_engine
 from gateway.settings import Settings
+from tests.helpers import run_sql, scalar_sql
 
 TABLES = {
     "orders",
@@ -52,3 +53,37 @@ def test_upgrade_downgrade_round_trip_and_models_match(empty_database_url: str) 
     assert not TABLES & asyncio.run(_tables(url))
     migrate.upgrade(url)
     assert migrate.is_current(url)
+
+
+def test_requests_verified_before_identity_resolution_are_held(empty_database_url: str) -> None:
+    """0009 keeps existing links but stops trusting them: an unfinished verified request
+    waits for a DPO to check what it covers; one still awaiting its code is left as it is."""
+    url = Settings(database_url=empty_database_url).sqlalchemy_url
+    migrate.upgrade(url, "4f6a2d8c1b95")
+    columns = (
+        "id, kind, state, token_hash, code_failures, received_at, updated_at, "
+        "gdpr_deadline_at, pipl_deadline_at, sla, verification_failures"
+    )
+    rows = []
+    for n, state in enumerate(("verified", "in_progress", "received", "completed")):
+        rows.append(
+            f"INSERT INTO privacy_requests ({columns}) VALUES ('{n:08d}-0000-0000-0000-"  # noqa: S608
+            f"000000000000', 'erasure', '{state}', X'00', 0, '2026-11-20 10:00:00', "
+            "'2026-11-20 10:00:00', '2026-12-20 10:00:00', '2026-12-05 10:00:00', '', 0)"
+        )
+    if "postgresql" in url:
+        rows = [r.replace("X'00'", "'\\x00'::bytea") for r in rows]
+    asyncio.run(run_sql(empty_database_url, *rows))
+    migrate.upgrade(url)
+    states = asyncio.run(scalar_sql(
+        empty_database_url,
+        "SELECT string_agg(state || ':' || coalesce(held_from, '-'), ',' ORDER BY id) "
+        "FROM privacy_requests" if "postgresql" in url else
+        "SELECT group_concat(state || ':' || coalesce(held_from, '-'), ',') "
+        "FROM (SELECT * FROM privacy_requests ORDER BY id)",
+    ))  # fmt: skip
+    assert states == "on_hold:verified,on_hold:in_progress,received:-,completed:-"
+    reason = asyncio.run(scalar_sql(
+        empty_database_url, "SELECT hold_reason FROM privacy_requests WHERE state = 'on_hold' "
+        "LIMIT 1"))  # fmt: skip
+    assert reason.startswith("verified before identity resolution")

@@ -34,6 +34,7 @@ OPERATIONS: Mapping[str, frozenset[str]] = {
     "audit": frozenset({"read"}),
     "privacy_requests": frozenset({"read", "manage"}),
     "reports": frozenset({"read"}),
+    "subject_links": frozenset({"read", "manage"}),
 }
 FIELD_LEVELS = frozenset(level.value for level in Level if level is not Level.HIDDEN)
 # Most revealing first: the first level the policy grants wins.

@@ -83,6 +83,8 @@ orders = Table(
     Index("ix_orders_region_created_at", "region", "created_at"),
     Index("ix_orders_subject_id", "subject_id"),
     Index("ix_orders_retained_until", "retained_until"),
+    # A public privacy request names an order by its number alone, without the channel.
+    Index("ix_orders_external_id", "external_id"),
 )
 
 order_items = Table(

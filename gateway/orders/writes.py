@@ -138,12 +138,13 @@ class OrderWrites:
                 "an order with this channel and external_id exists with a different body"
             )
         now = self._clock.now()
-        key = await self._subjects.link(
+        linked = await self._subjects.link(
             conn,
             {"phone": flat["customer.phone"], "email": flat["customer.email"]},
             now,
             also={"id_number": flat["customer.id_number"]},
         )
+        key = linked.key
         order_id = uuid.uuid4()
         sealed = sealing.seal_fields(flat, self._encrypted, key, order_id)
         detection = store.Detection(

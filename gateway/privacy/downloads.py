@@ -14,8 +14,9 @@ from gateway.crypto.envelope import DecryptionFailed
 from gateway.crypto.keys import KeyRing
 from gateway.errors import NotFound
 from gateway.privacy import certificate, store
+from gateway.privacy.limits import PUBLIC
 from gateway.privacy.register import Register
-from gateway.privacy.requests import PUBLIC, PrivacyRequests, parse_request_id, resource
+from gateway.privacy.requests import PrivacyRequests, parse_request_id, resource
 from gateway.privacy.workflow import open_export
 from gateway.subjects import store as subject_store
 from gateway.subjects.service import SubjectKeys

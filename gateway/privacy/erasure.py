@@ -51,6 +51,8 @@ class StepContext:
     conn: AsyncConnection
     request: store.RequestRow
     now: datetime
+    # The subjects the request covers (`gateway.privacy.scope`), fixed at verification.
+    subjects: tuple[uuid.UUID, ...]
 
 
 StepFn = Callable[[StepContext], Awaitable[dict[str, Any]]]
@@ -86,11 +88,10 @@ class ErasureSteps:
         return self._classification.categories[self._category(path)].personal
 
     async def free_text(self, ctx: StepContext) -> dict[str, Any]:
-        subject = ctx.request.subject_id
         found = or_(*(orders.c[c].is_not(None) for c in FREE_TEXT + FREE_TEXT_SPANS))
         result = await ctx.conn.execute(
             update(orders)
-            .where(orders.c.subject_id == subject, found)
+            .where(orders.c.subject_id.in_(ctx.subjects), found)
             .values(**dict.fromkeys(FREE_TEXT + FREE_TEXT_SPANS))
         )
         return {
@@ -108,7 +109,7 @@ class ErasureSteps:
         subject's pseudonym, to the log.
         """
         query = select(orders.c.id, orders.c.status, orders.c.created_at).where(
-            orders.c.subject_id == ctx.request.subject_id, orders.c.retention_rule.is_(None)
+            orders.c.subject_id.in_(ctx.subjects), orders.c.retention_rule.is_(None)
         )
         deleted = 0
         retained: dict[str, dict[str, Any]] = {}
@@ -172,7 +173,9 @@ class ErasureSteps:
             )
 
     async def blind_index(self, ctx: StepContext) -> dict[str, Any]:
-        count = await subject_store.delete_identifiers(ctx.conn, ctx.request.subject_id)
+        count = 0
+        for subject in ctx.subjects:
+            count += await subject_store.delete_identifiers(ctx.conn, subject)
         return {
             "store": "subject_identifiers",
             "action": "deleted",
@@ -183,12 +186,16 @@ class ErasureSteps:
     async def contact_traces(self, ctx: StepContext) -> dict[str, Any]:
         """Messages sent to the contact, rate-limit counters for it, sealed contacts in
         the subject's requests and any access export: everything keyed by the contact."""
-        subject = ctx.request.subject_id
-        messages = await store.delete_messages(ctx.conn, subject)
-        requests = await store.requests_of_subject(ctx.conn, subject)
-        # The contact's keyed hash, from every request the subject made; requests that
+        messages = 0
+        requests = []
+        for subject in ctx.subjects:
+            messages += await store.delete_messages(ctx.conn, subject)
+            requests += await store.requests_of_subject(ctx.conn, subject)
+        # The contact's keyed hash, from every request of the subjects; requests that
         # gave the same contact without matching an order carry it too.
         keys = {r.contact_key for r in requests if r.contact_key is not None}
+        if ctx.request.contact_key is not None:
+            keys.add(ctx.request.contact_key)
         counters = 0
         for key in keys:
             counters += await store.forget_key(ctx.conn, key)
@@ -196,7 +203,7 @@ class ErasureSteps:
         cleared = await ctx.conn.execute(
             update(store.privacy_requests)
             .where(
-                or_(r.subject_id == subject, r.contact_key.in_(keys)),
+                or_(r.subject_id.in_(ctx.subjects), r.contact_key.in_(keys)),
                 or_(
                     r.contact_sealed.is_not(None),
                     r.export_sealed.is_not(None),
@@ -218,19 +225,27 @@ class ErasureSteps:
         }
 
     async def data_key(self, ctx: StepContext) -> dict[str, Any]:
-        row = await subject_store.key_row(ctx.conn, ctx.request.subject_id)
-        destroyed = await self._subjects.shred(ctx.conn, ctx.request.subject_id)
+        destroyed = 0
+        versions = set()
+        for subject in ctx.subjects:
+            row = await subject_store.key_row(ctx.conn, subject)
+            if row is not None and row.wrapped_key is not None:
+                versions.add(row.kek_version)
+            destroyed += await self._subjects.shred(ctx.conn, subject)
         return {
             "store": "subject_keys",
             "action": "crypto-shredded",
-            "records": int(destroyed),
-            "kek_version": None if row is None else row.kek_version,
-            "method": "the subject's data key (AES-256) deleted: every ciphertext under it "
-            "in this database can no longer be decrypted (for older copies, see backups)",
+            "records": destroyed,
+            # What a backup's copies of the keys are wrapped under: the newest, and all.
+            "kek_version": max(versions, default=None),
+            "kek_versions": sorted(versions),
+            "method": "the data key (AES-256) of each record in scope deleted: every "
+            "ciphertext under it in this database can no longer be decrypted (for older "
+            "copies, see backups)",
         }
 
     async def verify(self, ctx: StepContext) -> dict[str, Any]:
-        found = await self.search(ctx.conn, ctx.request)
+        found = await self.search(ctx.conn, ctx.request, ctx.subjects)
         if any(found.values()):
             raise ErasureIncomplete(found)
         return {
@@ -241,9 +256,14 @@ class ErasureSteps:
             "found": found,
         }
 
-    async def search(self, conn: AsyncConnection, request: store.RequestRow) -> dict[str, int]:
-        """Every place that could still hold the subject, with how much it holds."""
-        subject = request.subject_id
+    async def search(
+        self,
+        conn: AsyncConnection,
+        request: store.RequestRow,
+        subjects: tuple[uuid.UUID, ...],
+    ) -> dict[str, int]:
+        """Every place that could still hold the records in scope, with how much it holds."""
+        mine = orders.c.subject_id.in_(subjects)
         encrypted = [
             orders.c[ORDER_COLUMNS[p]] for p in sorted(self._classification.encrypted_paths())
         ]
@@ -252,33 +272,30 @@ class ErasureSteps:
         )
         counts: dict[str, int] = {}
         counts["orders_with_personal_fields"] = await _count(
-            conn, select(func.count()).where(orders.c.subject_id == subject, live)
+            conn, select(func.count()).where(mine, live)
         )
         counts["orders_not_erased"] = await _count(
             conn,
-            select(func.count()).where(
-                orders.c.subject_id == subject, orders.c.retention_rule.is_(None)
-            ),
+            select(func.count()).where(mine, orders.c.retention_rule.is_(None)),
         )
         counts["free_text"] = await _count(
             conn,
             select(func.count()).where(
-                orders.c.subject_id == subject,
-                or_(*(orders.c[c].is_not(None) for c in FREE_TEXT + FREE_TEXT_SPANS)),
+                mine, or_(*(orders.c[c].is_not(None) for c in FREE_TEXT + FREE_TEXT_SPANS))
             ),
         )
         counts["blind_index"] = await _count(
             conn,
             select(func.count())
             .select_from(subject_store.subject_identifiers)
-            .where(subject_store.subject_identifiers.c.subject_id == subject),
+            .where(subject_store.subject_identifiers.c.subject_id.in_(subjects)),
         )
         counts["identifier_copies"] = await self._copies(conn, request)
-        counts["outbox"] = await store.count_messages(conn, subject)
+        counts["outbox"] = sum([await store.count_messages(conn, s) for s in subjects])
         counts["request_contacts"] = await _count(
             conn,
             select(func.count()).where(
-                store.privacy_requests.c.subject_id == subject,
+                store.privacy_requests.c.subject_id.in_(subjects),
                 or_(
                     store.privacy_requests.c.contact_sealed.is_not(None),
                     store.privacy_requests.c.export_sealed.is_not(None),
@@ -286,15 +303,16 @@ class ErasureSteps:
                 ),
             ),
         )
-        key = await subject_store.key_row(conn, subject)
-        counts["data_key"] = int(key is not None and key.wrapped_key is not None)
+        keys = [await subject_store.key_row(conn, s) for s in subjects]
+        counts["data_key"] = sum(k is not None and k.wrapped_key is not None for k in keys)
         return counts
 
     async def _copies(self, conn: AsyncConnection, request: store.RequestRow) -> int:
-        """Identifiers of the subject held by any live subject that existed when the
-        request was verified (a copy made under another key): blind-index candidates,
+        """The verified contact held by any live subject that existed when the request was
+        verified (a record the scope should have covered): blind-index candidates,
         confirmed by decrypting and comparing digests. A subject created later is a new
-        relationship (a new order after the request), which this request does not cover."""
+        relationship (a new order after the request), which this request does not cover;
+        records that share only another identifier are not covered by the request at all."""
         raw = await store.get_blob(conn, request.id, "match_digests")
         prints = [] if raw is None else json.loads(raw)
         found = 0

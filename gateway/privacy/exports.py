@@ -28,16 +28,25 @@ EXPORT_FORMAT = "opg-access-export/v1"
 
 async def build_export(
     conn: AsyncConnection,
-    key: SubjectKey,
-    subject_id: uuid.UUID,
+    keys: Sequence[SubjectKey],
+    scope: dict[str, Any],
     reads: Sequence[Entry],
     now: datetime,
 ) -> dict[str, Any]:
+    """The export of the records in a request's scope (`keys`, one per record)."""
+    found: list[dict[str, Any]] = []
+    requests: dict[uuid.UUID, Any] = {}
+    for key in keys:
+        found += await _orders(conn, key, key.subject_id)
+        for r in await store.requests_of_subject(conn, key.subject_id):
+            requests[r.id] = r
+    found.sort(key=lambda order: (order["created_at"], order["order_id"]))
     return {
         "format": EXPORT_FORMAT,
         "generated_at": utc_text(now),
         "legal_basis": ["GDPR Art. 15", "GDPR Art. 20", "PIPL Art. 45"],
-        "orders": await _orders(conn, key, subject_id),
+        "scope": scope,
+        "orders": found,
         "requests": [
             {
                 "request_id": str(r.id),
@@ -46,7 +55,7 @@ async def build_export(
                 "received_at": utc_text(r.received_at),
                 "completed_at": None if r.completed_at is None else utc_text(r.completed_at),
             }
-            for r in await store.requests_of_subject(conn, subject_id)
+            for r in sorted(requests.values(), key=lambda r: (r.received_at, str(r.id)))
         ],
         "accesses": [
             {

@@ -33,6 +33,8 @@ class Message:
     channel: str  # "sms" or "email", from the kind of contact
     recipient: str
     text: str
+    # Why it is sent, for the log: "verification_code", "verification_notice", ...
+    purpose: str = "verification_code"
 
 
 class Notifier(Protocol):

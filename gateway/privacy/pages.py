@@ -181,7 +181,7 @@ class PrivacyPages(Controller):
                 request, privacy, held, status=422, errors={"code": "err.code"}
             )
         try:
-            await privacy.verify(*held, code)
+            _, notices = await privacy.verify(*held, code)
         except NotFound:
             return forgotten(request)
         except (CodeRejected, CodeLocked, RateLimited, InvalidTransition) as exc:
@@ -189,7 +189,7 @@ class PrivacyPages(Controller):
             if isinstance(exc, CodeRejected):  # about the field: said beside it
                 answer["errors"] = {"code": answer.pop("alert")}
             return await _status_page(request, privacy, held, **answer)
-        return redirect(STATUS)
+        return redirect(STATUS, task=BackgroundTask(privacy.deliver_all, notices))
 
     @post("/forget", status_code=303)
     async def forget(self, request: AnyRequest) -> Response[Any]:

@@ -173,14 +173,11 @@ class Register:
                            "match_digests": None,
                            "export_sealed": None}  # fmt: skip
             check_move(row.state, target, row.held_from)
-            if (
-                target is State.REJECTED
-                and row.kind == Kind.ERASURE.value
-                and row.subject_id
-                and not await store.open_erasures(conn, row.subject_id, key)
-            ):
-                await subject_store.lift_restriction(conn, row.subject_id)
-                self._subjects.forget(row.subject_id)
+            if target is State.REJECTED and row.kind == Kind.ERASURE.value:
+                for subject_id in await store.scope_of(conn, row):
+                    if not await store.open_erasures(conn, subject_id, key):
+                        await subject_store.lift_restriction(conn, subject_id)
+                        self._subjects.forget(subject_id)
             await store.update_request(conn, key, row.state, state=target.value, **values)
         await self._audit.record(
             principal.name,

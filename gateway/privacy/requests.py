@@ -10,7 +10,6 @@ answers every later call exactly like one that did.
 from __future__ import annotations
 
 import logging
-import math
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -20,24 +19,23 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from audit.entry import Outcome
 from audit.store import snapshot
-from gateway.auditing.context import current_request
 from gateway.auditing.recorder import AccessLog
 from gateway.clock import Clock, utc_text
 from gateway.errors import CodeLocked, CodeRejected, InvalidTransition, NotFound, RateLimited
 from gateway.privacy import steps as step_records
 from gateway.privacy import store
+from gateway.privacy.limits import PUBLIC, Limits
 from gateway.privacy.lookup import match_contact
 from gateway.privacy.notifier import Message, Notifier
 from gateway.privacy.secrets import RequestSecrets
 from gateway.privacy.states import Kind, State, add_months, check_move
-from gateway.privacy.subject import restrict_and_fingerprint, seal_contact
+from gateway.privacy.subject import seal_contact
+from gateway.privacy.verification import Verification
 from gateway.settings import Settings
 from gateway.subjects.service import SubjectKeys
 
 log = logging.getLogger("gateway.privacy")
-PUBLIC = "data-subject"  # the actor of public calls: never a person's name
 _NO_REQUEST = "no privacy request with this id and status token"
-HOUR = timedelta(hours=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,34 +75,13 @@ class PrivacyRequests:
         self._log = log
         self.notifier = notifier
         self._settings = settings
-
-    # --- rate limits ------------------------------------------------------------
-
-    async def _limit(self, checks: list[tuple[str, bytes, int]]) -> None:
-        """Count this call against each (scope, key, limit per hour); refuse past a limit.
-
-        Keys are keyed hashes of an address or a contact. The counts commit even when
-        refused: a caller hammering gets no free tries.
-        """
-        now = self._clock.now()
-        window = now.replace(minute=0, second=0, microsecond=0)
-        over = False
-        async with self._engine.begin() as conn:
-            for scope, key, limit in checks:
-                count = await store.hit(conn, scope, key, window)
-                over = over or count > limit
-        if over:
-            retry = max(1, math.ceil((window + HOUR - now).total_seconds()))
-            await self._log.record(
-                PUBLIC, "privacy.rate_limited", "privacy", Outcome.DENIED,
-                details={"scopes": [scope for scope, _, _ in checks]},
-            )  # fmt: skip
-            raise RateLimited("too many requests; retry later", retry)
-
-    def _client_checks(self, scope: str, limit: int) -> list[tuple[str, bytes, int]]:
-        client = current_request().client
-        key = self._secrets.limit_key("client", client or "unknown")
-        return [(scope, key, limit)]
+        self.limits = Limits(engine, request_secrets, clock, log)
+        self._verification = Verification(
+            subjects,
+            request_secrets,
+            settings.privacy_cooling_off_hours,
+            settings.privacy_target_hours,
+        )
 
     # --- submit -----------------------------------------------------------------
 
@@ -112,21 +89,24 @@ class PrivacyRequests:
         self, kind: Kind, contact_kind: str, contact: str, order_ref: str
     ) -> Submitted:
         s = self._settings
-        # One keyed hash of the contact as given, kept with the request (matched or
-        # not): it limits submissions and verifications per contact alike.
+        await self.limits.enforce([self.limits.client("submit", s.privacy_submit_per_hour)])
+        # One keyed hash of the contact as given, kept with the request (matched or not):
+        # the erasure of the contact finds its traces by it.
         contact_key = self._secrets.limit_key("contact", f"{contact_kind}|{contact}")
-        await self._limit(
-            [
-                *self._client_checks("submit", s.privacy_submit_per_hour),
-                ("contact", contact_key, s.privacy_submit_per_contact_per_hour),
-            ]
-        )
         now = self._clock.now()
         request_id = uuid.uuid4()
         token, token_hash = self._secrets.new_token()
         code, code_hash = self._secrets.new_code(request_id)
-        async with self._engine.begin() as conn:
+        # Read-only, outside the write transaction: the lookup never holds the writer lock.
+        async with snapshot(self._engine) as conn:
             match = await match_contact(conn, self._subjects, order_ref, contact_kind, contact)
+        send = False
+        async with self._engine.begin() as conn:
+            if match is not None:
+                # Only codes actually sent count against a contact, so requests a stranger
+                # makes with someone's phone and a wrong order cost that person nothing.
+                sent = ("codes_sent", contact_key, s.privacy_codes_per_contact_per_hour)
+                send = not await self.limits.count(conn, [sent])
             await store.insert_request(
                 conn,
                 {
@@ -134,13 +114,16 @@ class PrivacyRequests:
                     "kind": kind.value,
                     "state": State.RECEIVED.value,
                     "subject_id": None if match is None else match.key.subject_id,
+                    "order_id": None if match is None else match.order_id,
                     "contact_kind": contact_kind,
                     "contact_key": contact_key,
                     "contact_sealed": None
                     if match is None
                     else seal_contact(match.key, request_id, contact),
                     "token_hash": token_hash,
-                    "code_hash": None if match is None else code_hash,
+                    # Too many codes for this contact: the request waits like an unmatched
+                    # one, and answers alike (no code, never verifiable).
+                    "code_hash": code_hash if send else None,
                     "code_expires_at": now + timedelta(minutes=s.privacy_code_minutes),
                     "code_failures": 0,
                     "verification_failures": 0,
@@ -160,10 +143,11 @@ class PrivacyRequests:
                 "kind": kind.value,
                 "contact_kind": contact_kind,
                 "matched": match is not None,
+                **({} if send or match is None else {"code_withheld": "codes_sent limit"}),
             },
         )
         message = None
-        if match is not None:
+        if match is not None and send:
             message = Message(
                 request_id,
                 match.key,
@@ -174,12 +158,13 @@ class PrivacyRequests:
         return Submitted(request_id, token, message)
 
     async def deliver(self, message: Message) -> None:
-        """Send a code after the answer left, and log whether it went (never the contact).
+        """Send a code or notice after the answer left, and log whether it went (never the
+        contact).
 
         Runs after the response: a failure cannot reach the caller (who would learn
         that the contact matched), so it is logged, and the subject may ask again.
         """
-        details: dict[str, Any] = {"channel": message.channel, "purpose": "verification_code"}
+        details: dict[str, Any] = {"channel": message.channel, "purpose": message.purpose}
         outcome = Outcome.ALLOWED
         try:
             await self.notifier.send(message)
@@ -196,81 +181,84 @@ class PrivacyRequests:
             details=details,
         )
 
+    async def deliver_all(self, messages: list[Message]) -> None:
+        for message in messages:
+            await self.deliver(message)
+
     # --- verify -----------------------------------------------------------------
 
-    async def verify(self, request_id: str, token: str, code: str) -> dict[str, Any]:
-        s = self._settings
-        await self._limit(self._client_checks("verify", s.privacy_verify_per_hour))
+    async def verify(
+        self, request_id: str, token: str, code: str
+    ) -> tuple[dict[str, Any], list[Message]]:
+        """Check the code; on success fix the request's scope and start its clocks. Returns
+        the public view and the notices to send to the other contacts, after the answer."""
         key = parse_request_id(request_id)
-        async with snapshot(self._engine) as conn:
-            given = await self._authorised(conn, key, token)
-        if given.contact_key is not None:
-            await self._limit(
-                [("verify", given.contact_key, s.privacy_verify_per_contact_per_hour)]
-            )
         now = self._clock.now()
+        verified = None
         async with self._engine.begin() as conn:
             row = await self._authorised(conn, key, token, lock=True)
             if row.state != State.RECEIVED.value:
                 raise InvalidTransition(f"this request is {row.state}, not awaiting a code")
-            failures = int(row.code_failures)
-            if failures >= self._settings.privacy_code_max_failures:
-                refusal: Exception = CodeLocked(
-                    "too many wrong codes: submit a new request to receive a new code"
-                )
-            elif now >= row.code_expires_at:
-                refusal = CodeRejected("the code has expired: submit a new request")
-            elif not self._secrets.code_matches(key, code, await store.get_blob(
-                conn, key, "code_hash"
-            )):  # fmt: skip
-                failures += 1
-                await store.update_request(conn, key, None, code_failures=failures, updated_at=now)
-                left = self._settings.privacy_code_max_failures - failures
-                refusal = (
-                    CodeRejected(f"wrong code; {left} attempt(s) left")
-                    if left
-                    else CodeLocked("too many wrong codes: submit a new request")
-                )
-            else:
-                await self._mark_verified(conn, row, now)
-                refusal = None  # type: ignore[assignment]
-        if refusal is not None:
-            await self._log.record(
-                PUBLIC,
-                "privacy.verify",
-                resource(key),
-                Outcome.DENIED,
-                details={"reason": "locked" if isinstance(refusal, CodeLocked) else "wrong_code"},
-            )
-            raise refusal
+            refusal = await self._check_code(conn, row, code, now)
+            if refusal is None:
+                check_move(row.state, State.VERIFIED)
+                verified = await self._verification.apply(conn, row, now)
+                await store.update_request(conn, key, State.RECEIVED.value, **verified.values)
+        if verified is None:
+            await self._refused(key, refusal)
+        assert verified is not None  # noqa: S101 - _refused raises
         await self._log.record(
             PUBLIC,
             "privacy.verify",
             resource(key),
-            subjects=[row.subject_id],
-            details={"kind": row.kind, "restricted": row.kind == Kind.ERASURE.value},
-        )
-        return await self.status(request_id, token)
+            subjects=verified.scope.subjects,
+            details={
+                "kind": row.kind,
+                "restricted": row.kind == Kind.ERASURE.value,
+                "scope": {"by_contact": len(verified.scope.by_contact),
+                          "by_link": len(verified.scope.by_link),
+                          "split": verified.scope.split},
+                "notices": len(verified.notices),
+                "state": verified.values["state"],
+            },
+        )  # fmt: skip
+        return await self.status(request_id, token), verified.notices
 
-    async def _mark_verified(self, conn: Any, row: store.RequestRow, now: datetime) -> None:
-        check_move(row.state, State.VERIFIED)
-        digests = None
-        if row.kind == Kind.ERASURE.value:
-            # Restriction (GDPR Art. 18) from this moment: no role sees their fields.
-            digests = await restrict_and_fingerprint(
-                conn, self._subjects, self._secrets, row.subject_id, now
-            )
-        await store.update_request(
-            conn,
-            row.id,
-            State.RECEIVED.value,
-            state=State.VERIFIED.value,
-            verified_at=now,
-            target_at=now + timedelta(hours=self._settings.privacy_target_hours),
-            code_hash=None,
-            match_digests=digests,
-            updated_at=now,
+    async def _check_code(
+        self, conn: Any, row: store.RequestRow, code: str, now: datetime
+    ) -> Exception | None:
+        """None if `code` is right; else the refusal, with the failure counted."""
+        failures = int(row.code_failures)
+        limit = self._settings.privacy_code_max_failures
+        if failures >= limit:
+            return CodeLocked("too many wrong codes: submit a new request to receive a new code")
+        if now >= row.code_expires_at:
+            return CodeRejected("the code has expired: submit a new request")
+        stored = await store.get_blob(conn, row.id, "code_hash")
+        if self._secrets.code_matches(row.id, code, stored):
+            return None
+        failures += 1
+        await store.update_request(conn, row.id, None, code_failures=failures, updated_at=now)
+        # Wrong codes from one address, over all requests: counted, never refusing a right one.
+        over = await self.limits.count(
+            conn, [self.limits.client("wrong_code", self._settings.privacy_verify_per_hour)]
         )
+        if over:
+            return RateLimited("too many wrong codes from this address", self.limits.retry_after())
+        left = limit - failures
+        if left:
+            return CodeRejected(f"wrong code; {left} attempt(s) left")
+        return CodeLocked("too many wrong codes: submit a new request")
+
+    async def _refused(self, key: uuid.UUID, refusal: Exception | None) -> None:
+        reason = {CodeLocked: "locked", RateLimited: "rate_limited"}.get(
+            type(refusal), "wrong_code"
+        )
+        await self._log.record(
+            PUBLIC, "privacy.verify", resource(key), Outcome.DENIED, details={"reason": reason}
+        )
+        assert refusal is not None  # noqa: S101 - called for refusals only
+        raise refusal
 
     async def _authorised(
         self, conn: Any, request_id: uuid.UUID, token: str, *, lock: bool = False
@@ -333,6 +321,7 @@ def public_view(
         "started_at": _time(row.started_at),
         "completed_at": _time(row.completed_at),
         "target_at": _time(row.target_at),
+        "cooling_off_until": _time(row.cooling_off_until),
         "deadline_at": utc_text(deadline),
         "rejection_reason": row.reject_reason,
         "steps_done": [

@@ -19,12 +19,15 @@ from gateway.auth.middleware import AuthedRequest
 from gateway.auth.tokens import Authenticator
 from gateway.errors import FieldProblem, InvalidParameter
 from gateway.privacy.downloads import Downloads
+from gateway.privacy.links import Links
+from gateway.privacy.objections import Objections
 from gateway.privacy.page_render import page
 from gateway.privacy.register import Register, RegisterQuery
 from gateway.privacy.requests import PrivacyRequests
 from gateway.privacy.schemas import (
     CertificateIn,
     ExtendIn,
+    ObjectionIn,
     ReasonIn,
     RequestCreated,
     RequestIn,
@@ -72,8 +75,12 @@ class PublicRequestController(Controller):
         x_status_token: StatusToken,
         privacy: NamedDependency[PrivacyRequests],
     ) -> Response[dict[str, Any]]:
-        view = await privacy.verify(request_id, x_status_token, data.code)
-        return Response(view, headers=NO_STORE)
+        """The other contacts on file for the orders it covers are told after the answer,
+        each with a code to object (`POST /v1/privacy/objections`)."""
+        view, notices = await privacy.verify(request_id, x_status_token, data.code)
+        return Response(
+            view, headers=NO_STORE, background=BackgroundTask(privacy.deliver_all, notices)
+        )
 
     @get("/{request_id:str}", exclude_from_auth=True, summary="Status of your request")
     async def status(
@@ -122,6 +129,20 @@ class PublicRequestController(Controller):
             media_type="application/json",
             headers={**NO_STORE, "Content-Disposition": 'attachment; filename="my-data.json"'},
         )
+
+
+class ObjectionController(Controller):
+    path = "/v1/privacy/objections"
+    tags = ["data subject requests"]  # noqa: RUF012 - Litestar reads class attributes
+
+    @post("/", exclude_from_auth=True, status_code=200,
+          summary="Object to a request about orders that carry your contact")  # fmt: skip
+    async def object(
+        self, data: JSONBody[ObjectionIn], objections: NamedDependency[Objections]
+    ) -> Response[dict[str, Any]]:
+        """With the code from the notice you were sent: the request goes on hold for the
+        DPO if its work has not finished."""
+        return Response(await objections.object(data.code), headers=NO_STORE)
 
 
 class CertificateController(Controller):
@@ -205,3 +226,35 @@ class RegisterController(Controller):
         register: NamedDependency[Register],
     ) -> dict[str, Any]:  # fmt: skip
         return await register.extend(request.user, request_id, data.months, data.reason)
+
+
+class LinkController(Controller):
+    path = "/v1/subject-links"
+    tags = ["identity resolution"]  # noqa: RUF012 - Litestar reads class attributes
+
+    @get("/", summary="Records that may be one person, for a DPO to decide (dpo, auditor)")
+    async def list_links(
+        self,
+        request: AuthedRequest,
+        links: NamedDependency[Links],
+        state_filter: Annotated[str | None, QueryParameter(name="state")] = "candidate",
+        limit: FromQuery[int] = 50,
+        cursor: Annotated[str | None, QueryParameter(max_length=200)] = None,
+    ) -> dict[str, Any]:
+        return await links.list(request.user, state_filter, limit, cursor)
+
+    @post("/{link_id:str}/confirm", status_code=200,
+          summary="Confirm two records are one person (requests then cover both)")  # fmt: skip
+    async def confirm(
+        self, request: AuthedRequest, link_id: FromPath[str], data: JSONBody[ReasonIn],
+        links: NamedDependency[Links],
+    ) -> dict[str, Any]:  # fmt: skip
+        return await links.decide(request.user, link_id, "confirmed", data.reason)
+
+    @post("/{link_id:str}/reject", status_code=200,
+          summary="Record that two records are not one person")  # fmt: skip
+    async def reject(
+        self, request: AuthedRequest, link_id: FromPath[str], data: JSONBody[ReasonIn],
+        links: NamedDependency[Links],
+    ) -> dict[str, Any]:  # fmt: skip
+        return await links.decide(request.user, link_id, "rejected", data.reason)

@@ -57,6 +57,16 @@ class VerifyIn(_Strict):
     code: str = Field(pattern=r"^[0-9]{6}$", description="The 6-digit code that was sent.")
 
 
+class ObjectionIn(_Strict):
+    code: str = Field(
+        min_length=20,
+        max_length=40,
+        pattern=r"^[A-Za-z2-7 -]+$",
+        description="The objection code from the notice (groups of four letters and digits; "
+        "spaces, dashes and case do not matter).",
+    )
+
+
 class ReasonIn(_Strict):
     reason: Reason
 

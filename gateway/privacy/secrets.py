@@ -7,13 +7,19 @@ behind a rate-limit counter. Comparisons are constant-time.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
+import re
 import secrets
 import uuid
 
 TOKEN_PREFIX = "opgs_"  # noqa: S105 - a public prefix, not a secret
 CODE_DIGITS = 6
+# Objection codes: 100 random bits as 20 base32 letters, shown in groups of four.
+OBJECTION_BYTES = 13
+OBJECTION_LETTERS = 20
+OBJECTION_RE = re.compile(r"^[A-Z2-7]{20}$")
 
 
 class RequestSecrets:
@@ -22,6 +28,7 @@ class RequestSecrets:
         self._code_key = _derive(blind_index_key, b"opg/dsr-code/v1")
         self._limit_key = _derive(blind_index_key, b"opg/dsr-rate-limit/v1")
         self._match_key = _derive(blind_index_key, b"opg/dsr-match/v1")
+        self._objection_key = _derive(blind_index_key, b"opg/dsr-objection/v1")
 
     def new_token(self) -> tuple[str, bytes]:
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
@@ -45,6 +52,16 @@ class RequestSecrets:
         expected = stored if stored is not None else b"\0" * 32
         return hmac.compare_digest(self.code_hash(request_id, code), expected)
 
+    def new_objection_code(self) -> tuple[str, bytes]:
+        """A code that is its own identifier (no request id to type): long and random."""
+        raw = base64.b32encode(secrets.token_bytes(OBJECTION_BYTES)).decode()
+        code = raw[:OBJECTION_LETTERS]
+        return "-".join(code[i : i + 4] for i in range(0, len(code), 4)), self.objection_hash(code)
+
+    def objection_hash(self, code: str) -> bytes:
+        """Keyed hash of a normalised objection code (the lookup key; codes are random)."""
+        return hmac.new(self._objection_key, code.encode(), hashlib.sha256).digest()
+
     def limit_key(self, scope: str, value: str) -> bytes:
         message = f"{scope}|{value}".encode()
         return hmac.new(self._limit_key, message, hashlib.sha256).digest()[:16]
@@ -57,3 +74,9 @@ class RequestSecrets:
 
 def _derive(key: bytes, label: bytes) -> bytes:
     return hmac.new(key, label, hashlib.sha256).digest()
+
+
+def normalise_objection_code(value: str) -> str | None:
+    """`abcd-efgh …` as typed or pasted -> `ABCDEFGH…`; None if it cannot be a code."""
+    compact = re.sub(r"[\s-]", "", value).upper()
+    return compact if OBJECTION_RE.match(compact) else None

@@ -46,6 +46,8 @@ privacy_requests = Table(
     # verifiable, but answers exactly like one that matched (no enumeration).
     Column("subject_id", Uuid, ForeignKey("data_subjects.id"), nullable=True),
     Column("contact_kind", String(8), nullable=True),
+    # The order the contact was matched on (a random id, no personal data).
+    Column("order_id", Uuid, nullable=True),
     Column("contact_sealed", LargeBinary, nullable=True),
     # Keyed hash of the contact as given (rate limits per contact); dropped when the
     # request ends.
@@ -60,6 +62,9 @@ privacy_requests = Table(
     Column("completed_at", UtcDateTime, nullable=True),
     Column("updated_at", UtcDateTime, nullable=False),
     Column("target_at", UtcDateTime, nullable=True),
+    # A verified erasure waits until then, so that the other contacts of the orders it
+    # covers, who were told, can object (GATEWAY_PRIVACY_COOLING_OFF_HOURS).
+    Column("cooling_off_until", UtcDateTime, nullable=True),
     Column("gdpr_deadline_at", UtcDateTime, nullable=False),
     Column("pipl_deadline_at", UtcDateTime, nullable=False),
     Column("extension_reason", Text, nullable=True),
@@ -113,6 +118,34 @@ outbox = Table(
     Column("body", LargeBinary, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Index("ix_outbox_subject_id", "subject_id"),
+)
+
+# The subjects a verified request covers (`gateway.privacy.scope`): by the verified
+# contact, or by a link a DPO confirmed. Fixed at verification.
+privacy_scope = Table(
+    "privacy_scope",
+    metadata,
+    Column(
+        "request_id", Uuid, ForeignKey("privacy_requests.id", ondelete="CASCADE"), primary_key=True
+    ),
+    Column("subject_id", Uuid, ForeignKey("data_subjects.id"), primary_key=True),
+    Column("via", String(8), nullable=False),
+    Index("ix_privacy_scope_subject_id", "subject_id"),
+)
+
+# One-time objection codes sent to the other contacts of the orders a request covers.
+# Only a keyed hash of each code is stored; the code itself is the secret.
+privacy_objections = Table(
+    "privacy_objections",
+    metadata,
+    Column("code_hash", LargeBinary(32), primary_key=True),
+    Column(
+        "request_id", Uuid, ForeignKey("privacy_requests.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("channel", String(8), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("used_at", UtcDateTime, nullable=True),
+    Index("ix_privacy_objections_request_id", "request_id"),
 )
 
 rate_limits = Table(
@@ -227,6 +260,10 @@ async def claim_next(
             privacy_requests.c.state.in_(states),
             privacy_requests.c.blocked_reason.is_(None),
             or_(
+                privacy_requests.c.cooling_off_until.is_(None),
+                privacy_requests.c.cooling_off_until <= now,
+            ),
+            or_(
                 privacy_requests.c.claim_expires_at.is_(None),
                 privacy_requests.c.claim_expires_at < now,
             ),
@@ -249,14 +286,69 @@ async def set_sla(conn: AsyncConnection, request_id: uuid.UUID, old: str, new: s
 
 
 async def open_erasures(conn: AsyncConnection, subject_id: uuid.UUID, besides: uuid.UUID) -> int:
-    """Other erasure requests of the subject that still restrict it."""
+    """Other erasure requests covering the subject that still restrict it."""
+    covered = select(privacy_scope.c.request_id).where(privacy_scope.c.subject_id == subject_id)
     query = select(privacy_requests.c.id).where(
-        privacy_requests.c.subject_id == subject_id,
+        or_(privacy_requests.c.subject_id == subject_id, privacy_requests.c.id.in_(covered)),
         privacy_requests.c.id != besides,
         privacy_requests.c.kind == "erasure",
         privacy_requests.c.state.in_(("verified", "in_progress", "on_hold")),
     )
     return len(list(await conn.execute(query)))
+
+
+# --- scope and objections ------------------------------------------------------------
+
+
+async def set_scope(
+    conn: AsyncConnection, request_id: uuid.UUID, subjects: Mapping[uuid.UUID, str]
+) -> None:
+    """The subjects the request covers (subject -> `contact` or `link`)."""
+    if subjects:
+        await conn.execute(
+            insert(privacy_scope),
+            [{"request_id": request_id, "subject_id": s, "via": v} for s, v in subjects.items()],
+        )
+
+
+async def scope_of(conn: AsyncConnection, row: RequestRow) -> tuple[uuid.UUID, ...]:
+    """The subjects a request covers; a request verified before identity resolution
+    has no scope rows and covers its one subject (the migration put it on hold)."""
+    query = (
+        select(privacy_scope.c.subject_id)
+        .where(privacy_scope.c.request_id == row.id)
+        .order_by(privacy_scope.c.via, privacy_scope.c.subject_id)
+    )
+    found = tuple(r.subject_id for r in await conn.execute(query))
+    if found or row.subject_id is None:
+        return found
+    return (row.subject_id,)
+
+
+async def scope_counts(conn: AsyncConnection, request_id: uuid.UUID) -> dict[str, int]:
+    query = select(privacy_scope.c.via).where(privacy_scope.c.request_id == request_id)
+    counts: dict[str, int] = {}
+    for row in await conn.execute(query):
+        counts[row.via] = counts.get(row.via, 0) + 1
+    return counts
+
+
+async def insert_objection(conn: AsyncConnection, values: Mapping[str, Any]) -> None:
+    await conn.execute(insert(privacy_objections).values(**values))
+
+
+async def take_objection(
+    conn: AsyncConnection, code_hash: bytes, now: datetime
+) -> uuid.UUID | None:
+    """Use an objection code once; the request it belongs to, or None."""
+    result = await conn.execute(
+        update(privacy_objections)
+        .where(privacy_objections.c.code_hash == code_hash, privacy_objections.c.used_at.is_(None))
+        .values(used_at=now)
+        .returning(privacy_objections.c.request_id)
+    )
+    row = result.first()
+    return None if row is None else row.request_id
 
 
 async def open_requests(conn: AsyncConnection, states: Sequence[str]) -> list[RequestRow]:
@@ -265,9 +357,11 @@ async def open_requests(conn: AsyncConnection, states: Sequence[str]) -> list[Re
 
 
 async def requests_of_subject(conn: AsyncConnection, subject_id: uuid.UUID) -> list[RequestRow]:
+    """Requests the subject made or that cover it."""
+    covered = select(privacy_scope.c.request_id).where(privacy_scope.c.subject_id == subject_id)
     query = (
         select(*_REQUEST_COLUMNS)
-        .where(privacy_requests.c.subject_id == subject_id)
+        .where(or_(privacy_requests.c.subject_id == subject_id, privacy_requests.c.id.in_(covered)))
         .order_by(privacy_requests.c.received_at)
     )
     return [RequestRow(dict(r._mapping)) for r in await conn.execute(query)]

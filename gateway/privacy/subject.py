@@ -1,44 +1,16 @@
-"""What verification of an erasure does to the subject before any step runs.
+"""The contact a request's code went to, sealed under the key of the record it names.
 
-Processing is restricted at once (GDPR Art. 18: while the erasure runs, no role
-is shown the subject's personal fields), and the subject's identifiers are
-fingerprinted with keyed full-length digests, so the final search can still find
-a stray copy after the data key is destroyed. The fingerprints are dropped when
-the certificate is issued.
+Sealed so that the erasure's crypto-shredding destroys it with everything else; what
+verification does with it is `gateway.privacy.verification`.
 """
 
 from __future__ import annotations
 
-import json
 import uuid
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from gateway.crypto.envelope import DecryptionFailed, decrypt_field, encrypt_field
-from gateway.privacy.secrets import RequestSecrets
-from gateway.subjects import store as subject_store
-from gateway.subjects.service import SubjectKey, SubjectKeys
-
-
-async def restrict_and_fingerprint(
-    conn: AsyncConnection,
-    subjects: SubjectKeys,
-    request_secrets: RequestSecrets,
-    subject_id: uuid.UUID,
-    now: datetime,
-) -> str:
-    await subject_store.restrict(conn, subject_id, now)
-    subjects.forget(subject_id)
-    row = await subject_store.key_row(conn, subject_id)
-    prints: list[list[str]] = []
-    if row is not None and row.wrapped_key is not None:
-        for kind, digest, sealed in await subject_store.identifiers_of(conn, subject_id):
-            value = subjects.open_identifier(subject_store.Candidate(subject_id, sealed, row), kind)
-            if value is not None:
-                prints.append([kind, digest.hex(), request_secrets.match_digest(kind, value)])
-    return json.dumps(sorted(prints))
+from gateway.subjects.service import SubjectKey
 
 
 def _contact_place(request_id: uuid.UUID, key: SubjectKey) -> dict[str, Any]:

@@ -29,6 +29,7 @@ from gateway.privacy import certificate, store
 from gateway.privacy import steps as step_records
 from gateway.privacy.erasure import ErasureIncomplete, ErasureSteps, StepContext
 from gateway.privacy.exports import build_export
+from gateway.privacy.scope import RULE
 from gateway.privacy.states import RUNNABLE, Deadlines, Kind, State, check_move
 from gateway.subjects import store as subject_store
 from gateway.subjects.service import SubjectKey, SubjectKeys
@@ -143,7 +144,7 @@ class Workflow:
                 if row is None:
                     return 0  # put on hold meanwhile, or taken over after our lease ran out
                 now = self._clock.now()
-                ctx = StepContext(conn, row, now)
+                ctx = StepContext(conn, row, now, await store.scope_of(conn, row))
                 result = await (fn(ctx) if fn is not None else self._export(ctx))
                 await step_records.record_step(conn, request_id, name, position, result, now)
                 await store.update_request(conn, request_id, None, claim_expires_at=now + LEASE)
@@ -180,6 +181,8 @@ class Workflow:
         async with self._engine.begin() as conn:
             row = await self._current(conn, request_id)
             steps = await step_records.done_steps(conn, request_id)
+            scope = () if row is None else await store.scope_of(conn, row)
+            covered = await store.scope_counts(conn, request_id)
         if row is None or row.state != State.IN_PROGRESS.value:
             return  # held meanwhile, or taken over: whoever runs it next completes it
         now = self._clock.now()
@@ -188,7 +191,7 @@ class Workflow:
             self.worker_id,
             "privacy.complete",
             f"privacy/{request_id}",
-            subjects=[row.subject_id],
+            subjects=scope,
             details={"kind": row.kind, "steps": list(steps)},
         )
         values: dict[str, Any] = {
@@ -199,7 +202,7 @@ class Workflow:
             "contact_key": None,
         }
         if row.kind == Kind.ERASURE.value:
-            body = self._certificate(row, steps, now, entry.seq, entry.hash)
+            body = self._certificate(row, steps, now, entry.seq, entry.hash, scope, covered)
             values["certificate"] = json.dumps(certificate.sign(body, self._keys.audit_signing_key))
         async with self._engine.begin() as conn:
             current = await self._current(conn, request_id)
@@ -207,12 +210,13 @@ class Workflow:
                 return
             check_move(current.state, State.COMPLETED)
             await store.update_request(conn, request_id, State.IN_PROGRESS.value, **values)
-            if row.kind == Kind.ERASURE.value and not await store.open_erasures(
-                conn, row.subject_id, request_id
-            ):
-                # Nothing personal is left to restrict; what the law keeps is now governed
-                # by its retention rule (its roles only).
-                await subject_store.lift_restriction(conn, row.subject_id)
+            if row.kind != Kind.ERASURE.value:
+                return
+            for subject_id in scope:
+                if not await store.open_erasures(conn, subject_id, request_id):
+                    # Nothing personal is left to restrict; what the law keeps is now
+                    # governed by its retention rule (its roles only).
+                    await subject_store.lift_restriction(conn, subject_id)
 
     def _certificate(
         self,
@@ -221,6 +225,8 @@ class Workflow:
         now: datetime,
         seq: int,
         head: str,
+        scope: tuple[uuid.UUID, ...],
+        covered: Mapping[str, int],
     ) -> dict[str, Any]:
         deadlines = Deadlines(row.target_at, row.gdpr_deadline_at, row.pipl_deadline_at)
         legal = min(row.gdpr_deadline_at, row.pipl_deadline_at)
@@ -230,6 +236,7 @@ class Workflow:
             "certificate_id": str(uuid.uuid4()),
             "request_id": str(row.id),
             "subject_pseudonym": self._audit.pseudonym(row.subject_id),
+            "subject_pseudonyms": sorted(self._audit.pseudonym(s) for s in scope),
             "received_at": utc_text(row.received_at),
             "verified_at": utc_text(row.verified_at),
             "completed_at": utc_text(now),
@@ -245,6 +252,9 @@ class Workflow:
             },
             "laws_applied": certificate.LAWS,
             "scope": {
+                "rule": scope_rule(row.contact_kind),
+                "records_by_contact": covered.get("contact", 0),
+                "records_by_confirmed_link": covered.get("link", 0),
                 "stores_searched": sorted(steps.get("verification", {}).get("found", {}).keys()),
                 "excluded": certificate.EXCLUDED,
             },
@@ -261,9 +271,9 @@ class Workflow:
     # --- access requests ----------------------------------------------------------
 
     async def _export(self, ctx: StepContext) -> dict[str, Any]:
-        """Everything held about the subject, sealed under their key until downloaded."""
-        subject_id = ctx.request.subject_id
-        key_row = await subject_store.key_row(ctx.conn, subject_id)
+        """Everything held in the request's scope, sealed under the key of the record it
+        names until downloaded."""
+        key_row = await subject_store.key_row(ctx.conn, ctx.request.subject_id)
         if key_row is None or key_row.wrapped_key is None:
             # Erased by an earlier request since this one was verified: nothing is held.
             return {
@@ -272,16 +282,26 @@ class Workflow:
                 "records": 0,
                 "method": "the subject's data was erased before the export was built",
             }
-        key = self._subjects.unwrap(key_row)
-        pseudonym = self._audit.pseudonym(subject_id)
-        reads = await query(ctx.conn, EventFilter(subject=pseudonym), limit=10_000, before=None)
-        document = await build_export(ctx.conn, key, subject_id, reads, ctx.now)
+        keys = []
+        reads = []
+        for subject_id in ctx.subjects:
+            row = await subject_store.key_row(ctx.conn, subject_id)
+            if row is None or row.wrapped_key is None:
+                continue
+            keys.append(self._subjects.unwrap(row))
+            pseudonym = EventFilter(subject=self._audit.pseudonym(subject_id))
+            reads += await query(ctx.conn, pseudonym, limit=10_000, before=None)
+        reads.sort(key=lambda e: e.seq, reverse=True)  # newest first, as the log answers
+        scope = {"rule": scope_rule(ctx.request.contact_kind), "records": len(keys)}
+        document = await build_export(ctx.conn, keys, scope, reads, ctx.now)
         await store.update_request(
             ctx.conn,
             ctx.request.id,
             None,
             export_sealed=seal_export(
-                key, ctx.request.id, json.dumps(document, ensure_ascii=False)
+                self._subjects.unwrap(key_row),
+                ctx.request.id,
+                json.dumps(document, ensure_ascii=False),
             ),
             export_expires_at=ctx.now + timedelta(hours=self._export_hours),
         )
@@ -291,6 +311,11 @@ class Workflow:
             "records": len(document["orders"]),
             "method": "JSON export sealed under the subject's key until downloaded",
         }
+
+
+def scope_rule(contact_kind: str | None) -> str:
+    kind = "e-mail address" if contact_kind == "email" else "phone number"
+    return RULE.format(kind=kind)
 
 
 def seal_export(key: SubjectKey, request_id: uuid.UUID, text: str) -> bytes:

@@ -29,6 +29,10 @@ from gateway.subjects.store import KeyRow
 
 DEK_VERSION = 1
 _CACHE_LIMIT = 50_000
+# The identifiers that decide who a subject is: the contacts a request can be verified by.
+DECIDING_KINDS = ("phone", "email")
+# Candidate links recorded for one order at most: a shared phone is not a crowd.
+MAX_CANDIDATE_LINKS = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +42,15 @@ class SubjectKey:
     subject_id: uuid.UUID
     dek: bytes | None
     dek_version: int
+
+
+@dataclass(frozen=True, slots=True)
+class Linked:
+    """The subject an order was filed under, and the subjects newly recorded as candidate
+    links of it (they share a contact; a DPO decides whether they are one person)."""
+
+    key: SubjectKey
+    candidates: tuple[uuid.UUID, ...] = ()
 
 
 class SubjectKeys:
@@ -87,52 +100,93 @@ class SubjectKeys:
         identifiers: dict[str, str | None],
         now: datetime,
         also: dict[str, str | None] | None = None,
-    ) -> SubjectKey:
-        """The subject owning any of `identifiers` (kind -> normalised value), or a new one.
+    ) -> Linked:
+        """The subject whose contacts are exactly `identifiers` (kind -> normalised value),
+        or a new one: identity resolution, never a silent merge.
 
-        Candidates come from the blind index and are confirmed by decrypting their
-        stored identifier; a shredded subject is never linked again, nor one being
-        erased (an order placed after an erasure was confirmed starts a new record). Identifiers
-        not yet known are attached (encrypted) to the subject found. The first
-        kind that matches wins if two subjects would. `also` holds identifiers that
-        are attached for search but do not decide who the subject is.
+        An order proves nothing about who owns its contacts (anyone can type a stranger's
+        phone beside their own e-mail), so it joins a subject only if that subject was
+        founded with the very same contacts. Any other subject holding one of them is
+        recorded as a *candidate link* for a DPO, and nothing is added to it. Candidates
+        come from the blind index and are confirmed by decrypting; a shredded subject, or
+        one being erased, is never linked. `also` holds identifiers attached for search
+        (an id number) that do not decide who the subject is.
         """
         known = {kind: value for kind, value in identifiers.items() if value}
-        found: SubjectKey | None = None
-        owned: set[str] = set()
+        holders: dict[str, set[uuid.UUID]] = {}
+        rows: dict[uuid.UUID, KeyRow] = {}
         for kind, value in known.items():
             digest = self.index(kind, value)
             await store.lock_digest(conn, kind, digest)
-            match = await self._confirm(AsyncReader(conn), kind, digest, value)
-            if match is not None:
-                owned.add(kind)
-                found = found or match
+            holders[kind] = set()
+            for candidate in await store.candidates(AsyncReader(conn), kind, digest):
+                if not candidate.restricted and self._matches(candidate, kind, value):
+                    holders[kind].add(candidate.subject_id)
+                    rows[candidate.subject_id] = candidate.key
+        found = await self._exact(conn, holders, rows, len(known))
+        fresh = found is None
         if found is None:
-            subject_id = uuid.uuid4()
-            dek, row = self.new_key(subject_id)
-            await store.insert_subject(conn, subject_id, row, now)
-            found = SubjectKey(subject_id, dek, row.dek_version)
+            found = await self.create(conn, now)
         assert found.dek is not None  # noqa: S101 - shredded subjects are never matched
-        extra = {k: v for k, v in (also or {}).items() if v and k not in known}
-        for kind, value in extra.items():
-            holders = await self.find(AsyncReader(conn), kind, value)
-            if found.subject_id in holders:
-                owned.add(kind)  # already attached to this subject
-            known[kind] = value
-        for kind, value in known.items():
-            if kind not in owned:
-                sealed = encrypt_field(
-                    found.dek,
-                    value,
-                    table="subject_identifiers",
-                    column=kind,
-                    row_id=found.subject_id,
-                    dek_version=found.dek_version,
-                )
-                await store.insert_identifier(
-                    conn, found.subject_id, kind, self.index(kind, value), sealed
-                )
-        return found
+        if fresh:
+            for kind, value in known.items():
+                await self.attach(conn, found, kind, value)
+        for kind, extra in (also or {}).items():
+            if not extra or kind in known:
+                continue
+            if found.subject_id not in await self.find(AsyncReader(conn), kind, extra):
+                await self.attach(conn, found, kind, extra)
+        others = sorted(set().union(*holders.values()) - {found.subject_id}, key=str)
+        candidates = []
+        for other in others[:MAX_CANDIDATE_LINKS]:
+            shared = [kind for kind, subjects in holders.items() if other in subjects]
+            if await store.add_candidate_link(conn, found.subject_id, other, shared, now):
+                candidates.append(other)
+        return Linked(found, tuple(candidates))
+
+    async def _exact(
+        self,
+        conn: AsyncConnection,
+        holders: dict[str, set[uuid.UUID]],
+        rows: dict[uuid.UUID, KeyRow],
+        size: int,
+    ) -> SubjectKey | None:
+        """The subject holding every one of the contacts and no other contact."""
+        if not holders:
+            return None
+        common = set.intersection(*holders.values())
+        for subject_id in sorted(common, key=str):
+            if await store.deciding_count(conn, subject_id, DECIDING_KINDS) == size:
+                return self.unwrap(rows[subject_id])
+        return None
+
+    async def create(self, conn: AsyncConnection, now: datetime) -> SubjectKey:
+        """A new subject with a data key of its own, holding no identifier yet."""
+        subject_id = uuid.uuid4()
+        dek, row = self.new_key(subject_id)
+        await store.insert_subject(conn, subject_id, row, now)
+        return SubjectKey(subject_id, dek, row.dek_version)
+
+    async def attach(self, conn: AsyncConnection, key: SubjectKey, kind: str, value: str) -> None:
+        """File identifier `value` of `kind` under the subject (blind index + sealed value)."""
+        assert key.dek is not None  # noqa: S101 - live subjects only
+        sealed = encrypt_field(
+            key.dek,
+            value,
+            table="subject_identifiers",
+            column=kind,
+            row_id=key.subject_id,
+            dek_version=key.dek_version,
+        )
+        await store.insert_identifier(conn, key.subject_id, kind, self.index(kind, value), sealed)
+
+    async def reset_identifiers(
+        self, conn: AsyncConnection, key: SubjectKey, identifiers: set[tuple[str, str]]
+    ) -> None:
+        """Make `identifiers` ((kind, value) pairs) exactly what the subject holds."""
+        await store.delete_identifiers(conn, key.subject_id)
+        for kind, value in sorted(identifiers):
+            await self.attach(conn, key, kind, value)
 
     async def find(self, reader: Reader, kind: str, value: str) -> list[uuid.UUID]:
         """Subjects holding identifier `value` of `kind`: blind index, then decryption."""
@@ -141,14 +195,6 @@ class SubjectKeys:
             if self._matches(candidate, kind, value):
                 found.append(candidate.subject_id)
         return found
-
-    async def _confirm(
-        self, reader: Reader, kind: str, digest: bytes, value: str
-    ) -> SubjectKey | None:
-        for candidate in await store.candidates(reader, kind, digest):
-            if not candidate.restricted and self._matches(candidate, kind, value):
-                return self.unwrap(candidate.key)
-        return None
 
     def _matches(self, candidate: store.Candidate, kind: str, value: str) -> bool:
         return self.open_identifier(candidate, kind) == value

@@ -4,7 +4,9 @@ No identifier is stored in clear: `subject_identifiers` holds a truncated keyed
 blind index (to find candidates) and the value encrypted under the subject's data
 key (to confirm a candidate). `subject_keys` holds the subject's data key wrapped
 by a KEK; destroying it (crypto-shredding) makes every ciphertext of the subject
-unreadable, identifiers included.
+unreadable, identifiers included. `subject_links` holds what identity resolution
+could not prove: two subjects that share an identifier and may be one person,
+until a DPO confirms or rejects it.
 """
 
 from __future__ import annotations
@@ -24,14 +26,19 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Table,
+    Text,
+    UniqueConstraint,
     Uuid,
+    and_,
     delete,
     func,
     insert,
+    or_,
     select,
     text,
     update,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway.db import UtcDateTime, metadata
@@ -71,6 +78,27 @@ subject_identifiers = Table(
     Column("digest", LargeBinary(8), primary_key=True),
     Column("value", LargeBinary, nullable=False),
     Index("ix_subject_identifiers_kind_digest", "kind", "digest"),
+)
+
+# Two subjects that may be one person: never merged silently. `subject_a` sorts before
+# `subject_b`, so a pair is stored once. A confirmed link lets a request verified through
+# one of them cover the other; a rejected one is kept so it is not asked again.
+subject_links = Table(
+    "subject_links",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("subject_a", Uuid, ForeignKey("data_subjects.id", ondelete="CASCADE"), nullable=False),
+    Column("subject_b", Uuid, ForeignKey("data_subjects.id", ondelete="CASCADE"), nullable=False),
+    # The identifier kinds the two share ("email", "phone,email"), never their values.
+    Column("shared", String(32), nullable=False),
+    Column("state", String(12), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("decided_at", UtcDateTime, nullable=True),
+    Column("decided_by", String(100), nullable=True),
+    Column("reason", Text, nullable=True),
+    UniqueConstraint("subject_a", "subject_b"),
+    Index("ix_subject_links_state_created_at", "state", "created_at"),
+    Index("ix_subject_links_subject_b", "subject_b"),
 )
 
 
@@ -242,3 +270,97 @@ async def delete_identifiers(conn: AsyncConnection, subject_id: uuid.UUID) -> in
         delete(subject_identifiers).where(subject_identifiers.c.subject_id == subject_id)
     )
     return int(result.rowcount)
+
+
+async def deciding_count(conn: AsyncConnection, subject_id: uuid.UUID, kinds: Sequence[str]) -> int:
+    """How many identifiers of `kinds` the subject holds (its founding contacts)."""
+    query = select(func.count()).where(
+        subject_identifiers.c.subject_id == subject_id, subject_identifiers.c.kind.in_(kinds)
+    )
+    return int((await conn.execute(query)).scalar_one())
+
+
+def ordered_pair(one: uuid.UUID, other: uuid.UUID) -> tuple[uuid.UUID, uuid.UUID]:
+    return (one, other) if str(one) < str(other) else (other, one)
+
+
+async def add_candidate_link(
+    conn: AsyncConnection, one: uuid.UUID, other: uuid.UUID, shared: Sequence[str], now: datetime
+) -> bool:
+    """Record that two subjects may be one person; False if the pair is already known."""
+    first, second = ordered_pair(one, other)
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    statement = (
+        dialect.insert(subject_links)
+        .values(
+            id=uuid.uuid4(),
+            subject_a=first,
+            subject_b=second,
+            shared=",".join(sorted(shared)),
+            state="candidate",
+            created_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["subject_a", "subject_b"])
+    )
+    result = await conn.execute(statement)
+    return bool(result.rowcount)
+
+
+async def confirmed_neighbours(
+    conn: AsyncConnection, subject_ids: Sequence[uuid.UUID]
+) -> set[uuid.UUID]:
+    """Subjects a DPO confirmed as the same person as any of `subject_ids`."""
+    links = subject_links.c
+    rows = await conn.execute(
+        select(links.subject_a, links.subject_b).where(
+            links.state == "confirmed",
+            or_(links.subject_a.in_(subject_ids), links.subject_b.in_(subject_ids)),
+        )
+    )
+    return {sid for row in rows for sid in row} - set(subject_ids)
+
+
+async def is_restricted(conn: AsyncConnection, subject_id: uuid.UUID) -> bool:
+    query = select(subject_keys.c.restricted_since).where(subject_keys.c.subject_id == subject_id)
+    return (await conn.execute(query)).scalar_one_or_none() is not None
+
+
+async def list_links(
+    conn: AsyncConnection,
+    state: str | None,
+    limit: int,
+    after: tuple[datetime, uuid.UUID] | None,
+) -> list[Any]:
+    links = subject_links.c
+    conditions: list[Any] = []
+    if state is not None:
+        conditions.append(links.state == state)
+    if after is not None:
+        conditions.append(
+            or_(
+                links.created_at > after[0], and_(links.created_at == after[0], links.id > after[1])
+            )
+        )
+    query = (
+        select(subject_links).where(*conditions).order_by(links.created_at, links.id).limit(limit)
+    )
+    return list(await conn.execute(query))
+
+
+async def get_link(conn: AsyncConnection, link_id: uuid.UUID, *, lock: bool = False) -> Any:
+    query = select(subject_links).where(subject_links.c.id == link_id)
+    if lock:
+        query = query.with_for_update()
+    return (await conn.execute(query)).first()
+
+
+async def decide_link(
+    conn: AsyncConnection, link_id: uuid.UUID, state: str, by: str, reason: str, now: datetime
+) -> bool:
+    """Confirm or reject a candidate link; False if it is no longer a candidate."""
+    result = await conn.execute(
+        update(subject_links)
+        .where(subject_links.c.id == link_id, subject_links.c.state == "candidate")
+        .values(state=state, decided_by=by, reason=reason, decided_at=now)
+    )
+    return result.rowcount == 1

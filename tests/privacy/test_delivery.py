@@ -110,9 +110,12 @@ def test_codes_go_by_smtp_and_by_the_sms_webhook(database_url: str, tmp_path: Pa
         assert mail["From"] == "privacy@shop.example"
         verified = gw.verify_privacy(by_mail, token, _code(mail.get_content()))
         assert verified.json()["state"] == "verified"
-        by_sms, token = gw.submit_privacy(kind="access")
-        [(authorization, body)] = texts
+        # The order's other contact is told by SMS, with a code to object.
+        [(authorization, notice)] = texts
         assert authorization == "Bearer relay-secret"
+        assert (notice["to"], "objection code" in notice["text"]) == ("13812345678", True)
+        by_sms, token = gw.submit_privacy(kind="access")
+        [_, (_, body)] = texts
         assert body["to"] == "13812345678"
         assert gw.verify_privacy(by_sms, token, _code(body["text"])).status_code == 200
         assert gw.outbox() == []  # nothing queued: it went out
