@@ -35,6 +35,11 @@ class LogUnavailable(Exception):
     """The log could not be written; whatever was to be logged must not happen."""
 
 
+class InvalidDraft(LogUnavailable):
+    """This one draft cannot be stored (a value too long, details not JSON): it is refused
+    before it joins a batch, so it can never make the other entries of a commit fail."""
+
+
 @dataclass(frozen=True, slots=True)
 class LogPolicy:
     """When to commit and when to sign."""
@@ -46,6 +51,13 @@ class LogPolicy:
 
 
 _Pending = tuple[Draft, "asyncio.Future[Entry]"]
+
+
+def raise_into(batch: list[_Pending], reason: str) -> None:
+    """Every caller of `batch` gets `LogUnavailable`: they must not disclose."""
+    for _, future in batch:
+        if not future.done():
+            future.set_exception(LogUnavailable(reason))
 
 
 class AuditLog:
@@ -74,6 +86,9 @@ class AuditLog:
 
     async def append(self, draft: Draft) -> Entry:
         """Log `draft`; return the committed entry, or raise `LogUnavailable`."""
+        problem = store.draft_problem(draft)
+        if problem is not None:
+            raise InvalidDraft(problem)
         future: asyncio.Future[Entry] = asyncio.get_running_loop().create_future()
         self._pending.append((draft, future))
         self._ensure_writer().set()
@@ -108,13 +123,18 @@ class AuditLog:
     async def _write(self, batch: list[_Pending]) -> None:
         try:
             entries = await self._commit([draft for draft, _ in batch])
-        except BaseException as exc:  # any failure, cancellation included, means: not logged
-            for _, future in batch:
-                if not future.done():
-                    future.set_exception(LogUnavailable(type(exc).__name__))
-            if not isinstance(exc, Exception):
-                raise
+        except Exception as exc:
+            if len(batch) == 1:
+                raise_into(batch, type(exc).__name__)
+                return
+            # One bad draft must not fail the others: commit them one by one, so only
+            # the entry that cannot be written (or every one, if the store is down) fails.
+            for pending in batch:
+                await self._write([pending])
             return
+        except BaseException as exc:  # cancelled: nothing of the batch is known to be logged
+            raise_into(batch, type(exc).__name__)
+            raise
         for (_, future), entry in zip(batch, entries, strict=True):
             if not future.done():
                 future.set_result(entry)

@@ -38,7 +38,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from audit.checkpoint import Checkpoint
-from audit.entry import GENESIS_HASH, Entry
+from audit.entry import GENESIS_HASH, Draft, Entry
 
 metadata = MetaData(
     naming_convention={
@@ -299,3 +299,29 @@ async def seq_bounds(
     )
     first, last = (await conn.execute(statement)).one()
     return None if first is None else (int(first), int(last))
+
+
+_LENGTHS = {
+    c.name: c.type.length
+    for c in audit_entries.c
+    if isinstance(c.type, String) and c.type.length is not None
+}
+_REF_LENGTH = 64  # audit_refs.ref
+
+
+def draft_problem(draft: Draft) -> str | None:
+    """Why `draft` could not be stored as an entry, or None: every bounded column checked
+    against its length (cheap enough for every append; a draft whose details cannot be
+    encoded is caught when its batch is written, see `AuditLog._write`)."""
+    bounded = {
+        "actor": draft.actor, "action": draft.action, "resource": draft.resource,
+        "grant_id": draft.grant, "purpose": draft.purpose, "request_id": draft.request_id,
+        "client": draft.client,
+    }  # fmt: skip
+    for column, value in bounded.items():
+        limit = _LENGTHS[column]
+        if value is not None and len(value) > limit:
+            return f"{column} is longer than {limit} characters"
+    if any(len(ref) > _REF_LENGTH for ref in (*draft.orders, *draft.subjects)):
+        return "an order or subject reference is too long"
+    return None

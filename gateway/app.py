@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from audit.log import AuditLog, LogPolicy
 from gateway import __version__
-from gateway.auditing.context import request_id_middleware
+from gateway.auditing.context import TrustedProxies, request_context
 from gateway.auditing.recorder import AccessLog, pseudonym_key
 from gateway.auditing.routes import AuditController
 from gateway.auditing.service import AuditService
@@ -315,7 +315,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             "authenticator": _provide(services.authenticator),
         },
         middleware=[
-            request_id_middleware,
+            request_context(TrustedProxies(services.settings.trusted_networks)),
             DefineMiddleware(
                 BearerAuthMiddleware,
                 authenticator=services.authenticator,

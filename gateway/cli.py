@@ -61,6 +61,11 @@ def _redacted_url(settings: Settings) -> str:
     return make_url(settings.sqlalchemy_url).render_as_string(hide_password=True)
 
 
+# uvicorn must not rewrite the client address from proxy headers (by default it believes
+# X-Forwarded-For from 127.0.0.1): the gateway decides, by GATEWAY_TRUSTED_PROXIES.
+SERVER_OPTIONS: dict[str, Any] = {"proxy_headers": False, "server_header": False}
+
+
 @main.command()
 @click.option("--host", default=None, help="Bind address [default: GATEWAY_HOST or 127.0.0.1].")
 @click.option("--port", type=int, default=None, help="Port [default: GATEWAY_PORT or 8000].")
@@ -94,6 +99,7 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
         port=port or settings.port,
         workers=workers,
         log_level=settings.log_level,
+        **SERVER_OPTIONS,
     )
 
 

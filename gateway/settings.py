@@ -7,6 +7,7 @@ problem (`SettingsError`), never a traceback.
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Literal
 
@@ -65,6 +66,14 @@ class Settings(BaseSettings):
         "instead of a file.",
     )
     host: str = Field(default="127.0.0.1", description="Address `serve` binds to.")
+    trusted_proxies: str = Field(
+        default="",
+        max_length=2000,
+        description="Reverse proxies whose `X-Forwarded-For` is believed: comma-separated "
+        "addresses or networks (`10.0.0.5, 10.1.0.0/16`). The client is the first address "
+        "from the right of that header that is not one of them. Empty (the default): "
+        "nobody, the TCP peer is the client.",
+    )
     port: int = Field(default=8000, ge=1, le=65535, description="Port `serve` listens on.")
     auth_cache_seconds: float = Field(
         default=5.0,
@@ -242,6 +251,23 @@ class Settings(BaseSettings):
         if value and not value.startswith(("sqlite", "postgresql", "postgres://")):
             raise ValueError("must be a sqlite:/// or postgresql:// URL")
         return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        for item in filter(None, (part.strip() for part in value.split(","))):
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(
+                    "must be IP addresses or networks (CIDR), comma-separated"
+                ) from None
+        return value
+
+    @property
+    def trusted_networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+        parts = filter(None, (part.strip() for part in self.trusted_proxies.split(",")))
+        return [ipaddress.ip_network(part, strict=False) for part in parts]
 
     @model_validator(mode="after")
     def _pages_fit(self) -> Settings:

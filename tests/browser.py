@@ -24,6 +24,7 @@ import uvicorn
 from playwright.sync_api import Page, sync_playwright
 
 from gateway.app import create_app
+from gateway.cli import SERVER_OPTIONS
 from gateway.clock import Clock
 from gateway.settings import Settings
 
@@ -58,6 +59,7 @@ def live_gateway(settings: Settings, clock: Clock | None = None) -> Iterator[str
         log_config=None,  # leave the process's logging set-up (and pytest's capture) alone
         ws="none",  # no websocket routes; importing the websockets stack only warns
         lifespan="on",
+        **SERVER_OPTIONS,  # as `privacy-gateway serve` runs it
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(

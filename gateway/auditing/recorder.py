@@ -6,6 +6,8 @@ only as keyed pseudonyms: `HMAC-SHA-256(pseudonym key, subject id)`, 128 bits,
 with a key derived from the blind-index key. The pseudonym stays stable across
 a subject's orders (a DPO can follow one subject through the log) and means
 nothing without the key, so the log stays lawful and verifiable after an erasure.
+The address of a public (data subject's) call is kept the same way, as a keyed
+pseudonym; staff and operators' addresses are kept as they are (security).
 
 Every method returns only once the entry is committed; if it cannot be, it
 raises `LogUnavailable` and the caller must not disclose (fail closed).
@@ -28,6 +30,7 @@ from gateway.clock import Clock
 
 OPERATOR = "operator"  # the command line: whoever holds the database and the keys
 ANONYMOUS = "anonymous"
+DATA_SUBJECT = "data-subject"  # the actor of public calls: never a person's name
 
 
 def pseudonym_key(blind_index_key: bytes) -> bytes:
@@ -56,6 +59,12 @@ class AccessLog:
 
     def pseudonym(self, subject_id: uuid.UUID) -> str:
         return hmac.new(self._key, subject_id.bytes, hashlib.sha256).hexdigest()[:32]
+
+    def client_pseudonym(self, address: str) -> str:
+        """A data subject's address as a keyed pseudonym: the log can still tell one
+        caller's calls apart (abuse), but holds no IP address of a customer."""
+        digest = hmac.new(self._key, b"client|" + address.encode(), hashlib.sha256)
+        return "ip:" + digest.hexdigest()[:24]
 
     async def record(
         self,
@@ -106,6 +115,9 @@ class AccessLog:
         details: Mapping[str, Any] | None = None,
     ) -> Draft:
         request = current_request()
+        client = request.client
+        if client is not None and actor == DATA_SUBJECT:
+            client = self.client_pseudonym(client)
         return Draft(
             at=self._clock.now(),
             actor=actor,
@@ -118,7 +130,7 @@ class AccessLog:
             grant=grant,
             purpose=purpose,
             request_id=request.request_id,
-            client=request.client,
+            client=client,
             details=details or {},
         )
 

@@ -36,8 +36,9 @@ LAWS = [
 EXCLUDED = [
     {
         "store": "audit log",
-        "reason": "holds no personal values: subjects appear only as keyed pseudonyms "
-        "(pseudonymised data, meaningless without the gateway's key); kept for "
+        "reason": "holds no personal values: subjects, and the addresses they made their "
+        "requests from, appear only as keyed pseudonyms (pseudonymised data, meaningless "
+        "without the gateway's key); kept for "
         "accountability (GDPR Art. 5(2), PIPL Art. 54) and tamper evidence",
     },
     {

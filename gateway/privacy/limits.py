@@ -15,14 +15,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from audit.entry import Outcome
 from gateway.auditing.context import current_request
-from gateway.auditing.recorder import AccessLog
+from gateway.auditing.recorder import DATA_SUBJECT, AccessLog
 from gateway.clock import Clock
 from gateway.errors import RateLimited
 from gateway.privacy import store
 from gateway.privacy.secrets import RequestSecrets
 
 HOUR = timedelta(hours=1)
-PUBLIC = "data-subject"  # the actor of public calls: never a person's name
+PUBLIC = DATA_SUBJECT
 
 Check = tuple[str, bytes, int]  # (scope, key, limit per hour)
 
