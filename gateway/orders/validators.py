@@ -13,15 +13,20 @@ from datetime import UTC, datetime
 from email_validator import EmailNotValidError, validate_email
 from stdnum.cn import ric
 
-MAINLAND_MOBILE = re.compile(r"^1[3-9]\d{9}$")
-E164 = re.compile(r"^\+\d{8,15}$")
-MONEY = re.compile(r"^(0|[1-9]\d{0,11})(\.\d{1,4})?$")
+from gateway.textfold import fold_identifier
+
+# ASCII digits only: other scripts' digits are folded to them first (`textfold`), never
+# matched by a Unicode `\d` and stored as they came (a second, unsearchable identity).
+MAINLAND_MOBILE = re.compile(r"^1[3-9][0-9]{9}$")
+E164 = re.compile(r"^\+[0-9]{8,15}$")
+MONEY = re.compile(r"^(0|[1-9][0-9]{0,11})(\.[0-9]{1,4})?$")
 _PHONE_SEPARATORS = str.maketrans("", "", " -()")
 
 
 def normalise_phone(value: str) -> str:
-    """Mainland mobiles as 11 digits (a `+86` prefix is dropped), others as E.164."""
-    compact = value.strip().translate(_PHONE_SEPARATORS)
+    """Mainland mobiles as 11 digits (a `+86` prefix is dropped), others as E.164;
+    full-width and other scripts' digits count as the digits they are."""
+    compact = fold_identifier(value).strip().translate(_PHONE_SEPARATORS)
     if compact.startswith("+86") and MAINLAND_MOBILE.match(compact[3:]):
         return compact[3:]
     if MAINLAND_MOBILE.match(compact) or E164.match(compact):
@@ -33,17 +38,19 @@ def normalise_phone(value: str) -> str:
 
 
 def normalise_email(value: str) -> str:
-    """Trimmed and lower-cased, after a syntax check (no DNS look-up)."""
+    """Folded (NFKC: `ｚｈａｎｇ＠ｅｘａｍｐｌｅ．ｃｏｍ` is `zhang@example.com`), trimmed and
+    lower-cased, after a syntax check (no DNS look-up)."""
     try:
-        result = validate_email(value.strip(), check_deliverability=False)
+        result = validate_email(fold_identifier(value).strip(), check_deliverability=False)
     except EmailNotValidError:
         raise ValueError("email is not a valid e-mail address") from None
     return result.normalized.lower()
 
 
 def normalise_resident_id(value: str) -> str:
-    """An 18-character GB 11643 resident identity number with a valid check digit."""
-    compact = value.strip().upper()
+    """An 18-character GB 11643 resident identity number with a valid check digit
+    (full-width digits and `ｘ` count as what they are)."""
+    compact = fold_identifier(value).strip().upper()
     if len(compact) != 18 or not ric.is_valid(compact):  # noqa: PLR2004 - GB 11643 length
         raise ValueError(
             "id_number must be an 18-character resident identity number "

@@ -16,7 +16,6 @@ import hashlib
 import importlib.metadata
 import logging
 import sys
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Final
@@ -32,6 +31,7 @@ from presidio_analyzer.context_aware_enhancers import ContextAwareEnhancer
 from presidio_analyzer.nlp_engine import NlpArtifacts, NlpEngine, NoOpNlpEngine, SpacyNlpEngine
 from presidio_analyzer.predefined_recognizers import SpacyRecognizer
 
+from gateway import textfold
 from gateway.errors import ConfigurationError
 from gateway.pii import base, context, lexicon, names, numbers, spans
 from gateway.pii.spans import Span
@@ -48,19 +48,10 @@ _PRIORITY: Final = {
     spans.PERSON: 1,
 }
 _HAN = regex.compile(r"\p{Han}")
-_SOURCES = (base, context, lexicon, names, numbers, spans)
+_SOURCES = (base, context, lexicon, names, numbers, spans, textfold)
 _PACKAGES = ("presidio-analyzer", "phonenumbers", "python-stdnum", "regex")
-# Full-width forms (ＡＢＣ１２３＠．) and other scripts' digits, folded one character
-# for one character so that offsets found in the folded text fit the original.
-_FOLD = {
-    **{code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)},
-    0x3000: 0x20,
-    **{
-        code: ord(str(unicodedata.digit(chr(code))))
-        for code in range(0x80, 0x10000)
-        if unicodedata.category(chr(code)) == "Nd"
-    },
-}
+# Full-width forms and other scripts' digits, folded one character for one (textfold).
+_FOLD = textfold.FOLD
 
 
 def detector_version(ner_models: Mapping[str, str]) -> str:
@@ -246,9 +237,19 @@ class Detector:
         return "zh" if _HAN.search(text) else "en"
 
     def detect(self, text: str, known_names: Sequence[str] = ()) -> tuple[Span, ...]:
+        """Spans in `text` (offsets into it as given). Invisible format characters (zero-
+        width spaces and the like) are left out while detecting, so `138\u200b1234…` is
+        still a phone; a span found across them covers them."""
         if not text.strip():
             return ()
-        text = text.translate(_FOLD)
+        kept = [i for i, ch in enumerate(text) if ch not in textfold.INVISIBLE]
+        visible = "".join(text[i] for i in kept).translate(_FOLD)
+        found = self._detect_visible(visible, known_names)
+        if len(kept) == len(text):
+            return found
+        return tuple(Span(kept[span.start], kept[span.end - 1] + 1, span.type) for span in found)
+
+    def _detect_visible(self, text: str, known_names: Sequence[str]) -> tuple[Span, ...]:
         language = self.language(text)
         ad_hoc: list[EntityRecognizer] | None = (
             [names.KnownName(language, known_names)] if known_names else None

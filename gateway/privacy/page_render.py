@@ -23,6 +23,7 @@ from litestar.template import TemplateConfig
 from litestar.types import ExceptionHandlersMap
 
 from audit.log import LogUnavailable
+from gateway.auditing.context import current_request, parse_address
 from gateway.errors import (
     CodeLocked,
     CodeRejected,
@@ -85,19 +86,23 @@ class Refused(Exception):
 def cookie(
     request: AnyRequest, key: str, value: str, max_age: int, *, strict: bool = True
 ) -> Cookie:
-    """HttpOnly, SameSite=Strict, /privacy only; Secure unless the page is served over
-    plain http to this machine (behind a TLS-terminating proxy the scheme says http)."""
+    """HttpOnly, SameSite=Strict, /privacy only; Secure except in the embedded default
+    for a browser on this machine over plain http (`make run`)."""
     return Cookie(
         key=key, value=value, path=ROOT, max_age=max_age, httponly=True,
         samesite="strict" if strict else "lax", secure=_secure(request),
     )  # fmt: skip
 
 
-_LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
-
-
 def _secure(request: AnyRequest) -> bool:
-    return request.url.scheme == "https" or request.url.hostname not in _LOOPBACK
+    """Decided by what a caller cannot choose: the mode, and the client address as the
+    TCP peer (or a trusted proxy) gives it, never the Host header. Behind a TLS proxy on
+    this machine the proxy must be in GATEWAY_TRUSTED_PROXIES, or the client looks local."""
+    if request.url.scheme == "https" or request.app.state.services.settings.mode != "embedded":
+        return True
+    client = current_request().client
+    address = None if client is None else parse_address(client)
+    return address is None or not address.is_loopback
 
 
 def expired(request: AnyRequest, key: str) -> Cookie:

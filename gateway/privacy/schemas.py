@@ -8,6 +8,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from gateway.orders.validators import normalise_email, normalise_phone
 from gateway.reveal.schemas import check_purpose
+from gateway.textfold import fold_identifier
 
 
 class _Strict(BaseModel):
@@ -18,7 +19,7 @@ class _Strict(BaseModel):
 
 def check_contact(value: str) -> str:
     try:
-        return normalise_email(value) if "@" in value else normalise_phone(value)
+        return normalise_email(value) if "@" in fold_identifier(value) else normalise_phone(value)
     except ValueError:
         raise ValueError(
             "contact must be the phone number or e-mail address given with the order"

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 import uuid
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from gateway.orders.validators import check_text
+from gateway.textfold import fold_identifier
 
 Code = Annotated[str, Field(pattern=r"^[0-9]{6}$", description="The 6-digit code shown now.")]
 
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _EMAIL = re.compile(r"[^\s@]+@[^\s@]+\.[^\s@]+")
-_DIGIT_RUN = re.compile(r"\d{7,}")
-_DIGIT_SEPARATORS = re.compile(r"(?<=\d)[\s().+-]+(?=\d)")
+_DIGIT_RUN = re.compile(r"[0-9]{7,}")
+# Anything but letters and digits between two digits joins them: 138.1234/5678 is a run.
+_DIGIT_SEPARATORS = re.compile(r"(?<=[0-9])[\W_]{1,3}(?=[0-9])")
 MIN_WORDS = 3
 MIN_CJK = 6
 
@@ -25,9 +28,13 @@ def check_purpose(value: str) -> str:
 
     "A few words": three or more, or six Chinese characters. Long digit runs and
     e-mail addresses are refused because the purpose is kept (and later logged)
-    in clear: the orders a reveal is for belong in `order_ids`, not in prose.
+    in clear: the orders a reveal is for belong in `order_ids`, not in prose. The rule
+    is applied to the text as a person reads it: folded first (full-width `＠` and
+    digits, other scripts' digits), with invisible format characters (zero-width
+    spaces and the like, which hide nothing from a reader) dropped; that text is kept.
     """
-    text = " ".join(check_text(value).split())
+    visible = "".join(ch for ch in check_text(value) if unicodedata.category(ch) != "Cf")
+    text = " ".join(fold_identifier(visible).split())
     if len(text.split()) < MIN_WORDS and len(_CJK.findall(text)) < MIN_CJK:
         raise ValueError(
             "purpose must say why in a few words (at least 3 words or 6 Chinese characters)"
