@@ -1,6 +1,9 @@
 # Slim runtime image of the gateway. Production settings come from the environment:
 #   docker run -e GATEWAY_DATABASE_URL=postgresql://user@db/orders -p 8000:8000 privacy-gateway
 # Run `privacy-gateway migrate` once per schema change (same image, different command).
+# Production mode: no key is ever generated in a container (a fresh key per container
+# would seal data nobody can read later); give GATEWAY_KEKS, GATEWAY_BLIND_INDEX_KEY and
+# GATEWAY_AUDIT_SIGNING_KEY, or mount key files and set GATEWAY_KEYS_DIR.
 FROM python:3.11-slim AS build
 WORKDIR /src
 COPY pyproject.toml README.md ./
@@ -12,6 +15,7 @@ FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     GATEWAY_HOST=0.0.0.0 \
+    GATEWAY_MODE=production \
     GATEWAY_VAR_DIR=/app/var
 RUN useradd --system --create-home --home-dir /app gateway
 WORKDIR /app

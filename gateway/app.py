@@ -69,6 +69,7 @@ from gateway.reveal.factors import FactorRules, SecondFactors
 from gateway.reveal.grants import Grants
 from gateway.reveal.routes import GrantController, TotpController
 from gateway.settings import Settings, load_settings
+from gateway.subjects.keycheck import check_keys
 from gateway.subjects.service import SubjectKeys
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -265,6 +266,10 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         # process: keep it out of the collector's way, so full collections stay short.
         gc.freeze()
 
+    async def check_store_keys() -> None:
+        # Before anything is served: a well-formed but wrong key stops start-up here.
+        await check_keys(services.engine, services.keys, services.clock.now())
+
     async def log_policy_and_keys() -> None:
         # Which policy this process enforces, from when: policy changes are in the log.
         await services.audit.at_start(
@@ -332,7 +337,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             ),
         ],
         exception_handlers=EXCEPTION_HANDLERS,
-        on_startup=[log_policy_and_keys, freeze_startup_objects, runner.start],
+        on_startup=[check_store_keys, log_policy_and_keys, freeze_startup_objects, runner.start],
         on_shutdown=[runner.stop, services.close],
         request_max_body_size=MAX_BODY_BYTES,
         template_config=template_config(),

@@ -7,6 +7,7 @@ the new token once (it is never stored in clear).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
 from pathlib import Path
@@ -19,7 +20,7 @@ from gateway.app import Services
 from gateway.auditing.cli import audit as audit_commands
 from gateway.auth.service import NewPrincipal
 from gateway.cliutil import cli_settings, handle_errors, run_with_services
-from gateway.crypto.keys import add_kek_version, load_keys
+from gateway.crypto.keys import KeyRing, add_kek_version, load_keys
 from gateway.errors import ConfigurationError
 from gateway.pii.cli import pii as pii_commands
 from gateway.privacy.cli import certificate_commands
@@ -82,11 +83,12 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
     # Fail here, with a clear message, not inside uvicorn's worker start-up.
     policy = load_gateway_policy(settings)
     load_processing_record(settings, policy, load_retention(settings, policy))
-    load_keys(settings)
+    keys = load_keys(settings)
     if not migrations.is_current(settings.sqlalchemy_url):
         raise ConfigurationError(
             "the database schema is not up to date: run `privacy-gateway migrate`"
         )
+    asyncio.run(_check_keys(settings, keys))
     from gateway.pii.cli import due_warning
 
     warning = due_warning(settings)
@@ -101,6 +103,19 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
         log_level=settings.log_level,
         **SERVER_OPTIONS,
     )
+
+
+async def _check_keys(settings: Settings, keys: KeyRing) -> None:
+    """The keys are this store's (else one line and exit 2, before uvicorn starts)."""
+    from gateway.clock import SystemClock
+    from gateway.db import make_engine
+    from gateway.subjects.keycheck import check_keys
+
+    engine = make_engine(settings.sqlalchemy_url, 1)
+    try:
+        await check_keys(engine, keys, SystemClock().now())
+    finally:
+        await engine.dispose()
 
 
 @main.command()

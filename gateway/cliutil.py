@@ -15,6 +15,7 @@ from audit.log import LogUnavailable
 from gateway.app import Services, build_services
 from gateway.errors import ConfigurationError, GatewayError
 from gateway.settings import Settings, load_settings
+from gateway.subjects.keycheck import check_keys
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -62,6 +63,7 @@ def run_with_services(
     async def main() -> T:
         services = build_services(settings or cli_settings())
         try:
+            await check_keys(services.engine, services.keys, services.clock.now())
             return await work(services)
         finally:
             await services.close()

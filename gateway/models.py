@@ -15,6 +15,7 @@ from gateway.reports.archive import report_archive
 from gateway.reveal.store import totp_factors, unmask_grants
 from gateway.subjects.store import (
     data_subjects,
+    key_checks,
     subject_identifiers,
     subject_keys,
     subject_links,
@@ -22,6 +23,7 @@ from gateway.subjects.store import (
 
 __all__ = [
     "data_subjects",
+    "key_checks",
     "metadata",
     "order_items",
     "orders",

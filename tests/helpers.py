@@ -24,6 +24,7 @@ from gateway.clock import ManualClock
 from gateway.db import make_engine
 from gateway.models import (
     data_subjects,
+    key_checks,
     metadata,
     order_items,
     orders,
@@ -126,6 +127,7 @@ async def reset_database(url: str) -> None:
                 subject_links,
                 subject_keys,
                 data_subjects,
+                key_checks,
                 principals,
             ):
                 await conn.execute(delete(table))

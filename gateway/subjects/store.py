@@ -364,3 +364,74 @@ async def decide_link(
         .values(state=state, decided_by=by, reason=reason, decided_at=now)
     )
     return result.rowcount == 1
+
+
+# One check value per key: a KEK version's seals a random canary (AES-GCM: only the same
+# key opens it), the blind-index key's is a keyed hash of a fixed label. A key that is
+# well-formed but not the one this store was written with is found at start-up.
+key_checks = Table(
+    "key_checks",
+    metadata,
+    Column("kind", String(16), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("value", LargeBinary, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+
+async def stored_checks(conn: AsyncConnection) -> dict[tuple[str, int], bytes]:
+    rows = await conn.execute(select(key_checks.c.kind, key_checks.c.version, key_checks.c.value))
+    return {(row.kind, row.version): row.value for row in rows}
+
+
+async def add_check(
+    conn: AsyncConnection, kind: str, version: int, value: bytes, now: datetime
+) -> None:
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    await conn.execute(
+        dialect.insert(key_checks)
+        .values(kind=kind, version=version, value=value, created_at=now)
+        .on_conflict_do_nothing(index_elements=["kind", "version"])
+    )
+
+
+async def sample_key(conn: AsyncConnection, kek_version: int) -> KeyRow | None:
+    """One live data key wrapped under `kek_version`, to try the KEK on."""
+    row = (
+        await conn.execute(
+            select(
+                subject_keys.c.subject_id,
+                subject_keys.c.dek_version,
+                subject_keys.c.kek_version,
+                subject_keys.c.wrapped_key,
+            )
+            .where(
+                subject_keys.c.kek_version == kek_version, subject_keys.c.wrapped_key.is_not(None)
+            )
+            .limit(1)
+        )
+    ).first()
+    return None if row is None else KeyRow(*row)
+
+
+async def sample_identifier(conn: AsyncConnection) -> tuple[str, bytes, bytes, KeyRow] | None:
+    """One identifier of a live subject, with its key row: to try the blind-index key on."""
+    row = (
+        await conn.execute(
+            select(
+                subject_identifiers.c.kind,
+                subject_identifiers.c.digest,
+                subject_identifiers.c.value,
+                subject_keys.c.subject_id,
+                subject_keys.c.dek_version,
+                subject_keys.c.kek_version,
+                subject_keys.c.wrapped_key,
+            )
+            .join(subject_keys, subject_keys.c.subject_id == subject_identifiers.c.subject_id)
+            .where(subject_keys.c.wrapped_key.is_not(None))
+            .limit(1)
+        )
+    ).first()
+    if row is None:
+        return None
+    return row.kind, row.digest, row.value, KeyRow(*row[3:])
