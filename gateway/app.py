@@ -27,6 +27,7 @@ from gateway.auditing.recorder import AccessLog, pseudonym_key
 from gateway.auditing.routes import AuditController
 from gateway.auditing.service import AuditService
 from gateway.auth.middleware import BearerAuthMiddleware
+from gateway.auth.principal import Principal
 from gateway.auth.routes import PrincipalController
 from gateway.auth.service import PrincipalService
 from gateway.auth.tokens import Authenticator
@@ -36,7 +37,7 @@ from gateway.db import make_engine
 from gateway.disclosure import PolicySet, load_policy
 from gateway.orders.routes import OrderController
 from gateway.orders.schemas import STATUSES
-from gateway.orders.service import OrderService
+from gateway.orders.service import OrderService, SearchLimits
 from gateway.orders.store import DOCUMENT_FIELDS, LIST_SECTIONS
 from gateway.pii.analyzer import shared_detector
 from gateway.privacy.downloads import Downloads
@@ -151,6 +152,7 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         skew_steps=settings.totp_skew_steps,
         max_failures=settings.totp_max_failures,
         lock_seconds=settings.totp_lock_seconds,
+        enrol_hours=settings.totp_enrol_hours,
     )
     audit = AccessLog(
         AuditLog(
@@ -168,7 +170,16 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         clock,
     )
     factors = SecondFactors(engine, keys, policy, clock, rules, audit)
-    grants = Grants(engine, reads, policy, factors, clock, settings.unmask_grant_seconds, audit)
+    orders: list[OrderService] = []  # built below, with the grants it needs
+
+    async def outside_scope(principal: Principal, ids: list[str]) -> list[int]:
+        # Grants name only orders their holder can read: the order service knows.
+        return await orders[0].outside_scope(principal, ids)
+
+    grants = Grants(
+        engine, reads, policy, factors, clock, settings.unmask_grant_seconds, audit,
+        outside_scope=outside_scope,
+    )  # fmt: skip
     request_secrets = RequestSecrets(keys.blind_index_key)
     notifier = load_notifier(settings, engine, clock)
     privacy = PrivacyRequests(engine, subjects, request_secrets, clock, audit, notifier, settings)
@@ -190,15 +201,8 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         lead_hours=settings.privacy_sla_lead_hours,
     )
     reports = Reports(engine, policy, retention, record, audit, clock)
-    return Services(
-        settings=settings,
-        clock=clock,
-        keys=keys,
-        engine=engine,
-        reads=reads,
-        policy=policy,
-        principals=PrincipalService(engine, policy, clock, audit, on_revoke=authenticator.forget),
-        orders=OrderService(
+    orders.append(
+        OrderService(
             engine,
             reads,
             policy,
@@ -212,7 +216,18 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
             else None,
             default_page_size=settings.default_page_size,
             max_page_size=settings.max_page_size,
-        ),
+            search=SearchLimits(settings.search_alert_per_hour, settings.search_limit_per_hour),
+        )
+    )
+    return Services(
+        settings=settings,
+        clock=clock,
+        keys=keys,
+        engine=engine,
+        reads=reads,
+        policy=policy,
+        principals=PrincipalService(engine, policy, clock, audit, on_revoke=authenticator.forget),
+        orders=orders[0],
         authenticator=authenticator,
         subjects=subjects,
         factors=factors,

@@ -33,3 +33,22 @@ class ManualClock:
 def utc_text(value: datetime) -> str:
     """The one text form of times leaving the gateway: UTC, ISO 8601, with a `Z`."""
     return value.astimezone(UTC).isoformat().removesuffix("+00:00") + "Z"
+
+
+# Times callers give (filters, periods, order times) must lie here: converting one
+# outside to UTC can overflow (`9999-12-31T23:00-05:00`), which must be a 400, not a 500.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+
+
+def time_problem(value: datetime) -> str | None:
+    """What is wrong with a caller's time, or None: it needs a zone and a sane year."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        return "must include a time zone, e.g. Z"
+    try:
+        in_range = EARLIEST <= value <= LATEST
+    except OverflowError:  # pragma: no cover - comparison normalises without overflow today
+        in_range = False
+    if not in_range:
+        return "must lie between 1970 and 2200"
+    return None

@@ -14,6 +14,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
+from gateway.clock import time_problem
+
 MAX_CURSOR = 200  # an encoded cursor is about 100 characters
 _PAIR = 2
 
@@ -44,6 +46,6 @@ class TimeCursor:
             row_id = uuid.UUID(hex=value[1])
         except (UnicodeError, RecursionError, binascii.Error, OverflowError) as exc:
             raise ValueError("not a cursor") from exc
-        if at.tzinfo is None:
-            raise ValueError("cursor time has no zone")
+        if time_problem(at) is not None:
+            raise ValueError("cursor time has no zone or is out of range")
         return cls(at, row_id)

@@ -9,8 +9,8 @@ from gateway.privacy.store import (
     privacy_requests,
     privacy_scope,
     privacy_steps,
-    rate_limits,
 )
+from gateway.ratelimits import rate_limits
 from gateway.reports.archive import report_archive
 from gateway.reveal.store import totp_factors, unmask_grants
 from gateway.subjects.store import (

@@ -255,9 +255,15 @@ def _undecodable(_: Request[Any, Any, Any], exc: UnicodeDecodeError) -> Response
     return problem("malformed-request", "the request body is not valid UTF-8")
 
 
+def _too_deep(_: Request[Any, Any, Any], exc: RecursionError) -> Response[dict[str, Any]]:
+    # Parsing `[[[[...]]]]` thousands deep exhausts the stack before any handler runs.
+    return problem("malformed-request", "the request body is nested too deeply")
+
+
 EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     LogUnavailable: _log_unavailable,
     UnicodeDecodeError: _undecodable,
+    RecursionError: _too_deep,
     GatewayError: _domain_error,
     ValidationException: _validation_error,
     HTTPException: _http_error,

@@ -98,6 +98,13 @@ class Settings(BaseSettings):
     totp_max_failures: int = Field(
         default=5, ge=1, le=20, description="Wrong codes in a row that lock a second factor."
     )
+    totp_enrol_hours: float = Field(
+        default=72,
+        ge=0,
+        le=24 * 365,
+        description="A principal's first second factor must be enrolled within this many "
+        "hours of its creation (whoever holds the token first enrols it). 0: any time.",
+    )
     totp_lock_seconds: int = Field(
         default=900, ge=30, le=86_400, description="How long a locked second factor stays locked."
     )
@@ -230,6 +237,19 @@ class Settings(BaseSettings):
         '`{"zh": "zh_core_web_sm", "en": "/models/en"}` (an installed package or a model '
         "directory). Empty: rules only. A model that is not installed stops start-up; "
         "nothing is ever downloaded.",
+    )
+    search_alert_per_hour: int = Field(
+        default=200,
+        ge=1,
+        le=100_000,
+        description="Searches by phone, e-mail or id number one principal may make in an hour "
+        "before the log gets an `orders.search_volume` alert entry (once per hour).",
+    )
+    search_limit_per_hour: int = Field(
+        default=1000,
+        ge=1,
+        le=100_000,
+        description="Searches one principal may make in an hour; past it, 429.",
     )
     max_page_size: int = Field(
         default=100, ge=1, le=1000, description="Upper bound of `limit` on order lists."

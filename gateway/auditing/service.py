@@ -22,6 +22,7 @@ from audit.export import export_lines
 from audit.verify import Report
 from gateway.auditing.recorder import AccessLog
 from gateway.auth.principal import Principal
+from gateway.clock import time_problem
 from gateway.disclosure import PolicySet
 from gateway.errors import FieldProblem, InvalidParameter, PermissionDenied
 
@@ -56,13 +57,17 @@ def _encode_cursor(seq: int) -> str:
     return base64.urlsafe_b64encode(f"a:{seq}".encode()).decode().rstrip("=")
 
 
+_MAX_SEQ_DIGITS = 18  # below 2**63
+
+
 def _decode_cursor(text: str) -> int:
     try:
         raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode()
     except (binascii.Error, UnicodeDecodeError):
         raise ValueError("not a cursor") from None
     kind, _, seq = raw.partition(":")
-    if kind != "a" or not seq.isdigit():
+    # ASCII digits that fit the sequence column (a BIGINT): anything else is no cursor.
+    if kind != "a" or not (seq.isascii() and seq.isdigit()) or len(seq) > _MAX_SEQ_DIGITS:
         raise ValueError("not a cursor")
     return int(seq)
 
@@ -129,8 +134,9 @@ class AuditService:
         if q.subject is not None and not _PSEUDONYM.match(q.subject):
             problems.append(FieldProblem("subject", "must be a subject pseudonym (32 hex)"))
         for name, when in (("since", q.since), ("until", q.until)):
-            if when is not None and when.tzinfo is None:
-                problems.append(FieldProblem(name, "must include a time zone, e.g. Z"))
+            problem = None if when is None else time_problem(when)
+            if problem is not None:
+                problems.append(FieldProblem(name, problem))
         before = None
         if q.cursor is not None:
             try:

@@ -19,8 +19,12 @@ from gateway.auth.principal import Principal
 from gateway.auth.tokens import Authenticator
 from gateway.errors import AuthenticationFailed
 
-# Routes whose refusals the audit log records (those that can disclose personal data).
-AUDITED_KINDS = frozenset({"orders", "unmask-grants", "audit"})
+# The first segment of every /v1 route behind this middleware: a refusal names its kind
+# (and an id, if one parses), never the rest of the path, which is caller input.
+ROUTE_KINDS = frozenset(
+    {"orders", "unmask-grants", "audit", "principals", "auth", "privacy", "reports",
+     "subject-links"}
+)  # fmt: skip
 
 # What route handlers receive behind this middleware: `request.user` is the caller.
 AuthedRequest = Request[Principal, None, Any]
@@ -42,20 +46,19 @@ class BearerAuthMiddleware(AbstractAuthenticationMiddleware):
                 connection.headers.get("authorization")
             )
         except AuthenticationFailed as exc:
-            # The path only, reduced to its kind and id: the rest is caller input.
+            # Every refusal is logged, on every route: the path reduced to its kind and id.
             resource = _resource(connection.url.path)
-            if resource is not None:
-                await self._audit.denied(None, "auth.authenticate", resource, 401, exc.detail)
+            await self._audit.denied(None, "auth.authenticate", resource, 401, exc.detail)
             raise
         return AuthenticationResult(user=principal, auth=None)
 
 
-def _resource(path: str) -> str | None:
-    """`orders` or `orders/<uuid>` for an audited route, else None. Only known kinds and
+def _resource(path: str) -> str:
+    """`orders` or `orders/<uuid>` for a known route, else `api`. Only known kinds and
     parsed ids are kept: anything else in a path is caller input, not logged."""
     parts = path.strip("/").split("/")
-    if len(parts) < 2 or parts[0] != "v1" or parts[1] not in AUDITED_KINDS:  # noqa: PLR2004 - /v1/<kind>
-        return None
+    if len(parts) < 2 or parts[0] != "v1" or parts[1] not in ROUTE_KINDS:  # noqa: PLR2004 - /v1/<kind>
+        return "api"
     kind = parts[1]
     if len(parts) > 2:  # noqa: PLR2004 - /v1/<kind>/<id>
         try:

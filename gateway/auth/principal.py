@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -15,3 +16,6 @@ class Principal:
     role: str
     region: str | None = None
     channel: str | None = None
+    # When the principal (and its token) was created: a first second factor may be
+    # enrolled only within a window after it (GATEWAY_TOTP_ENROL_HOURS).
+    created_at: datetime | None = None

@@ -55,7 +55,10 @@ class Authenticator:
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or not token:
             raise AuthenticationFailed("the Authorization header must use the Bearer scheme")
-        match = _TOKEN_RE.match(token.strip())
+        # ASCII blanks only: `str.strip()` would also take a no-break space off the
+        # token, which then failed to encode (a 500) further down.
+        token = token.strip(" \t")
+        match = _TOKEN_RE.fullmatch(token)
         if match is None:
             raise AuthenticationFailed("the bearer token is malformed")
         key = hashlib.sha256(token.encode("ascii")).digest()
@@ -72,7 +75,9 @@ class Authenticator:
         valid = hmac.compare_digest(expected, hash_secret(secret))
         if record is None or not valid or record.revoked_at is not None:
             raise AuthenticationFailed("the bearer token is unknown or revoked")
-        principal = Principal(record.id, record.name, record.role, record.region, record.channel)
+        principal = Principal(
+            record.id, record.name, record.role, record.region, record.channel, record.created_at
+        )
         if self._ttl and revocations == self._revocations:
             if len(self._cache) >= _CACHE_LIMIT:
                 self._cache.clear()

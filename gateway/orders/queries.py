@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from gateway.clock import time_problem
 from gateway.errors import FieldProblem, InvalidParameter, NotFound
 from gateway.orders import store
 from gateway.orders.schemas import STATUSES
@@ -56,8 +57,9 @@ def check_list_query(
         if text is not None and not SLUG_RE.match(text):
             problems.append(FieldProblem(name, SLUG_RULE))
     for name, value in (("created_from", q.created_from), ("created_to", q.created_to)):
-        if value is not None and value.tzinfo is None:
-            problems.append(FieldProblem(name, "must include a time zone, e.g. Z"))
+        problem = None if value is None else time_problem(value)
+        if problem is not None:
+            problems.append(FieldProblem(name, problem))
     cursor = None
     if q.cursor is not None:
         try:

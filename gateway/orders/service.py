@@ -7,13 +7,19 @@ a role the policy does not know, or a plan without the operation, is refused.
 
 from __future__ import annotations
 
+import contextlib
+import math
+import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from audit.entry import Outcome
+from gateway import ratelimits
 from gateway.auditing.recorder import AccessLog
 from gateway.auth.principal import Principal
 from gateway.clock import Clock
@@ -23,6 +29,7 @@ from gateway.errors import (
     ConfigurationError,
     NotFound,
     PermissionDenied,
+    RateLimited,
 )
 from gateway.orders import store
 from gateway.orders.opening import RowOpener
@@ -43,6 +50,12 @@ from gateway.reveal.grants import Grants
 from gateway.subjects.service import SubjectKeys
 
 
+@dataclass(frozen=True, slots=True)
+class SearchLimits:
+    alert_per_hour: int = 200
+    limit_per_hour: int = 1000
+
+
 class OrderService:
     """Reads under the caller's field plan; writes are `OrderWrites`, exposed here."""
 
@@ -60,7 +73,9 @@ class OrderService:
         *,
         default_page_size: int,
         max_page_size: int,
+        search: SearchLimits = SearchLimits(),
     ) -> None:
+        self._search = search
         self._engine = engine
         self._reads = reads
         self._policy = policy
@@ -82,7 +97,7 @@ class OrderService:
         self._opener = RowOpener(subjects, self._encrypted)
         self._open = self._opener.open
         self._writes = OrderWrites(
-            engine, self._plan, subjects, clock, self._opener, self._encrypted, detector
+            engine, self._plan, subjects, clock, self._opener, self._encrypted, detector, log
         )
         self.create = self._writes.create
         self.create_many = self._writes.create_many
@@ -111,6 +126,20 @@ class OrderService:
             return plan, principal.region
         return plan, None
 
+    async def outside_scope(self, principal: Principal, order_ids: Sequence[str]) -> list[int]:
+        """Positions of `order_ids` this principal could not read (absent, another region,
+        a retained record of another rule): an unmask grant may not name them."""
+        plan, region = self._read_plan(principal)
+        keys: dict[int, uuid.UUID] = {}
+        for position, order_id in enumerate(order_ids):
+            with contextlib.suppress(ValueError):
+                keys[position] = uuid.UUID(order_id)
+        async with self._reads.connect() as reader:
+            visible = await store.visible_ids(
+                reader, list(keys.values()), region, self._retention.readable_by(plan.role)
+            )
+        return [i for i in range(len(order_ids)) if keys.get(i) not in visible]
+
     # --- reading -----------------------------------------------------------------
 
     @asynccontextmanager
@@ -120,8 +149,8 @@ class OrderService:
         """Log a refusal (403, 404) before it leaves; a log failure turns it into a 503."""
         try:
             yield
-        except (PermissionDenied, NotFound) as exc:
-            status = 404 if isinstance(exc, NotFound) else 403
+        except (PermissionDenied, NotFound, RateLimited) as exc:
+            status = {NotFound: 404, RateLimited: 429}.get(type(exc), 403)
             await self._log.denied(principal, action, resource, status, exc.detail)
             raise
 
@@ -199,6 +228,7 @@ class OrderService:
             plan, region = self._read_plan(principal)
             if not plan.allows("orders.search", kind):
                 raise PermissionDenied(f"role {principal.role!r} may not search by {kind}")
+            await self._count_search(principal)
             filters, limit, cursor = check_list_query(
                 ListQuery(limit=query.limit, cursor=query.cursor),
                 self._default_limit,
@@ -218,6 +248,26 @@ class OrderService:
                         reader, scoped, region, limit, cursor
                     )
         return await self._page(principal, "orders.search", plan, rows, next_cursor, {"by": kind})
+
+    async def _count_search(self, principal: Principal) -> None:
+        """Searches by identifier per principal per hour: past the alert level the log gets
+        one `orders.search_volume` entry (someone may be walking a list of phones), past
+        the limit the search is refused."""
+        now = self._clock.now()
+        window = now.replace(minute=0, second=0, microsecond=0)
+        async with self._engine.begin() as conn:
+            count = await ratelimits.hit(conn, "search", principal.id.bytes, window)
+        if count == self._search.alert_per_hour + 1:
+            await self._log.record(
+                principal.name, "orders.search_volume", "orders", Outcome.ERROR,
+                details={"searches_this_hour": count, "alert_at": self._search.alert_per_hour,
+                         "limit": self._search.limit_per_hour},
+            )  # fmt: skip
+        if count > self._search.limit_per_hour:
+            retry = max(1, math.ceil((window + timedelta(hours=1) - now).total_seconds()))
+            raise RateLimited(
+                f"more than {self._search.limit_per_hour} searches this hour; retry later", retry
+            )
 
     async def _page(
         self,

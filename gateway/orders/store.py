@@ -7,8 +7,6 @@ ORM costs more than everything else the gateway does.
 
 from __future__ import annotations
 
-import base64
-import json
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -38,6 +36,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway.clock import utc_text
+from gateway.cursors import TimeCursor
 from gateway.db import UtcDateTime, metadata
 from gateway.readpath import Reader, prepared
 from gateway.subjects.store import subject_keys
@@ -178,9 +177,6 @@ class OrderFilter:
     retention_rules: tuple[str, ...] | None = None
 
 
-_MAX_CURSOR = 200  # an encoded cursor is about 100 characters
-
-
 @dataclass(frozen=True, slots=True)
 class Cursor:
     """Position after the last order of a page, in (created_at DESC, id DESC) order."""
@@ -189,27 +185,13 @@ class Cursor:
     order_id: uuid.UUID
 
     def encode(self) -> str:
-        raw = json.dumps([self.created_at.isoformat(), self.order_id.hex]).encode()
-        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+        return TimeCursor(self.created_at, self.order_id).encode()
 
     @classmethod
     def decode(cls, text: str) -> Cursor:
         """Raise `ValueError` for anything that is not a cursor this gateway made."""
-        if len(text) > _MAX_CURSOR:
-            raise ValueError("cursor too long")
-        padded = text + "=" * (-len(text) % 4)
-        try:
-            value = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
-        except (UnicodeError, RecursionError) as exc:
-            raise ValueError("cursor is not JSON") from exc
-        if not (
-            isinstance(value, list) and len(value) == 2 and all(isinstance(v, str) for v in value)  # noqa: PLR2004
-        ):
-            raise ValueError("cursor is not a [time, id] pair")
-        created_at = datetime.fromisoformat(value[0])
-        if created_at.tzinfo is None:
-            raise ValueError("cursor time has no zone")
-        return cls(created_at, uuid.UUID(hex=value[1]))
+        cursor = TimeCursor.decode(text)
+        return cls(cursor.at, cursor.row_id)
 
 
 def _flat_order(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -409,3 +391,21 @@ async def set_status(
         .values(status=status, updated_at=now)
     )
     return result.rowcount == 1
+
+
+async def visible_ids(
+    reader: Reader,
+    order_ids: Sequence[uuid.UUID],
+    region: str | None,
+    retention_rules: tuple[str, ...] | None,
+) -> set[uuid.UUID]:
+    """Which of `order_ids` exist within the row scope (region, retained records' rules)."""
+    conditions: list[ColumnElement[bool]] = [orders.c.id.in_(list(order_ids))]
+    if region is not None:
+        conditions.append(orders.c.region == region)
+    if retention_rules is not None:
+        conditions.append(
+            or_(orders.c.retention_rule.is_(None), orders.c.retention_rule.in_(retention_rules))
+        )
+    rows = await reader.all(select(orders.c.id).where(*conditions))
+    return {row["id"] for row in rows}

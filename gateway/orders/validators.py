@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import UTC, datetime
+from datetime import datetime
 
 from email_validator import EmailNotValidError, validate_email
 from stdnum.cn import ric
 
+from gateway.clock import time_problem
 from gateway.textfold import fold_identifier
 
 # ASCII digits only: other scripts' digits are folded to them first (`textfold`), never
@@ -89,12 +90,9 @@ def check_quantity(value: object) -> object:
     return value
 
 
-EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
-LATEST = datetime(2200, 1, 1, tzinfo=UTC)
-
-
 def check_order_time(value: datetime) -> datetime:
     """Times between 1970 and 2200, so that conversion to UTC cannot overflow."""
-    if not EARLIEST <= value <= LATEST:
-        raise ValueError("must lie between 1970 and 2200")
+    problem = time_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
     return value

@@ -2,6 +2,9 @@
 
 Free text is run through the PII detector before the transaction opens (CPU work
 must not hold locks); the spans are sealed with the order under the subject's key.
+Every write and every refused write is logged (`order.create`, `order.import`,
+`order.status`), after its commit: if the log cannot be written the caller gets a 503,
+and the same write again is an idempotent replay that is logged then.
 """
 
 from __future__ import annotations
@@ -9,11 +12,13 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from gateway.auditing.recorder import AccessLog, actor_of
 from gateway.auth.principal import Principal
 from gateway.clock import Clock
 from gateway.disclosure import FieldPlan
@@ -28,7 +33,7 @@ from gateway.errors import (
 from gateway.orders import sealing, store
 from gateway.orders.documents import flatten, same_document
 from gateway.orders.opening import RowOpener
-from gateway.orders.queries import parse_order_id
+from gateway.orders.queries import parse_order_id, resource_name
 from gateway.orders.schemas import OrderIn
 from gateway.pii import spans as pii_spans
 from gateway.pii.analyzer import Detector
@@ -46,6 +51,14 @@ TRANSITIONS: Mapping[str, frozenset[str]] = {
 _WRITE_ATTEMPTS = 3
 
 
+@dataclass(frozen=True, slots=True)
+class Written:
+    order_id: str
+    created: bool
+    subject_id: uuid.UUID
+    candidate_links: int = 0
+
+
 class OrderWrites:
     def __init__(
         self,
@@ -56,7 +69,9 @@ class OrderWrites:
         opener: RowOpener,
         encrypted: frozenset[str],
         detector: Detector | None,
+        log: AccessLog,
     ) -> None:
+        self._log = log
         self._engine = engine
         self._plan = plan
         self._subjects = subjects
@@ -89,7 +104,22 @@ class OrderWrites:
 
     async def create(self, principal: Principal, order: OrderIn) -> tuple[str, bool]:
         """Store `order`; return (order_id, created). Same body again: same id, not created."""
-        self._check_channel(self._write_channel(principal, "create"), order)
+        try:
+            self._check_channel(self._write_channel(principal, "create"), order)
+            written = await self._create(order)
+        except (PermissionDenied, IdempotencyConflict) as exc:
+            status = 403 if isinstance(exc, PermissionDenied) else 409
+            await self._log.denied(principal, "order.create", "orders", status, exc.detail)
+            raise
+        await self._log.record(
+            principal.name, "order.create", f"orders/{written.order_id}",
+            orders=[written.order_id], subjects=[written.subject_id],
+            details={"channel": order.channel, "created": written.created,
+                     "candidate_links": written.candidate_links},
+        )  # fmt: skip
+        return written.order_id, written.created
+
+    async def _create(self, order: OrderIn) -> Written:
         document = flatten(order)
         if self._detector is not None and self._detector.heavy:
             # With an NER model a scan takes milliseconds: too long for the event loop.
@@ -125,15 +155,15 @@ class OrderWrites:
         conn: AsyncConnection,
         document: tuple[dict[str, Any], list[dict[str, Any]]],
         found: dict[str, tuple[pii_spans.Span, ...]],
-    ) -> tuple[str, bool]:
+    ) -> Written:
         flat, items = document
         existing = await store.find_by_external_id(conn, flat["channel"], flat["external_id"])
         if existing is not None:
             stored = await store.fetch_order(AsyncReader(conn), existing, None)
             if stored is not None and same_document(
-                document, self._opener.open(stored, self._encrypted)
+                document, opened := self._opener.open(stored, self._encrypted)
             ):
-                return str(existing), False
+                return Written(str(existing), False, opened["_subject_id"])
             raise IdempotencyConflict(
                 "an order with this channel and external_id exists with a different body"
             )
@@ -152,12 +182,28 @@ class OrderWrites:
             None if self._detector is None else self._detector.version,
         )
         await store.insert_order(conn, order_id, key.subject_id, sealed, items, now, detection)
-        return str(order_id), True
+        return Written(str(order_id), True, key.subject_id, len(linked.candidates))
 
     async def create_many(
         self, principal: Principal | None, orders: list[OrderIn]
     ) -> list[tuple[str, bool] | GatewayError]:
         """Bulk import in one transaction; refusals are reported per order, not raised."""
+        results = await self._create_many(principal, orders)
+        written = [r for r in results if isinstance(r, Written)]
+        await self._log.record(
+            actor_of(principal), "order.import", "orders",
+            orders=[w.order_id for w in written if w.created],
+            subjects=[w.subject_id for w in written if w.created],
+            details={"created": sum(w.created for w in written),
+                     "unchanged": sum(not w.created for w in written),
+                     "refused": len(results) - len(written),
+                     "candidate_links": sum(w.candidate_links for w in written)},
+        )  # fmt: skip
+        return [(r.order_id, r.created) if isinstance(r, Written) else r for r in results]
+
+    async def _create_many(
+        self, principal: Principal | None, orders: list[OrderIn]
+    ) -> list[Written | GatewayError]:
         own = self._write_channel(principal, "create")
         # Detection is CPU work: done before the transaction, not while it holds locks.
         documents = [flatten(order) for order in orders]
@@ -188,7 +234,7 @@ class OrderWrites:
         order: OrderIn,
         document: tuple[dict[str, Any], list[dict[str, Any]]],
         found: dict[str, tuple[pii_spans.Span, ...]],
-    ) -> tuple[str, bool] | GatewayError:
+    ) -> Written | GatewayError:
         try:
             self._check_channel(own, order)
             return await self._create_in(conn, document, found)
@@ -197,6 +243,19 @@ class OrderWrites:
 
     async def change_status(self, principal: Principal, order_id: str, status: str) -> None:
         """Move the order to `status` if the transition table allows it; same status is a no-op."""
+        resource = resource_name(order_id)
+        try:
+            current = await self._change_status(principal, order_id, status)
+        except (PermissionDenied, NotFound, InvalidTransition) as exc:
+            code = {PermissionDenied: 403, NotFound: 404}.get(type(exc), 409)
+            await self._log.denied(principal, "order.status", resource, code, exc.detail)
+            raise
+        await self._log.record(
+            principal.name, "order.status", resource, orders=[str(parse_order_id(order_id))],
+            details={"from": current, "to": status},
+        )  # fmt: skip
+
+    async def _change_status(self, principal: Principal, order_id: str, status: str) -> str:
         own = self._write_channel(principal, "update_status")
         key = parse_order_id(order_id)
         async with self._engine.begin() as conn:
@@ -205,9 +264,10 @@ class OrderWrites:
                 # Another channel's order answers like a missing one.
                 raise NotFound("no order with this order_id")
             if status == current:
-                return
+                return current
             if status not in TRANSITIONS.get(current, frozenset()):
                 raise InvalidTransition(f"an order that is {current} cannot become {status}")
             # Conditional on the status read above: SQLite has no row locks.
             if not await store.set_status(conn, key, current, status, self._clock.now()):
                 raise InvalidTransition("the order's status changed meanwhile; read it again")
+        return current

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import LargeBinary, and_, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from gateway import ratelimits
 from gateway.clock import utc_text
 from gateway.disclosure.classification import Classification
 from gateway.orders.store import ITEM_COLUMNS, ITEMS, ORDER_COLUMNS, order_items, orders
@@ -198,7 +199,7 @@ class ErasureSteps:
             keys.add(ctx.request.contact_key)
         counters = 0
         for key in keys:
-            counters += await store.forget_key(ctx.conn, key)
+            counters += await ratelimits.forget_key(ctx.conn, key)
         r = store.privacy_requests.c
         cleared = await ctx.conn.execute(
             update(store.privacy_requests)

@@ -14,11 +14,11 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from audit.entry import Outcome
+from gateway import ratelimits
 from gateway.auditing.context import current_request
 from gateway.auditing.recorder import DATA_SUBJECT, AccessLog
 from gateway.clock import Clock
 from gateway.errors import RateLimited
-from gateway.privacy import store
 from gateway.privacy.secrets import RequestSecrets
 
 HOUR = timedelta(hours=1)
@@ -49,7 +49,7 @@ class Limits:
         window = self.window()
         over = []
         for scope, key, limit in checks:
-            if await store.hit(conn, scope, key, window) > limit:
+            if await ratelimits.hit(conn, scope, key, window) > limit:
                 over.append(scope)
         return over
 

@@ -31,7 +31,6 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway.db import UtcDateTime, metadata
@@ -146,15 +145,6 @@ privacy_objections = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("used_at", UtcDateTime, nullable=True),
     Index("ix_privacy_objections_request_id", "request_id"),
-)
-
-rate_limits = Table(
-    "rate_limits",
-    metadata,
-    Column("scope", String(16), primary_key=True),
-    Column("key", LargeBinary(16), primary_key=True),
-    Column("window_start", UtcDateTime, primary_key=True),
-    Column("count", Integer, nullable=False),
 )
 
 # Columns of a request the service reads; secrets and sealed blobs are read on demand.
@@ -387,28 +377,3 @@ async def delete_messages(conn: AsyncConnection, subject_id: uuid.UUID) -> int:
 async def count_messages(conn: AsyncConnection, subject_id: uuid.UUID) -> int:
     query = select(outbox.c.id).where(outbox.c.subject_id == subject_id)
     return len(list(await conn.execute(query)))
-
-
-# --- rate limits ---------------------------------------------------------------------
-
-
-async def hit(conn: AsyncConnection, scope: str, key: bytes, window_start: datetime) -> int:
-    """Count one more use of `key` in the window; returns the count including this one."""
-    values = {"scope": scope, "key": key, "window_start": window_start, "count": 1}
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(rate_limits).values(**values)
-    statement = statement.on_conflict_do_update(
-        index_elements=["scope", "key", "window_start"],
-        set_={"count": rate_limits.c.count + 1},
-    ).returning(rate_limits.c.count)
-    return int((await conn.execute(statement)).scalar_one())
-
-
-async def forget_hits(conn: AsyncConnection, before: datetime) -> int:
-    result = await conn.execute(delete(rate_limits).where(rate_limits.c.window_start < before))
-    return int(result.rowcount)
-
-
-async def forget_key(conn: AsyncConnection, key: bytes) -> int:
-    result = await conn.execute(delete(rate_limits).where(rate_limits.c.key == key))
-    return int(result.rowcount)

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from audit.entry import Outcome
 from audit.store import snapshot
+from gateway import ratelimits
 from gateway.auditing.recorder import AccessLog
 from gateway.clock import Clock, utc_text
 from gateway.orders.store import order_items, orders
@@ -58,7 +59,7 @@ class Sweeper:
         await self._retention(report)
         await self._exports(report)
         async with self._engine.begin() as conn:
-            await store.forget_hits(conn, self._clock.now() - timedelta(hours=2))
+            await ratelimits.forget_hits(conn, self._clock.now() - timedelta(hours=2))
         return report
 
     async def _expire_and_flag(self, report: SweepReport) -> None:

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from audit.store import snapshot
 from gateway.auditing.recorder import AccessLog, actor_of
 from gateway.auth.principal import Principal
-from gateway.clock import Clock
+from gateway.clock import Clock, time_problem
 from gateway.disclosure import PolicySet
 from gateway.errors import FieldProblem, InvalidParameter, NotFound, PermissionDenied
 from gateway.privacy.retention import RetentionRules
@@ -96,8 +96,9 @@ class Reports:
         """The period asked for, checked; by default the 365 days up to now."""
         problems = []
         for name, when in (("since", since), ("until", until)):
-            if when is not None and when.tzinfo is None:
-                problems.append(FieldProblem(name, "must include a time zone, e.g. Z"))
+            problem = None if when is None else time_problem(when)
+            if problem is not None:
+                problems.append(FieldProblem(name, problem))
         if problems:
             raise InvalidParameter("invalid report period", problems)
         end = until or self._clock.now()

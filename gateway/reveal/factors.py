@@ -65,6 +65,8 @@ class FactorRules:
     skew_steps: int
     max_failures: int
     lock_seconds: int
+    # A first factor only this long after the principal was created; 0: any time.
+    enrol_hours: float = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,7 +149,11 @@ class SecondFactors:
         async with self._engine.begin() as conn:
             await store.ensure_factor(conn, principal.id, now)
             row = await store.lock_factor(conn, principal.id)
-            if row is not None and row.secret is not None:
+            if row is None or row.secret is None:
+                refused = self._first_enrolment_refused(principal, now)
+                if refused is not None:
+                    outcome = Outcome(step=None, refusal=refused, event="enrol_window_passed")
+            if outcome.refusal is None and row is not None and row.secret is not None:
                 if code is None:
                     raise SecondFactorRejected(
                         "a second factor is active: re-enrolling needs a current code from it"
@@ -166,6 +172,19 @@ class SecondFactors:
         await self.log_outcome(principal, "totp.enroll", outcome)
         outcome.raise_refusal()
         return totp.provisioning(secret, principal.name, self._rules.issuer)
+
+    def _first_enrolment_refused(self, principal: Principal, now: datetime) -> GatewayError | None:
+        """Bootstrap trusts whoever holds the token first: the window limits how long a
+        token that leaked before its owner enrolled can be turned into a second factor."""
+        hours = self._rules.enrol_hours
+        if not hours or principal.created_at is None:
+            return None
+        if now <= principal.created_at + timedelta(hours=hours):
+            return None
+        return PermissionDenied(
+            f"a first second factor must be enrolled within {hours:g} hours of the "
+            "principal's creation: ask an admin for a new principal"
+        )
 
     async def activate(self, principal: Principal, code: str) -> datetime:
         """Make the pending secret the active one; its first code proves the app has it."""

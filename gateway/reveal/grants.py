@@ -13,7 +13,7 @@ import hmac
 import re
 import secrets
 import uuid
-from collections.abc import Collection
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -37,6 +37,8 @@ from gateway.reveal.factors import Outcome, SecondFactors, revealable_fields
 from gateway.reveal.schemas import GrantIn
 
 GRANT_PREFIX = "opgg"
+# Positions of the order ids the principal could not read (`OrderService.outside_scope`).
+OrderScope = Callable[[Principal, list[str]], Awaitable[list[int]]]
 _GRANT_RE = re.compile(r"^opgg_([0-9a-f]{32})_([A-Za-z0-9_-]{43})$")
 
 
@@ -66,7 +68,9 @@ class Grants:
         clock: Clock,
         lifetime_seconds: int,
         log: AccessLog,
+        outside_scope: OrderScope,
     ) -> None:
+        self._outside_scope = outside_scope
         self._engine = engine
         self._log = log
         self._reads = reads
@@ -86,6 +90,8 @@ class Grants:
         order_ids = (
             None if request.order_ids is None else frozenset(str(i) for i in request.order_ids)
         )
+        if request.order_ids is not None:
+            await self._check_orders(principal, [str(i) for i in request.order_ids])
         secret = secrets.token_urlsafe(32)
         grant_id = uuid.uuid4()
         async with self._engine.begin() as conn:
@@ -116,6 +122,17 @@ class Grants:
             details={"fields": sorted(fields), "expires_at": utc_text(row.expires_at)},
         )
         return IssuedGrant(f"{GRANT_PREFIX}_{grant_id.hex}_{secret}", row, fields)
+
+    async def _check_orders(self, principal: Principal, order_ids: list[str]) -> None:
+        """A grant names only orders its holder can read (row scope): naming others would
+        put them in the log as revealed-to and say whether they exist."""
+        outside = await self._outside_scope(principal, order_ids)
+        if outside:
+            problems = [FieldProblem(f"order_ids.{i}", "is not an order you can read")
+                        for i in outside]  # fmt: skip
+            reason = "the grant names orders outside the caller's row scope"
+            await self._log.denied(principal, "grant.issue", "grants", 422, reason)
+            raise InvalidInput("the grant names orders you cannot read", problems)
 
     def _check_fields(
         self, principal: Principal, revealable: frozenset[str], asked: Collection[str] | None
@@ -176,7 +193,7 @@ class Grants:
         return Reveal(row.id, row.purpose, fields)
 
     async def _find(self, token: str) -> store.GrantRow:
-        match = _GRANT_RE.match(token.strip())
+        match = _GRANT_RE.fullmatch(token.strip(" \t"))
         if match is None:
             raise GrantRefused("the unmask grant is malformed")
         grant_hex, secret = match.groups()
