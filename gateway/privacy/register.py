@@ -18,10 +18,12 @@ from audit.store import snapshot
 from gateway.auditing.recorder import AccessLog
 from gateway.auth.principal import Principal
 from gateway.clock import Clock, utc_text
+from gateway.cursors import TimeCursor
 from gateway.disclosure import PolicySet
 from gateway.errors import (
     FieldProblem,
     InvalidInput,
+    InvalidParameter,
     InvalidTransition,
     NotFound,
     PermissionDenied,
@@ -35,6 +37,8 @@ from gateway.subjects import store as subject_store
 from gateway.subjects.service import SubjectKeys
 
 MAX_EXTENSION_MONTHS = 2  # GDPR Art. 12(3)
+# What the register lists unless asked for a state: all but requests that expired unverified.
+LISTED = tuple(s.value for s in State if s is not State.EXPIRED)
 log = logging.getLogger("gateway.privacy")
 
 
@@ -45,6 +49,7 @@ class RegisterQuery:
     overdue: bool = False
     due_within_hours: float | None = None
     limit: int = 100
+    cursor: str | None = None
 
 
 class Register:
@@ -76,7 +81,9 @@ class Register:
             await self._audit.denied(principal, f"privacy.{act}", resource, 403, exc.detail)
             raise
 
-    async def list(self, principal: Principal, q: RegisterQuery) -> list[dict[str, Any]]:
+    async def list(self, principal: Principal, q: RegisterQuery) -> dict[str, Any]:
+        """A page of the register, oldest first. Requests never verified leave it once
+        they expire (`state=expired` lists them): a stranger's guesses do not bury it."""
         await self.authorize(principal, "read", "privacy")
         problems = []
         if q.state is not None and q.state not in {s.value for s in State}:
@@ -85,24 +92,36 @@ class Register:
             )
         if q.kind is not None and q.kind not in {k.value for k in Kind}:
             problems.append(FieldProblem("kind", "must be erasure or access"))
+        after = None
+        if q.cursor is not None:
+            try:
+                after = TimeCursor.decode(q.cursor)
+            except ValueError:
+                problems.append(FieldProblem("cursor", "is not a cursor from a previous page"))
         if problems:
-            raise InvalidInput("invalid filter(s)", problems)
+            raise InvalidParameter("invalid filter(s)", problems)
         due_before = None
         if q.due_within_hours is not None:
             due_before = self._clock.now() + timedelta(hours=q.due_within_hours)
         async with snapshot(self._engine) as conn:  # read only: blocks no writer
             rows = await store.list_requests(
                 conn,
-                states=[q.state] if q.state else (OPEN if due_before or q.overdue else ()),
+                states=[q.state] if q.state else (OPEN if due_before or q.overdue else LISTED),
                 kind=q.kind,
                 sla=[Sla.OVERDUE.value] if q.overdue else (),
                 due_before=due_before,
-                limit=q.limit,
+                limit=q.limit + 1,
+                after=None if after is None else (after.at, after.row_id),
             )
+        page = rows[: q.limit]
         await self._audit.record(
-            principal.name, "privacy.list", "privacy", details={"count": len(rows)}
+            principal.name, "privacy.list", "privacy", details={"count": len(page)}
         )
-        return [dpo_view(row) for row in rows]
+        more = len(rows) > q.limit
+        return {
+            "items": [dpo_view(row) for row in page],
+            "next_cursor": TimeCursor(page[-1].received_at, page[-1].id).encode() if more else None,
+        }
 
     async def get(self, principal: Principal, request_id: str) -> dict[str, Any]:
         key = _parse(request_id)

@@ -171,7 +171,10 @@ class RegisterController(Controller):
         overdue: FromQuery[bool] = False,
         due_within_hours: FromQuery[float | None] = None,
         limit: FromQuery[int] = 100,
+        cursor: Annotated[str | None, QueryParameter(max_length=200)] = None,
     ) -> dict[str, Any]:
+        """`{"items": [...], "next_cursor": ...}`, oldest first; requests that expired
+        unverified are listed only with `state=expired`."""
         if not 1 <= limit <= 1000:  # noqa: PLR2004
             raise InvalidParameter("invalid limit", [FieldProblem("limit", "must be 1-1000")])
         if due_within_hours is not None and not 0 < due_within_hours <= 24 * 90:
@@ -179,10 +182,10 @@ class RegisterController(Controller):
                 "invalid due_within_hours",
                 [FieldProblem("due_within_hours", "must be more than 0 and at most 2160")],
             )
-        items = await register.list(
-            request.user, RegisterQuery(state_filter, kind, overdue, due_within_hours, limit)
+        return await register.list(
+            request.user,
+            RegisterQuery(state_filter, kind, overdue, due_within_hours, limit, cursor),
         )
-        return {"items": items}
 
     @get("/{request_id:str}", summary="One request, with its steps")
     async def get_request(

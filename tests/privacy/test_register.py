@@ -68,6 +68,31 @@ def test_unverified_requests_expire(gateway: Gateway) -> None:
     )
 
 
+def test_the_register_pages_and_leaves_expired_requests_out(gateway: Gateway) -> None:
+    gw = gateway
+    _seed(gw)
+    stale, _ = gw.submit_privacy(order_id="WEB-404")  # matched nothing, never verified
+    gw.clock.advance(hours=25)
+    assert gw.sweep().expired == 1
+    made = []
+    for _ in range(5):
+        made.append(gw.submit_privacy(order_id="WEB-404")[0])
+        gw.clock.advance(seconds=1)
+    dpo = gw.principal("dpo")
+    seen, url = [], "/v1/privacy/register?limit=2"
+    while True:
+        page = gw.client.get(url, headers=bearer(dpo)).json()
+        assert len(page["items"]) <= 2
+        seen += [r["request_id"] for r in page["items"]]
+        if page["next_cursor"] is None:
+            break
+        url = f"/v1/privacy/register?limit=2&cursor={page['next_cursor']}"
+    assert seen == made  # oldest first, each once, the expired one left out
+    assert [r["request_id"] for r in _register(gw, dpo, "?state=expired")] == [stale]
+    forged = gw.client.get("/v1/privacy/register?cursor=bm90LWEtY3Vyc29y", headers=bearer(dpo))
+    assert assert_problem(forged, 400, "invalid-parameter")["errors"][0]["field"] == "cursor"
+
+
 def test_filters_and_roles(gateway: Gateway) -> None:
     gw = gateway
     _seed(gw)
@@ -78,7 +103,7 @@ def test_filters_and_roles(gateway: Gateway) -> None:
     assert [r["request_id"] for r in _register(gw, dpo, "?kind=access")] == [access]
     assert [r["request_id"] for r in _register(gw, auditor, "?state=received")] == [erasure, access]
     bad = gw.client.get("/v1/privacy/register?state=done", headers=bearer(dpo))
-    assert assert_problem(bad, 422, "invalid-input")["errors"][0]["field"] == "state"
+    assert assert_problem(bad, 400, "invalid-parameter")["errors"][0]["field"] == "state"
     held = gw.client.post(f"/v1/privacy/register/{erasure}/hold", json=REASON,
                           headers=bearer(auditor))  # fmt: skip
     assert_problem(held, 403, "forbidden")
