@@ -16,12 +16,12 @@ from litestar.di import Provide
 from litestar.logging import LoggingConfig
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from audit.log import AuditLog, LogPolicy
 from gateway import __version__
+from gateway.apidocs import ASSET_HANDLERS, SwaggerOffline, docs_headers_middleware
 from gateway.auditing.context import TrustedProxies, request_context
 from gateway.auditing.recorder import AccessLog, pseudonym_key
 from gateway.auditing.routes import AuditController
@@ -316,6 +316,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             LinkController,
             ReportController,
             *PAGE_HANDLERS,
+            *ASSET_HANDLERS,
             health,
             describe_problem,
         ],
@@ -336,6 +337,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         },
         middleware=[
             request_context(TrustedProxies(services.settings.trusted_networks)),
+            docs_headers_middleware,
             DefineMiddleware(
                 BearerAuthMiddleware,
                 authenticator=services.authenticator,
@@ -369,7 +371,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
                 }
             ),
             security=[{"bearer": []}],
-            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin()],
+            render_plugins=[SwaggerOffline()],
         ),
         state=State({"services": services}),
         # Our handlers log unexpected errors by type; Litestar must not log them whole
