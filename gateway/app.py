@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from audit.log import AuditLog, LogPolicy
 from gateway import __version__
 from gateway.apidocs import ASSET_HANDLERS, SwaggerOffline, docs_headers_middleware
+from gateway.apidocs.schema import complete as complete_openapi
 from gateway.auditing.context import TrustedProxies, request_context
 from gateway.auditing.recorder import AccessLog, pseudonym_key
 from gateway.auditing.routes import AuditController
@@ -302,7 +303,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             },
         )
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             OrderController,
             PrincipalController,
@@ -379,3 +380,5 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         logging_config=LoggingConfig(log_exceptions="never"),
         debug=False,
     )
+    complete_openapi(app)
+    return app

@@ -220,7 +220,10 @@ def _http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[
     if status == 404:  # noqa: PLR2004
         return problem("not-found", "no such resource")
     if status == 405:  # noqa: PLR2004
-        return problem("method-not-allowed", "this path does not accept this method")
+        # RFC 9110: a 405 names the methods the path does accept.
+        allow = {k: v for k, v in (exc.headers or {}).items() if k.lower() == "allow"}
+        return problem("method-not-allowed", "this path does not accept this method",
+                       headers=allow)  # fmt: skip
     if status == 413:  # noqa: PLR2004
         return problem("request-too-large", "the request body is too large")
     if status == 401:  # noqa: PLR2004

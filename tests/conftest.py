@@ -98,6 +98,14 @@ def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     return url
 
 
+@pytest.fixture
+def clean_sqlite_url(sqlite_url: str) -> str:
+    """The shared, migrated SQLite database, emptied for this test (a test that starts
+    the gateway with keys of its own needs no other test's data or key check values)."""
+    asyncio.run(reset_database(sqlite_url))
+    return sqlite_url
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest) -> Iterator[str]:
     """A migrated, empty database of each backend, in turn."""

@@ -13,8 +13,8 @@ from tests.browser import chromium_page, live_gateway
 from tests.helpers import Gateway
 
 
-def test_the_docs_page_loads_nothing_from_elsewhere(sqlite_url: str, tmp_path: Path) -> None:
-    settings = Settings(database_url=sqlite_url, var_dir=tmp_path / "var")
+def test_the_docs_page_loads_nothing_from_elsewhere(clean_sqlite_url: str, tmp_path: Path) -> None:
+    settings = Settings(database_url=clean_sqlite_url, var_dir=tmp_path / "var")
     hosts: set[str] = set()
     refused: list[str] = []
     with live_gateway(settings, ManualClock()) as base_url, chromium_page() as page:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 
 from gateway.db import make_engine
+from gateway.errors import ConfigurationError
 from gateway.settings import Settings
 from tests.helpers import (
     SAMPLE_ORDER,
@@ -46,15 +48,15 @@ def test_health_reports_the_policy_version(gateway: Gateway) -> None:
     assert len(body["policy_version"]) == 16
 
 
-def test_a_broken_database_fails_closed_without_details(tmp_path: Path) -> None:
-    # The store is unreachable: every request fails closed with a bare 500 problem.
+def test_a_broken_database_stops_start_up_without_details(tmp_path: Path) -> None:
+    # The store is unreachable: the keys cannot be checked against it, so nothing serves.
     url = f"sqlite:///{tmp_path / 'missing' / 'gateway.db'}"
-    with Gateway.start(url, tmp_path) as gw:
-        response = gw.client.get("/v1/orders", headers=bearer("opg_0123456789abcdef_" + "A" * 43))
-        body = assert_problem(response, 500, "internal-error")
-        assert set(body) == {"type", "title", "status", "detail"}
-        assert "sqlite" not in response.text.lower()
-        assert "Traceback" not in response.text
+    with pytest.raises(BaseExceptionGroup) as failed, Gateway.start(url, tmp_path):
+        pass
+    assert failed.group_contains(
+        ConfigurationError, match=r"^cannot open the database to check the keys \(\w+\)", depth=None
+    )
+    assert "missing" not in str(failed.value.exceptions)
 
 
 async def _rename_orders(url: str, old: str, new: str) -> None:

@@ -14,13 +14,13 @@ from gateway.settings import Settings
 from tests.browser import chromium_page, live_gateway
 
 
-def _settings(sqlite_url: str, tmp_path: Path) -> Settings:
-    return Settings(database_url=sqlite_url, var_dir=tmp_path / "var")
+def _settings(url: str, tmp_path: Path) -> Settings:
+    return Settings(database_url=url, var_dir=tmp_path / "var")
 
 
-def test_chromium_renders_a_page_of_the_live_gateway(sqlite_url: str, tmp_path: Path) -> None:
+def test_chromium_renders_a_page_of_the_live_gateway(clean_sqlite_url: str, tmp_path: Path) -> None:
     with (
-        live_gateway(_settings(sqlite_url, tmp_path), ManualClock()) as base_url,
+        live_gateway(_settings(clean_sqlite_url, tmp_path), ManualClock()) as base_url,
         chromium_page(locale="en-US") as page,
     ):
         response = page.goto(f"{base_url}/problems/not-found")
@@ -35,8 +35,8 @@ def test_chromium_renders_a_page_of_the_live_gateway(sqlite_url: str, tmp_path: 
         assert page.evaluate("navigator.language") == "en-US"
 
 
-def test_live_gateway_stops_serving_when_left(sqlite_url: str, tmp_path: Path) -> None:
-    with live_gateway(_settings(sqlite_url, tmp_path)) as base_url:
+def test_live_gateway_stops_serving_when_left(clean_sqlite_url: str, tmp_path: Path) -> None:
+    with live_gateway(_settings(clean_sqlite_url, tmp_path)) as base_url:
         assert httpx.get(f"{base_url}/healthz").status_code == 200
 
     with pytest.raises(httpx.ConnectError):

@@ -47,7 +47,8 @@ class AuditController(Controller):
         "reason"}`; the first entry that cannot be trusted, and why."""
         return (await audit.verify(request.user)).document()
 
-    @get("/export", summary="Entries and checkpoints as JSON Lines, for offline verification")
+    @get("/export", media_type="application/x-ndjson",
+         summary="Entries and checkpoints as JSON Lines, for offline verification")  # fmt: skip
     async def export(
         self,
         request: AuthedRequest,

@@ -18,6 +18,7 @@ import secrets
 import uuid
 from datetime import datetime
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from gateway.crypto.envelope import (
@@ -51,6 +52,17 @@ def _kek_opens(keys: KeyRing, version: int, sealed: bytes) -> bool:
 
 async def check_keys(engine: AsyncEngine, keys: KeyRing, now: datetime) -> None:
     """Raise `ConfigurationError` naming the first key that is not this store's."""
+    try:
+        await _check(engine, keys, now)
+    except (SQLAlchemyError, OSError) as exc:
+        # Type only: a driver's message can name hosts and users.
+        raise ConfigurationError(
+            f"cannot open the database to check the keys ({type(exc).__name__}): check "
+            "GATEWAY_DATABASE_URL, then run `privacy-gateway migrate`"
+        ) from None
+
+
+async def _check(engine: AsyncEngine, keys: KeyRing, now: datetime) -> None:
     async with engine.begin() as conn:
         stored = await store.stored_checks(conn)
         blind = stored.get(("blind-index", 1))

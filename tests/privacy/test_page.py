@@ -95,9 +95,9 @@ def live(database_url: str, tmp_path: Path) -> Iterator[Live]:
 
 
 @pytest.fixture
-def live_pages(sqlite_url: str, tmp_path: Path) -> Iterator[Live]:
+def live_pages(clean_sqlite_url: str, tmp_path: Path) -> Iterator[Live]:
     """For tests of the pages alone (no request is stored): one backend is enough."""
-    with serve(sqlite_url, tmp_path) as gateway:
+    with serve(clean_sqlite_url, tmp_path) as gateway:
         yield gateway
 
 
@@ -363,9 +363,9 @@ def test_cookie_headers_and_bad_input(live: Live) -> None:
 
 
 def test_the_cookie_is_secure_for_a_client_behind_a_trusted_proxy(
-    sqlite_url: str, tmp_path: Path
+    clean_sqlite_url: str, tmp_path: Path
 ) -> None:
-    with serve(sqlite_url, tmp_path, trusted_proxies="127.0.0.1") as live, httpx.Client(
+    with serve(clean_sqlite_url, tmp_path, trusted_proxies="127.0.0.1") as live, httpx.Client(
         base_url=live.base_url
     ) as client:  # fmt: skip
         sent = client.post(
