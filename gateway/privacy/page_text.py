@@ -215,6 +215,35 @@ _ENTRIES: dict[str, tuple[str, str]] = {
         "下载签名的 JSON 文件，然后运行下面的命令，或将文件内容以 POST 请求发送到下面的地址。"
         "两者都会检查 Ed25519 签名，以及证明中所列的审计链头确实存在于网关日志中。",
     ),
+    # --- objection page -----------------------------------------------------------
+    "object_title": ("Object to a request", "对请求提出异议"),
+    "object_intro": (
+        "You received a message that someone confirmed a request about orders that also carry "
+        "your phone number or e-mail address. If you did not expect it, enter the objection "
+        "code from that message: the request is put on hold, and our data protection officer "
+        "looks at it before anything more is done.",
+        "您收到消息称，有人确认了一项涉及同样留有您手机号码或电子邮箱的订单的请求。如非您所预期，"
+        "请输入消息中的异议码：该请求将被暂停，由我们的数据保护官审核后再作处理。",
+    ),
+    "object_code_label": ("Objection code", "异议码"),
+    "object_code_hint": (
+        "20 letters and digits, as in the message (dashes and spaces do not matter).",
+        "消息中的 20 位字母和数字（横线和空格可忽略）。",
+    ),
+    "object_submit": ("Object", "提出异议"),
+    "object_done_held": (
+        "Thank you. The request is on hold; our data protection officer will look at it.",
+        "谢谢。该请求已暂停，我们的数据保护官将进行审核。",
+    ),
+    "object_done_recorded": (
+        "Thank you. The request had already been carried out; your objection was recorded "
+        "for our data protection officer.",
+        "谢谢。该请求此前已执行完毕；您的异议已记录，并转交我们的数据保护官。",
+    ),
+    "err.objection_code": (
+        "This code is not right, or it was used already. Check the message and try again.",
+        "异议码不正确或已被使用。请核对消息后重试。",
+    ),
     # --- errors -------------------------------------------------------------------
     "error_title": ("Sorry", "抱歉"),
     "err.kind": ("Choose what you are asking for.", "请选择请求类型。"),

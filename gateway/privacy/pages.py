@@ -24,6 +24,7 @@ from pydantic import ValidationError
 
 from gateway.errors import CodeLocked, CodeRejected, InvalidTransition, NotFound, RateLimited
 from gateway.privacy.downloads import Downloads
+from gateway.privacy.objections import Objections
 from gateway.privacy.page_render import (
     ERROR_HANDLERS,
     REMEMBER_SECONDS,
@@ -47,7 +48,7 @@ from gateway.privacy.page_render import (
     template_config,
 )
 from gateway.privacy.requests import PrivacyRequests
-from gateway.privacy.schemas import RequestIn, VerifyIn, contact_kind
+from gateway.privacy.schemas import ObjectionIn, RequestIn, VerifyIn, contact_kind
 from gateway.privacy.states import Kind
 
 __all__ = ["PAGE_HANDLERS", "PrivacyPages", "template_config"]
@@ -190,6 +191,29 @@ class PrivacyPages(Controller):
                 answer["errors"] = {"code": answer.pop("alert")}
             return await _status_page(request, privacy, held, **answer)
         return redirect(STATUS, task=BackgroundTask(privacy.deliver_all, notices))
+
+    @get("/object")
+    async def objection_form(self, request: AnyRequest) -> Template:
+        return page(request, "object", here=f"{ROOT}/object")
+
+    @post("/object")
+    async def object(
+        self, request: AnyRequest, objections: NamedDependency[Objections]
+    ) -> Template:
+        """The code from a notice puts its request on hold (exactly as the API does)."""
+        code = (await _form(request, "code"))["code"]
+        try:
+            ObjectionIn(code=code)
+        except ValidationError:
+            return page(request, "object", status=422, errors={"code": "err.objection_code"})
+        try:
+            done = await objections.object(code)
+        except NotFound:
+            return page(request, "object", status=404, errors={"code": "err.objection_code"})
+        except RateLimited as exc:
+            return page(request, "object", **refusal(exc))
+        result = "held" if done["state"] == "on_hold" else "recorded"
+        return page(request, "object", result=result)
 
     @post("/forget", status_code=303)
     async def forget(self, request: AnyRequest) -> Response[Any]:

@@ -389,3 +389,34 @@ def test_language_choice_and_catalogue() -> None:
         text = TEXT[lang]
         assert all(text[f"state.{s.value}"] and text[f"state_help.{s.value}"] for s in State)
         assert all(text[f"step.{name}"] for name in (*STEPS, "export"))
+
+
+def test_the_objection_page_puts_a_request_on_hold(live: Live) -> None:
+    """The code a notice carries, typed into /privacy/object, holds the request."""
+    live.create_order()
+    with httpx.Client(base_url=live.base_url) as client:
+        body = {"kind": "access", "contact": "zhangsan@example.com", "order_id": ORDER_NUMBER}
+        made = client.post("/v1/privacy/requests", json=body).json()
+        code = live.code_for(made["request_id"])
+        verified = client.post(f"/v1/privacy/requests/{made['request_id']}/verify",
+                               json={"code": code},
+                               headers={"X-Status-Token": made["status_token"]})  # fmt: skip
+        assert verified.status_code == 200
+        notice = next(
+            m["text"] for m in live.messages()
+            if m["request_id"] == made["request_id"] and "objection code" in m["text"]
+        )  # fmt: skip
+        objection = re.search(r"[A-Z2-7]{4}(?:-[A-Z2-7]{4}){4}", notice)
+        assert objection is not None
+        form = client.get("/privacy/object")
+        assert "Objection code" in form.text
+        wrong = client.post("/privacy/object", data={"code": "AAAA-BBBB-CCCC-DDDD-EEEE"})
+        assert wrong.status_code == 404
+        assert "This code is not right" in wrong.text
+        held = client.post("/privacy/object", data={"code": objection.group(0).lower()},
+                           headers={"Accept-Language": "zh-CN"})  # fmt: skip
+        assert held.status_code == 200
+        assert "该请求已暂停" in held.text
+        status = client.get(f"/v1/privacy/requests/{made['request_id']}",
+                            headers={"X-Status-Token": made["status_token"]}).json()  # fmt: skip
+        assert status["state"] == "on_hold"
