@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from gateway.crypto.envelope import decrypt_field, encrypt_field
+from gateway.orders import sealing
 from gateway.orders.store import ORDER_COLUMNS, SPAN_COLUMNS, binary_paths, orders
 from gateway.subjects.service import SubjectKey
 
@@ -49,18 +49,7 @@ class OrderContacts:
 def _open(key: SubjectKey, column: str, order_id: uuid.UUID, sealed: bytes | None) -> str | None:
     if not sealed or key.dek is None:
         return None
-    return decrypt_field(
-        key.dek, sealed, table="orders", column=column, row_id=order_id,
-        dek_version=key.dek_version,
-    )  # fmt: skip
-
-
-def _seal(key: SubjectKey, column: str, order_id: uuid.UUID, value: str) -> bytes:
-    assert key.dek is not None  # noqa: S101 - orders move only to a live subject
-    return encrypt_field(
-        key.dek, value, table="orders", column=column, row_id=order_id,
-        dek_version=key.dek_version,
-    )  # fmt: skip
+    return sealing.decrypt(key, sealed, column, order_id)
 
 
 async def contacts_of(conn: AsyncConnection, key: SubjectKey) -> list[OrderContacts]:
@@ -106,7 +95,7 @@ async def move_orders(
             if sealed:  # NULL and the empty "erased" value stay as they are
                 plain = _open(old, column, order_id, sealed)
                 assert plain is not None  # noqa: S101 - the old key is live
-                values[column] = _seal(new, column, order_id, plain)
+                values[column] = sealing.encrypt(new, plain, column, order_id)
         await conn.execute(update(orders).where(orders.c.id == order_id).values(**values))
 
 

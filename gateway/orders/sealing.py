@@ -46,6 +46,11 @@ def seal_spans(
     return encrypt_field(_dek(key), pii_spans.encode(found), **_place(column, order_id, key))
 
 
+def encrypt(key: SubjectKey, value: str, column: str, order_id: uuid.UUID) -> bytes:
+    """Seal one value of an order's column under the subject's key."""
+    return encrypt_field(_dek(key), value, **_place(column, order_id, key))
+
+
 def decrypt(key: SubjectKey, sealed: bytes, column: str, order_id: uuid.UUID) -> str:
     """Open one ciphertext; one that does not authenticate raises (fail closed)."""
     return decrypt_field(_dek(key), sealed, **_place(column, order_id, key))
