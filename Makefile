@@ -58,7 +58,7 @@ typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy
 
 test: lint typecheck $(VENV)/.chromium
-	$(BIN)/python -m pytest --cov --cov-report=term --cov-fail-under=90 $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n auto --dist loadfile --cov --cov-report=term --cov-fail-under=90 $(PYTEST_ARGS)
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/read_path.py $(BENCH_ARGS)
