@@ -283,17 +283,18 @@ class Workflow:
                 "method": "the subject's data was erased before the export was built",
             }
         keys = []
-        reads = []
+        reads: dict[int, Any] = {}  # by sequence: an entry naming two records counts once
         for subject_id in ctx.subjects:
             row = await subject_store.key_row(ctx.conn, subject_id)
             if row is None or row.wrapped_key is None:
                 continue
             keys.append(self._subjects.unwrap(row))
             pseudonym = EventFilter(subject=self._audit.pseudonym(subject_id))
-            reads += await query(ctx.conn, pseudonym, limit=10_000, before=None)
-        reads.sort(key=lambda e: e.seq, reverse=True)  # newest first, as the log answers
+            for entry in await query(ctx.conn, pseudonym, limit=10_000, before=None):
+                reads[entry.seq] = entry
+        newest_first = [reads[seq] for seq in sorted(reads, reverse=True)]  # as the log answers
         scope = {"rule": scope_rule(ctx.request.contact_kind), "records": len(keys)}
-        document = await build_export(ctx.conn, keys, scope, reads, ctx.now)
+        document = await build_export(ctx.conn, keys, scope, newest_first, ctx.now)
         await store.update_request(
             ctx.conn,
             ctx.request.id,
