@@ -7,7 +7,8 @@ per principal. Old windows are deleted by the privacy sweeper.
 
 from __future__ import annotations
 
-from datetime import datetime
+import math
+from datetime import datetime, timedelta
 
 from sqlalchemy import Column, Integer, LargeBinary, String, Table, delete
 from sqlalchemy.dialects import postgresql, sqlite
@@ -15,7 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway.db import UtcDateTime, metadata
 
-__all__ = ["forget_hits", "forget_key", "hit", "rate_limits"]
+__all__ = ["forget_hits", "forget_key", "hit", "rate_limits", "retry_after", "window_start"]
+
+HOUR = timedelta(hours=1)
 
 rate_limits = Table(
     "rate_limits",
@@ -25,6 +28,16 @@ rate_limits = Table(
     Column("window_start", UtcDateTime, primary_key=True),
     Column("count", Integer, nullable=False),
 )
+
+
+def window_start(now: datetime) -> datetime:
+    """The hourly window `now` falls in."""
+    return now.replace(minute=0, second=0, microsecond=0)
+
+
+def retry_after(now: datetime) -> int:
+    """Seconds until the next window, for Retry-After (at least 1)."""
+    return max(1, math.ceil((window_start(now) + HOUR - now).total_seconds()))
 
 
 async def hit(conn: AsyncConnection, scope: str, key: bytes, window_start: datetime) -> int:

@@ -8,12 +8,10 @@ a role the policy does not know, or a plan without the operation, is refused.
 from __future__ import annotations
 
 import contextlib
-import math
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
-from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -254,8 +252,8 @@ class OrderService:
         one `orders.search_volume` entry (someone may be walking a list of phones), past
         the limit the search is refused."""
         now = self._clock.now()
-        window = now.replace(minute=0, second=0, microsecond=0)
         async with self._engine.begin() as conn:
+            window = ratelimits.window_start(now)
             count = await ratelimits.hit(conn, "search", principal.id.bytes, window)
         if count == self._search.alert_per_hour + 1:
             await self._log.record(
@@ -264,9 +262,9 @@ class OrderService:
                          "limit": self._search.limit_per_hour},
             )  # fmt: skip
         if count > self._search.limit_per_hour:
-            retry = max(1, math.ceil((window + timedelta(hours=1) - now).total_seconds()))
             raise RateLimited(
-                f"more than {self._search.limit_per_hour} searches this hour; retry later", retry
+                f"more than {self._search.limit_per_hour} searches this hour; retry later",
+                ratelimits.retry_after(now),
             )
 
     async def _page(

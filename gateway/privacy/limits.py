@@ -8,8 +8,7 @@ that person's own request or correct code answer 429.
 
 from __future__ import annotations
 
-import math
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -21,7 +20,6 @@ from gateway.clock import Clock
 from gateway.errors import RateLimited
 from gateway.privacy.secrets import RequestSecrets
 
-HOUR = timedelta(hours=1)
 PUBLIC = DATA_SUBJECT
 
 Check = tuple[str, bytes, int]  # (scope, key, limit per hour)
@@ -42,7 +40,7 @@ class Limits:
         return scope, self._secrets.limit_key("client", address or "unknown"), limit
 
     def window(self) -> datetime:
-        return self._clock.now().replace(minute=0, second=0, microsecond=0)
+        return ratelimits.window_start(self._clock.now())
 
     async def count(self, conn: AsyncConnection, checks: list[Check]) -> list[str]:
         """Count one more use against each check, in `conn`; the scopes now over their limit."""
@@ -68,5 +66,4 @@ class Limits:
         raise RateLimited("too many requests; retry later", self.retry_after())
 
     def retry_after(self) -> int:
-        end = self.window() + HOUR
-        return max(1, math.ceil((end - self._clock.now()).total_seconds()))
+        return ratelimits.retry_after(self._clock.now())
