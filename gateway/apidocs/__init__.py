@@ -10,6 +10,7 @@ origin only.
 
 from __future__ import annotations
 
+from functools import cache
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -71,6 +72,12 @@ class SwaggerOffline(OpenAPIRenderPlugin):
 """.encode()
 
 
+@cache
+def _read(path: Path) -> bytes:
+    """Each file once per process: they are part of the installed package."""
+    return path.read_bytes()
+
+
 @get(f"{ASSETS}/{{name:str}}", exclude_from_auth=True, include_in_schema=False,
      sync_to_thread=False)  # fmt: skip
 def asset(name: FromPath[str]) -> Response[bytes]:
@@ -80,7 +87,7 @@ def asset(name: FromPath[str]) -> Response[bytes]:
         raise NotFoundException()
     path, media_type = found
     return Response(
-        path.read_bytes(),
+        _read(path),
         media_type=media_type,
         headers={"Cache-Control": "public, max-age=86400", "X-Content-Type-Options": "nosniff"},
     )

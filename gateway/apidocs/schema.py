@@ -32,7 +32,8 @@ from litestar.openapi.spec import (
 from litestar.openapi.spec.enums import OpenAPIType
 from pydantic import BaseModel
 
-PROBLEM_MEDIA_TYPE = "application/problem+json"
+from gateway.problems import PROBLEM_MEDIA_TYPE
+
 _METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 # Every operation can be refused for bad input, missing rights, rate, a full log...
 _ANY = {
@@ -67,7 +68,7 @@ PROBLEM_SCHEMA = Schema(
                 },
             ),
         ),
-        "locked_until": Schema(type=OpenAPIType.STRING, format=None),
+        "locked_until": Schema(type=OpenAPIType.STRING, description="A locked factor's end"),
     },
     description="An RFC 9457 problem document",
 )
