@@ -7,6 +7,8 @@
 FROM python:3.11-slim AS build
 WORKDIR /src
 COPY pyproject.toml README.md ./
+COPY policies ./policies
+COPY migrations ./migrations
 COPY gateway ./gateway
 COPY audit ./audit
 RUN pip wheel --no-cache-dir --wheel-dir /wheels .
@@ -21,10 +23,9 @@ RUN useradd --system --create-home --home-dir /app gateway
 WORKDIR /app
 COPY --from=build /wheels /wheels
 RUN pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels
-# Policies and migrations are data read at run time from the working directory;
-# they stay owned by root, so the service cannot rewrite its own policy.
-COPY policies ./policies
-COPY migrations ./migrations
+# The default policy and the migrations ship inside the wheel (site-packages, owned by
+# root): the service cannot rewrite its own policy. Mount another read-only and point
+# GATEWAY_POLICY_DIR at it to change the policy.
 RUN mkdir -p /app/var && chown gateway:gateway /app/var && chmod 0700 /app/var
 USER gateway
 EXPOSE 8000

@@ -5,11 +5,12 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test lint typecheck bench clean help
+.PHONY: run test lint typecheck docs bench clean help
 
 help:
 	@echo "make run   - set up, migrate the embedded SQLite store, seed demo data, serve on http://$(HOST):$(PORT)"
-	@echo "make test  - set up with the dev extras, run ruff, mypy and the whole test suite"
+	@echo "make test  - set up with the dev extras; ruff, import contracts, mypy, a strict docs build, every test"
+	@echo "make docs  - build the documentation site into site/ (strict: a broken link fails)"
 	@echo "make bench - read-path benchmark (gateway vs direct database read)"
 
 $(BIN)/python:
@@ -51,17 +52,22 @@ run: $(VENV)/.installed
 	$(BIN)/privacy-gateway serve --host $(HOST) --port $(PORT)
 
 lint: $(VENV)/.installed-dev
-	$(BIN)/ruff check gateway audit tests bench migrations
-	$(BIN)/ruff format --check gateway audit tests bench migrations
+	$(BIN)/ruff check gateway audit tests bench migrations docs/hooks
+	$(BIN)/ruff format --check gateway audit tests bench migrations docs/hooks
+	$(BIN)/lint-imports --no-cache
 
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy
 
-test: lint typecheck $(VENV)/.chromium
+# Reference pages are generated from the code by docs/hooks/reference.py at build time.
+docs: $(VENV)/.installed-dev
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+
+test: lint typecheck docs $(VENV)/.chromium
 	$(BIN)/python -m pytest -n auto --dist loadfile --cov --cov-report=term --cov-fail-under=90 $(PYTEST_ARGS)
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/read_path.py $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage site

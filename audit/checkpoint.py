@@ -34,6 +34,13 @@ def public_key_pem(public_key: Ed25519PublicKey) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Checkpoint:
+    """A signed statement of the chain's head: entry `seq` has hash `head`, as of `at`.
+
+    Checkpoints catch what a hash chain alone cannot: a tail cut off, or the whole chain
+    rewritten by someone without the signing key. `key_id` names the public key that
+    checks `signature`.
+    """
+
     seq: int
     head: str
     at: str

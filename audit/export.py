@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from audit import store
 from audit.checkpoint import Checkpoint, checkpoint_from_document
 from audit.entry import Entry, chain_hash, entry_from_document
+from audit.errors import AuditError
 from audit.verify import PROGRESS_EVERY, Report, Verifier
 
 
@@ -96,7 +97,7 @@ async def _reaches_next_checkpoint(
     return previous.hex() == following.head
 
 
-class ExportError(ValueError):
+class ExportError(AuditError, ValueError):
     """The file is not an export (bad line, unknown type): says which line."""
 
 

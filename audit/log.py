@@ -28,10 +28,11 @@ from audit import store
 from audit.backends import Backend, Batch, backend_for
 from audit.checkpoint import Checkpoint, key_id, sign
 from audit.entry import GENESIS_HASH, Draft, Entry, format_time
+from audit.errors import AuditError
 from audit.verify import Report, Verifier
 
 
-class LogUnavailable(Exception):
+class LogUnavailable(AuditError):
     """The log could not be written; whatever was to be logged must not happen."""
 
 
@@ -61,6 +62,14 @@ def raise_into(batch: list[_Pending], reason: str) -> None:
 
 
 class AuditLog:
+    """The append side of the log: entries go in, each with its place in the hash chain.
+
+    Concurrent `append` calls share one commit (group commit): a single writer task
+    takes every draft waiting, commits them in one transaction and signs a checkpoint
+    when the policy says so. A caller gets its entry only once it is committed, or
+    `LogUnavailable`, in which case whatever was to be logged must not happen.
+    """
+
     def __init__(
         self,
         engine: AsyncEngine,

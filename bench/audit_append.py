@@ -30,10 +30,10 @@ sys.path.insert(0, str(ROOT))
 
 from audit.entry import Draft, Outcome  # noqa: E402
 from audit.log import AuditLog, LogPolicy  # noqa: E402
-from gateway import migrate  # noqa: E402
+from gateway.core import migrate  # noqa: E402
+from gateway.core.db import make_engine  # noqa: E402
+from gateway.core.settings import Settings  # noqa: E402
 from gateway.crypto.keys import load_keys  # noqa: E402
-from gateway.db import make_engine  # noqa: E402
-from gateway.settings import Settings  # noqa: E402
 
 FIELDS = {
     "customer.name": "clear_after_2fa",

@@ -32,13 +32,13 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from gateway import migrate  # noqa: E402
-from gateway.app import build_services  # noqa: E402
-from gateway.auth.principal import Principal  # noqa: E402
+from gateway.core import migrate  # noqa: E402
+from gateway.core.principal import Principal  # noqa: E402
+from gateway.core.settings import Settings  # noqa: E402
 from gateway.demo.data import demo_orders  # noqa: E402
 from gateway.orders.schemas import OrderIn  # noqa: E402
 from gateway.pii.analyzer import Detector  # noqa: E402
-from gateway.settings import Settings  # noqa: E402
+from gateway.services import build_services  # noqa: E402
 
 DEFAULT_CORPUS = ROOT / "tests" / "data" / "pii-dev.jsonl"
 

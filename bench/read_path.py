@@ -40,14 +40,14 @@ from sqlalchemy import select
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from gateway import migrate  # noqa: E402
-from gateway.app import build_services  # noqa: E402
 from gateway.auth.service import NewPrincipal  # noqa: E402
+from gateway.core import migrate  # noqa: E402
+from gateway.core.settings import Settings  # noqa: E402
 from gateway.crypto.envelope import decrypt_field, encrypt_field, new_data_key  # noqa: E402
 from gateway.demo.data import demo_orders  # noqa: E402
 from gateway.orders.importer import import_lines  # noqa: E402
 from gateway.orders.store import orders  # noqa: E402
-from gateway.settings import Settings  # noqa: E402
+from gateway.services import build_services  # noqa: E402
 
 WRK_SCRIPT = """
 local ids = {}

@@ -51,9 +51,9 @@ from audit.store import (  # noqa: E402
     entry_values,
     ref_values,
 )
-from gateway import migrate  # noqa: E402
-from gateway.app import build_services  # noqa: E402
-from gateway.settings import Settings  # noqa: E402
+from gateway.core import migrate  # noqa: E402
+from gateway.core.settings import Settings  # noqa: E402
+from gateway.services import build_services  # noqa: E402
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 STEP = timedelta(seconds=7)  # a million entries span about 81 days

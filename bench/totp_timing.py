@@ -27,14 +27,14 @@ from pyotp import TOTP
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from gateway import migrate  # noqa: E402
-from gateway.app import Services, build_services  # noqa: E402
-from gateway.auth.principal import Principal  # noqa: E402
 from gateway.auth.service import NewPrincipal  # noqa: E402
-from gateway.clock import ManualClock  # noqa: E402
-from gateway.errors import GatewayError  # noqa: E402
-from gateway.reveal.totp import matching_step  # noqa: E402
-from gateway.settings import Settings  # noqa: E402
+from gateway.auth.totp import matching_step  # noqa: E402
+from gateway.core import migrate  # noqa: E402
+from gateway.core.clock import ManualClock  # noqa: E402
+from gateway.core.errors import GatewayError  # noqa: E402
+from gateway.core.principal import Principal  # noqa: E402
+from gateway.core.settings import Settings  # noqa: E402
+from gateway.services import Services, build_services  # noqa: E402
 
 MAX_FAILURES = 20  # the most the settings allow: room for many timed wrong codes per round
 

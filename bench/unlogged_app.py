@@ -11,7 +11,7 @@ from litestar import Litestar
 
 import gateway.app
 from audit.entry import Entry
-from gateway.auditing.recorder import AccessLog
+from gateway.accesslog.recorder import AccessLog
 
 _NOTHING = Entry(0, "", "", "", "", "", (), (), {}, None, None, None, None, {}, "")
 

@@ -1,18 +1,19 @@
 """Imports every capability's tables so the one `metadata` is complete (for Alembic)."""
 
+from gateway.auth.factor_store import totp_factors
 from gateway.auth.store import principals
-from gateway.db import metadata
+from gateway.core.db import metadata
+from gateway.core.ratelimits import rate_limits
 from gateway.orders.store import order_items, orders
-from gateway.privacy.store import (
+from gateway.privacy.model.store import (
     outbox,
     privacy_objections,
     privacy_requests,
     privacy_scope,
     privacy_steps,
 )
-from gateway.ratelimits import rate_limits
 from gateway.reports.archive import report_archive
-from gateway.reveal.store import totp_factors, unmask_grants
+from gateway.reveal.store import unmask_grants
 from gateway.subjects.store import (
     data_subjects,
     key_checks,

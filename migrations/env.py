@@ -13,8 +13,8 @@ from sqlalchemy.engine import Connection
 
 import gateway.models  # noqa: F401 - registers every table on the metadata
 from audit.store import metadata as audit_metadata
-from gateway.db import make_engine, metadata
-from gateway.settings import load_settings
+from gateway.core.db import make_engine, metadata
+from gateway.core.settings import load_settings
 
 config = context.config
 # The gateway's tables and the audit library's own: one schema, one migration history.

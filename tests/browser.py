@@ -24,9 +24,9 @@ import uvicorn
 from playwright.sync_api import Page, sync_playwright
 
 from gateway.app import create_app
-from gateway.cli import SERVER_OPTIONS
-from gateway.clock import Clock
-from gateway.settings import Settings
+from gateway.cli.main import SERVER_OPTIONS
+from gateway.core.clock import Clock
+from gateway.core.settings import Settings
 
 CHROMIUM_ENV = "OPG_CHROMIUM"
 DEFAULT_CHROMIUM = "/usr/bin/chromium"

@@ -19,9 +19,9 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from gateway import migrate
-from gateway.db import make_engine
-from gateway.settings import Settings
+from gateway.core import migrate
+from gateway.core.db import make_engine
+from gateway.core.settings import Settings
 from tests.helpers import Gateway, reset_database
 
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"

@@ -20,8 +20,9 @@ from sqlalchemy import delete, func, inspect, select, text
 
 from gateway.app import create_app
 from gateway.cli import main
-from gateway.clock import ManualClock
-from gateway.db import make_engine
+from gateway.core.clock import ManualClock
+from gateway.core.db import make_engine
+from gateway.core.settings import Settings
 from gateway.models import (
     data_subjects,
     key_checks,
@@ -41,7 +42,6 @@ from gateway.models import (
     totp_factors,
     unmask_grants,
 )
-from gateway.settings import Settings
 
 # The order document of the issue: fake values, used as the canonical seed.
 SAMPLE_ORDER: dict[str, Any] = {

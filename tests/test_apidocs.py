@@ -6,9 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from gateway.apidocs import CSP
-from gateway.clock import ManualClock
-from gateway.settings import Settings
+from gateway.apidocs.page import CSP
+from gateway.core.clock import ManualClock
+from gateway.core.settings import Settings
 from tests.browser import chromium_page, live_gateway
 from tests.helpers import Gateway
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from gateway.db import make_engine
-from gateway.errors import ConfigurationError
-from gateway.settings import Settings
+from gateway.core.db import make_engine
+from gateway.core.errors import ConfigurationError
+from gateway.core.settings import Settings
 from tests.helpers import (
     SAMPLE_ORDER,
     Gateway,

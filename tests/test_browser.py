@@ -9,8 +9,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from gateway.clock import ManualClock
-from gateway.settings import Settings
+from gateway.core.clock import ManualClock
+from gateway.core.settings import Settings
 from tests.browser import chromium_page, live_gateway
 
 

@@ -7,9 +7,9 @@ import asyncio
 from alembic import command
 from sqlalchemy import inspect
 
-from gateway import migrate
-from gateway.db import make_engine
-from gateway.settings import Settings
+from gateway.core import migrate
+from gateway.core.db import make_engine
+from gateway.core.settings import Settings
 from tests.helpers import run_sql, scalar_sql
 
 TABLES = {

@@ -37,7 +37,7 @@ from schemathesis.checks import (
     unsupported_method,
 )
 
-from gateway.settings import Settings
+from gateway.core.settings import Settings
 from tests.browser import live_gateway
 from tests.helpers import SAMPLE_ORDER, Gateway
 

@@ -11,11 +11,11 @@ from sqlalchemy import String, literal, select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
-from gateway.db import make_engine
-from gateway.errors import ConfigurationError
+from gateway.core.db import make_engine
+from gateway.core.errors import ConfigurationError
+from gateway.core.readpath import AsyncReader, PostgresReadPool, prepared
+from gateway.core.settings import Settings
 from gateway.orders.store import fetch_order, orders
-from gateway.readpath import AsyncReader, PostgresReadPool, prepared
-from gateway.settings import Settings
 from tests.helpers import SAMPLE_ORDER, Gateway, reset_database
 
 

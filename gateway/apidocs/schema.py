@@ -1,7 +1,7 @@
 """Making the OpenAPI document tell the truth about what each operation answers.
 
 Litestar describes the success answer of each handler and a generic 400 in its own
-shape. The gateway answers every error as an RFC 9457 problem (`gateway.problems`), and
+shape. The gateway answers every error as an RFC 9457 problem (`gateway.core.problems`), and
 some routes are public. This runs once on the built document (before it is first
 served) and, for every operation:
 - declares the problem answers it can give, as `application/problem+json` with the
@@ -32,7 +32,7 @@ from litestar.openapi.spec import (
 from litestar.openapi.spec.enums import OpenAPIType
 from pydantic import BaseModel
 
-from gateway.problems import PROBLEM_MEDIA_TYPE
+from gateway.core.problems import PROBLEM_MEDIA_TYPE
 
 _METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 # Every operation can be refused for bad input, missing rights, rate, a full log...

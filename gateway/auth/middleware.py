@@ -14,10 +14,10 @@ from litestar.connection import ASGIConnection
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 from litestar.types import ASGIApp
 
-from gateway.auditing.recorder import AccessLog
-from gateway.auth.principal import Principal
+from gateway.accesslog import AccessLog
 from gateway.auth.tokens import Authenticator
-from gateway.errors import AuthenticationFailed
+from gateway.core.errors import AuthenticationFailed
+from gateway.core.principal import Principal
 
 # The first segment of every /v1 route behind this middleware: a refusal names its kind
 # (and an id, if one parses), never the rest of the path, which is caller input.

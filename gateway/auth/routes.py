@@ -1,14 +1,26 @@
-"""HTTP in and out for principals (role with `principals, manage`: admin)."""
+"""HTTP in and out for principals (role with `principals, manage`: admin) and for each
+caller's own second factor (answers that carry a secret are `no-store`)."""
 
 from __future__ import annotations
 
-from litestar import Controller, delete, get, post
+from litestar import Controller, Response, delete, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
+from gateway.auth.factors import SecondFactors
 from gateway.auth.middleware import AuthedRequest
-from gateway.auth.schemas import PrincipalCreated, PrincipalIn, PrincipalOut
+from gateway.auth.schemas import (
+    ActivateIn,
+    EnrollIn,
+    EnrollOut,
+    FactorOut,
+    PrincipalCreated,
+    PrincipalIn,
+    PrincipalOut,
+)
 from gateway.auth.service import NewPrincipal, PrincipalService
+from gateway.core.clock import utc_text
+from gateway.core.http import NO_STORE
 
 
 class PrincipalController(Controller):
@@ -54,3 +66,46 @@ class PrincipalController(Controller):
         principals: NamedDependency[PrincipalService],
     ) -> None:
         await principals.revoke(name, actor=request.user)
+
+
+class TotpController(Controller):
+    path = "/v1/auth/totp"
+    tags = ["second factor"]  # noqa: RUF012 - Litestar reads class attributes
+
+    @get("/", summary="The caller's second factor: none, pending or active, and any lock")
+    async def status(
+        self, request: AuthedRequest, factors: NamedDependency[SecondFactors]
+    ) -> FactorOut:
+        s = await factors.status(request.user)
+        return FactorOut(
+            state=s.state.value,
+            activated_at=None if s.activated_at is None else utc_text(s.activated_at),
+            pending_since=None if s.pending_since is None else utc_text(s.pending_since),
+            locked_until=None if s.locked_until is None else utc_text(s.locked_until),
+        )
+
+    @post("/enroll", summary="Start (re-)enrolling a TOTP authenticator")
+    async def enroll(
+        self,
+        request: AuthedRequest,
+        factors: NamedDependency[SecondFactors],
+        data: JSONBody[EnrollIn | None] = None,
+    ) -> Response[EnrollOut]:
+        """A new secret, its otpauth URI and QR code. Over an active factor, send
+        `{"code": ...}` from it; the old factor stays in force until activation."""
+        given = data or EnrollIn()
+        p = await factors.enroll(request.user, given.code)
+        body = EnrollOut(state="pending", secret=p.secret, otpauth_uri=p.uri, qr_svg=p.qr_svg)
+        return Response(body, status_code=201, headers=NO_STORE)
+
+    @post("/activate", status_code=200, summary="Activate the enrolled factor with its first code")
+    async def activate(
+        self,
+        request: AuthedRequest,
+        data: JSONBody[ActivateIn],
+        factors: NamedDependency[SecondFactors],
+    ) -> FactorOut:
+        activated = await factors.activate(request.user, data.code)
+        return FactorOut(
+            state="active", activated_at=utc_text(activated), pending_since=None, locked_until=None
+        )

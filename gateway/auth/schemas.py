@@ -32,3 +32,36 @@ class PrincipalCreated(BaseModel):
     region: str | None
     channel: str | None
     token: str
+
+
+Code = Annotated[str, Field(pattern=r"^[0-9]{6}$", description="The 6-digit code shown now.")]
+
+
+class _StrictFactor(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", str_strip_whitespace=True, frozen=True, hide_input_in_errors=True
+    )
+
+
+class EnrollIn(_StrictFactor):
+    """Re-enrolling over an active factor needs a current code from it."""
+
+    code: Code | None = None
+
+
+class ActivateIn(_StrictFactor):
+    code: Code
+
+
+class EnrollOut(BaseModel):
+    state: str
+    secret: str
+    otpauth_uri: str
+    qr_svg: str = Field(description="The otpauth URI as a QR code, an inline SVG document.")
+
+
+class FactorOut(BaseModel):
+    state: str = Field(description="`none`, `pending` (enrolled, not activated) or `active`.")
+    activated_at: str | None
+    pending_since: str | None
+    locked_until: str | None

@@ -16,15 +16,14 @@ from dataclasses import dataclass
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from gateway.auditing.recorder import AccessLog, actor_of
+from gateway.accesslog import AccessLog, actor_of
 from gateway.auth import store
-from gateway.auth.principal import Principal
 from gateway.auth.tokens import new_token
-from gateway.clock import Clock
-from gateway.disclosure import FieldPlan, PolicySet
-from gateway.disclosure.plan import RowScope, WriteScope
-from gateway.errors import Conflict, FieldProblem, InvalidInput, NotFound, PermissionDenied
-from gateway.slugs import SLUG_RE, SLUG_RULE
+from gateway.core.clock import Clock
+from gateway.core.errors import Conflict, FieldProblem, InvalidInput, NotFound, PermissionDenied
+from gateway.core.principal import Principal
+from gateway.core.slugs import SLUG_RE, SLUG_RULE
+from gateway.disclosure import FieldPlan, PolicySet, RowScope, WriteScope
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 

@@ -13,14 +13,15 @@ from sqlalchemy import (
     Table,
     Uuid,
     bindparam,
+    func,
     insert,
     select,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from gateway.db import UtcDateTime, metadata
-from gateway.readpath import Reader, prepared
+from gateway.core.db import UtcDateTime, metadata
+from gateway.core.readpath import Reader, prepared
 
 principals = Table(
     "principals",
@@ -118,3 +119,8 @@ async def revoke(conn: AsyncConnection, name: str, now: datetime) -> bool:
         .values(revoked_at=now)
     )
     return result.rowcount > 0
+
+
+async def count_principals(conn: AsyncConnection) -> int:
+    """How many principals exist, revoked ones included (the demo seeds only an empty store)."""
+    return int((await conn.execute(select(func.count()).select_from(principals))).scalar_one())

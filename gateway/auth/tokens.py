@@ -16,10 +16,10 @@ import secrets
 from datetime import datetime, timedelta
 
 from gateway.auth import store
-from gateway.auth.principal import Principal
-from gateway.clock import Clock
-from gateway.errors import AuthenticationFailed
-from gateway.readpath import ReadPool
+from gateway.core.clock import Clock
+from gateway.core.errors import AuthenticationFailed
+from gateway.core.principal import Principal
+from gateway.core.readpath import ReadPool
 
 TOKEN_PREFIX = "opg"  # noqa: S105 - a public prefix, not a secret
 _TOKEN_RE = re.compile(r"^opg_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$")

@@ -31,9 +31,9 @@ from typing import Protocol
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from gateway.errors import ConfigurationError
-from gateway.secretfiles import owner_only_dir, write_secret_file
-from gateway.settings import Settings
+from gateway.core.errors import ConfigurationError
+from gateway.core.secretfiles import owner_only_dir, write_secret_file
+from gateway.core.settings import Settings
 
 log = logging.getLogger("gateway.keys")
 

@@ -7,18 +7,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, select
-
-from gateway.auth.service import NewPrincipal
-from gateway.auth.store import principals
+from gateway.auth import NewPrincipal, count_principals
+from gateway.core.errors import ConfigurationError
+from gateway.core.secretfiles import write_secret_file
 from gateway.demo.data import DEMO_PRINCIPALS, demo_orders
-from gateway.errors import ConfigurationError
-from gateway.orders.importer import import_lines
-from gateway.orders.store import orders
-from gateway.secretfiles import write_secret_file
+from gateway.orders import count_orders, import_lines
 
 if TYPE_CHECKING:
-    from gateway.app import Services
+    from gateway.services import Services
 
 
 @dataclass(frozen=True)
@@ -32,8 +28,7 @@ class DemoResult:
 
 async def seed_demo(services: Services, count: int, *, if_empty: bool) -> DemoResult | None:
     async with services.engine.connect() as conn:
-        existing = (await conn.execute(select(func.count()).select_from(orders))).scalar_one()
-        existing += (await conn.execute(select(func.count()).select_from(principals))).scalar_one()
+        existing = await count_orders(conn) + await count_principals(conn)
     if if_empty and existing:
         return None
     documents = list(demo_orders(count))

@@ -5,7 +5,7 @@ Knows document field paths (`customer.phone`), never storage columns or HTTP.
 
 from gateway.disclosure.classification import Category, Classification, FieldClass
 from gateway.disclosure.masks import MASKS, Mask, get_mask
-from gateway.disclosure.plan import FieldPlan, Level
+from gateway.disclosure.plan import FieldPlan, Level, RowScope, WriteScope
 from gateway.disclosure.policy import PolicySet, load_policy
 
 __all__ = [
@@ -17,6 +17,8 @@ __all__ = [
     "Level",
     "Mask",
     "PolicySet",
+    "RowScope",
+    "WriteScope",
     "get_mask",
     "load_policy",
 ]

@@ -11,9 +11,9 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from gateway.core.errors import ConfigurationError
+from gateway.core.policyfiles import load_toml
 from gateway.disclosure.masks import Mask, get_mask
-from gateway.errors import ConfigurationError
-from gateway.policyfiles import load_toml
 
 CLASSIFICATION_FILE = "classification.toml"
 

@@ -16,9 +16,9 @@ from typing import Any
 from presidio_anonymizer import AnonymizerEngine
 from presidio_anonymizer.entities import OperatorConfig, RecognizerResult
 
-from gateway.errors import ConfigurationError
-from gateway.pii import spans
-from gateway.pii.spans import DetectedText
+from gateway import pii
+from gateway.core.errors import ConfigurationError
+from gateway.pii import DetectedText
 
 STAR = "*"
 MIN_HIDDEN = 2  # a mask that keeps edges must still hide at least this many characters
@@ -94,12 +94,12 @@ def _keep_edges_in_place(value: str, head: int, tail: int) -> str:
 
 # The field mask of each detected type, applied to the span where it stands.
 _SPAN_MASKS: Mapping[str, Callable[[str], str]] = {
-    spans.PHONE: lambda v: _keep_edges_in_place(v, 3, 4),
-    spans.EMAIL: mask_email,
-    spans.RESIDENT_ID: lambda v: _keep_edges_in_place(v, 6, 4),
-    spans.BANK_CARD: lambda v: _keep_edges_in_place(v, 0, 4),
-    spans.IBAN: lambda v: _keep_edges_in_place(v, 0, 4),
-    spans.PERSON: mask_name,
+    pii.PHONE: lambda v: _keep_edges_in_place(v, 3, 4),
+    pii.EMAIL: mask_email,
+    pii.RESIDENT_ID: lambda v: _keep_edges_in_place(v, 6, 4),
+    pii.BANK_CARD: lambda v: _keep_edges_in_place(v, 0, 4),
+    pii.IBAN: lambda v: _keep_edges_in_place(v, 0, 4),
+    pii.PERSON: mask_name,
 }
 _OPERATORS = {
     **{

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from gateway.core.errors import ConfigurationError
 from gateway.disclosure.classification import Classification
-from gateway.errors import ConfigurationError
 
 
 class Level(StrEnum):

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import casbin
 
+from gateway.core.errors import ConfigurationError
 from gateway.disclosure.classification import CLASSIFICATION_FILE, Classification
 from gateway.disclosure.plan import FieldPlan, Level, RowScope, WriteScope, compile_plan
-from gateway.errors import ConfigurationError
 
 MODEL_FILE = "model.conf"
 POLICY_FILE = "policy.csv"

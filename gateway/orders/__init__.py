@@ -1,0 +1,48 @@
+"""The order store: writes from sales channels, reads under the disclosure plan,
+sealing of personal fields under each data subject's key.
+"""
+
+from gateway.orders.importer import import_lines
+from gateway.orders.redetect import count_due
+from gateway.orders.redetect import redetect as redetect_orders
+from gateway.orders.rekey import OrderContacts, contacts_of, move_orders, order_ids_of, subject_of
+from gateway.orders.routes import OrderController
+from gateway.orders.schemas import STATUSES
+from gateway.orders.service import OrderService, SearchLimits
+
+# The gateway's own store as one system a data subject request reaches: the erasure,
+# export and lookup steps of `gateway.privacy` work on these tables directly, inside
+# their own transactions. (Issue 16 puts them behind the connector interface.)
+from gateway.orders.store import (
+    DOCUMENT_FIELDS,
+    ITEM_COLUMNS,
+    ITEMS,
+    LIST_SECTIONS,
+    ORDER_COLUMNS,
+    count_orders,
+    order_items,
+    orders,
+)
+
+__all__ = [
+    "DOCUMENT_FIELDS",
+    "ITEMS",
+    "ITEM_COLUMNS",
+    "LIST_SECTIONS",
+    "ORDER_COLUMNS",
+    "STATUSES",
+    "OrderContacts",
+    "OrderController",
+    "OrderService",
+    "SearchLimits",
+    "contacts_of",
+    "count_due",
+    "count_orders",
+    "import_lines",
+    "move_orders",
+    "order_ids_of",
+    "order_items",
+    "orders",
+    "redetect_orders",
+    "subject_of",
+]

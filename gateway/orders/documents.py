@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import UTC
 from typing import Any
 
-from gateway.clock import utc_text
+from gateway.core.clock import utc_text
 from gateway.orders import store
 from gateway.orders.schemas import OrderIn
 

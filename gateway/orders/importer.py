@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 
 from pydantic import ValidationError
 
-from gateway.auth.principal import Principal
-from gateway.errors import GatewayError, field_problem
+from gateway.core.errors import GatewayError, field_problem
+from gateway.core.principal import Principal
 from gateway.orders.schemas import OrderIn
 from gateway.orders.service import OrderService
 

@@ -9,10 +9,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from gateway import pii
 from gateway.orders import sealing, store
-from gateway.pii import spans as pii_spans
-from gateway.subjects.service import SubjectKeys
-from gateway.subjects.store import KeyRow
+from gateway.subjects import KeyRow, SubjectKeys
 
 
 class RowOpener:
@@ -53,7 +52,5 @@ class RowOpener:
                 raw = None
                 if found is not None:
                     raw = sealing.decrypt(key, found, store.SPAN_COLUMNS[path], order_id)
-                flat[path] = pii_spans.DetectedText(
-                    flat[path], sealing.decode_spans(raw, flat[path])
-                )
+                flat[path] = pii.DetectedText(flat[path], sealing.decode_spans(raw, flat[path]))
         return flat

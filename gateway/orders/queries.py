@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from gateway.clock import time_problem
-from gateway.errors import FieldProblem, InvalidParameter, NotFound
+from gateway.core.clock import time_problem
+from gateway.core.errors import FieldProblem, InvalidParameter, NotFound
+from gateway.core.slugs import SLUG_RE, SLUG_RULE
 from gateway.orders import store
 from gateway.orders.schemas import STATUSES
-from gateway.slugs import SLUG_RE, SLUG_RULE
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,9 +25,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.orders import sealing, store
 from gateway.orders.store import orders
-from gateway.pii.analyzer import Detector
-from gateway.subjects.service import SubjectKeys
-from gateway.subjects.store import KeyRow, subject_keys
+from gateway.pii import Detector
+from gateway.subjects import KeyRow, SubjectKeys, subject_keys
 
 _TEXT = tuple(store.SPAN_COLUMNS)  # document paths of the free-text fields
 

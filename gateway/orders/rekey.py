@@ -1,6 +1,6 @@
 """Opening a subject's orders for identity resolution, and moving orders to another subject.
 
-Identity resolution (see `gateway.privacy.scope`) needs to know which contacts each
+Identity resolution (see `gateway.privacy.model.scope`) needs to know which contacts each
 order of a subject carries, and to split a subject whose orders do not all carry the
 same contacts (records linked by the rules before identity resolution). Moving an order
 re-seals every ciphertext of it under the new subject's data key, bound to the same row
@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway.orders import sealing
 from gateway.orders.store import ORDER_COLUMNS, SPAN_COLUMNS, binary_paths, orders
-from gateway.subjects.service import SubjectKey
+from gateway.subjects import SubjectKey
 
 CONTACT_PATHS = {"phone": "customer.phone", "email": "customer.email"}
 ID_PATH = "customer.id_number"

@@ -9,7 +9,8 @@ from litestar import Controller, Response, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody
 
-from gateway.auth.middleware import AuthedRequest
+from gateway.auth import AuthedRequest
+from gateway.core.http import NO_STORE
 from gateway.orders.queries import ListQuery
 from gateway.orders.schemas import (
     OrderCreated,
@@ -19,7 +20,6 @@ from gateway.orders.schemas import (
     StatusChanged,
 )
 from gateway.orders.service import OrderService
-from gateway.reveal.routes import NO_STORE
 
 
 class OrderController(Controller):

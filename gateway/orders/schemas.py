@@ -18,8 +18,8 @@ from pydantic import (
     model_validator,
 )
 
-from gateway.orders import validators as v
-from gateway.slugs import SLUG_PATTERN
+from gateway.core import validators as v
+from gateway.core.slugs import SLUG_PATTERN
 
 OrderStatus = Literal[
     "pending", "paid", "shipped", "delivered", "completed", "cancelled", "refunded"

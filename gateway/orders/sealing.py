@@ -11,10 +11,10 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from gateway.crypto.envelope import decrypt_field, encrypt_field
+from gateway import pii
+from gateway.crypto import decrypt_field, encrypt_field
 from gateway.orders import store
-from gateway.pii import spans as pii_spans
-from gateway.subjects.service import SubjectKey
+from gateway.subjects import SubjectKey
 
 
 def _place(column: str, order_id: uuid.UUID, key: SubjectKey) -> dict[str, Any]:
@@ -40,10 +40,10 @@ def seal_fields(
 
 
 def seal_spans(
-    found: tuple[pii_spans.Span, ...], path: str, key: SubjectKey, order_id: uuid.UUID
+    found: tuple[pii.Span, ...], path: str, key: SubjectKey, order_id: uuid.UUID
 ) -> bytes:
     column = store.SPAN_COLUMNS[path]
-    return encrypt_field(_dek(key), pii_spans.encode(found), **_place(column, order_id, key))
+    return encrypt_field(_dek(key), pii.encode_spans(found), **_place(column, order_id, key))
 
 
 def encrypt(key: SubjectKey, value: str, column: str, order_id: uuid.UUID) -> bytes:
@@ -56,11 +56,11 @@ def decrypt(key: SubjectKey, sealed: bytes, column: str, order_id: uuid.UUID) ->
     return decrypt_field(_dek(key), sealed, **_place(column, order_id, key))
 
 
-def decode_spans(raw: str | None, text: str) -> tuple[pii_spans.Span, ...] | None:
+def decode_spans(raw: str | None, text: str) -> tuple[pii.Span, ...] | None:
     """Stored spans, or None (mask the text whole) if absent or not fitting the text."""
     if raw is None:
         return None
     try:
-        return pii_spans.decode(raw, len(text))
+        return pii.decode_spans(raw, len(text))
     except ValueError:
         return None

@@ -16,19 +16,14 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from audit.entry import Outcome
-from gateway import ratelimits
-from gateway.auditing.recorder import AccessLog
-from gateway.auth.principal import Principal
-from gateway.clock import Clock
-from gateway.disclosure import FieldPlan, PolicySet
-from gateway.disclosure.plan import RowScope
-from gateway.errors import (
-    ConfigurationError,
-    NotFound,
-    PermissionDenied,
-    RateLimited,
-)
+from audit import Outcome
+from gateway.accesslog import AccessLog
+from gateway.core import ratelimits
+from gateway.core.clock import Clock
+from gateway.core.errors import ConfigurationError, NotFound, PermissionDenied, RateLimited
+from gateway.core.principal import Principal
+from gateway.core.readpath import ReadPool
+from gateway.disclosure import FieldPlan, PolicySet, RowScope
 from gateway.orders import store
 from gateway.orders.opening import RowOpener
 from gateway.orders.queries import (
@@ -41,11 +36,10 @@ from gateway.orders.queries import (
 )
 from gateway.orders.schemas import SearchIn
 from gateway.orders.writes import OrderWrites
-from gateway.pii.analyzer import Detector
-from gateway.privacy.retention import RetentionRules
-from gateway.readpath import ReadPool
-from gateway.reveal.grants import Grants
-from gateway.subjects.service import SubjectKeys
+from gateway.pii import Detector
+from gateway.retention import RetentionRules
+from gateway.reveal import Grants
+from gateway.subjects import SubjectKeys
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,6 +28,7 @@ from sqlalchemy import (
     Uuid,
     and_,
     bindparam,
+    func,
     insert,
     or_,
     select,
@@ -35,11 +36,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from gateway.clock import utc_text
-from gateway.cursors import TimeCursor
-from gateway.db import UtcDateTime, metadata
-from gateway.readpath import Reader, prepared
-from gateway.subjects.store import subject_keys
+from gateway.core.clock import utc_text
+from gateway.core.cursors import TimeCursor
+from gateway.core.db import UtcDateTime, metadata
+from gateway.core.readpath import Reader, prepared
+from gateway.subjects import subject_keys
 
 orders = Table(
     "orders",
@@ -409,3 +410,8 @@ async def visible_ids(
         )
     rows = await reader.all(select(orders.c.id).where(*conditions))
     return {row["id"] for row in rows}
+
+
+async def count_orders(conn: AsyncConnection) -> int:
+    """How many orders the store holds (the demo seeds only an empty store)."""
+    return int((await conn.execute(select(func.count()).select_from(orders))).scalar_one())

@@ -18,27 +18,26 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from gateway.auditing.recorder import AccessLog, actor_of
-from gateway.auth.principal import Principal
-from gateway.clock import Clock
-from gateway.disclosure import FieldPlan
-from gateway.disclosure.plan import WriteScope
-from gateway.errors import (
+from gateway import pii
+from gateway.accesslog import AccessLog, actor_of
+from gateway.core.clock import Clock
+from gateway.core.errors import (
     GatewayError,
     IdempotencyConflict,
     InvalidTransition,
     NotFound,
     PermissionDenied,
 )
+from gateway.core.principal import Principal
+from gateway.core.readpath import AsyncReader
+from gateway.disclosure import FieldPlan, WriteScope
 from gateway.orders import sealing, store
 from gateway.orders.documents import flatten, same_document
 from gateway.orders.opening import RowOpener
 from gateway.orders.queries import parse_order_id, resource_name
 from gateway.orders.schemas import OrderIn
-from gateway.pii import spans as pii_spans
-from gateway.pii.analyzer import Detector
-from gateway.readpath import AsyncReader
-from gateway.subjects.service import SubjectKeys
+from gateway.pii import Detector
+from gateway.subjects import SubjectKeys
 
 # Which status may follow which; a status not listed as a key is final.
 TRANSITIONS: Mapping[str, frozenset[str]] = {
@@ -136,7 +135,7 @@ class OrderWrites:
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _detect(self, flat: dict[str, Any]) -> dict[str, tuple[pii_spans.Span, ...]]:
+    def _detect(self, flat: dict[str, Any]) -> dict[str, tuple[pii.Span, ...]]:
         """Personal data in each free-text field, found before the transaction opens.
 
         The order's own customer name is a hint: "给王芳" is a name here even with
@@ -154,7 +153,7 @@ class OrderWrites:
         self,
         conn: AsyncConnection,
         document: tuple[dict[str, Any], list[dict[str, Any]]],
-        found: dict[str, tuple[pii_spans.Span, ...]],
+        found: dict[str, tuple[pii.Span, ...]],
     ) -> Written:
         flat, items = document
         existing = await store.find_by_external_id(conn, flat["channel"], flat["external_id"])
@@ -233,7 +232,7 @@ class OrderWrites:
         own: str | None,
         order: OrderIn,
         document: tuple[dict[str, Any], list[dict[str, Any]]],
-        found: dict[str, tuple[pii_spans.Span, ...]],
+        found: dict[str, tuple[pii.Span, ...]],
     ) -> Written | GatewayError:
         try:
             self._check_channel(own, order)

@@ -31,8 +31,8 @@ from presidio_analyzer.context_aware_enhancers import ContextAwareEnhancer
 from presidio_analyzer.nlp_engine import NlpArtifacts, NlpEngine, NoOpNlpEngine, SpacyNlpEngine
 from presidio_analyzer.predefined_recognizers import SpacyRecognizer
 
-from gateway import textfold
-from gateway.errors import ConfigurationError
+from gateway.core import textfold
+from gateway.core.errors import ConfigurationError
 from gateway.pii import base, context, lexicon, names, numbers, spans
 from gateway.pii.spans import Span
 

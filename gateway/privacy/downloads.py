@@ -7,19 +7,19 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from audit.store import hash_at, snapshot
-from gateway.auditing.recorder import AccessLog
-from gateway.auth.principal import Principal
-from gateway.crypto.envelope import DecryptionFailed
-from gateway.crypto.keys import KeyRing
-from gateway.errors import NotFound
-from gateway.privacy import certificate, store
-from gateway.privacy.limits import PUBLIC
-from gateway.privacy.register import Register
-from gateway.privacy.requests import PrivacyRequests, parse_request_id, resource
-from gateway.privacy.workflow import open_export
-from gateway.subjects import store as subject_store
-from gateway.subjects.service import SubjectKeys
+from audit import hash_at, snapshot
+from gateway import subjects as subject_records
+from gateway.accesslog import AccessLog
+from gateway.core.errors import NotFound
+from gateway.core.principal import Principal
+from gateway.crypto import DecryptionFailed, KeyRing
+from gateway.privacy.desk.register import Register
+from gateway.privacy.documents import certificate
+from gateway.privacy.execution.workflow import open_export
+from gateway.privacy.intake.limits import PUBLIC
+from gateway.privacy.intake.requests import PrivacyRequests, parse_request_id, resource
+from gateway.privacy.model import store
+from gateway.subjects import SubjectKeys
 
 
 class Downloads:
@@ -66,7 +66,7 @@ class Downloads:
             sealed = await store.get_blob(conn, key, "export_sealed")
             key_row = None
             if row is not None and row.subject_id is not None:
-                key_row = await subject_store.key_row(conn, row.subject_id)
+                key_row = await subject_records.key_row(conn, row.subject_id)
         if row is None or sealed is None or key_row is None or key_row.wrapped_key is None:
             raise NotFound("this request has no export to download (not ready, or deleted)")
         try:

@@ -15,15 +15,15 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
 from litestar.response import Template
 
-from gateway.auth.middleware import AuthedRequest
-from gateway.auth.tokens import Authenticator
-from gateway.errors import FieldProblem, InvalidParameter
+from gateway.auth import AuthedRequest, Authenticator
+from gateway.core.errors import FieldProblem, InvalidParameter
+from gateway.core.http import NO_STORE
+from gateway.privacy.desk.links import Links
+from gateway.privacy.desk.register import Register, RegisterQuery
 from gateway.privacy.downloads import Downloads
-from gateway.privacy.links import Links
-from gateway.privacy.objections import Objections
-from gateway.privacy.page_render import page
-from gateway.privacy.register import Register, RegisterQuery
-from gateway.privacy.requests import PrivacyRequests
+from gateway.privacy.intake.objections import Objections
+from gateway.privacy.intake.requests import PrivacyRequests
+from gateway.privacy.model.states import Kind
 from gateway.privacy.schemas import (
     CertificateIn,
     ExtendIn,
@@ -34,9 +34,8 @@ from gateway.privacy.schemas import (
     VerifyIn,
     contact_kind,
 )
-from gateway.privacy.states import Kind
+from gateway.privacy.web.render import page
 
-NO_STORE = {"Cache-Control": "no-store"}
 StatusToken = Annotated[str, HeaderParameter(name="X-Status-Token", min_length=10, max_length=100)]
 OptionalToken = Annotated[
     str | None, HeaderParameter(name="X-Status-Token", required=False, max_length=100)

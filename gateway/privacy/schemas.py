@@ -6,9 +6,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from gateway.orders.validators import normalise_email, normalise_phone
-from gateway.reveal.schemas import check_purpose
-from gateway.textfold import fold_identifier
+from gateway.core.textfold import fold_identifier
+from gateway.core.validators import check_purpose, normalise_email, normalise_phone
 
 
 class _Strict(BaseModel):

@@ -19,8 +19,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from audit.store import snapshot
-from gateway.disclosure.classification import Classification
+from audit import snapshot
+from gateway.disclosure import Classification
 from gateway.reports import logscan
 from gateway.reports.document import Built, Context, Label, Section, Table
 

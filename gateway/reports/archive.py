@@ -18,8 +18,8 @@ from typing import Any
 from sqlalchemy import BigInteger, Column, Index, String, Table, Text, Uuid, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from gateway.db import UtcDateTime, metadata
-from gateway.privacy.states import add_months
+from gateway.core.clock import add_months
+from gateway.core.db import UtcDateTime, metadata
 from gateway.reports.document import Header, iso
 
 ARCHIVED = frozenset({"pipl-pia", "pipl-audit"})

@@ -16,10 +16,10 @@ from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from audit.log import AuditLog
+from audit import AuditLog
 from gateway.disclosure import PolicySet
-from gateway.privacy.retention import RetentionRules
 from gateway.reports.record import ProcessingRecord
+from gateway.retention import RetentionRules
 
 Lang = Literal["en", "zh"]
 Format = Literal["json", "html", "csv"]

@@ -21,10 +21,8 @@ from collections import Counter
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-
-from audit.store import snapshot
-from gateway.privacy.store import privacy_requests
+from audit import snapshot
+from gateway.privacy import requests_received
 from gateway.reports.document import Built, Context, Label, Section, Table, iso
 
 COLUMNS = (
@@ -68,15 +66,9 @@ def _when(value: datetime | None) -> str | None:
 async def collect(ctx: Context) -> list[dict[str, Any]]:
     period = ctx.header.period
     as_of = min(period.until, ctx.header.generated_at)
-    r = privacy_requests.c
-    statement = (
-        select(privacy_requests)
-        .where(r.received_at >= period.since, r.received_at < period.until)
-        .order_by(r.received_at, r.id)
-    )
     rows = []
     async with snapshot(ctx.engine) as conn:  # read-only: no write lock on SQLite
-        for row in await conn.execute(statement):
+        for row in await requests_received(conn, period.since, period.until):
             deadline = min(row.gdpr_deadline_at, row.pipl_deadline_at)
             hours = None
             if row.completed_at is not None:

@@ -17,10 +17,15 @@ from typing import Any
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from sqlalchemy import func, select
 
-from audit.checkpoint import Checkpoint, key_id
-from audit.entry import format_time
-from audit.store import audit_checkpoints, audit_entries, snapshot
-from audit.verify import Report
+from audit import (
+    Checkpoint,
+    Report,
+    audit_checkpoints,
+    audit_entries,
+    format_time,
+    key_id,
+    snapshot,
+)
 from gateway.reports.document import Built, Context, Section, Table
 
 

@@ -20,8 +20,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ColumnElement
 
-from audit.entry import format_time
-from audit.store import audit_entries, audit_head
+from audit import audit_entries, audit_head, format_time
 from gateway.reports.document import ChainHead, Period
 
 PRINCIPAL_PREFIX = "principals/"

@@ -8,7 +8,7 @@ from collections import Counter
 from datetime import date
 from typing import Any
 
-from audit.store import snapshot
+from audit import snapshot
 from gateway.reports import access, dsr, integrity, logscan
 from gateway.reports.document import Built, Context, Label, Section, Table
 from gateway.reports.record import Activity, gaps

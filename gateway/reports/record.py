@@ -20,10 +20,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from gateway.disclosure.classification import Classification
-from gateway.disclosure.plan import FieldPlan, Level
-from gateway.errors import ConfigurationError
-from gateway.policyfiles import load_toml
+from gateway.core.errors import ConfigurationError
+from gateway.core.policyfiles import load_toml
+from gateway.disclosure import Classification, FieldPlan, Level
 
 PROCESSING_FILE = "processing.toml"
 Lang = Literal["en", "zh"]

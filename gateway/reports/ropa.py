@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gateway.disclosure.plan import Level
+from gateway.disclosure import Level
 from gateway.reports.document import Built, Context, Label, Lang, Section, Table
 from gateway.reports.record import Activity, Party, ProcessingRecord, gaps
 from gateway.reports.text import basis

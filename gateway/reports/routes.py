@@ -9,7 +9,7 @@ from litestar import Controller, Response, get
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 
-from gateway.auth.middleware import AuthedRequest
+from gateway.auth import AuthedRequest
 from gateway.reports.render import content_security_policy
 from gateway.reports.service import REPORTS, KeptReports, Reports
 from gateway.reports.text import title

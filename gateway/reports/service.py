@@ -16,16 +16,16 @@ from typing import Any, get_args
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from audit.store import snapshot
-from gateway.auditing.recorder import AccessLog, actor_of
-from gateway.auth.principal import Principal
-from gateway.clock import Clock, time_problem
+from audit import snapshot
+from gateway.accesslog import AccessLog, actor_of
+from gateway.core.clock import Clock, time_problem
+from gateway.core.errors import FieldProblem, InvalidParameter, NotFound, PermissionDenied
+from gateway.core.principal import Principal
 from gateway.disclosure import PolicySet
-from gateway.errors import FieldProblem, InvalidParameter, NotFound, PermissionDenied
-from gateway.privacy.retention import RetentionRules
 from gateway.reports import access, archive, dsr, integrity, logscan, pipl, render, ropa
 from gateway.reports.document import Built, Context, Format, Header, Lang, Period
 from gateway.reports.record import ProcessingRecord
+from gateway.retention import RetentionRules
 
 Builder = Callable[[Context], Awaitable[Built]]
 DEFAULT_DAYS = 365

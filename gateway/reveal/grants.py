@@ -19,21 +19,20 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from gateway.auditing.recorder import AccessLog
-from gateway.auth.principal import Principal
-from gateway.auth.tokens import hash_secret
-from gateway.clock import Clock, utc_text
-from gateway.disclosure import FieldPlan, PolicySet
-from gateway.errors import (
+from gateway.accesslog import AccessLog
+from gateway.auth import Outcome, SecondFactors, hash_secret, revealable_fields
+from gateway.core.clock import Clock, utc_text
+from gateway.core.errors import (
     FieldProblem,
     GrantRefused,
     InvalidInput,
     InvalidParameter,
     PermissionDenied,
 )
-from gateway.readpath import ReadPool
+from gateway.core.principal import Principal
+from gateway.core.readpath import ReadPool
+from gateway.disclosure import FieldPlan, PolicySet
 from gateway.reveal import store
-from gateway.reveal.factors import Outcome, SecondFactors, revealable_fields
 from gateway.reveal.schemas import GrantIn
 
 GRANT_PREFIX = "opgg"

@@ -21,16 +21,16 @@ from datetime import datetime
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from gateway.crypto.envelope import (
+from gateway.core.errors import ConfigurationError
+from gateway.crypto import (
     DecryptionFailed,
+    KeyRing,
     blind_index,
     decrypt_field,
     unwrap_data_key,
     unwrap_secret,
     wrap_secret,
 )
-from gateway.crypto.keys import KeyRing
-from gateway.errors import ConfigurationError
 from gateway.subjects import store
 
 _CANARY = uuid.UUID(int=0)

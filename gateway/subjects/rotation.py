@@ -14,8 +14,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from gateway.crypto.envelope import rewrap_data_key
-from gateway.crypto.keys import KeyRing
+from gateway.crypto import KeyRing, rewrap_data_key
 from gateway.subjects import store
 
 

@@ -12,9 +12,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from gateway.clock import Clock
-from gateway.crypto.envelope import (
+from gateway.core.clock import Clock
+from gateway.core.readpath import AsyncReader, Reader
+from gateway.crypto import (
     DecryptionFailed,
+    KeyRing,
     blind_index,
     decrypt_field,
     encrypt_field,
@@ -22,8 +24,6 @@ from gateway.crypto.envelope import (
     unwrap_data_key,
     wrap_data_key,
 )
-from gateway.crypto.keys import KeyRing
-from gateway.readpath import AsyncReader, Reader
 from gateway.subjects import store
 from gateway.subjects.store import KeyRow
 

@@ -41,8 +41,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from gateway.db import UtcDateTime, metadata
-from gateway.readpath import Reader
+from gateway.core.db import UtcDateTime, metadata
+from gateway.core.readpath import Reader
 
 data_subjects = Table(
     "data_subjects",

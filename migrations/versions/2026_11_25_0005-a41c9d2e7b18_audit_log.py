@@ -16,12 +16,12 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from audit.schema import append_only_statements, drop_statements
+
 revision: str = "a41c9d2e7b18"
 down_revision: str | None = "3b9e6c1f5a27"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
-
-APPEND_ONLY = ("audit_entries", "audit_refs", "audit_checkpoints")
 
 
 def _genesis() -> str:
@@ -80,77 +80,16 @@ def _tables() -> None:
     op.bulk_insert(head, [{"id": 1, "seq": 0, "hash": _genesis(), "checkpoint_seq": 0}])
 
 
-def _postgres_triggers() -> None:
-    op.execute(
-        """
-        CREATE FUNCTION audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN
-            RAISE EXCEPTION 'the audit log is append-only: % on % refused', TG_OP, TG_TABLE_NAME;
-        END $$
-        """
-    )
-    op.execute(
-        """
-        CREATE FUNCTION audit_head_forward() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN
-            IF TG_OP <> 'UPDATE' OR NEW.seq < OLD.seq OR NEW.checkpoint_seq < OLD.checkpoint_seq
-            THEN
-                RAISE EXCEPTION 'the audit head only moves forward: % refused', TG_OP;
-            END IF;
-            RETURN NEW;
-        END $$
-        """
-    )
-    for table in APPEND_ONLY:
-        op.execute(
-            f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
-            "FOR EACH ROW EXECUTE FUNCTION audit_append_only()"
-        )
-        op.execute(
-            f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
-            "FOR EACH STATEMENT EXECUTE FUNCTION audit_append_only()"
-        )
-    op.execute(
-        "CREATE TRIGGER audit_head_forward BEFORE UPDATE OR DELETE ON audit_head "
-        "FOR EACH ROW EXECUTE FUNCTION audit_head_forward()"
-    )
-    op.execute(
-        "CREATE TRIGGER audit_head_no_truncate BEFORE TRUNCATE ON audit_head "
-        "FOR EACH STATEMENT EXECUTE FUNCTION audit_head_forward()"
-    )
-
-
-def _sqlite_triggers() -> None:
-    for table in APPEND_ONLY:
-        for event in ("UPDATE", "DELETE"):
-            op.execute(
-                f"CREATE TRIGGER {table}_no_{event.lower()} BEFORE {event} ON {table} "
-                f"BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: {event} on "
-                f"{table} refused'); END"
-            )
-    op.execute(
-        "CREATE TRIGGER audit_head_forward BEFORE UPDATE ON audit_head "
-        "WHEN NEW.seq < OLD.seq OR NEW.checkpoint_seq < OLD.checkpoint_seq "
-        "BEGIN SELECT RAISE(ABORT, 'the audit head only moves forward'); END"
-    )
-    op.execute(
-        "CREATE TRIGGER audit_head_no_delete BEFORE DELETE ON audit_head "
-        "BEGIN SELECT RAISE(ABORT, 'the audit head only moves forward'); END"
-    )
-
-
 def upgrade() -> None:
     _tables()
-    if op.get_bind().dialect.name == "postgresql":
-        _postgres_triggers()
-    else:
-        _sqlite_triggers()
+    # The audit library owns its append-only rules; this revision installs version 1.
+    for statement in append_only_statements(op.get_bind().dialect.name):
+        op.execute(statement)
 
 
 def downgrade() -> None:
     # Dropping a table drops its triggers on both databases.
     for table in ("audit_head", "audit_checkpoints", "audit_refs", "audit_entries"):
         op.drop_table(table)
-    if op.get_bind().dialect.name == "postgresql":
-        op.execute("DROP FUNCTION audit_head_forward()")
-        op.execute("DROP FUNCTION audit_append_only()")
+    for statement in drop_statements(op.get_bind().dialect.name):
+        op.execute(statement)

@@ -13,10 +13,10 @@ from sqlalchemy.exc import DBAPIError
 from audit import store
 from audit.entry import Draft, Outcome
 from audit.log import AuditLog, LogPolicy, LogUnavailable
-from gateway import migrate
-from gateway.clock import ManualClock
-from gateway.db import make_engine
-from gateway.settings import Settings
+from gateway.core import migrate
+from gateway.core.clock import ManualClock
+from gateway.core.db import make_engine
+from gateway.core.settings import Settings
 from tests.helpers import audit_blockers, run_sql
 
 KEY = Ed25519PrivateKey.generate()

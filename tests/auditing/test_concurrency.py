@@ -19,10 +19,10 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select
 
 from audit.store import audit_entries
-from gateway import migrate
 from gateway.app import create_app
-from gateway.db import make_engine
-from gateway.settings import Settings
+from gateway.core import migrate
+from gateway.core.db import make_engine
+from gateway.core.settings import Settings
 from tests.helpers import SAMPLE_ORDER, Gateway, bearer
 
 ROOT = Path(__file__).resolve().parents[2]

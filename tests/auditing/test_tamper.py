@@ -17,9 +17,9 @@ from sqlalchemy import select
 
 from audit.entry import Entry, entry_from_document
 from audit.store import audit_checkpoints, audit_entries, entry_from_row
-from gateway import migrate
-from gateway.db import make_engine
-from gateway.settings import Settings
+from gateway.core import migrate
+from gateway.core.db import make_engine
+from gateway.core.settings import Settings
 from tests.helpers import SAMPLE_ORDER, Gateway, bearer, run_sql
 
 TRIGGERS_SQLITE = [

@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
+from gateway.core.db import make_engine
+from gateway.core.settings import Settings
 from gateway.crypto.envelope import DecryptionFailed, unwrap_data_key
 from gateway.crypto.keys import load_keys
-from gateway.db import make_engine
 from gateway.orders.store import orders
-from gateway.settings import Settings
 from gateway.subjects.service import SubjectKeys
 from gateway.subjects.store import subject_keys
 from tests.helpers import SAMPLE_ORDER, Gateway, assert_problem, dump_database, sample_order

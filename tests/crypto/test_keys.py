@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from gateway.core.errors import ConfigurationError
+from gateway.core.settings import Settings
 from gateway.crypto.keys import KEY_BYTES, load_keys
-from gateway.errors import ConfigurationError
-from gateway.settings import Settings
 
 
 def b64(byte: int) -> str:

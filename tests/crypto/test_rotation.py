@@ -8,10 +8,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from gateway.db import make_engine
+from gateway.auth.factor_store import totp_factors
+from gateway.core.db import make_engine
+from gateway.core.settings import Settings
 from gateway.orders.store import orders
-from gateway.reveal.store import totp_factors
-from gateway.settings import Settings
 from gateway.subjects.store import subject_keys
 from tests.helpers import Gateway, bearer, sample_order, totp_code
 

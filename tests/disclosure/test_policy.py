@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from gateway.core.errors import ConfigurationError
 from gateway.disclosure import load_policy
 from gateway.disclosure.plan import Level, RowScope
-from gateway.errors import ConfigurationError
 from gateway.orders.store import DOCUMENT_FIELDS, LIST_SECTIONS
 
 POLICIES = Path(__file__).resolve().parents[2] / "policies"

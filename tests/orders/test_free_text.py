@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
+from gateway.cli.pii import due_warning
 from gateway.orders.redetect import redetect
 from gateway.pii.analyzer import Detector, shared_detector
-from gateway.pii.cli import due_warning
 from gateway.pii.spans import Span
 from tests.helpers import (
     Gateway,

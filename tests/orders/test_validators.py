@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from stdnum.cn import ric
 
-from gateway.orders import validators as v
+from gateway.core import validators as v
 
 
 @pytest.mark.parametrize(

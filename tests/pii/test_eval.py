@@ -4,7 +4,7 @@ do not drop below those recorded when the recognizers last changed.
 `tests/data/pii-dev.jsonl` is a copy of the shared dev corpus (synthetic texts), so
 the test runs from a clean checkout. `pii-written-{1,2,3,4}.jsonl` were written by
 four separate authors (synthetic, with check digits verified) who never saw the
-recognizers; their first-sight figures are in the README, and the recognizers were
+recognizers; their first-sight figures are in docs/benchmarks.md, and the recognizers were
 improved on them afterwards, so here they guard against regressions only.
 """
 

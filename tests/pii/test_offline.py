@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import spacy
 
-from gateway.errors import ConfigurationError
+from gateway.core.errors import ConfigurationError
 from gateway.pii.analyzer import Detector
 
 

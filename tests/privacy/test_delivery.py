@@ -19,9 +19,9 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from gateway.app import create_app
-from gateway.errors import ConfigurationError
-from gateway.privacy.notifier import Message
-from gateway.settings import Settings
+from gateway.core.errors import ConfigurationError
+from gateway.core.settings import Settings
+from gateway.privacy.notify.message import Message
 from tests.helpers import SAMPLE_ORDER, Gateway, bearer
 
 SENT: list[Message] = []

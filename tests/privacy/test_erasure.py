@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from gateway import migrate
-from gateway.errors import ConfigurationError
-from gateway.settings import Settings
+from gateway.core import migrate
+from gateway.core.errors import ConfigurationError
+from gateway.core.settings import Settings
 from tests.helpers import (
     PERSONAL_VALUES,
     SAMPLE_ORDER,
@@ -385,7 +385,7 @@ def test_two_workers_never_run_the_same_request(gateway: Gateway) -> None:
     services = gw.services
     other = type(services.workflow)(  # a second worker, as a second process would have
         services.engine, services.workflow._steps, services.subjects, services.keys,
-        services.audit, services.clock, export_hours=1,
+        services.access_log, services.clock, export_hours=1,
     )  # fmt: skip
 
     async def both() -> list[int]:

@@ -22,10 +22,10 @@ from click.testing import CliRunner
 from playwright.sync_api import Page, expect
 
 from gateway.cli import main
-from gateway.clock import ManualClock
-from gateway.privacy.page_text import LANGUAGES, TEXT, choose_language
-from gateway.privacy.states import State
-from gateway.settings import Settings
+from gateway.core.clock import ManualClock
+from gateway.core.settings import Settings
+from gateway.privacy.model.states import State
+from gateway.privacy.web.texts import LANGUAGES, TEXT, choose_language
 from tests.browser import chromium_page, live_gateway
 from tests.helpers import SAMPLE_ORDER, assert_no_personal_data, bearer
 

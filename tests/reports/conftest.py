@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from gateway import migrate
-from gateway.settings import Settings
+from gateway.core import migrate
+from gateway.core.settings import Settings
 from tests.conftest import _postgres_database
 from tests.helpers import Gateway, bearer, sample_order, totp_code
 

@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from audit.entry import format_time
 from audit.store import audit_checkpoints
-from gateway.db import make_engine
+from gateway.core.db import make_engine
 from tests.auditing.test_tamper import _read, _superuser, fresh
 from tests.helpers import Gateway, bearer
 

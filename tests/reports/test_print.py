@@ -10,10 +10,10 @@ from pathlib import Path
 from click.testing import CliRunner
 from playwright.sync_api import Request
 
-from gateway import migrate
 from gateway.cli import main
-from gateway.clock import ManualClock
-from gateway.settings import Settings
+from gateway.core import migrate
+from gateway.core.clock import ManualClock
+from gateway.core.settings import Settings
 from tests.browser import chromium_page, live_gateway
 
 REPORTS = ["gdpr-ropa", "dsr-register", "access", "audit-integrity", "pipl-audit", "pipl-pia"]

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from gateway.app import create_app
-from gateway.errors import ConfigurationError
-from gateway.settings import Settings
+from gateway.core.errors import ConfigurationError
+from gateway.core.settings import Settings
 from tests.helpers import Gateway, bearer
 
 POLICIES = Path(__file__).resolve().parents[2] / "policies"

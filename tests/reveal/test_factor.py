@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import httpx
 
-from gateway.reveal.totp import matching_step
+from gateway.auth.totp import matching_step
 from tests.helpers import Gateway, assert_problem, bearer, dump_database, totp_code
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import asyncio
 
-from gateway.app import build_services
-from gateway.errors import SecondFactorRejected
+from gateway.auth.totp import Provisioning
+from gateway.core.errors import SecondFactorRejected
 from gateway.reveal.schemas import GrantIn
-from gateway.reveal.totp import Provisioning
+from gateway.services import build_services
 from tests.helpers import Gateway, bearer, totp_code
 
 

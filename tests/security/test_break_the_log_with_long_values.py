@@ -13,10 +13,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from audit.entry import Draft, Outcome
 from audit.log import AuditLog, InvalidDraft
-from gateway import migrate
-from gateway.clock import ManualClock
-from gateway.db import make_engine
-from gateway.settings import Settings
+from gateway.core import migrate
+from gateway.core.clock import ManualClock
+from gateway.core.db import make_engine
+from gateway.core.settings import Settings
 from tests.browser import live_gateway
 from tests.helpers import Gateway, bearer, dump_audit
 

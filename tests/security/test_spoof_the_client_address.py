@@ -12,9 +12,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from gateway.auditing.context import TrustedProxies
-from gateway.errors import ConfigurationError
-from gateway.settings import load_settings
+from gateway.accesslog.context import TrustedProxies
+from gateway.core.errors import ConfigurationError
+from gateway.core.settings import load_settings
 from tests.browser import live_gateway
 from tests.helpers import SAMPLE_ORDER, Gateway, dump_audit, scalar_sql
 

@@ -9,8 +9,8 @@ import asyncio
 
 from sqlalchemy import text
 
-from gateway.db import make_engine
-from gateway.settings import Settings
+from gateway.core.db import make_engine
+from gateway.core.settings import Settings
 
 LOOKUP = "SELECT id FROM orders WHERE external_id = 'WEB-10001'"
 

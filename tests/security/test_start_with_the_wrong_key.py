@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from gateway.cli import main
-from gateway.errors import ConfigurationError
+from gateway.core.errors import ConfigurationError
 from tests.helpers import SAMPLE_ORDER, Gateway, run_sql
 
 ROOT = Path(__file__).resolve().parents[2]

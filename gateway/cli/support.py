@@ -1,0 +1,71 @@
+"""What every command of the command line shares: settings, services, error handling."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Callable, Coroutine
+from functools import wraps
+from typing import Any, ParamSpec, TypeVar
+
+import click
+from sqlalchemy.exc import SQLAlchemyError
+
+from audit import LogUnavailable
+from gateway.core.errors import ConfigurationError, GatewayError
+from gateway.core.settings import Settings, load_settings
+from gateway.services import Services, build_services
+from gateway.subjects import check_keys
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def cli_settings() -> Settings:
+    return load_settings()
+
+
+def handle_errors(func: Callable[P, T]) -> Callable[P, T]:
+    """Turn domain errors into `error: ...` on stderr and a non-zero exit, no traceback."""
+
+    @wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return func(*args, **kwargs)
+        except ConfigurationError as exc:
+            click.echo(f"error: {exc.detail}", err=True)
+            sys.exit(2)
+        except GatewayError as exc:
+            click.echo(f"error: {exc.detail}", err=True)
+            sys.exit(1)
+        except LogUnavailable:
+            click.echo(
+                "error: the audit log cannot be written; a change this command made is "
+                "not logged: check it and retry when the log is back",
+                err=True,
+            )
+            sys.exit(1)
+        except (SQLAlchemyError, OSError) as exc:
+            # Type only: a driver's message can quote the personal data it choked on.
+            click.echo(
+                f"error: {type(exc).__name__} while talking to the database or files "
+                "(details withheld: they may contain personal data)",
+                err=True,
+            )
+            sys.exit(1)
+
+    return wrapper
+
+
+def run_with_services(
+    work: Callable[[Services], Coroutine[Any, Any, T]], settings: Settings | None = None
+) -> T:
+    async def main() -> T:
+        services = build_services(settings or cli_settings())
+        try:
+            await check_keys(services.engine, services.keys, services.clock.now())
+            return await work(services)
+        finally:
+            await services.close()
+
+    return asyncio.run(main())

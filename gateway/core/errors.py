@@ -1,0 +1,161 @@
+"""Domain errors: what went wrong, in the gateway's own terms.
+
+Errors carry meaning, never an HTTP status; `gateway.core.problems` maps each class to
+an RFC 9457 problem document in one place. Messages must never contain personal
+data: they name fields and rules, not values.
+
+    GatewayError
+    ├── ConfigurationError        bad settings, policy or classification (start-up)
+    ├── AuthenticationFailed      no, malformed, unknown or revoked bearer token
+    ├── PermissionDenied          the policy does not allow this operation
+    │   ├── SecondFactorRejected  wrong, expired or replayed one-time code
+    │   ├── GrantRefused          unmask grant unknown, expired, another's or out of scope
+    │   └── CodeRejected          wrong or expired verification code of a privacy request
+    ├── SecondFactorLocked        too many wrong codes: the factor is locked for a while
+    ├── CodeLocked                too many wrong codes for a privacy request
+    ├── RateLimited               too many public requests from one address or for one contact
+    ├── NotFound                  no such resource, or outside the caller's row scope
+    ├── Conflict
+    │   ├── IdempotencyConflict   same channel + external_id, different document
+    │   ├── InvalidTransition     order status change not allowed
+    │   └── SecondFactorMissing   no (active or pending) TOTP factor for this step
+    └── InvalidInput              input that passed parsing but breaks a rule
+        └── InvalidParameter      ... in a query or path parameter
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+__all__ = [
+    "AuthenticationFailed",
+    "CodeLocked",
+    "CodeRejected",
+    "ConfigurationError",
+    "Conflict",
+    "FieldProblem",
+    "GatewayError",
+    "GrantRefused",
+    "IdempotencyConflict",
+    "InvalidInput",
+    "InvalidParameter",
+    "InvalidTransition",
+    "NotFound",
+    "PermissionDenied",
+    "RateLimited",
+    "SecondFactorLocked",
+    "SecondFactorMissing",
+    "SecondFactorRejected",
+    "field_problem",
+]
+
+
+class GatewayError(Exception):
+    """Base of every error the gateway raises on purpose."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class ConfigurationError(GatewayError):
+    """Settings, policy or classification files are unusable; start-up must stop."""
+
+
+class AuthenticationFailed(GatewayError):
+    """The caller could not be identified."""
+
+
+class PermissionDenied(GatewayError):
+    """The caller is known but the policy does not allow the operation."""
+
+
+class SecondFactorRejected(PermissionDenied):
+    """The one-time code is wrong, outside the allowed clock skew, or already used."""
+
+
+class GrantRefused(PermissionDenied):
+    """The unmask grant cannot be used for this request."""
+
+
+class CodeRejected(PermissionDenied):
+    """The verification code of a privacy request is wrong or has expired."""
+
+
+class CodeLocked(GatewayError):
+    """Too many wrong verification codes: the request can no longer be verified."""
+
+
+class RateLimited(GatewayError):
+    """Too many requests from this address or for this contact; retry later."""
+
+    def __init__(self, detail: str, retry_after_seconds: int) -> None:
+        super().__init__(detail)
+        self.retry_after_seconds = retry_after_seconds
+
+
+class SecondFactorLocked(GatewayError):
+    """Too many wrong codes; no code is accepted until `locked_until`."""
+
+    def __init__(self, detail: str, locked_until: datetime, retry_after_seconds: int) -> None:
+        super().__init__(detail)
+        self.locked_until = locked_until
+        self.retry_after_seconds = retry_after_seconds
+
+
+class NotFound(GatewayError):
+    """The resource does not exist, or the caller may not know that it exists."""
+
+
+class Conflict(GatewayError):
+    """The request contradicts the current state."""
+
+
+class IdempotencyConflict(Conflict):
+    """An order with this channel and external id exists with a different body."""
+
+
+class InvalidTransition(Conflict):
+    """The requested order status cannot follow the current one."""
+
+
+class SecondFactorMissing(Conflict):
+    """The step needs a TOTP factor the principal has not enrolled or activated."""
+
+
+@dataclass(frozen=True, slots=True)
+class FieldProblem:
+    """One bad input field: where it is and what rule it breaks (never its value)."""
+
+    field: str
+    message: str
+
+
+EXTRA_FIELD = "Extra inputs are not permitted"  # pydantic's message for a forbidden key
+UNKNOWN_FIELD = "holds a field that is not part of this document (its name is not repeated)"
+
+
+def field_problem(path: str, message: str) -> FieldProblem:
+    """A value-free description of one bad input field, from a validator's path and message.
+
+    An unknown key is reported at its parent: the key itself is caller input and
+    may be personal data (`{"customer": {"13812345678": ...}}`).
+    """
+    if message == EXTRA_FIELD:
+        return FieldProblem(path.rpartition(".")[0] or "body", UNKNOWN_FIELD)
+    # pydantic prefixes our validators' messages; the rule reads better alone.
+    return FieldProblem(path or "body", message.removeprefix("Value error, ") or "is invalid")
+
+
+class InvalidInput(GatewayError):
+    """Input is well-formed but breaks a rule; lists each bad field."""
+
+    def __init__(self, detail: str, errors: Sequence[FieldProblem] = ()) -> None:
+        super().__init__(detail)
+        self.errors = tuple(errors)
+
+
+class InvalidParameter(InvalidInput):
+    """A query or path parameter breaks a rule (the body, if any, was not looked at)."""

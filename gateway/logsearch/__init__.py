@@ -1,0 +1,6 @@
+"""Reading the audit log for DPOs and auditors: search, export and online verification."""
+
+from gateway.logsearch.routes import LogSearchController
+from gateway.logsearch.service import LogSearch, open_export
+
+__all__ = ["LogSearch", "LogSearchController", "open_export"]

@@ -1,0 +1,316 @@
+"""The DPO's view of data subject requests: list, hold, lift, reject, extend.
+
+Role `dpo` manages (`privacy_requests, manage`); `auditor` may read the register
+(`privacy_requests, read`). Every action names who took it and why, and is logged.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from audit import snapshot
+from gateway import subjects as subject_records
+from gateway.accesslog import AccessLog
+from gateway.core.clock import Clock, add_months, utc_text
+from gateway.core.cursors import TimeCursor
+from gateway.core.errors import (
+    FieldProblem,
+    InvalidInput,
+    InvalidParameter,
+    InvalidTransition,
+    NotFound,
+    PermissionDenied,
+)
+from gateway.core.principal import Principal
+from gateway.disclosure import PolicySet
+from gateway.privacy.execution import steps as step_records
+from gateway.privacy.intake.subject import open_contact
+from gateway.privacy.model import store
+from gateway.privacy.model.states import FINAL, OPEN, Kind, Sla, State, check_move
+from gateway.privacy.notify.message import Message, Notifier
+from gateway.subjects import SubjectKeys
+
+MAX_EXTENSION_MONTHS = 2  # GDPR Art. 12(3)
+# What the register lists unless asked for a state: all but requests that expired unverified.
+LISTED = tuple(s.value for s in State if s is not State.EXPIRED)
+log = logging.getLogger("gateway.privacy")
+
+
+@dataclass(frozen=True, slots=True)
+class RegisterQuery:
+    state: str | None = None
+    kind: str | None = None
+    overdue: bool = False
+    due_within_hours: float | None = None
+    limit: int = 100
+    cursor: str | None = None
+
+
+class Register:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        policy: PolicySet,
+        audit: AccessLog,
+        clock: Clock,
+        subjects: SubjectKeys,
+        notifier: Notifier,
+    ) -> None:
+        self._engine = engine
+        self._policy = policy
+        self._audit = audit
+        self._clock = clock
+        self._subjects = subjects
+        self._notifier = notifier
+
+    def _allow(self, principal: Principal, act: str) -> None:
+        plan = self._policy.plan_for(principal.role)
+        if plan is None or not plan.allows("privacy_requests", act):
+            raise PermissionDenied(f"role {principal.role!r} may not {act} privacy requests")
+
+    async def authorize(self, principal: Principal, act: str, resource: str) -> None:
+        try:
+            self._allow(principal, act)
+        except PermissionDenied as exc:
+            await self._audit.denied(principal, f"privacy.{act}", resource, 403, exc.detail)
+            raise
+
+    async def list(self, principal: Principal, q: RegisterQuery) -> dict[str, Any]:
+        """A page of the register, oldest first. Requests never verified leave it once
+        they expire (`state=expired` lists them): a stranger's guesses do not bury it."""
+        await self.authorize(principal, "read", "privacy")
+        problems = []
+        if q.state is not None and q.state not in {s.value for s in State}:
+            problems.append(
+                FieldProblem("state", "must be one of " + ", ".join(s.value for s in State))
+            )
+        if q.kind is not None and q.kind not in {k.value for k in Kind}:
+            problems.append(FieldProblem("kind", "must be erasure or access"))
+        after = None
+        if q.cursor is not None:
+            try:
+                after = TimeCursor.decode(q.cursor)
+            except ValueError:
+                problems.append(FieldProblem("cursor", "is not a cursor from a previous page"))
+        if problems:
+            raise InvalidParameter("invalid filter(s)", problems)
+        due_before = None
+        if q.due_within_hours is not None:
+            due_before = self._clock.now() + timedelta(hours=q.due_within_hours)
+        async with snapshot(self._engine) as conn:  # read only: blocks no writer
+            rows = await store.list_requests(
+                conn,
+                states=[q.state] if q.state else (OPEN if due_before or q.overdue else LISTED),
+                kind=q.kind,
+                sla=[Sla.OVERDUE.value] if q.overdue else (),
+                due_before=due_before,
+                limit=q.limit + 1,
+                after=None if after is None else (after.at, after.row_id),
+            )
+        page = rows[: q.limit]
+        await self._audit.record(
+            principal.name, "privacy.list", "privacy", details={"count": len(page)}
+        )
+        more = len(rows) > q.limit
+        return {
+            "items": [dpo_view(row) for row in page],
+            "next_cursor": TimeCursor(page[-1].received_at, page[-1].id).encode() if more else None,
+        }
+
+    async def get(self, principal: Principal, request_id: str) -> dict[str, Any]:
+        key = _parse(request_id)
+        await self.authorize(principal, "read", f"privacy/{key}")
+        async with snapshot(self._engine) as conn:  # read only: blocks no writer
+            row = await store.get_request(conn, key)
+            steps = await step_records.done_steps(conn, key)
+        if row is None:
+            raise NotFound("no privacy request with this id")
+        await self._audit.record(principal.name, "privacy.read", f"privacy/{key}")
+        view = dpo_view(row)
+        view["steps_done"] = [
+            {"step": n, "finished_at": utc_text(i["finished_at"])} for n, i in steps.items()
+        ]
+        return view
+
+    async def hold(self, principal: Principal, request_id: str, reason: str) -> dict[str, Any]:
+        return await self._move(principal, request_id, "hold", State.ON_HOLD, reason)
+
+    async def lift(self, principal: Principal, request_id: str, reason: str) -> dict[str, Any]:
+        return await self._move(principal, request_id, "lift", None, reason)
+
+    async def reject(self, principal: Principal, request_id: str, reason: str) -> dict[str, Any]:
+        return await self._move(principal, request_id, "reject", State.REJECTED, reason)
+
+    async def retry(self, principal: Principal, request_id: str, reason: str) -> dict[str, Any]:
+        """Run a request blocked by repeated failed final searches again, once the DPO has
+        dealt with what was found (e.g. erased the other record holding the subject's id)."""
+        key = _parse(request_id)
+        await self.authorize(principal, "manage", f"privacy/{key}")
+        async with self._engine.begin() as conn:
+            row = await store.get_request(conn, key, lock=True)
+            if row is None:
+                raise NotFound("no privacy request with this id")
+            if row.blocked_reason is None:
+                raise InvalidTransition("this request is not blocked")
+            await store.update_request(
+                conn, key, None, blocked_reason=None, verification_failures=0,
+                updated_at=self._clock.now(),
+            )  # fmt: skip
+        await self._audit.record(
+            principal.name, "privacy.retry", f"privacy/{key}", details={"reason": reason}
+        )
+        return await self.get(principal, request_id)
+
+    async def _move(
+        self, principal: Principal, request_id: str, act: str, target: State | None, reason: str
+    ) -> dict[str, Any]:
+        key = _parse(request_id)
+        await self.authorize(principal, "manage", f"privacy/{key}")
+        now = self._clock.now()
+        async with self._engine.begin() as conn:
+            row = await store.get_request(conn, key, lock=True)
+            if row is None:
+                raise NotFound("no privacy request with this id")
+            values: dict[str, Any] = {"updated_at": now}
+            if target is None:  # lift a hold: back to where it was
+                if row.state != State.ON_HOLD.value:
+                    raise InvalidTransition(f"a request that is {row.state} is not on hold")
+                target = State(row.held_from)
+                values |= {"held_from": None, "hold_reason": None, "hold_by": None, "held_at": None}
+            elif target is State.ON_HOLD:
+                values |= {"held_from": row.state, "hold_reason": reason,
+                           "hold_by": principal.name, "held_at": now}  # fmt: skip
+            else:
+                values |= {"reject_reason": reason, "rejected_by": principal.name,
+                           "contact_sealed": None, "contact_key": None, "code_hash": None,
+                           "match_digests": None,
+                           "export_sealed": None}  # fmt: skip
+            check_move(row.state, target, row.held_from)
+            if target is State.REJECTED and row.kind == Kind.ERASURE.value:
+                for subject_id in await store.scope_of(conn, row):
+                    if not await store.open_erasures(conn, subject_id, key):
+                        await subject_records.lift_restriction(conn, subject_id)
+                        self._subjects.forget(subject_id)
+            await store.update_request(conn, key, row.state, state=target.value, **values)
+        await self._audit.record(
+            principal.name,
+            f"privacy.{act}",
+            f"privacy/{key}",
+            details={"from": row.state, "to": target.value, "reason": reason},
+        )
+        return await self.get(principal, request_id)
+
+    async def _notify(
+        self, row: store.RequestRow, key_row: Any, sealed: bytes | None, text: str
+    ) -> bool:
+        """Tell the subject; a failure is the DPO's to see (`subject_notified`), not a 500."""
+        if sealed is None or key_row is None or key_row.wrapped_key is None:
+            return False
+        subject_key = self._subjects.unwrap(key_row)
+        contact = open_contact(subject_key, row.id, sealed)
+        if contact is None:
+            return False
+        try:
+            await self._notifier.send(
+                Message(row.id, subject_key, _channel(row.contact_kind), contact, text)
+            )
+        except Exception as exc:  # any notifier's failure
+            log.error("notifier failed with %s", type(exc).__name__)  # noqa: TRY400 - type only
+            return False
+        return True
+
+    async def extend(
+        self, principal: Principal, request_id: str, months: int, reason: str
+    ) -> dict[str, Any]:
+        """GDPR Art. 12(3): up to two more months, with reasons, told to the subject
+        within the first month; so an extension is refused once that month is over."""
+        key = _parse(request_id)
+        await self.authorize(principal, "manage", f"privacy/{key}")
+        if not 1 <= months <= MAX_EXTENSION_MONTHS:
+            raise InvalidInput("invalid extension", [FieldProblem("months", "must be 1 or 2")])
+        now = self._clock.now()
+        async with self._engine.begin() as conn:
+            row = await store.get_request(conn, key, lock=True)
+            if row is None:
+                raise NotFound("no privacy request with this id")
+            if State(row.state) in FINAL:
+                raise InvalidTransition(f"a request that is {row.state} cannot be extended")
+            first_month_end = add_months(row.received_at, 1)
+            if row.extension_reason is not None or now >= first_month_end:
+                raise InvalidTransition(
+                    "the deadline can be extended once, within the first month after receipt"
+                )
+            await store.update_request(
+                conn, key, None,
+                gdpr_deadline_at=add_months(row.received_at, 1 + months),
+                extension_reason=reason, extended_by=principal.name, updated_at=now,
+            )  # fmt: skip
+            contact = await store.get_blob(conn, key, "contact_sealed")
+            key_row = (
+                await subject_records.key_row(conn, row.subject_id) if row.subject_id else None
+            )
+        notified = await self._notify(row, key_row, contact, _extension_text(months, reason))
+        await self._audit.record(
+            principal.name,
+            "privacy.extend",
+            f"privacy/{key}",
+            details={"months": months, "reason": reason, "subject_notified": notified},
+        )
+        view = await self.get(principal, request_id)
+        view["subject_notified"] = notified
+        return view
+
+
+def _channel(contact_kind: str | None) -> str:
+    return "sms" if contact_kind == "phone" else "email"
+
+
+def _extension_text(months: int, reason: str) -> str:
+    return (
+        f"您的隐私请求处理期限已延长{months}个月。原因：{reason}\n"
+        f"The deadline of your privacy request was extended by {months} month(s). "
+        f"Reason: {reason}"
+    )
+
+
+def _parse(value: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise NotFound("no privacy request with this id") from None
+
+
+def _time(value: Any) -> str | None:
+    return None if value is None else utc_text(value)
+
+
+def dpo_view(row: store.RequestRow) -> dict[str, Any]:
+    return {
+        "request_id": str(row.id),
+        "kind": row.kind,
+        "state": row.state,
+        "matched": row.subject_id is not None,
+        "received_at": utc_text(row.received_at),
+        "verified_at": _time(row.verified_at),
+        "started_at": _time(row.started_at),
+        "completed_at": _time(row.completed_at),
+        "target_at": _time(row.target_at),
+        "gdpr_deadline_at": utc_text(row.gdpr_deadline_at),
+        "pipl_deadline_at": utc_text(row.pipl_deadline_at),
+        "sla": row.sla or "on_track",
+        "blocked": row.blocked_reason,
+        "extension_reason": row.extension_reason,
+        "extended_by": row.extended_by,
+        "hold": None
+        if row.hold_reason is None
+        else {"reason": row.hold_reason, "by": row.hold_by, "at": _time(row.held_at)},
+        "rejection": None
+        if row.reject_reason is None
+        else {"reason": row.reject_reason, "by": row.rejected_by},
+    }

@@ -1,0 +1,116 @@
+"""Erasure certificates: a signed account of what was erased, kept, and when.
+
+The certificate is a JSON object; its signature is Ed25519 over the RFC 8785
+canonical bytes of `certificate`, by the gateway's audit signing key (the key
+whose public half `privacy-gateway audit public-key` prints), so one public key
+checks the log and the certificates. It names the audit chain head at
+completion: with database access, a verifier also checks that entry exists with
+that hash, tying the certificate to the tamper-evident log.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import rfc8785
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from audit import key_id
+
+FORMAT = "opg-erasure-certificate/v1"
+ALGORITHM = "Ed25519"
+
+LAWS = [
+    {
+        "law": "GDPR",
+        "articles": ["Art. 17(1)", "Art. 17(3)(b)", "Art. 12(3)", "Art. 18", "Art. 19"],
+    },
+    {"law": "PIPL", "articles": ["Art. 47", "Art. 50"]},
+    {"law": "China E-Commerce Law", "articles": ["Art. 31"]},
+]
+EXCLUDED = [
+    {
+        "store": "audit log",
+        "reason": "holds no personal values: subjects, and the addresses they made their "
+        "requests from, appear only as keyed pseudonyms (pseudonymised data, meaningless "
+        "without the gateway's key); kept for "
+        "accountability (GDPR Art. 5(2), PIPL Art. 54) and tamper evidence",
+    },
+    {
+        "store": "free text of other customers' orders",
+        "reason": "not searched for this subject's contact details: free-text detection is "
+        "not yet part of the gateway",
+    },
+]
+BACKUPS = (
+    "Copies of the database made before completion (backups) still hold this subject's "
+    "ciphertexts and their data key, wrapped under the key-encryption key (KEK) version "
+    "named in the data_key step. Such copies can no longer be decrypted once that KEK "
+    "version is retired (privacy-gateway keys rotate-kek, then removing the old KEK), and "
+    "they expire under the operator's backup retention. This database holds no copy of the "
+    "data key."
+)
+NOT_COVERED = (
+    "This certificate covers the data held by this gateway's order store only. It does not "
+    "cover copies outside it: systems of sales channels and marketplaces, payment and "
+    "logistics providers, e-mail or chat with customer service, paper records, or data an "
+    "application exported before the request. Retained records listed here are erased when "
+    "their retention period ends."
+)
+
+
+def canonical(body: Mapping[str, Any]) -> bytes:
+    return rfc8785.dumps(body)
+
+
+def sign(body: Mapping[str, Any], private_key: Ed25519PrivateKey) -> dict[str, Any]:
+    signature = private_key.sign(canonical(body))
+    return {
+        "certificate": dict(body),
+        "signature": {
+            "algorithm": ALGORITHM,
+            "key_id": key_id(private_key.public_key()),
+            "value": base64.b64encode(signature).decode("ascii"),
+        },
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    valid: bool
+    reason: str
+    chain_head: tuple[int, str] | None = None
+
+
+def verify_signature(document: Any, public_keys: list[Ed25519PublicKey]) -> Verdict:
+    """Check shape and signature; says why not, never raises on bad input."""
+    if not isinstance(document, dict) or set(document) != {"certificate", "signature"}:
+        return Verdict(False, "not a certificate: expected 'certificate' and 'signature'")
+    body, signature = document["certificate"], document["signature"]
+    if not isinstance(body, dict) or body.get("format") != FORMAT:
+        return Verdict(False, f"not a certificate of format {FORMAT}")
+    if not isinstance(signature, dict) or signature.get("algorithm") != ALGORITHM:
+        return Verdict(False, f"signature algorithm must be {ALGORITHM}")
+    try:
+        raw = base64.b64decode(str(signature.get("value", "")), validate=True)
+        payload = canonical(body)
+    except (binascii.Error, ValueError, rfc8785.CanonicalizationError):
+        return Verdict(False, "signature or certificate cannot be decoded")
+    candidates = [k for k in public_keys if key_id(k) == signature.get("key_id")]
+    if not candidates:
+        return Verdict(False, "signed by an unknown key (key_id does not match the public key)")
+    for public_key in candidates:
+        try:
+            public_key.verify(raw, payload)
+        except InvalidSignature:
+            continue
+        head = body.get("audit_chain_head")
+        if not (isinstance(head, dict) and isinstance(head.get("seq"), int)):
+            return Verdict(False, "certificate names no audit chain head")
+        return Verdict(True, "signature valid", (int(head["seq"]), str(head.get("hash"))))
+    return Verdict(False, "signature does not match: the certificate was altered")

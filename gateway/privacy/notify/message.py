@@ -1,0 +1,26 @@
+"""A message to a data subject, and what every notifier does with one."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Protocol
+
+from gateway.subjects import SubjectKey
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    request_id: uuid.UUID
+    key: SubjectKey  # the recipient's data key: the outbox seals with it
+    channel: str  # "sms" or "email", from the kind of contact
+    recipient: str
+    text: str
+    # Why it is sent, for the log: "verification_code", "verification_notice", ...
+    purpose: str = "verification_code"
+
+
+class Notifier(Protocol):
+    async def send(self, message: Message) -> None:
+        """Deliver (or queue) `message`; raise if it cannot be, so the caller can retry."""
+        ...

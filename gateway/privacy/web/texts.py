@@ -1,0 +1,373 @@
+"""What the /privacy page says, in English and Chinese, and how its language is chosen.
+
+Every entry is a pair (English, Chinese), side by side, so a sentence cannot exist in
+one language only. Texts never hold personal data; `{placeholders}` take numbers only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+
+from gateway.privacy.documents import certificate
+
+LANGUAGES = ("en", "zh")
+HTML_LANG = {"en": "en", "zh": "zh-CN"}
+DEFAULT_LANGUAGE = "en"
+
+_ENTRIES: dict[str, tuple[str, str]] = {
+    # --- every page ---------------------------------------------------------------
+    "site": ("Order Privacy Gateway", "订单隐私网关"),
+    "skip": ("Skip to main content", "跳到主要内容"),
+    "switch_to": ("中文", "English"),
+    "switch_label": ("Language", "语言"),
+    "home": ("Back to the start", "返回首页"),
+    "fix_errors": ("Please correct the following:", "请更正以下内容："),
+    # --- start page ---------------------------------------------------------------
+    "home_title": ("Your personal data", "您的个人数据"),
+    "intro": (
+        "Ask us to erase your personal data, or to send you a copy of it. We need the phone "
+        "number or e-mail address you gave with an order, and that order's number. To make "
+        "sure the request comes from you, we send a one-time code to that contact.",
+        "您可以要求我们删除您的个人数据，或向您提供一份数据副本。我们需要您下单时留下的手机号码或"
+        "电子邮箱，以及该订单的订单号。为确认请求确实由您本人提出，我们会向该联系方式发送一次性验证码。",
+    ),
+    "new_heading": ("Make a request", "提交请求"),
+    "kind_legend": ("What are you asking for?", "您要提出什么请求？"),
+    "kind_erasure": ("Erase my personal data", "删除我的个人数据"),
+    "kind_erasure_hint": (
+        "We delete your data. Records the law makes us keep are stripped of your personal "
+        "details, and you receive a signed certificate listing them.",
+        "我们将删除您的数据。法律要求保留的记录会去除您的个人信息，您将收到一份列明这些记录的签名证明。",
+    ),
+    "kind_access": ("Send me a copy of my data", "给我一份我的数据副本"),
+    "kind_access_hint": (
+        "You can download everything we hold about you as a JSON file.",
+        "您可以下载我们持有的关于您的全部数据（JSON 文件）。",
+    ),
+    "contact_label": ("Phone number or e-mail address", "手机号码或电子邮箱"),
+    "contact_hint": (
+        "The one you gave with the order. We never show it back to you on this page.",
+        "请填写下单时留下的联系方式。本页面不会回显您填写的内容。",
+    ),
+    "order_label": ("Order number", "订单号"),
+    "order_hint": (
+        "As shown in your order confirmation, for example WEB-10001.",
+        "即订单确认中显示的编号，例如 WEB-10001。",
+    ),
+    "submit": ("Send request", "提交请求"),
+    "lookup_heading": ("Check an existing request", "查询已有请求"),
+    "lookup_intro": (
+        "Enter the request id and the status token you were given when you made the request.",
+        "请输入提交请求时获得的请求编号和状态令牌。",
+    ),
+    "lookup_id_label": ("Request id", "请求编号"),
+    "lookup_token_label": ("Status token", "状态令牌"),
+    "lookup_submit": ("Show status", "查看状态"),
+    "remembered": ("A request is remembered on this device.", "此设备上保存有一个请求。"),
+    "remembered_link": ("Show its status", "查看其状态"),
+    # --- status page --------------------------------------------------------------
+    "status_title": ("Your request", "您的请求"),
+    "keep_heading": ("Keep these two values", "请保存以下两项"),
+    "keep_advice": (
+        "You need both to follow your request from another device, or after you make this "
+        "device forget it. This is the only time the status token is shown: copy it somewhere "
+        "safe. Do not share it: anyone who has it can see this request and download its "
+        "documents.",
+        "在其他设备上查询请求、或让本设备忘记请求后再次查询时，都需要这两项。状态令牌只显示这一次，"
+        "请妥善保存。请勿告诉他人：任何持有它的人都能查看此请求并下载相关文件。",
+    ),
+    "request_id": ("Request id", "请求编号"),
+    "status_token": ("Status token", "状态令牌"),
+    "kind": ("Request", "请求类型"),
+    "kind.erasure": ("Erasure of my data", "删除我的数据"),
+    "kind.access": ("Copy of my data", "我的数据副本"),
+    "state": ("State", "状态"),
+    "received_at": ("Received", "收到时间"),
+    "verified_at": ("Confirmed", "确认时间"),
+    "started_at": ("Work started", "开始处理"),
+    "completed_at": ("Completed", "完成时间"),
+    "target_at": ("Our target", "我们的目标时间"),
+    "deadline_at": ("Legal deadline", "法定期限"),
+    "rejection_reason": ("Reason for rejection", "拒绝理由"),
+    "steps_heading": ("Work done", "已完成的步骤"),
+    "no_steps": ("Nothing yet.", "暂无。"),
+    "code_heading": ("Confirm with your code", "用验证码确认"),
+    "code_intro": (
+        "If the contact you gave belongs to the order, we sent a 6-digit code to it. Enter it "
+        "here; it is valid for a limited time.",
+        "如果您填写的联系方式与该订单相符，我们已向其发送 6 位验证码。请在有效期内在此输入。",
+    ),
+    "code_label": ("6-digit code", "6 位验证码"),
+    "code_submit": ("Confirm", "确认"),
+    "documents_heading": ("Your documents", "您的文件"),
+    "certificate_html": ("Erasure certificate (printable page)", "删除证明（可打印页面）"),
+    "certificate_json": ("Signed certificate (JSON file)", "签名证明（JSON 文件）"),
+    "export_link": ("Download a copy of my data (JSON file)", "下载我的数据副本（JSON 文件）"),
+    "export_gone": (
+        "The copy of your data is no longer available: downloads are kept for a limited time.",
+        "您的数据副本已不可下载：下载文件只保留有限时间。",
+    ),
+    "refresh": ("Refresh the status", "刷新状态"),
+    "forget_hint": (
+        "This removes the request from this browser only. The request itself goes on; you can "
+        "find it again with its id and status token.",
+        "这只会从本浏览器中移除此请求，请求本身仍会继续处理；您可以凭请求编号和状态令牌再次查询。",
+    ),
+    "forget": ("Forget this request on this device", "在此设备上忘记此请求"),
+    "state.received": ("Waiting for your code", "等待验证码"),
+    "state.verified": ("Verified", "已验证"),
+    "state.in_progress": ("In progress", "处理中"),
+    "state.completed": ("Completed", "已完成"),
+    "state.rejected": ("Rejected", "已拒绝"),
+    "state.on_hold": ("On hold", "暂停处理"),
+    "state.expired": ("Expired", "已过期"),
+    "state_help.received": (
+        "Enter the code we sent to confirm the request.",
+        "请输入我们发送的验证码以确认请求。",
+    ),
+    "state_help.verified": (
+        "Your request is confirmed and queued. We work on it before our target time.",
+        "您的请求已确认并排队等候处理，我们会在目标时间之前处理。",
+    ),
+    "state_help.in_progress": ("We are working on your request.", "我们正在处理您的请求。"),
+    "state_help.completed": ("Your request is done.", "您的请求已处理完毕。"),
+    "state_help.rejected": ("We could not carry out this request.", "我们无法执行此请求。"),
+    "state_help.on_hold": (
+        "The request is paused, for example because the law requires us to keep the data for "
+        "now. It resumes when the reason ends.",
+        "请求已暂停，例如法律暂时要求我们保留这些数据。原因消除后将继续处理。",
+    ),
+    "state_help.expired": (
+        "The request was never confirmed in time. Please make a new request.",
+        "该请求未在期限内确认，请重新提交。",
+    ),
+    "step.free_text": ("Free-text notes removed", "已删除备注等自由文本"),
+    "step.orders": ("Orders deleted or anonymised", "订单已删除或匿名化"),
+    "step.blind_index": ("Search index entries deleted", "搜索索引条目已删除"),
+    "step.contact_traces": ("Messages and traces of your contact deleted", "联系方式的痕迹已删除"),
+    "step.data_key": ("Your encryption key destroyed", "您的加密密钥已销毁"),
+    "step.verification": ("Checked again that nothing is left", "已复查无残留"),
+    "step.export": ("Copy of your data prepared", "数据副本已准备好"),
+    # --- certificate --------------------------------------------------------------
+    "cert_title": ("Erasure certificate", "个人数据删除证明"),
+    "cert_intro": (
+        "This page shows the signed certificate of your erasure request. The signed JSON file "
+        "is the authoritative version; statements quoted from it are in English.",
+        "本页显示您的删除请求的签名证明。签名的 JSON 文件为正式版本；其中引用的说明原文为英文，"
+        "此处附中文译文。",
+    ),
+    "print_hint": (
+        "To print or save it as PDF, use your browser's Print command (A4).",
+        "如需打印或保存为 PDF，请使用浏览器的“打印”功能（A4 纸）。",
+    ),
+    "cert_summary": ("Summary", "概要"),
+    "certificate_id": ("Certificate id", "证明编号"),
+    "subject_pseudonym": ("Data subject (pseudonym)", "数据主体（假名）"),
+    "issued_at": ("Issued", "签发时间"),
+    "deadlines_heading": ("Deadlines", "期限"),
+    "deadline": ("Deadline", "期限"),
+    "date": ("Date", "日期"),
+    "met": ("Met?", "是否按期"),
+    "met_yes": ("met", "已按期完成"),
+    "met_no": ("missed", "已逾期"),
+    "target": ("Our target", "我们的目标时间"),
+    "legal_deadline": ("Legal deadline (earliest)", "法定期限（最早）"),
+    "gdpr_deadline": ("GDPR deadline", "GDPR 期限"),
+    "pipl_deadline": ("PIPL deadline", "《个人信息保护法》期限"),
+    "extension_reason": ("Reason for extension", "延期理由"),
+    "laws_heading": ("Laws applied", "适用法律"),
+    "scope_heading": ("Scope", "范围"),
+    "stores_searched": ("Places searched", "已检查的位置"),
+    "excluded_heading": ("Not searched, and why", "未检查的位置及原因"),
+    "store": ("Store", "存储位置"),
+    "reason": ("Reason", "原因"),
+    "cert_steps_heading": ("What was done", "执行的操作"),
+    "step": ("Step", "步骤"),
+    "action": ("Action", "操作"),
+    "records": ("Records", "记录数"),
+    "method": ("Method", "方法"),
+    "finished_at": ("Finished", "完成时间"),
+    "deleted_n": ("{n} deleted", "删除 {n} 条"),
+    "anonymised_n": ("{n} anonymised", "匿名化 {n} 条"),
+    "retained_heading": ("Records kept by law", "依法保留的记录"),
+    "retained_none": ("None.", "无。"),
+    "rule": ("Rule", "规则"),
+    "citation": ("Legal basis", "法律依据"),
+    "categories_kept": ("What is kept", "保留的内容"),
+    "readable_by": ("Readable by", "可查阅者"),
+    "until": ("Kept until", "保留至"),
+    "backups_heading": ("Backups", "备份"),
+    "not_covered_heading": ("What this certificate does not cover", "本证明不涵盖的内容"),
+    "chain_heading": ("Audit log", "审计日志"),
+    "chain_seq": ("Chain head: entry number", "链头：条目序号"),
+    "chain_hash": ("Chain head: hash", "链头：哈希值"),
+    "signature_heading": ("Signature", "签名"),
+    "issuer": ("Issuer", "签发者"),
+    "key_id": ("Key id", "密钥编号"),
+    "algorithm": ("Algorithm", "算法"),
+    "signature_value": ("Signature value", "签名值"),
+    "verify_heading": ("How to verify this certificate", "如何验证本证明"),
+    "verify_text": (
+        "Download the signed JSON file, then either run the command below, or send the file's "
+        "content in a POST request to the address below. Both check the Ed25519 signature and "
+        "that the audit chain head it names is in the gateway's log.",
+        "下载签名的 JSON 文件，然后运行下面的命令，或将文件内容以 POST 请求发送到下面的地址。"
+        "两者都会检查 Ed25519 签名，以及证明中所列的审计链头确实存在于网关日志中。",
+    ),
+    # --- objection page -----------------------------------------------------------
+    "object_title": ("Object to a request", "对请求提出异议"),
+    "object_intro": (
+        "You received a message that someone confirmed a request about orders that also carry "
+        "your phone number or e-mail address. If you did not expect it, enter the objection "
+        "code from that message: the request is put on hold, and our data protection officer "
+        "looks at it before anything more is done.",
+        "您收到消息称，有人确认了一项涉及同样留有您手机号码或电子邮箱的订单的请求。如非您所预期，"
+        "请输入消息中的异议码：该请求将被暂停，由我们的数据保护官审核后再作处理。",
+    ),
+    "object_code_label": ("Objection code", "异议码"),
+    "object_code_hint": (
+        "20 letters and digits, as in the message (dashes and spaces do not matter).",
+        "消息中的 20 位字母和数字（横线和空格可忽略）。",
+    ),
+    "object_submit": ("Object", "提出异议"),
+    "object_done_held": (
+        "Thank you. The request is on hold; our data protection officer will look at it.",
+        "谢谢。该请求已暂停，我们的数据保护官将进行审核。",
+    ),
+    "object_done_recorded": (
+        "Thank you. The request had already been carried out; your objection was recorded "
+        "for our data protection officer.",
+        "谢谢。该请求此前已执行完毕；您的异议已记录，并转交我们的数据保护官。",
+    ),
+    "err.objection_code": (
+        "This code is not right, or it was used already. Check the message and try again.",
+        "异议码不正确或已被使用。请核对消息后重试。",
+    ),
+    # --- errors -------------------------------------------------------------------
+    "error_title": ("Sorry", "抱歉"),
+    "err.kind": ("Choose what you are asking for.", "请选择请求类型。"),
+    "err.contact": (
+        "Enter the phone number or e-mail address given with the order.",
+        "请填写下单时留下的手机号码或电子邮箱。",
+    ),
+    "err.order_id": (
+        "Enter the order number (letters, digits and . _ : - only, at most 64).",
+        "请填写订单号（仅限字母、数字和 . _ : -，最多 64 个字符）。",
+    ),
+    "err.code": ("Enter the 6 digits of the code.", "请输入 6 位数字验证码。"),
+    "err.request_id": ("Enter the request id.", "请填写请求编号。"),
+    "err.status_token": ("Enter the status token.", "请填写状态令牌。"),
+    "err.not_found": (
+        "We found no request with this request id and status token.",
+        "找不到与此请求编号和状态令牌相符的请求。",
+    ),
+    "err.no_request": (
+        "No request is remembered on this device. Make one, or check an existing one below.",
+        "此设备上没有保存的请求。请提交新请求，或在下方查询已有请求。",
+    ),
+    "err.code_rejected": (
+        "This code is not right, or it has expired. Check the message and try again; after "
+        "too many wrong codes the request is locked.",
+        "验证码不正确或已过期。请核对消息后重试；错误次数过多时请求将被锁定。",
+    ),
+    "err.code_locked": (
+        "Too many wrong codes: this request can no longer be confirmed. Please make a new "
+        "request to receive a new code.",
+        "验证码错误次数过多，此请求已无法确认。请重新提交请求以获取新的验证码。",
+    ),
+    "err.rate_limited": (
+        "Too many requests. Please try again in about {n} minutes.",
+        "请求过于频繁，请约 {n} 分钟后再试。",
+    ),
+    "err.not_waiting": (
+        "This request is no longer waiting for a code.",
+        "此请求已不再等待验证码。",
+    ),
+    "err.no_certificate": ("This request has no certificate (yet).", "此请求（尚）无删除证明。"),
+    "err.no_export": (
+        "There is no copy of your data to download (not ready yet, or no longer kept).",
+        "没有可下载的数据副本（尚未准备好，或已不再保留）。",
+    ),
+    "err.cross_site": (
+        "This form must be sent from this site's own page.",
+        "此表单只能从本网站的页面提交。",
+    ),
+    "err.unavailable": (
+        "The service is unavailable for a moment; nothing was changed. Please try again shortly.",
+        "服务暂时不可用，未做任何更改。请稍后再试。",
+    ),
+    "err.bad_request": (
+        "This request could not be understood; nothing was changed.",
+        "无法处理此请求，未做任何更改。",
+    ),
+    "err.internal": (
+        "Something went wrong on our side; nothing was changed. Please try again later.",
+        "我们这边出现了问题，未做任何更改。请稍后再试。",
+    ),
+}
+
+TEXT: Mapping[str, Mapping[str, str]] = {
+    lang: {key: pair[index] for key, pair in _ENTRIES.items()}
+    for index, lang in enumerate(LANGUAGES)
+}
+
+# Fixed statements of the signed certificate (English there), translated for reading.
+_STATEMENTS_ZH = {
+    certificate.BACKUPS: (
+        "完成之前制作的数据库副本（备份）中仍有该数据主体的密文及其数据密钥，后者由 data_key "
+        "步骤所列版本的密钥加密密钥（KEK）封装。该 KEK 版本停用后（先运行 privacy-gateway keys "
+        "rotate-kek，再删除旧 KEK），这些副本将无法再解密；备份按运营方的备份保留期限到期。"
+        "本数据库中已不存有该数据密钥。"
+    ),
+    certificate.NOT_COVERED: (
+        "本证明仅涵盖本网关订单存储中保存的数据，不涵盖其外部的副本：销售渠道和电商平台的系统、"
+        "支付和物流服务商、与客服的邮件或聊天记录、纸质记录，以及在请求之前由应用导出的数据。"
+        "此处列出的保留记录将在保留期届满时删除。"
+    ),
+    certificate.EXCLUDED[0]["reason"]: (
+        "不含个人信息值：数据主体仅以带密钥的假名出现（去标识化数据，没有网关的密钥即无意义）；"
+        "为履行问责义务（GDPR 第 5(2) 条、《个人信息保护法》第五十四条）并防篡改而保留"
+    ),
+    certificate.EXCLUDED[1]["reason"]: (
+        "未在其他顾客订单的自由文本中检索此数据主体的联系方式：自由文本检测尚未纳入网关"
+    ),
+}
+
+
+def statement(text: str, lang: str) -> str:
+    """A fixed certificate statement in the reader's language (unknown text: as signed)."""
+    return _STATEMENTS_ZH.get(text, text) if lang == "zh" else text
+
+
+def choose_language(chosen: str | None, remembered: str | None, accept: str | None) -> str:
+    """`?lang=`, else the `opg_lang` cookie, else the best Accept-Language: zh* is Chinese."""
+    for value in (chosen, remembered):
+        if value in LANGUAGES:
+            return value
+    best, best_q = DEFAULT_LANGUAGE, 0.0
+    for part in (accept or "").split(","):
+        tag, _, params = part.strip().partition(";")
+        q = 1.0
+        if params.strip().startswith("q="):
+            try:
+                q = float(params.strip()[2:])
+            except ValueError:
+                q = 0.0
+        tag = tag.strip().lower()
+        if tag and q > best_q:
+            best, best_q = ("zh" if tag.startswith("zh") else "en"), q
+    return best
+
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def readable_time(value: str | None, lang: str) -> str:
+    """`2026-11-20T10:00:00Z` as `20 Nov 2026, 10:00 UTC` or `2026年11月20日 10:00（UTC）`."""
+    if not value:
+        return "–"
+    moment = datetime.fromisoformat(value).astimezone(UTC)
+    if lang == "zh":
+        return f"{moment.year}年{moment.month}月{moment.day}日 {moment:%H:%M}（UTC）"
+    return f"{moment.day} {_MONTHS[moment.month - 1]} {moment.year}, {moment:%H:%M} UTC"

@@ -1,0 +1,221 @@
+"""Building every service once per process, for the web app and the command line alike.
+
+`build_services()` is the one place where capabilities are wired to each other; the
+app (`gateway.app`) adds HTTP on top, and CLI commands use it as it is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from audit import AuditLog, LogPolicy
+from gateway.accesslog import AccessLog, pseudonym_key
+from gateway.auth import Authenticator, FactorRules, PrincipalService, SecondFactors
+from gateway.core.clock import Clock, SystemClock
+from gateway.core.db import make_engine
+from gateway.core.principal import Principal
+from gateway.core.readpath import ReadPool, make_read_pool
+from gateway.core.resources import shipped_dir
+from gateway.core.settings import Settings
+from gateway.crypto import KeyRing, load_keys
+from gateway.disclosure import PolicySet, load_policy
+from gateway.logsearch import LogSearch
+from gateway.orders import DOCUMENT_FIELDS, LIST_SECTIONS, STATUSES, OrderService, SearchLimits
+from gateway.pii import shared_detector
+from gateway.privacy import (
+    Downloads,
+    ErasureSteps,
+    Links,
+    Objections,
+    PrivacyRequests,
+    Register,
+    RequestSecrets,
+    Sweeper,
+    Workflow,
+    load_notifier,
+)
+from gateway.reports import KeptReports, ProcessingRecord, Reports, load_record
+from gateway.retention import RetentionRules
+from gateway.reveal import Grants, delete_grants_of
+from gateway.subjects import SubjectKeys
+
+
+@dataclass(frozen=True)
+class Services:
+    """Everything a request or a CLI command may need, built once per process."""
+
+    settings: Settings
+    clock: Clock
+    keys: KeyRing
+    engine: AsyncEngine
+    reads: ReadPool
+    policy: PolicySet
+    principals: PrincipalService
+    orders: OrderService
+    authenticator: Authenticator
+    subjects: SubjectKeys
+    factors: SecondFactors
+    grants: Grants
+    access_log: AccessLog
+    log_search: LogSearch
+    retention: RetentionRules
+    privacy: PrivacyRequests
+    objections: Objections
+    links: Links
+    register: Register
+    workflow: Workflow
+    sweeper: Sweeper
+    downloads: Downloads
+    reports: Reports
+    kept_reports: KeptReports
+
+    async def close(self) -> None:
+        await self.access_log.log.close()
+        await self.reads.dispose()
+        await self.engine.dispose()
+
+
+def load_gateway_policy(settings: Settings) -> PolicySet:
+    return load_policy(
+        settings.policy_dir or shipped_dir("policies"), DOCUMENT_FIELDS, LIST_SECTIONS
+    )
+
+
+def load_retention(settings: Settings, policy: PolicySet) -> RetentionRules:
+    return RetentionRules.load(
+        settings.policy_dir or shipped_dir("policies"),
+        categories=policy.classification.categories.keys(),
+        statuses=STATUSES,
+        roles=policy.roles,
+    )
+
+
+def load_processing_record(
+    settings: Settings, policy: PolicySet, retention: RetentionRules
+) -> ProcessingRecord:
+    return load_record(
+        settings.policy_dir or shipped_dir("policies"),
+        policy.classification,
+        policy.roles,
+        retention.rules.keys(),
+    )
+
+
+def build_services(settings: Settings, clock: Clock | None = None) -> Services:
+    clock = clock or SystemClock()
+    policy = load_gateway_policy(settings)
+    retention = load_retention(settings, policy)
+    record = load_processing_record(settings, policy, retention)
+    keys = load_keys(settings)
+    engine = make_engine(settings.sqlalchemy_url, settings.db_pool_size)
+    reads = make_read_pool(settings.sqlalchemy_url, engine)
+    authenticator = Authenticator(reads, clock, settings.auth_cache_seconds)
+    subjects = SubjectKeys(keys, clock)
+    rules = FactorRules(
+        issuer=settings.totp_issuer,
+        skew_steps=settings.totp_skew_steps,
+        max_failures=settings.totp_max_failures,
+        lock_seconds=settings.totp_lock_seconds,
+        enrol_hours=settings.totp_enrol_hours,
+    )
+    audit = AccessLog(
+        AuditLog(
+            engine,
+            keys.audit_signing_key,
+            clock.now,
+            LogPolicy(
+                max_batch=settings.audit_max_batch,
+                window_seconds=settings.audit_batch_window_ms / 1000,
+                checkpoint_every=settings.audit_checkpoint_every,
+                checkpoint_seconds=settings.audit_checkpoint_seconds,
+            ),
+        ),
+        pseudonym_key(keys.blind_index_key),
+        clock,
+    )
+    factors = SecondFactors(engine, keys, policy, clock, rules, audit, on_reset=delete_grants_of)
+    orders: list[OrderService] = []  # built below, with the grants it needs
+
+    async def outside_scope(principal: Principal, ids: list[str]) -> list[int]:
+        # Grants name only orders their holder can read: the order service knows.
+        return await orders[0].outside_scope(principal, ids)
+
+    grants = Grants(
+        engine, reads, policy, factors, clock, settings.unmask_grant_seconds, audit,
+        outside_scope=outside_scope,
+    )  # fmt: skip
+    request_secrets = RequestSecrets(keys.blind_index_key)
+    notifier = load_notifier(settings, engine, clock)
+    privacy = PrivacyRequests(engine, subjects, request_secrets, clock, audit, notifier, settings)
+    register = Register(engine, policy, audit, clock, subjects, notifier)
+    workflow = Workflow(
+        engine,
+        ErasureSteps(policy.classification, retention, subjects, request_secrets),
+        subjects,
+        keys,
+        audit,
+        clock,
+        export_hours=settings.privacy_export_hours,
+    )
+    sweeper = Sweeper(
+        engine,
+        audit,
+        clock,
+        verify_hours=settings.privacy_verify_hours,
+        lead_hours=settings.privacy_sla_lead_hours,
+    )
+    reports = Reports(engine, policy, retention, record, audit, clock)
+    orders.append(
+        OrderService(
+            engine,
+            reads,
+            policy,
+            subjects,
+            clock,
+            grants,
+            audit,
+            retention,
+            shared_detector(tuple(sorted(settings.pii_ner_models.items())))
+            if settings.pii_detection
+            else None,
+            default_page_size=settings.default_page_size,
+            max_page_size=settings.max_page_size,
+            search=SearchLimits(settings.search_alert_per_hour, settings.search_limit_per_hour),
+        )
+    )
+    return Services(
+        settings=settings,
+        clock=clock,
+        keys=keys,
+        engine=engine,
+        reads=reads,
+        policy=policy,
+        principals=PrincipalService(engine, policy, clock, audit, on_revoke=authenticator.forget),
+        orders=orders[0],
+        authenticator=authenticator,
+        subjects=subjects,
+        factors=factors,
+        grants=grants,
+        access_log=audit,
+        log_search=LogSearch(
+            engine,
+            policy,
+            audit,
+            default_page_size=settings.default_page_size,
+            max_page_size=settings.max_page_size,
+        ),
+        retention=retention,
+        privacy=privacy,
+        objections=Objections(
+            engine, request_secrets, clock, audit, privacy.limits, settings.privacy_verify_per_hour
+        ),
+        links=Links(engine, policy, audit, clock),
+        register=register,
+        workflow=workflow,
+        sweeper=sweeper,
+        downloads=Downloads(engine, privacy, register, subjects, keys, audit),
+        reports=reports,
+        kept_reports=KeptReports(engine, reports, audit),
+    )
