@@ -50,9 +50,14 @@ WAL_CHECKPOINT_EVERY = 200
 
 
 class Backend(Protocol):
-    async def commit(self, plan: Plan) -> Batch | None: ...
+    """How one database takes a group commit."""
 
-    async def close(self) -> None: ...
+    async def commit(self, plan: Plan) -> Batch | None:
+        """Chain `plan` onto the head and write it in one transaction; None if it
+        planned nothing."""
+
+    async def close(self) -> None:
+        """Release what the backend holds (a dedicated connection, say)."""
 
 
 # The statements, written out (qmark style, for sqlite3).
@@ -82,6 +87,8 @@ def _checkpoint_values(cp: Checkpoint) -> tuple[Any, ...]:
 
 
 class SqliteBackend:
+    """Group commits on a dedicated sync `sqlite3` connection in WAL mode."""
+
     def __init__(self, path: str) -> None:
         self._path = path
         self._sql = SQL
@@ -101,6 +108,7 @@ class SqliteBackend:
         return conn
 
     async def commit(self, plan: Plan) -> Batch | None:
+        """Chain `plan` onto the head and write it; None if it planned nothing."""
         self._since_checkpoint += 1
         if self._since_checkpoint >= WAL_CHECKPOINT_EVERY:
             self._since_checkpoint = 0
@@ -136,6 +144,7 @@ class SqliteBackend:
         return batch
 
     async def close(self) -> None:
+        """Close the dedicated connection."""
         self._inline.close()
         self._threaded.close()
 
@@ -178,6 +187,8 @@ class PostgresBackend:
         self._head: store.Head | None = None
 
     async def commit(self, plan: Plan) -> Batch | None:
+        """Chain `plan` onto the head and write it in one statement; a head moved by another
+        process is read again and the batch chained anew. None if it planned nothing."""
         async with self._engine.connect() as conn:
             raw = await conn.get_raw_connection()
             driver: Any = raw.driver_connection
@@ -225,6 +236,7 @@ def _pg_args(head: store.Head, batch: Batch) -> list[Any]:
 
 
 def backend_for(engine: AsyncEngine) -> Backend:
+    """The backend for this engine: SQLite files and PostgreSQL (asyncpg) are supported."""
     url = engine.url
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
         return SqliteBackend(str(url.database))

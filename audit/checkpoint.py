@@ -29,6 +29,7 @@ def key_id(public_key: Ed25519PublicKey) -> str:
 
 
 def public_key_pem(public_key: Ed25519PublicKey) -> str:
+    """The public key as PEM, for verifiers elsewhere."""
     return public_key.public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo).decode()
 
 
@@ -48,9 +49,11 @@ class Checkpoint:
     signature: str  # base64 of the 64-byte Ed25519 signature
 
     def message(self) -> bytes:
+        """The bytes the signature covers."""
         return signed_message(self.seq, self.head, self.at, self.key_id)
 
     def document(self) -> dict[str, Any]:
+        """The checkpoint as JSON-ready data (as exported and reported)."""
         return {
             "seq": self.seq,
             "head": self.head,
@@ -60,6 +63,7 @@ class Checkpoint:
         }
 
     def signed_by(self, public_key: Ed25519PublicKey) -> bool:
+        """Whether `public_key` made this signature."""
         try:
             public_key.verify(base64.b64decode(self.signature, validate=True), self.message())
         except (InvalidSignature, ValueError):
@@ -68,16 +72,19 @@ class Checkpoint:
 
 
 def signed_message(seq: int, head: str, at: str, key: str) -> bytes:
+    """RFC 8785 bytes of `{v, seq, head, at, key_id}`: what a checkpoint signs."""
     return rfc8785.dumps({"v": FORMAT_VERSION, "seq": seq, "head": head, "at": at, "key_id": key})
 
 
 def sign(private_key: Ed25519PrivateKey, seq: int, head: str, at: str) -> Checkpoint:
+    """A checkpoint of entry `seq` with hash `head`, signed now with `private_key`."""
     kid = key_id(private_key.public_key())
     signature = private_key.sign(signed_message(seq, head, at, kid))
     return Checkpoint(seq, head, at, kid, base64.b64encode(signature).decode("ascii"))
 
 
 def checkpoint_from_document(document: dict[str, Any]) -> Checkpoint:
+    """A checkpoint from its document; `ValueError` if it is not one."""
     return Checkpoint(
         seq=int(document["seq"]),
         head=str(document["head"]),

@@ -34,6 +34,8 @@ GENESIS_HASH = hashlib.sha256(b"opg/audit/genesis/v1").digest()
 
 
 class Outcome(StrEnum):
+    """What became of the logged action."""
+
     ALLOWED = "allowed"
     DENIED = "denied"
     ERROR = "error"
@@ -87,6 +89,7 @@ class Entry:
 
     @classmethod
     def from_draft(cls, seq: int, draft: Draft) -> Entry:
+        """The draft as entry `seq`, before it is chained (its hash is set by the log)."""
         return cls(
             seq=seq,
             at=format_time(draft.at),
@@ -125,6 +128,7 @@ class Entry:
         }
 
     def canonical_bytes(self) -> bytes:
+        """RFC 8785 JSON of the entry (every key present): what its hash covers."""
         return canonical_json(self.document())
 
     def chained(self, previous: bytes) -> Entry:
@@ -169,6 +173,7 @@ def _in_fast_domain(value: Any) -> bool:
 
 
 def chain_hash(previous: bytes, entry: Entry) -> bytes:
+    """SHA-256 of the previous hash and the entry's canonical bytes."""
     return hashlib.sha256(previous + entry.canonical_bytes()).digest()
 
 

@@ -91,6 +91,7 @@ class AuditLog:
 
     @property
     def public_key(self) -> Ed25519PublicKey:
+        """The public half of the signing key: what verifies this log's checkpoints."""
         return self._key.public_key()
 
     async def append(self, draft: Draft) -> Entry:

@@ -123,6 +123,8 @@ CHUNK = 2000
 
 @dataclass(frozen=True, slots=True)
 class Head:
+    """The head row: the last entry's sequence number and hash, and the last checkpoint."""
+
     seq: int
     hash: str
     checkpoint_seq: int
@@ -162,6 +164,7 @@ def ref_values(entries: Sequence[Entry]) -> list[tuple[str, str, int]]:
 
 
 def entry_from_row(row: Any) -> Entry:
+    """An entry from a row of `audit_entries`."""
     return Entry(
         seq=int(row.seq),
         at=row.at,
@@ -213,6 +216,7 @@ async def checkpoints(
 
 
 async def refs_between(conn: AsyncConnection, first: int, last: int) -> set[tuple[str, str, int]]:
+    """The (kind, ref, seq) rows of entries `first`..`last`, to check them against entries."""
     query = select(audit_refs.c.kind, audit_refs.c.ref, audit_refs.c.seq).where(
         audit_refs.c.seq >= first, audit_refs.c.seq <= last
     )
@@ -220,6 +224,7 @@ async def refs_between(conn: AsyncConnection, first: int, last: int) -> set[tupl
 
 
 async def next_checkpoint(conn: AsyncConnection, after: int) -> Checkpoint | None:
+    """The first checkpoint after sequence number `after`, if any."""
     query = (
         select(audit_checkpoints)
         .where(audit_checkpoints.c.seq > after)
@@ -235,6 +240,7 @@ async def next_checkpoint(conn: AsyncConnection, after: int) -> Checkpoint | Non
 
 
 async def hash_at(conn: AsyncConnection, seq: int) -> str | None:
+    """The stored hash of entry `seq` (the genesis hash for 0), or None."""
     if seq == 0:
         return GENESIS_HASH.hex()
     query = select(audit_entries.c.hash).where(audit_entries.c.seq == seq)
@@ -314,10 +320,14 @@ def draft_problem(draft: Draft) -> str | None:
     against its length (cheap enough for every append; a draft whose details cannot be
     encoded is caught when its batch is written, see `AuditLog._write`)."""
     bounded = {
-        "actor": draft.actor, "action": draft.action, "resource": draft.resource,
-        "grant_id": draft.grant, "purpose": draft.purpose, "request_id": draft.request_id,
+        "actor": draft.actor,
+        "action": draft.action,
+        "resource": draft.resource,
+        "grant_id": draft.grant,
+        "purpose": draft.purpose,
+        "request_id": draft.request_id,
         "client": draft.client,
-    }  # fmt: skip
+    }
     for column, value in bounded.items():
         limit = _LENGTHS[column]
         if value is not None and len(value) > limit:

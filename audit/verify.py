@@ -31,6 +31,8 @@ PROGRESS_EVERY = 10_000
 
 @dataclass(frozen=True, slots=True)
 class Report:
+    """The outcome of a verification: intact, or the first bad entry and why."""
+
     ok: bool
     entries_checked: int
     head: dict[str, Any] | None
@@ -39,6 +41,7 @@ class Report:
     reason: str
 
     def document(self) -> dict[str, Any]:
+        """The report as JSON-ready data (the API's and the CLI's answer)."""
         return {
             "ok": self.ok,
             "entries_checked": self.entries_checked,
@@ -91,6 +94,7 @@ class Verifier:
 
     @property
     def start_seq(self) -> int:
+        """The sequence number the pass starts after."""
         return self._start
 
     @property
@@ -105,6 +109,7 @@ class Verifier:
 
     @property
     def failed(self) -> bool:
+        """Whether a problem was found (further input is ignored)."""
         return self._failure is not None
 
     def add_checkpoints(self, checkpoints: Iterable[Checkpoint]) -> None:
@@ -125,6 +130,7 @@ class Verifier:
                 self._pending.append(cp)
 
     def add_entry(self, entry: Entry) -> None:
+        """Check the next entry against the chain and any checkpoint of its sequence number."""
         if self._failure is not None:
             return
         try:

@@ -46,7 +46,7 @@ from gateway.core.settings import Settings  # noqa: E402
 from gateway.crypto.envelope import decrypt_field, encrypt_field, new_data_key  # noqa: E402
 from gateway.demo.data import demo_orders  # noqa: E402
 from gateway.orders.importer import import_lines  # noqa: E402
-from gateway.orders.store import orders  # noqa: E402
+from gateway.orders.tables import orders  # noqa: E402
 from gateway.services import build_services  # noqa: E402
 
 WRK_SCRIPT = """
@@ -118,10 +118,19 @@ def run_wrk(
     script = Path(tempfile.mkstemp(suffix=".lua")[1])
     script.write_text(WRK_SCRIPT % {"ids": ids_file, "seed": 42, "auth": f"Bearer {token}"})
     out = subprocess.run(
-        ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "-s", str(script),
-         f"http://127.0.0.1:{port}"],
-        capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
+        [
+            "wrk",
+            "-t1",
+            f"-c{connections}",
+            f"-d{seconds}s",
+            "-s",
+            str(script),
+            f"http://127.0.0.1:{port}",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     line = next(x for x in out.splitlines() if x.startswith("RESULT "))
     raw = json.loads(line.removeprefix("RESULT "))
     if raw["errors"]:
@@ -206,9 +215,13 @@ def main() -> None:
         run_python(port, token, ids, warm, args.connections)
         return run_python(port, token, ids, args.duration, args.connections)
 
-    env = {"GATEWAY_DATABASE_URL": args.database_url, "GATEWAY_VAR_DIR": str(workdir),
-           "GATEWAY_KEYS_DIR": str(settings.key_directory),
-           "GATEWAY_LOG_LEVEL": "warning", "BENCH_DATABASE_URL": url}  # fmt: skip
+    env = {
+        "GATEWAY_DATABASE_URL": args.database_url,
+        "GATEWAY_VAR_DIR": str(workdir),
+        "GATEWAY_KEYS_DIR": str(settings.key_directory),
+        "GATEWAY_LOG_LEVEL": "warning",
+        "BENCH_DATABASE_URL": url,
+    }
     port = free_port()
     with server("gateway.app:create_app", port, env, factory=True):
         gateway = measure(port)
@@ -268,8 +281,10 @@ def summarise(
 
 
 def print_report(result: dict[str, Any]) -> None:
-    print(f"GET /v1/orders/{{id}} as customer_service, {result['database']}, {result['tool']}, "
-          f"{result['connections']} connections, {result['duration_s']}s each")  # fmt: skip
+    print(
+        f"GET /v1/orders/{{id}} as customer_service, {result['database']}, {result['tool']}, "
+        f"{result['connections']} connections, {result['duration_s']}s each"
+    )
     for label, rps, p50, p99 in (
         ("gateway", result["gateway_rps"], result["p50_ms"], result["p99_ms"]),
         ("direct", result["direct_rps"], result["direct_p50_ms"], result["direct_p99_ms"]),

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import gc
 import logging
-from typing import Any
 
 from litestar import Litestar, get
 from litestar.datastructures import State
@@ -16,6 +15,7 @@ from litestar.logging import LoggingConfig
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
+from pydantic import BaseModel, ConfigDict
 
 from gateway import __version__
 from gateway.accesslog import TrustedProxies, request_context
@@ -45,6 +45,14 @@ from gateway.subjects import check_keys
 MAX_BODY_BYTES = 1024 * 1024
 
 
+class Health(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    status: str
+    version: str
+    policy_version: str
+
+
 def _provide(service: object) -> Provide:
     """A dependency that is always the one service object built at start-up."""
 
@@ -62,9 +70,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     )
 
     @get("/healthz", exclude_from_auth=True, sync_to_thread=False, tags=["operations"])
-    def health() -> dict[str, Any]:
+    def health() -> Health:
         """Liveness, and which policy version this process enforces."""
-        return {"status": "ok", "version": __version__, "policy_version": services.policy.version}
+        return Health(status="ok", version=__version__, policy_version=services.policy.version)
 
     def freeze_startup_objects() -> None:
         # Everything built at start-up (policy, plans, routes) lives as long as the

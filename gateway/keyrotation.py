@@ -68,7 +68,7 @@ async def rotate(
             "secrets_resealed": resealed,
         },
     )
-    retired = [] if report.remaining else [
-        v for v in range(1, report.target_version) if v not in in_use
-    ]  # fmt: skip
+    retired = (
+        [] if report.remaining else [v for v in range(1, report.target_version) if v not in in_use]
+    )
     return Rotation(report, resealed, retired)

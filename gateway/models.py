@@ -4,7 +4,7 @@ from gateway.auth.factor_store import totp_factors
 from gateway.auth.store import principals
 from gateway.core.db import metadata
 from gateway.core.ratelimits import rate_limits
-from gateway.orders.store import order_items, orders
+from gateway.orders.tables import order_items, orders
 from gateway.privacy.model.store import (
     outbox,
     privacy_objections,

@@ -27,6 +27,7 @@ from gateway.pii import shared_detector
 from gateway.privacy import (
     Downloads,
     ErasureSteps,
+    IntakeRules,
     Links,
     Objections,
     PrivacyRequests,
@@ -143,12 +144,28 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         return await orders[0].outside_scope(principal, ids)
 
     grants = Grants(
-        engine, reads, policy, factors, clock, settings.unmask_grant_seconds, audit,
+        engine,
+        reads,
+        policy,
+        factors,
+        clock,
+        settings.unmask_grant_seconds,
+        audit,
         outside_scope=outside_scope,
-    )  # fmt: skip
+    )
     request_secrets = RequestSecrets(keys.blind_index_key)
     notifier = load_notifier(settings, engine, clock)
-    privacy = PrivacyRequests(engine, subjects, request_secrets, clock, audit, notifier, settings)
+    intake = IntakeRules(
+        submit_per_hour=settings.privacy_submit_per_hour,
+        codes_per_contact_per_hour=settings.privacy_codes_per_contact_per_hour,
+        verify_per_hour=settings.privacy_verify_per_hour,
+        code_minutes=settings.privacy_code_minutes,
+        code_max_failures=settings.privacy_code_max_failures,
+        pipl_days=settings.privacy_pipl_days,
+        target_hours=settings.privacy_target_hours,
+        cooling_off_hours=settings.privacy_cooling_off_hours,
+    )
+    privacy = PrivacyRequests(engine, subjects, request_secrets, clock, audit, notifier, intake)
     register = Register(engine, policy, audit, clock, subjects, notifier)
     workflow = Workflow(
         engine,

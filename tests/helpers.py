@@ -197,10 +197,12 @@ def audit_blockers(url: str) -> tuple[list[str], list[str]]:
     """A stand-in for a full disk or a lost grant: inserts into the log fail."""
     if url.startswith("sqlite"):
         return (
-            ["CREATE TRIGGER block_audit BEFORE INSERT ON audit_entries "
-             "BEGIN SELECT RAISE(ABORT, 'blocked'); END"],
+            [
+                "CREATE TRIGGER block_audit BEFORE INSERT ON audit_entries "
+                "BEGIN SELECT RAISE(ABORT, 'blocked'); END"
+            ],
             ["DROP TRIGGER block_audit"],
-        )  # fmt: skip
+        )
     return (
         [
             "CREATE FUNCTION block_audit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "

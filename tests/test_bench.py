@@ -12,10 +12,25 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_read_path_benchmark_prints_its_ratio() -> None:
     result = subprocess.run(
-        [sys.executable, "bench/read_path.py", "--tool", "python", "--duration", "1",
-         "--orders", "30", "--connections", "2", "--json"],
-        cwd=ROOT, capture_output=True, text=True, timeout=180, check=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "bench/read_path.py",
+            "--tool",
+            "python",
+            "--duration",
+            "1",
+            "--orders",
+            "30",
+            "--connections",
+            "2",
+            "--json",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=True,
+    )
     figures = json.loads(result.stdout.strip().splitlines()[-1])
     assert figures["orders"] == 30
     assert figures["gateway_rps"] > 0
@@ -31,8 +46,12 @@ def test_read_path_benchmark_prints_its_ratio() -> None:
 def test_totp_timing_benchmark_compares_wrong_codes_with_a_locked_factor() -> None:
     result = subprocess.run(
         [sys.executable, "bench/totp_timing.py", "--samples", "20", "--json"],
-        cwd=ROOT, capture_output=True, text=True, timeout=180, check=True,
-    )  # fmt: skip
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=True,
+    )
     figures = json.loads(result.stdout.strip().splitlines()[-1])
     assert figures["samples"] >= 20
     assert figures["wrong_code_median_ms"] > 0
@@ -43,10 +62,13 @@ def test_totp_timing_benchmark_compares_wrong_codes_with_a_locked_factor() -> No
 
 def test_audit_append_benchmark_reports_each_concurrency_and_a_valid_chain() -> None:
     result = subprocess.run(
-        [sys.executable, "bench/audit_append.py", "--seconds", "0.5", "--writers", "1,8",
-         "--json"],
-        cwd=ROOT, capture_output=True, text=True, timeout=180, check=True,
-    )  # fmt: skip
+        [sys.executable, "bench/audit_append.py", "--seconds", "0.5", "--writers", "1,8", "--json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=True,
+    )
     figures = json.loads(result.stdout.strip().splitlines()[-1])
     assert figures["database"] == "sqlite"
     assert [r["writers"] for r in figures["results"]] == [1, 8]
@@ -59,8 +81,12 @@ def test_audit_append_benchmark_reports_each_concurrency_and_a_valid_chain() -> 
 def test_reports_benchmark_counts_what_it_wrote_and_measures_both_sizes() -> None:
     result = subprocess.run(
         [sys.executable, "bench/reports.py", "--entries", "3000", "--json"],
-        cwd=ROOT, capture_output=True, text=True, timeout=300, check=True,
-    )  # fmt: skip
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
     figures = json.loads(result.stdout.strip().splitlines()[-1])
     assert figures["entries"] == 3000
     assert figures["records_reported"] == figures["records_written"] > 3000

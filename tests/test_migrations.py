@@ -75,15 +75,21 @@ def test_requests_verified_before_identity_resolution_are_held(empty_database_ur
         rows = [r.replace("X'00'", "'\\x00'::bytea") for r in rows]
     asyncio.run(run_sql(empty_database_url, *rows))
     migrate.upgrade(url)
-    states = asyncio.run(scalar_sql(
-        empty_database_url,
-        "SELECT string_agg(state || ':' || coalesce(held_from, '-'), ',' ORDER BY id) "
-        "FROM privacy_requests" if "postgresql" in url else
-        "SELECT group_concat(state || ':' || coalesce(held_from, '-'), ',') "
-        "FROM (SELECT * FROM privacy_requests ORDER BY id)",
-    ))  # fmt: skip
+    states = asyncio.run(
+        scalar_sql(
+            empty_database_url,
+            "SELECT string_agg(state || ':' || coalesce(held_from, '-'), ',' ORDER BY id) "
+            "FROM privacy_requests"
+            if "postgresql" in url
+            else "SELECT group_concat(state || ':' || coalesce(held_from, '-'), ',') "
+            "FROM (SELECT * FROM privacy_requests ORDER BY id)",
+        )
+    )
     assert states == "on_hold:verified,on_hold:in_progress,received:-,completed:-"
-    reason = asyncio.run(scalar_sql(
-        empty_database_url, "SELECT hold_reason FROM privacy_requests WHERE state = 'on_hold' "
-        "LIMIT 1"))  # fmt: skip
+    reason = asyncio.run(
+        scalar_sql(
+            empty_database_url,
+            "SELECT hold_reason FROM privacy_requests WHERE state = 'on_hold' LIMIT 1",
+        )
+    )
     assert reason.startswith("verified before identity resolution")

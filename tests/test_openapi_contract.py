@@ -71,14 +71,19 @@ def test_every_operation_answers_as_documented(clean_sqlite_url: str, tmp_path: 
         for operation, mode in product(operations, GenerationMode):
 
             @given(case=operation.as_strategy(generation_mode=mode))
-            @settings(max_examples=8, deadline=None, derandomize=True,
-                      suppress_health_check=list(HealthCheck))  # fmt: skip
+            @settings(
+                max_examples=8,
+                deadline=None,
+                derandomize=True,
+                suppress_health_check=list(HealthCheck),
+            )
             def answers_as_documented(case: Any) -> None:
                 for token in tokens:
                     case.call_and_validate(
-                        base_url=base_url, headers={"Authorization": f"Bearer {token}"},
+                        base_url=base_url,
+                        headers={"Authorization": f"Bearer {token}"},
                         checks=CHECKS,
-                    )  # fmt: skip
+                    )
 
             try:
                 answers_as_documented()

@@ -15,7 +15,8 @@ from gateway.core.db import make_engine
 from gateway.core.errors import ConfigurationError
 from gateway.core.readpath import AsyncReader, PostgresReadPool, prepared
 from gateway.core.settings import Settings
-from gateway.orders.store import fetch_order, orders
+from gateway.orders.store import fetch_order
+from gateway.orders.tables import orders
 from tests.helpers import SAMPLE_ORDER, Gateway, reset_database
 
 

@@ -29,10 +29,20 @@ ROOT = Path(__file__).resolve().parents[1]
 def wheel_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     work = tmp_path_factory.mktemp("wheel")
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
-         "--wheel-dir", str(work / "dist"), str(ROOT)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "--wheel-dir",
+            str(work / "dist"),
+            str(ROOT),
+        ],
         check=True,
-    )  # fmt: skip
+    )
     (wheel,) = (work / "dist").glob("order_privacy_gateway-*.whl")
     venv = work / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
@@ -43,8 +53,10 @@ def wheel_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     site = subprocess.run(
         [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        check=True, capture_output=True, text=True,
-    ).stdout.strip()  # fmt: skip
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
     # Dependencies from the dev venv, appended after the wheel's own site-packages.
     Path(site, "dev-dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     return venv
@@ -72,8 +84,12 @@ def test_the_wheel_migrates_seeds_and_serves_in_an_empty_directory(
 
     where = subprocess.run(
         [python, "-c", "import gateway, audit; print(gateway.__file__); print(audit.__file__)"],
-        cwd=empty, env=env, check=True, capture_output=True, text=True,
-    ).stdout.split()  # fmt: skip
+        cwd=empty,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.split()
     assert all(path.startswith(str(wheel_venv)) for path in where), where
 
     migrated = subprocess.run(
@@ -97,9 +113,12 @@ def test_the_wheel_migrates_seeds_and_serves_in_an_empty_directory(
     log = tmp_path / "serve.log"
     with log.open("w") as output:
         server = subprocess.Popen(
-            [cli, "serve", "--port", str(port)], cwd=empty, env=env,
-            stdout=output, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+            [cli, "serve", "--port", str(port)],
+            cwd=empty,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
         try:
             body = _get_when_up(f"http://127.0.0.1:{port}/v1/orders?limit=2", token, server, log)
         finally:

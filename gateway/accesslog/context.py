@@ -44,6 +44,7 @@ _current: ContextVar[RequestInfo | None] = ContextVar("request_info", default=No
 
 
 def current_request() -> RequestInfo:
+    """The request being served (its id and client), or an empty one outside a request."""
     return _current.get() or _NONE
 
 
@@ -59,6 +60,8 @@ def parse_address(text: str) -> Address | None:
 
 
 class TrustedProxies:
+    """The reverse proxies whose `X-Forwarded-For` is believed; nobody's by default."""
+
     def __init__(self, networks: Sequence[Network] = ()) -> None:
         self._networks = tuple(networks)
 

@@ -38,6 +38,9 @@ def pseudonym_key(blind_index_key: bytes) -> bytes:
 
 
 class AccessLog:
+    """What the gateway writes to the audit log: entries in its terms, with pseudonyms for
+    data subjects and clients, and the caller's request context."""
+
     def __init__(self, log: AuditLog, key: bytes, clock: Clock) -> None:
         self.log = log
         self._key = key
@@ -147,4 +150,5 @@ class AccessLog:
 
 
 def actor_of(principal: Principal | None) -> str:
+    """The name the log gives a caller: the principal's, or `operator` for the command line."""
     return OPERATOR if principal is None else principal.name

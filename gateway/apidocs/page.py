@@ -78,8 +78,9 @@ def _read(path: Path) -> bytes:
     return path.read_bytes()
 
 
-@get(f"{ASSETS}/{{name:str}}", exclude_from_auth=True, include_in_schema=False,
-     sync_to_thread=False)  # fmt: skip
+@get(
+    f"{ASSETS}/{{name:str}}", exclude_from_auth=True, include_in_schema=False, sync_to_thread=False
+)
 def asset(name: FromPath[str]) -> Response[bytes]:
     """One of the named files above; nothing else of the package is reachable."""
     found = _FILES.get(name)

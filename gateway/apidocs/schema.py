@@ -78,8 +78,10 @@ PROBLEM_SCHEMA = Schema(
 # pydantic itself (inputs as validated, outputs as serialised).
 SCHEMA_MODULES = (
     "gateway.auth.schemas",
+    "gateway.logsearch.schemas",
     "gateway.orders.schemas",
     "gateway.privacy.schemas",
+    "gateway.reports.schemas",
     "gateway.reveal.schemas",
 )
 
@@ -94,7 +96,7 @@ def _documents() -> dict[str, type[BaseModel]]:
 
 
 def _pydantic_schemas(names: list[str]) -> dict[str, Any]:
-    """pydantic's JSON Schema of each named document (and of the documents it nests)."""
+    """Pydantic's JSON Schema of each named document (and of the documents it nests)."""
     documents = _documents()
     result: dict[str, Any] = {}
     for name in names:

@@ -15,11 +15,13 @@ from gateway.crypto import KeyRing, unwrap_secret, wrap_secret
 
 
 async def pending(engine: AsyncEngine, keys: KeyRing) -> int:
+    """How many second-factor secrets are still sealed under an older KEK."""
     async with engine.connect() as conn:
         return await store.count_not_under(conn, keys.active_kek_version)
 
 
 async def versions_in_use(engine: AsyncEngine) -> set[int]:
+    """The KEK versions that still seal some second-factor secret."""
     async with engine.connect() as conn:
         return await store.secret_kek_versions(conn)
 

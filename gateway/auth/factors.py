@@ -102,6 +102,8 @@ class Outcome:
 
 
 class SecondFactors:
+    """Each principal's TOTP factor: enrol, activate, check a code once, lock out."""
+
     def __init__(
         self,
         engine: AsyncEngine,

@@ -22,15 +22,25 @@ from gateway.core.principal import Principal
 # The first segment of every /v1 route behind this middleware: a refusal names its kind
 # (and an id, if one parses), never the rest of the path, which is caller input.
 ROUTE_KINDS = frozenset(
-    {"orders", "unmask-grants", "audit", "principals", "auth", "privacy", "reports",
-     "subject-links"}
-)  # fmt: skip
+    {
+        "orders",
+        "unmask-grants",
+        "audit",
+        "principals",
+        "auth",
+        "privacy",
+        "reports",
+        "subject-links",
+    }
+)
 
 # What route handlers receive behind this middleware: `request.user` is the caller.
 AuthedRequest = Request[Principal, None, Any]
 
 
 class BearerAuthMiddleware(AbstractAuthenticationMiddleware):
+    """Authenticates every route not excluded; a failure is a logged 401 problem."""
+
     def __init__(
         self, app: ASGIApp, authenticator: Authenticator, audit: AccessLog, **kwargs: Any
     ) -> None:

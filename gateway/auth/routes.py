@@ -24,6 +24,8 @@ from gateway.core.http import NO_STORE
 
 
 class PrincipalController(Controller):
+    """Principals, for the roles that manage them (admin)."""
+
     path = "/v1/principals"
     tags = ["principals"]  # noqa: RUF012 - Litestar reads class attributes
 
@@ -69,6 +71,8 @@ class PrincipalController(Controller):
 
 
 class TotpController(Controller):
+    """The caller's own second factor: status, enrolment and activation."""
+
     path = "/v1/auth/totp"
     tags = ["second factor"]  # noqa: RUF012 - Litestar reads class attributes
 

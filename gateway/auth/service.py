@@ -43,6 +43,8 @@ class NewPrincipal:
 
 
 class PrincipalService:
+    """Creating, listing and revoking principals, under the policy and in the log."""
+
     def __init__(
         self,
         engine: AsyncEngine,

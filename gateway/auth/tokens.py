@@ -27,6 +27,7 @@ _CACHE_LIMIT = 10_000
 
 
 def hash_secret(secret: str) -> bytes:
+    """SHA-256 of a token's secret: all that is stored of it."""
     return hashlib.sha256(secret.encode("ascii")).digest()
 
 

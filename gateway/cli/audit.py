@@ -114,8 +114,13 @@ def _print(report: Report, as_json: bool) -> None:
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @handle_errors
-def verify(export_file: Path | None, key_files: tuple[Path, ...], checkpoint_file: Path | None,
-           save_file: Path | None, as_json: bool) -> None:  # fmt: skip
+def verify(
+    export_file: Path | None,
+    key_files: tuple[Path, ...],
+    checkpoint_file: Path | None,
+    save_file: Path | None,
+    as_json: bool,
+) -> None:
     """Check the hash chain and the signed checkpoints; exit 0 only when intact.
 
     Streams, in constant memory, with a progress bar on stderr.
@@ -163,7 +168,7 @@ def verify(export_file: Path | None, key_files: tuple[Path, ...], checkpoint_fil
     help="File to write (JSON Lines).",
 )
 @handle_errors
-def export(since: datetime | None, until: datetime | None, output: Path) -> None:  # fmt: skip
+def export(since: datetime | None, until: datetime | None, output: Path) -> None:
     """Write entries and their checkpoints as JSON Lines, for offline verification."""
 
     async def work(services: Services) -> int:

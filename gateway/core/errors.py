@@ -19,8 +19,14 @@ data: they name fields and rules, not values.
     │   ├── IdempotencyConflict   same channel + external_id, different document
     │   ├── InvalidTransition     order status change not allowed
     │   └── SecondFactorMissing   no (active or pending) TOTP factor for this step
-    └── InvalidInput              input that passed parsing but breaks a rule
-        └── InvalidParameter      ... in a query or path parameter
+    ├── InvalidInput              input that passed parsing but breaks a rule
+    │   └── InvalidParameter      ... in a query or path parameter
+    │
+    │   defined where they happen; no answer is defined for them (a fault if one escapes):
+    ├── DecryptionFailed          gateway.crypto: a ciphertext not authentic for its key and place
+    ├── DeliveryFailed            gateway.privacy: a message could not be handed to its channel
+    ├── ErasureIncomplete         gateway.privacy: the final search still found the subject
+    └── Refused                   gateway.privacy: a public page's refusal, shown as a page
 """
 
 from __future__ import annotations

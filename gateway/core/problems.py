@@ -111,7 +111,7 @@ _TYPES = (
                 "disclosed (fail closed). Retry shortly."),
     ProblemType("internal-error", 500, "Internal error",
                 "Something failed inside the gateway; nothing was changed by this request."),
-)  # fmt: skip
+)  # fmt: skip # a table: one problem type per entry, its texts under it
 PROBLEM_TYPES: Mapping[str, ProblemType] = {t.slug: t for t in _TYPES}
 
 _DOMAIN_SLUGS: tuple[tuple[type[GatewayError], str], ...] = (
@@ -176,6 +176,8 @@ def _domain_error(_: Request[Any, Any, Any], exc: GatewayError) -> Response[dict
             return problem(slug, exc.detail, errors=errors, headers=headers)
     if isinstance(exc, ConfigurationError):
         log.error("configuration error while serving a request")
+    else:  # a gateway error no answer is defined for (a failed decryption, say): a fault
+        log.error("unexpected %s while serving a request", type(exc).__name__)
     return problem("internal-error", "an internal error occurred")
 
 
@@ -222,8 +224,7 @@ def _http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[
     if status == 405:  # noqa: PLR2004
         # RFC 9110: a 405 names the methods the path does accept.
         allow = {k: v for k, v in (exc.headers or {}).items() if k.lower() == "allow"}
-        return problem("method-not-allowed", "this path does not accept this method",
-                       headers=allow)  # fmt: skip
+        return problem("method-not-allowed", "this path does not accept this method", headers=allow)
     if status == 413:  # noqa: PLR2004
         return problem("request-too-large", "the request body is too large")
     if status == 401:  # noqa: PLR2004

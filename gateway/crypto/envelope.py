@@ -37,13 +37,15 @@ import uuid
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from gateway.core.errors import GatewayError
+
 FORMAT_V1 = b"\x01"
 NONCE_BYTES = 12
 DEK_BYTES = 32
 BLIND_INDEX_BYTES = 4
 
 
-class DecryptionFailed(Exception):
+class DecryptionFailed(GatewayError):
     """Ciphertext not authentic for this key and place (tampered, moved, or shredded key)."""
 
 
@@ -69,17 +71,20 @@ def field_aad(table: str, column: str, row_id: uuid.UUID, dek_version: int) -> b
 def encrypt_field(
     dek: bytes, plaintext: str, *, table: str, column: str, row_id: uuid.UUID, dek_version: int
 ) -> bytes:
+    """Seal a field with AES-256-GCM, bound to its table, column, row and key version."""
     return _seal(dek, plaintext.encode("utf-8"), field_aad(table, column, row_id, dek_version))
 
 
 def decrypt_field(
     dek: bytes, sealed: bytes, *, table: str, column: str, row_id: uuid.UUID, dek_version: int
 ) -> str:
+    """Open a field sealed by `encrypt_field`, for exactly that table, column, row and key."""
     aad = field_aad(table, column, row_id, dek_version)
     return _open(dek, sealed, aad).decode("utf-8")
 
 
 def new_data_key() -> bytes:
+    """A fresh random data key for one data subject."""
     return os.urandom(DEK_BYTES)
 
 
@@ -88,12 +93,14 @@ def dek_aad(subject_id: uuid.UUID, kek_version: int) -> bytes:
 
 
 def wrap_data_key(kek: bytes, dek: bytes, *, subject_id: uuid.UUID, kek_version: int) -> bytes:
+    """Seal a subject's data key under a KEK, bound to the subject and the KEK version."""
     return _seal(kek, dek, dek_aad(subject_id, kek_version))
 
 
 def unwrap_data_key(
     kek: bytes, wrapped: bytes, *, subject_id: uuid.UUID, kek_version: int
 ) -> bytes:
+    """Open a subject's data key with the KEK that wrapped it."""
     return _open(kek, wrapped, dek_aad(subject_id, kek_version))
 
 
@@ -125,9 +132,11 @@ def wrap_secret(
 def unwrap_secret(
     kek: bytes, sealed: bytes, *, kind: str, owner_id: uuid.UUID, kek_version: int
 ) -> bytes:
+    """Open a secret sealed by `wrap_secret` (a TOTP secret, say)."""
     return _open(kek, sealed, secret_aad(kind, owner_id, kek_version))
 
 
 def blind_index(key: bytes, kind: str, normalised: str) -> bytes:
+    """A keyed, truncated HMAC of a normalised value: searchable, not reversible."""
     message = f"opg/bi|{kind}|{normalised}".encode()
     return hmac.new(key, message, hashlib.sha256).digest()[:BLIND_INDEX_BYTES]

@@ -209,6 +209,7 @@ def key_provider(settings: Settings) -> KeyProvider:
 
 
 def load_keys(settings: Settings) -> KeyRing:
+    """The key ring from the configured provider; a missing or bad key stops start-up."""
     provider = key_provider(settings)
     return replace(provider.load(), source=provider)
 

@@ -27,6 +27,8 @@ class DemoResult:
 
 
 async def seed_demo(services: Services, count: int, *, if_empty: bool) -> DemoResult | None:
+    """Fake orders through the import path and one principal per role, tokens saved
+    owner-only; with `if_empty`, nothing when the store already holds data."""
     async with services.engine.connect() as conn:
         existing = await count_orders(conn) + await count_principals(conn)
     if if_empty and existing:

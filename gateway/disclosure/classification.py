@@ -19,6 +19,8 @@ CLASSIFICATION_FILE = "classification.toml"
 
 
 class Category(BaseModel):
+    """A data category (contact, identity, ...) and how its fields are treated."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     personal: bool
@@ -28,6 +30,8 @@ class Category(BaseModel):
 
 
 class FieldClass(BaseModel):
+    """One document field's category and mask."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     category: str

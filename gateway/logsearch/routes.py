@@ -11,10 +11,13 @@ from litestar.params import FromQuery
 from litestar.response import Stream
 
 from gateway.auth import AuthedRequest
+from gateway.logsearch.schemas import LogVerification
 from gateway.logsearch.service import EventQuery, LogSearch
 
 
 class LogSearchController(Controller):
+    """The audit log's API: search, verify, export (roles with `audit, read`)."""
+
     path = "/v1/audit"
     tags = ["audit"]  # noqa: RUF012 - Litestar reads class attributes
 
@@ -42,13 +45,16 @@ class LogSearchController(Controller):
     @get("/verify", summary="Verify the whole chain and its signed checkpoints")
     async def verify(
         self, request: AuthedRequest, log_search: NamedDependency[LogSearch]
-    ) -> dict[str, Any]:
-        """`{"ok", "entries_checked", "head", "last_checkpoint", "first_bad_sequence",
-        "reason"}`; the first entry that cannot be trusted, and why."""
-        return (await log_search.verify(request.user)).document()
+    ) -> LogVerification:
+        """The first entry that cannot be trusted, and why."""
+        report = await log_search.verify(request.user)
+        return LogVerification.model_validate(report.document())
 
-    @get("/export", media_type="application/x-ndjson",
-         summary="Entries and checkpoints as JSON Lines, for offline verification")  # fmt: skip
+    @get(
+        "/export",
+        media_type="application/x-ndjson",
+        summary="Entries and checkpoints as JSON Lines, for offline verification",
+    )
     async def export(
         self,
         request: AuthedRequest,

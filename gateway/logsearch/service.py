@@ -5,8 +5,6 @@ Reading the log is itself logged, like any other access.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 import uuid
 from collections.abc import AsyncIterator
@@ -20,6 +18,7 @@ import audit
 from audit import Outcome, Report, export_lines, format_time
 from gateway.accesslog import AccessLog
 from gateway.core.clock import time_problem
+from gateway.core.cursors import SeqCursor
 from gateway.core.errors import FieldProblem, InvalidParameter, PermissionDenied
 from gateway.core.principal import Principal
 from gateway.disclosure import PolicySet
@@ -51,26 +50,9 @@ def _text(value: datetime | None) -> str | None:
     return None if value is None else format_time(value)
 
 
-def _encode_cursor(seq: int) -> str:
-    return base64.urlsafe_b64encode(f"a:{seq}".encode()).decode().rstrip("=")
-
-
-_MAX_SEQ_DIGITS = 18  # below 2**63
-
-
-def _decode_cursor(text: str) -> int:
-    try:
-        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode()
-    except (binascii.Error, UnicodeDecodeError):
-        raise ValueError("not a cursor") from None
-    kind, _, seq = raw.partition(":")
-    # ASCII digits that fit the sequence column (a BIGINT): anything else is no cursor.
-    if kind != "a" or not (seq.isascii() and seq.isdigit()) or len(seq) > _MAX_SEQ_DIGITS:
-        raise ValueError("not a cursor")
-    return int(seq)
-
-
 class LogSearch:
+    """Searching, exporting and verifying the log, for the roles the policy lets read it."""
+
     def __init__(
         self,
         engine: AsyncEngine,
@@ -110,7 +92,7 @@ class LogSearch:
         )
         return EventPage(
             items=[{**e.document(), "hash": e.hash} for e in entries],
-            next_cursor=_encode_cursor(entries[-1].seq) if more else None,
+            next_cursor=SeqCursor(entries[-1].seq).encode() if more else None,
         )
 
     def _check(self, q: EventQuery) -> tuple[audit.EventFilter, int, int | None]:
@@ -138,7 +120,7 @@ class LogSearch:
         before = None
         if q.cursor is not None:
             try:
-                before = _decode_cursor(q.cursor)
+                before = SeqCursor.decode(q.cursor).seq
             except ValueError:
                 problems.append(FieldProblem("cursor", "is not a cursor from a previous page"))
         if problems:

@@ -7,7 +7,7 @@ from datetime import UTC
 from typing import Any
 
 from gateway.core.clock import utc_text
-from gateway.orders import store
+from gateway.orders import tables
 from gateway.orders.schemas import OrderIn
 
 
@@ -15,11 +15,11 @@ def flatten(order: OrderIn) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The order as stored: flat document paths, times in UTC; items separately."""
     doc = order.model_dump()
     flat: dict[str, Any] = {}
-    for path in store.ORDER_COLUMNS:
+    for path in tables.ORDER_COLUMNS:
         section, _, key = path.rpartition(".")
         flat[path] = doc[section][key] if section else doc.get(key)
     flat["created_at"] = order.created_at.astimezone(UTC)
-    items = [{key: item[key] for key in store.ITEM_COLUMNS} for item in doc[store.ITEMS]]
+    items = [{key: item[key] for key in tables.ITEM_COLUMNS} for item in doc[tables.ITEMS]]
     return flat, items
 
 
@@ -38,4 +38,4 @@ def same_document(
         expected = utc_text(value) if path == "created_at" else value
         if stored[path] != expected:
             return False
-    return bool(stored[store.ITEMS] == items)
+    return bool(stored[tables.ITEMS] == items)

@@ -10,7 +10,7 @@ import uuid
 from typing import Any
 
 from gateway import pii
-from gateway.orders import sealing, store
+from gateway.orders import sealing, store, tables
 from gateway.subjects import KeyRow, SubjectKeys
 
 
@@ -33,7 +33,7 @@ class RowOpener:
         """
         row = KeyRow(*(flat.pop(label) for label in store.KEY_LABELS))
         sealed_spans = {
-            path: flat.pop(store.SPAN_LABEL + path, None) for path in store.SPAN_COLUMNS
+            path: flat.pop(tables.SPAN_LABEL + path, None) for path in tables.SPAN_COLUMNS
         }
         flat["_subject_id"] = row.subject_id  # for the audit log; never rendered
         restricted = flat.pop("_restricted_since", None) is not None
@@ -46,11 +46,11 @@ class RowOpener:
             if value is None or path not in paths or key is None or key.dek is None or restricted:
                 flat[path] = None
                 continue
-            flat[path] = sealing.decrypt(key, value, store.ORDER_COLUMNS[path], order_id)
+            flat[path] = sealing.decrypt(key, value, tables.ORDER_COLUMNS[path], order_id)
             if path in with_spans:
                 found = sealed_spans[path]
                 raw = None
                 if found is not None:
-                    raw = sealing.decrypt(key, found, store.SPAN_COLUMNS[path], order_id)
+                    raw = sealing.decrypt(key, found, tables.SPAN_COLUMNS[path], order_id)
                 flat[path] = pii.DetectedText(flat[path], sealing.decode_spans(raw, flat[path]))
         return flat

@@ -23,12 +23,12 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from gateway.orders import sealing, store
-from gateway.orders.store import orders
+from gateway.orders import sealing, tables
+from gateway.orders.tables import orders
 from gateway.pii import Detector
 from gateway.subjects import KeyRow, SubjectKeys, subject_keys
 
-_TEXT = tuple(store.SPAN_COLUMNS)  # document paths of the free-text fields
+_TEXT = tuple(tables.SPAN_COLUMNS)  # document paths of the free-text fields
 
 
 @dataclass
@@ -55,7 +55,7 @@ class RedetectReport:
 
 
 def _due(version: str, everything: bool) -> ColumnElement[bool]:
-    has_text = or_(*(orders.c[store.ORDER_COLUMNS[p]].is_not(None) for p in _TEXT))
+    has_text = or_(*(orders.c[tables.ORDER_COLUMNS[p]].is_not(None) for p in _TEXT))
     if everything:
         return has_text
     stale = or_(orders.c.pii_version.is_(None), orders.c.pii_version != version)
@@ -63,6 +63,7 @@ def _due(version: str, everything: bool) -> ColumnElement[bool]:
 
 
 async def count_due(engine: AsyncEngine, version: str, *, everything: bool = False) -> int:
+    """How many orders hold free text scanned by another detector version (or none)."""
     async with engine.connect() as conn:
         query = select(func.count()).select_from(orders).where(_due(version, everything))
         return int((await conn.execute(query)).scalar_one())
@@ -72,7 +73,7 @@ _BATCH_COLUMNS = (
     orders.c.id,
     orders.c.pii_version,
     orders.c.customer_name,
-    *(orders.c[store.ORDER_COLUMNS[p]] for p in _TEXT),
+    *(orders.c[tables.ORDER_COLUMNS[p]] for p in _TEXT),
     orders.c.subject_id,
     subject_keys.c.dek_version,
     subject_keys.c.kek_version,
@@ -142,8 +143,8 @@ def _unchanged_since_read(row: Any) -> list[ColumnElement[bool]]:
         orders.c.pii_version.is_(None) if version is None else orders.c.pii_version == version
     )
     for path in _TEXT:
-        column = orders.c[store.ORDER_COLUMNS[path]]
-        sealed = row[store.ORDER_COLUMNS[path]]
+        column = orders.c[tables.ORDER_COLUMNS[path]]
+        sealed = row[tables.ORDER_COLUMNS[path]]
         same.append(column.is_(None) if sealed is None else column == sealed)
     restricted = (
         select(subject_keys.c.subject_id)
@@ -170,17 +171,17 @@ def _detect_row(
         KeyRow(row["subject_id"], row["dek_version"], row["kek_version"], row["wrapped_key"])
     )
     order_id = row["id"]
-    name_column = store.ORDER_COLUMNS["customer.name"]
+    name_column = tables.ORDER_COLUMNS["customer.name"]
     name = sealing.decrypt(key, row[name_column], name_column, order_id)
     values: dict[str, bytes | None] = {}
     for path in _TEXT:
-        sealed_text = row[store.ORDER_COLUMNS[path]]
+        sealed_text = row[tables.ORDER_COLUMNS[path]]
         if sealed_text is None:
-            values[store.SPAN_COLUMNS[path]] = None
+            values[tables.SPAN_COLUMNS[path]] = None
             continue
-        text = sealing.decrypt(key, sealed_text, store.ORDER_COLUMNS[path], order_id)
+        text = sealing.decrypt(key, sealed_text, tables.ORDER_COLUMNS[path], order_id)
         found = detector.detect(text, known_names=[name])
         for span in found:
             report.spans[span.type] = report.spans.get(span.type, 0) + 1
-        values[store.SPAN_COLUMNS[path]] = sealing.seal_spans(found, path, key, order_id)
+        values[tables.SPAN_COLUMNS[path]] = sealing.seal_spans(found, path, key, order_id)
     return values

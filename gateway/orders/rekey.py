@@ -17,7 +17,8 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway.orders import sealing
-from gateway.orders.store import ORDER_COLUMNS, SPAN_COLUMNS, binary_paths, orders
+from gateway.orders.store import binary_paths
+from gateway.orders.tables import ORDER_COLUMNS, SPAN_COLUMNS, orders
 from gateway.subjects import SubjectKey
 
 CONTACT_PATHS = {"phone": "customer.phone", "email": "customer.email"}

@@ -23,6 +23,8 @@ from gateway.orders.service import OrderService
 
 
 class OrderController(Controller):
+    """The order API: writes from channels, reads under each caller's field plan."""
+
     path = "/v1/orders"
     tags = ["orders"]  # noqa: RUF012 - Litestar reads class attributes
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from gateway import pii
 from gateway.crypto import decrypt_field, encrypt_field
-from gateway.orders import store
+from gateway.orders import tables
 from gateway.subjects import SubjectKey
 
 
@@ -34,7 +34,7 @@ def seal_fields(
     sealed = dict(flat)
     for path in paths:
         if flat[path] is not None:
-            column = store.ORDER_COLUMNS[path]
+            column = tables.ORDER_COLUMNS[path]
             sealed[path] = encrypt_field(_dek(key), flat[path], **_place(column, order_id, key))
     return sealed
 
@@ -42,7 +42,7 @@ def seal_fields(
 def seal_spans(
     found: tuple[pii.Span, ...], path: str, key: SubjectKey, order_id: uuid.UUID
 ) -> bytes:
-    column = store.SPAN_COLUMNS[path]
+    column = tables.SPAN_COLUMNS[path]
     return encrypt_field(_dek(key), pii.encode_spans(found), **_place(column, order_id, key))
 
 

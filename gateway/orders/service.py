@@ -24,7 +24,7 @@ from gateway.core.errors import ConfigurationError, NotFound, PermissionDenied, 
 from gateway.core.principal import Principal
 from gateway.core.readpath import ReadPool
 from gateway.disclosure import FieldPlan, PolicySet, RowScope
-from gateway.orders import store
+from gateway.orders import store, tables
 from gateway.orders.opening import RowOpener
 from gateway.orders.queries import (
     ListQuery,
@@ -80,11 +80,11 @@ class OrderService:
                 f"columns of the store ({', '.join(sorted(store.binary_paths()))})"
             )
         needing = {p for p in policy.classification.fields if _needs_spans(policy, p)}
-        if needing != set(store.SPAN_COLUMNS):
+        if needing != set(tables.SPAN_COLUMNS):
             raise ConfigurationError(
                 "fields masked by detection "
                 f"({', '.join(sorted(needing))}) do not match the span columns of the store "
-                f"({', '.join(sorted(store.SPAN_COLUMNS))})"
+                f"({', '.join(sorted(tables.SPAN_COLUMNS))})"
             )
         self._opener = RowOpener(subjects, self._encrypted)
         self._open = self._opener.open
@@ -251,10 +251,16 @@ class OrderService:
             count = await ratelimits.hit(conn, "search", principal.id.bytes, window)
         if count == self._search.alert_per_hour + 1:
             await self._log.record(
-                principal.name, "orders.search_volume", "orders", Outcome.ERROR,
-                details={"searches_this_hour": count, "alert_at": self._search.alert_per_hour,
-                         "limit": self._search.limit_per_hour},
-            )  # fmt: skip
+                principal.name,
+                "orders.search_volume",
+                "orders",
+                Outcome.ERROR,
+                details={
+                    "searches_this_hour": count,
+                    "alert_at": self._search.alert_per_hour,
+                    "limit": self._search.limit_per_hour,
+                },
+            )
         if count > self._search.limit_per_hour:
             raise RateLimited(
                 f"more than {self._search.limit_per_hour} searches this hour; retry later",

@@ -31,7 +31,7 @@ from gateway.core.errors import (
 from gateway.core.principal import Principal
 from gateway.core.readpath import AsyncReader
 from gateway.disclosure import FieldPlan, WriteScope
-from gateway.orders import sealing, store
+from gateway.orders import sealing, store, tables
 from gateway.orders.documents import flatten, same_document
 from gateway.orders.opening import RowOpener
 from gateway.orders.queries import parse_order_id, resource_name
@@ -111,11 +111,17 @@ class OrderWrites:
             await self._log.denied(principal, "order.create", "orders", status, exc.detail)
             raise
         await self._log.record(
-            principal.name, "order.create", f"orders/{written.order_id}",
-            orders=[written.order_id], subjects=[written.subject_id],
-            details={"channel": order.channel, "created": written.created,
-                     "candidate_links": written.candidate_links},
-        )  # fmt: skip
+            principal.name,
+            "order.create",
+            f"orders/{written.order_id}",
+            orders=[written.order_id],
+            subjects=[written.subject_id],
+            details={
+                "channel": order.channel,
+                "created": written.created,
+                "candidate_links": written.candidate_links,
+            },
+        )
         return written.order_id, written.created
 
     async def _create(self, order: OrderIn) -> Written:
@@ -145,7 +151,7 @@ class OrderWrites:
             return {}
         return {
             path: self._detector.detect(flat[path], known_names=[flat["customer.name"]])
-            for path in store.SPAN_COLUMNS
+            for path in tables.SPAN_COLUMNS
             if flat[path] is not None
         }
 
@@ -190,14 +196,18 @@ class OrderWrites:
         results = await self._create_many(principal, orders)
         written = [r for r in results if isinstance(r, Written)]
         await self._log.record(
-            actor_of(principal), "order.import", "orders",
+            actor_of(principal),
+            "order.import",
+            "orders",
             orders=[w.order_id for w in written if w.created],
             subjects=[w.subject_id for w in written if w.created],
-            details={"created": sum(w.created for w in written),
-                     "unchanged": sum(not w.created for w in written),
-                     "refused": len(results) - len(written),
-                     "candidate_links": sum(w.candidate_links for w in written)},
-        )  # fmt: skip
+            details={
+                "created": sum(w.created for w in written),
+                "unchanged": sum(not w.created for w in written),
+                "refused": len(results) - len(written),
+                "candidate_links": sum(w.candidate_links for w in written),
+            },
+        )
         return [(r.order_id, r.created) if isinstance(r, Written) else r for r in results]
 
     async def _create_many(
@@ -250,9 +260,12 @@ class OrderWrites:
             await self._log.denied(principal, "order.status", resource, code, exc.detail)
             raise
         await self._log.record(
-            principal.name, "order.status", resource, orders=[str(parse_order_id(order_id))],
+            principal.name,
+            "order.status",
+            resource,
+            orders=[str(parse_order_id(order_id))],
             details={"from": current, "to": status},
-        )  # fmt: skip
+        )
 
     async def _change_status(self, principal: Principal, order_id: str, status: str) -> str:
         own = self._write_channel(principal, "update_status")

@@ -25,7 +25,7 @@ SURNAMES_2 = frozenset(
         "欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙",
         "宇文", "司徒", "夏侯", "令狐", "端木", "独孤", "南宫", "西门", "轩辕", "呼延",
     }
-)  # fmt: skip
+)  # fmt: skip # a word table: one entry per line, grouped for reading
 
 # Two-character words that start with a surname character but are not names;
 # after a cue word ("客户马上来取") they must not be taken for one.
@@ -50,7 +50,7 @@ NOT_NAMES_ZH = frozenset(
         "连续", "连接", "车辆", "路过", "邮件", "邮寄", "邮箱", "成本", "曾经", "文字",
         "方面", "方向", "向前", "高兴", "高铁", "金属", "黄金", "都可", "都行", "易碎",
     }
-)  # fmt: skip
+)  # fmt: skip # a word table: one entry per line, grouped for reading
 
 # Characters that start the word after a Chinese name ("王芳来电", "收件人张伟电话"):
 # a third character from this set is not part of the name.
@@ -80,7 +80,7 @@ CUES_ZH = (
     "提货人", "此致", "会员", "收礼人", "送礼人", "署名写", "快递员", "司机", "谢谢", "感谢",
     "跟进", "转告", "用药人", "患者", "病人", "前台", "对接", "女儿", "儿子", "贺卡写",
     "卡片写",
-)  # fmt: skip
+)  # fmt: skip # a word table: one entry per line, grouped for reading
 
 # "致" and "祝" start names ("致王芳:", "祝严晖六一快乐") but also words (一致, 祝贺).
 CUE_PATTERNS_ZH = (
@@ -111,7 +111,7 @@ CUES_EN_STRONG = (
     "dhr", "mevr", "xx", "name on card", "name on account", "consignee", "it's", "it is",
     "addressee", "holder", "agent", "buyer", "sender", "shipper", "third party", "courier",
     "my name",
-)  # fmt: skip
+)  # fmt: skip # a word table: one entry per line, grouped for reading
 CUES_EN_WEAK = (
     "for", "gift for", "present for", "to", "from", "call", "deliver to", "ship to",
     "send to", "hand to", "give to", "leave with", "with", "and", "by", "via",
@@ -119,7 +119,7 @@ CUES_EN_WEAK = (
     "father", "mom", "mum", "dad", "wife", "husband", "son", "daughter", "aunt", "uncle",
     "cousin", "boss", "manager", "in-laws", "partner", "grandma", "grandpa", "flatmate",
     "roommate", "housemate", "try",
-)  # fmt: skip
+)  # fmt: skip # a word table: one entry per line, grouped for reading
 
 # Verbs a name stands before at the start of a reported line ("François wrote: …").
 VERBS_AFTER_NAME_EN = ("wrote", "writes", "said", "says", "asked", "called", "replied", "texted")
@@ -130,13 +130,13 @@ STREET_WORDS = (
     "straße", "strasse", "str.", "allee", "platz", "weg", "laan", "plein", "gracht",
     "ulica", "ul.", "boulevard", "bd", "place", "quai", "street", "st.", "road", "lane",
     "路", "街", "大道",
-)  # fmt: skip
+)  # fmt: skip # a word table: one entry per line, grouped for reading
 
 # Words that may stand between a Latin cue and the name ("Thanks a lot, Anna").
 CONNECTORS_EN = (
     "a lot", "again", "so much", "very much", "in advance", "once more", "is", "in china",
     "on card", "my", "dear", "always", "forever",
-)  # fmt: skip
+)  # fmt: skip # a word table: one entry per line, grouped for reading
 
 # Capitalised words that are not names, though they often follow a cue word.
 NOT_NAMES_EN = frozenset(
@@ -176,7 +176,7 @@ NOT_NAMES_EN = frozenset(
         "Courier",
         "Attn", "Beneficiary", "Name", "Mobil", "To", "Subject", "Re", "Fwd",
     }
-)  # fmt: skip
+)  # fmt: skip # a word table: one entry per line, grouped for reading
 
 # Words of organisations, places and titles: a capitalised run holding one is not a
 # person's name ("Nordlicht GmbH", "Xihu District", "Managing Director").
@@ -261,7 +261,7 @@ NUMBER_LABELS = (
     "order", "tracking", "track", "reference", "ref", "member", "membership", "invoice",
     "sku", "serial", "batch", "parcel", "shipment", "waybill", "item", "article",
     "coupon", "voucher", "code", "ticket", "case", "参考号", "参考", "单据", "账单",
-)  # fmt: skip
+)  # fmt: skip # a word table: one entry per line, grouped for reading
 
 # Labels of member numbers: many shops use the member's mobile as the number.
 MEMBER_LABELS = frozenset({"会员", "积分", "member", "membership", "loyalty", "会员卡", "积分卡"})
@@ -276,10 +276,10 @@ PHONE_CUES = (
     "tél", "tlf", "fon", "mob",
     "call", "contact", "whatsapp", "telefon", "téléphone", "telefono", "teléfono",
     "telefoon", "ring", "sms", "text",
-)  # fmt: skip
+)  # fmt: skip # a word table: one entry per line, grouped for reading
 
 # Words that say a card number follows (an 18-digit card is taken only after one).
 CARD_CUES = (
     "卡", "银行", "银联", "储蓄", "借记", "信用", "card", "bank", "visa", "mastercard",
     "unionpay", "debit", "credit", "maestro", "amex",
-)  # fmt: skip
+)  # fmt: skip # a word table: one entry per line, grouped for reading

@@ -164,7 +164,7 @@ class CuedName(Recognizer):
 
 
 class Signature(Recognizer):
-    """A name signed at the end of a message ("… — Anna", "…。—— 王芳", "… see you!
+    r"""A name signed at the end of a message ("… — Anna", "…。—— 王芳", "… see you!
     François"), or standing alone on a line ("Inês Gonçalves\n+43…")."""
 
     entity = spans.PERSON

@@ -1,7 +1,7 @@
-"""Recognizers for values with a fixed shape and, where one exists, a check.
+r"""Recognizers for values with a fixed shape and, where one exists, a check.
 
 Each one finds candidates with a pattern that will not start or end inside a
-longer run of letters or digits (`\\b` does not work between Han characters and
+longer run of letters or digits (`\b` does not work between Han characters and
 digits), then keeps those that pass the value's own check: GB 11643 for resident
 ids, Luhn for cards, mod-97 and the country's length for IBANs, Google's
 phonenumbers metadata for international numbers. Checks come from maintained

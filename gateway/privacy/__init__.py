@@ -11,7 +11,7 @@ from gateway.privacy.execution.runner import InProcessRunner, run_once
 from gateway.privacy.execution.sweeper import Sweeper
 from gateway.privacy.execution.workflow import Workflow
 from gateway.privacy.intake.objections import Objections
-from gateway.privacy.intake.requests import PrivacyRequests
+from gateway.privacy.intake.requests import IntakeRules, PrivacyRequests
 from gateway.privacy.model.secrets import RequestSecrets
 from gateway.privacy.model.store import requests_received
 from gateway.privacy.notify.notifier import load_notifier
@@ -31,6 +31,7 @@ __all__ = [
     "Downloads",
     "ErasureSteps",
     "InProcessRunner",
+    "IntakeRules",
     "LinkController",
     "Links",
     "ObjectionController",

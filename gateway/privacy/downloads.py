@@ -23,6 +23,8 @@ from gateway.subjects import SubjectKeys
 
 
 class Downloads:
+    """Certificates and exports, to the data subject (status token) or a DPO."""
+
     def __init__(
         self,
         engine: AsyncEngine,
@@ -64,17 +66,18 @@ class Downloads:
         async with snapshot(self._engine) as conn:  # read only: blocks no writer
             row = await store.get_request(conn, key)
             sealed = await store.get_blob(conn, key, "export_sealed")
+            subject_id = None if row is None else row.subject_id
             key_row = None
-            if row is not None and row.subject_id is not None:
-                key_row = await subject_records.key_row(conn, row.subject_id)
-        if row is None or sealed is None or key_row is None or key_row.wrapped_key is None:
+            if subject_id is not None:
+                key_row = await subject_records.key_row(conn, subject_id)
+        if subject_id is None or sealed is None or key_row is None or key_row.wrapped_key is None:
             raise NotFound("this request has no export to download (not ready, or deleted)")
         try:
             text = open_export(self._subjects.unwrap(key_row), key, sealed)
         except DecryptionFailed:
             raise NotFound("this request has no export to download") from None
         await self._audit.record(
-            PUBLIC, "privacy.export_download", resource(key), subjects=[row.subject_id]
+            PUBLIC, "privacy.export_download", resource(key), subjects=[subject_id]
         )
         return text
 

@@ -25,12 +25,21 @@ from gateway.privacy.intake.objections import Objections
 from gateway.privacy.intake.requests import PrivacyRequests
 from gateway.privacy.model.states import Kind
 from gateway.privacy.schemas import (
+    CertificateCheck,
     CertificateIn,
     ExtendIn,
+    Link,
+    LinkPage,
     ObjectionIn,
+    ObjectionRecorded,
     ReasonIn,
+    RegisterExtended,
+    RegisterPage,
+    RegisterRequest,
     RequestCreated,
     RequestIn,
+    RequestStatus,
+    SignedCertificate,
     VerifyIn,
     contact_kind,
 )
@@ -43,6 +52,8 @@ OptionalToken = Annotated[
 
 
 class PublicRequestController(Controller):
+    """The public API of data subject requests: ask, verify, follow, download."""
+
     path = "/v1/privacy/requests"
     tags = ["data subject requests"]  # noqa: RUF012 - Litestar reads class attributes
 
@@ -65,20 +76,26 @@ class PublicRequestController(Controller):
         task = None if done.message is None else BackgroundTask(privacy.deliver, done.message)
         return Response(body, status_code=202, headers=NO_STORE, background=task)
 
-    @post("/{request_id:str}/verify", exclude_from_auth=True, status_code=200,
-          summary="Confirm a request with the code sent to you")  # fmt: skip
+    @post(
+        "/{request_id:str}/verify",
+        exclude_from_auth=True,
+        status_code=200,
+        summary="Confirm a request with the code sent to you",
+    )
     async def verify(
         self,
         request_id: FromPath[str],
         data: JSONBody[VerifyIn],
         x_status_token: StatusToken,
         privacy: NamedDependency[PrivacyRequests],
-    ) -> Response[dict[str, Any]]:
+    ) -> Response[RequestStatus]:
         """The other contacts on file for the orders it covers are told after the answer,
         each with a code to object (`POST /v1/privacy/objections`)."""
         view, notices = await privacy.verify(request_id, x_status_token, data.code)
         return Response(
-            view, headers=NO_STORE, background=BackgroundTask(privacy.deliver_all, notices)
+            RequestStatus.model_validate(view),
+            headers=NO_STORE,
+            background=BackgroundTask(privacy.deliver_all, notices),
         )
 
     @get("/{request_id:str}", exclude_from_auth=True, summary="Status of your request")
@@ -87,11 +104,15 @@ class PublicRequestController(Controller):
         request_id: FromPath[str],
         x_status_token: StatusToken,
         privacy: NamedDependency[PrivacyRequests],
-    ) -> Response[dict[str, Any]]:
-        return Response(await privacy.status(request_id, x_status_token), headers=NO_STORE)
+    ) -> Response[RequestStatus]:
+        view = await privacy.status(request_id, x_status_token)
+        return Response(RequestStatus.model_validate(view), headers=NO_STORE)
 
-    @get("/{request_id:str}/certificate", exclude_from_auth=True,
-         summary="The signed erasure certificate (status token, or a DPO's token)")  # fmt: skip
+    @get(
+        "/{request_id:str}/certificate",
+        exclude_from_auth=True,
+        summary="The signed erasure certificate (status token, or a DPO's token)",
+    )
     async def certificate(
         self,
         request: Request[Any, Any, Any],
@@ -100,7 +121,7 @@ class PublicRequestController(Controller):
         authenticator: NamedDependency[Authenticator],
         x_status_token: OptionalToken = None,
         format: FromQuery[Literal["json", "html"]] = "json",
-    ) -> Response[dict[str, Any]] | Template:
+    ) -> Response[SignedCertificate] | Template:
         """`?format=html` gives the printable page (A4), in Chinese or English by
         `?lang=zh|en` or Accept-Language; JSON is the signed, authoritative document."""
         principal = None
@@ -109,13 +130,19 @@ class PublicRequestController(Controller):
         document = await downloads.certificate(request_id, x_status_token, principal)
         if format == "html":
             return page(
-                request, "certificate", here="/privacy/certificate",
-                cert=document["certificate"], signature=document["signature"],
-            )  # fmt: skip
-        return Response(document, headers=NO_STORE)
+                request,
+                "certificate",
+                here="/privacy/certificate",
+                cert=document["certificate"],
+                signature=document["signature"],
+            )
+        return Response(SignedCertificate.model_validate(document), headers=NO_STORE)
 
-    @get("/{request_id:str}/export", exclude_from_auth=True,
-         summary="Download the export of your data (access requests)")  # fmt: skip
+    @get(
+        "/{request_id:str}/export",
+        exclude_from_auth=True,
+        summary="Download the export of your data (access requests)",
+    )
     async def export(
         self,
         request_id: FromPath[str],
@@ -131,32 +158,47 @@ class PublicRequestController(Controller):
 
 
 class ObjectionController(Controller):
+    """Objections from the other contacts on file, with the code from their notice."""
+
     path = "/v1/privacy/objections"
     tags = ["data subject requests"]  # noqa: RUF012 - Litestar reads class attributes
 
-    @post("/", exclude_from_auth=True, status_code=200,
-          summary="Object to a request about orders that carry your contact")  # fmt: skip
+    @post(
+        "/",
+        exclude_from_auth=True,
+        status_code=200,
+        summary="Object to a request about orders that carry your contact",
+    )
     async def object(
         self, data: JSONBody[ObjectionIn], objections: NamedDependency[Objections]
-    ) -> Response[dict[str, Any]]:
+    ) -> Response[ObjectionRecorded]:
         """With the code from the notice you were sent: the request goes on hold for the
         DPO if its work has not finished."""
-        return Response(await objections.object(data.code), headers=NO_STORE)
+        recorded = await objections.object(data.code)
+        return Response(ObjectionRecorded.model_validate(recorded), headers=NO_STORE)
 
 
 class CertificateController(Controller):
+    """Checking an erasure certificate against this gateway's key and log."""
+
     path = "/v1/privacy/certificates"
     tags = ["data subject requests"]  # noqa: RUF012 - Litestar reads class attributes
 
-    @post("/verify", exclude_from_auth=True, status_code=200,
-          summary="Check a certificate's signature and its place in the audit log")  # fmt: skip
+    @post(
+        "/verify",
+        exclude_from_auth=True,
+        status_code=200,
+        summary="Check a certificate's signature and its place in the audit log",
+    )
     async def verify(
         self, data: JSONBody[CertificateIn], downloads: NamedDependency[Downloads]
-    ) -> dict[str, Any]:
-        return await downloads.verify(data.model_dump())
+    ) -> CertificateCheck:
+        return CertificateCheck.model_validate(await downloads.verify(data.model_dump()))
 
 
 class RegisterController(Controller):
+    """The DPO's register: list, read, hold, lift, reject, retry, extend."""
+
     path = "/v1/privacy/register"
     tags = ["data subject requests"]  # noqa: RUF012 - Litestar reads class attributes
 
@@ -171,9 +213,9 @@ class RegisterController(Controller):
         due_within_hours: FromQuery[float | None] = None,
         limit: FromQuery[int] = 100,
         cursor: Annotated[str | None, QueryParameter(max_length=200)] = None,
-    ) -> dict[str, Any]:
-        """`{"items": [...], "next_cursor": ...}`, oldest first; requests that expired
-        unverified are listed only with `state=expired`."""
+    ) -> RegisterPage:
+        """Oldest first; requests that expired unverified are listed only with
+        `state=expired`."""
         if not 1 <= limit <= 1000:  # noqa: PLR2004
             raise InvalidParameter("invalid limit", [FieldProblem("limit", "must be 1-1000")])
         if due_within_hours is not None and not 0 < due_within_hours <= 24 * 90:
@@ -181,56 +223,85 @@ class RegisterController(Controller):
                 "invalid due_within_hours",
                 [FieldProblem("due_within_hours", "must be more than 0 and at most 2160")],
             )
-        return await register.list(
+        page = await register.list(
             request.user,
             RegisterQuery(state_filter, kind, overdue, due_within_hours, limit, cursor),
         )
+        return RegisterPage.model_validate(page)
 
     @get("/{request_id:str}", summary="One request, with its steps")
     async def get_request(
         self, request: AuthedRequest, request_id: FromPath[str], register: NamedDependency[Register]
-    ) -> dict[str, Any]:
-        return await register.get(request.user, request_id)
+    ) -> RegisterRequest:
+        return RegisterRequest.model_validate(await register.get(request.user, request_id))
 
     @post("/{request_id:str}/hold", status_code=200, summary="Place a legal hold")
     async def hold(
-        self, request: AuthedRequest, request_id: FromPath[str], data: JSONBody[ReasonIn],
+        self,
+        request: AuthedRequest,
+        request_id: FromPath[str],
+        data: JSONBody[ReasonIn],
         register: NamedDependency[Register],
-    ) -> dict[str, Any]:  # fmt: skip
-        return await register.hold(request.user, request_id, data.reason)
+    ) -> RegisterRequest:
+        done = await register.hold(request.user, request_id, data.reason)
+        return RegisterRequest.model_validate(done)
 
     @post("/{request_id:str}/lift", status_code=200, summary="Lift a legal hold")
     async def lift(
-        self, request: AuthedRequest, request_id: FromPath[str], data: JSONBody[ReasonIn],
+        self,
+        request: AuthedRequest,
+        request_id: FromPath[str],
+        data: JSONBody[ReasonIn],
         register: NamedDependency[Register],
-    ) -> dict[str, Any]:  # fmt: skip
-        return await register.lift(request.user, request_id, data.reason)
+    ) -> RegisterRequest:
+        done = await register.lift(request.user, request_id, data.reason)
+        return RegisterRequest.model_validate(done)
 
     @post("/{request_id:str}/reject", status_code=200, summary="Reject, with the reason")
     async def reject(
-        self, request: AuthedRequest, request_id: FromPath[str], data: JSONBody[ReasonIn],
+        self,
+        request: AuthedRequest,
+        request_id: FromPath[str],
+        data: JSONBody[ReasonIn],
         register: NamedDependency[Register],
-    ) -> dict[str, Any]:  # fmt: skip
-        return await register.reject(request.user, request_id, data.reason)
+    ) -> RegisterRequest:
+        done = await register.reject(request.user, request_id, data.reason)
+        return RegisterRequest.model_validate(done)
 
-    @post("/{request_id:str}/retry", status_code=200,
-          summary="Run a request blocked by failed final searches again")  # fmt: skip
+    @post(
+        "/{request_id:str}/retry",
+        status_code=200,
+        summary="Run a request blocked by failed final searches again",
+    )
     async def retry(
-        self, request: AuthedRequest, request_id: FromPath[str], data: JSONBody[ReasonIn],
+        self,
+        request: AuthedRequest,
+        request_id: FromPath[str],
+        data: JSONBody[ReasonIn],
         register: NamedDependency[Register],
-    ) -> dict[str, Any]:  # fmt: skip
-        return await register.retry(request.user, request_id, data.reason)
+    ) -> RegisterRequest:
+        done = await register.retry(request.user, request_id, data.reason)
+        return RegisterRequest.model_validate(done)
 
-    @post("/{request_id:str}/extend", status_code=200,
-          summary="Extend the GDPR deadline by 1-2 months (within the first month)")  # fmt: skip
+    @post(
+        "/{request_id:str}/extend",
+        status_code=200,
+        summary="Extend the GDPR deadline by 1-2 months (within the first month)",
+    )
     async def extend(
-        self, request: AuthedRequest, request_id: FromPath[str], data: JSONBody[ExtendIn],
+        self,
+        request: AuthedRequest,
+        request_id: FromPath[str],
+        data: JSONBody[ExtendIn],
         register: NamedDependency[Register],
-    ) -> dict[str, Any]:  # fmt: skip
-        return await register.extend(request.user, request_id, data.months, data.reason)
+    ) -> RegisterExtended:
+        done = await register.extend(request.user, request_id, data.months, data.reason)
+        return RegisterExtended.model_validate(done)
 
 
 class LinkController(Controller):
+    """Candidate links between records, for a DPO to confirm or reject."""
+
     path = "/v1/subject-links"
     tags = ["identity resolution"]  # noqa: RUF012 - Litestar reads class attributes
 
@@ -242,21 +313,37 @@ class LinkController(Controller):
         state_filter: Annotated[str | None, QueryParameter(name="state")] = "candidate",
         limit: FromQuery[int] = 50,
         cursor: Annotated[str | None, QueryParameter(max_length=200)] = None,
-    ) -> dict[str, Any]:
-        return await links.list(request.user, state_filter, limit, cursor)
+    ) -> LinkPage:
+        return LinkPage.model_validate(await links.list(request.user, state_filter, limit, cursor))
 
-    @post("/{link_id:str}/confirm", status_code=200,
-          summary="Confirm two records are one person (requests then cover both)")  # fmt: skip
+    @post(
+        "/{link_id:str}/confirm",
+        status_code=200,
+        summary="Confirm two records are one person (requests then cover both)",
+    )
     async def confirm(
-        self, request: AuthedRequest, link_id: FromPath[str], data: JSONBody[ReasonIn],
+        self,
+        request: AuthedRequest,
+        link_id: FromPath[str],
+        data: JSONBody[ReasonIn],
         links: NamedDependency[Links],
-    ) -> dict[str, Any]:  # fmt: skip
-        return await links.decide(request.user, link_id, "confirmed", data.reason)
+    ) -> Link:
+        return Link.model_validate(
+            await links.decide(request.user, link_id, "confirmed", data.reason)
+        )
 
-    @post("/{link_id:str}/reject", status_code=200,
-          summary="Record that two records are not one person")  # fmt: skip
+    @post(
+        "/{link_id:str}/reject",
+        status_code=200,
+        summary="Record that two records are not one person",
+    )
     async def reject(
-        self, request: AuthedRequest, link_id: FromPath[str], data: JSONBody[ReasonIn],
+        self,
+        request: AuthedRequest,
+        link_id: FromPath[str],
+        data: JSONBody[ReasonIn],
         links: NamedDependency[Links],
-    ) -> dict[str, Any]:  # fmt: skip
-        return await links.decide(request.user, link_id, "rejected", data.reason)
+    ) -> Link:
+        return Link.model_validate(
+            await links.decide(request.user, link_id, "rejected", data.reason)
+        )

@@ -83,3 +83,135 @@ class CertificateIn(BaseModel):
 
     certificate: dict[str, Any]
     signature: dict[str, Any]
+
+
+# --- answers ---------------------------------------------------------------------------
+# The services build these views as plain data; each route hands them through one of
+# these documents, so the OpenAPI document says what each answer holds.
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class StepDone(_Out):
+    step: str
+    finished_at: str
+
+
+class RequestStatus(_Out):
+    """What the data subject may see of their request: no hold reason, no internal names."""
+
+    request_id: str
+    kind: str
+    state: str
+    received_at: str
+    verified_at: str | None
+    started_at: str | None
+    completed_at: str | None
+    target_at: str | None
+    cooling_off_until: str | None
+    deadline_at: str = Field(description="The earlier of the GDPR and PIPL deadlines.")
+    rejection_reason: str | None
+    steps_done: list[StepDone]
+    certificate_available: bool
+    export_available: bool
+
+
+class ObjectionRecorded(_Out):
+    request_id: str
+    kind: str
+    state: str
+    detail: str
+
+
+class CertificateCheck(_Out):
+    valid: bool
+    reason: str
+    chain_head_in_log: bool | None = Field(
+        default=None,
+        description="Whether the audit chain head the certificate names is in this "
+        "gateway's log; null when the signature already failed.",
+    )
+
+
+class Hold(_Out):
+    reason: str
+    by: str | None
+    at: str | None
+
+
+class Rejection(_Out):
+    reason: str
+    by: str | None
+
+
+class RegisterEntry(_Out):
+    """A request as the DPO's register shows it."""
+
+    request_id: str
+    kind: str
+    state: str
+    matched: bool = Field(description="Whether the contact and order matched a data subject.")
+    received_at: str
+    verified_at: str | None
+    started_at: str | None
+    completed_at: str | None
+    target_at: str | None
+    gdpr_deadline_at: str
+    pipl_deadline_at: str
+    sla: str
+    blocked: str | None
+    extension_reason: str | None
+    extended_by: str | None
+    hold: Hold | None
+    rejection: Rejection | None
+
+
+class RegisterRequest(RegisterEntry):
+    steps_done: list[StepDone]
+
+
+class RegisterExtended(RegisterRequest):
+    subject_notified: bool = Field(description="Whether the notice reached the notifier.")
+
+
+class RegisterPage(_Out):
+    items: list[RegisterEntry]
+    next_cursor: str | None
+
+
+class LinkedRecord(_Out):
+    pseudonym: str
+    order_ids: list[str]
+
+
+class Link(_Out):
+    """Two records that may be one person, and the DPO's decision if made."""
+
+    link_id: str
+    state: str
+    shared: list[str] = Field(description="Which kinds of contact the two records share.")
+    records: list[LinkedRecord]
+    created_at: str
+    decided_at: str | None
+    decided_by: str | None
+    reason: str | None
+
+
+class LinkPage(_Out):
+    items: list[Link]
+    next_cursor: str | None
+
+
+class Signature(_Out):
+    algorithm: str = Field(description="`Ed25519` over the RFC 8785 bytes of `certificate`.")
+    key_id: str
+    value: str = Field(description="The signature, base64.")
+
+
+class SignedCertificate(_Out):
+    """An erasure certificate and its signature; `certificate` is exactly what was signed."""
+
+    certificate: dict[str, Any]
+    signature: Signature

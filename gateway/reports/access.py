@@ -152,8 +152,16 @@ async def build(ctx: Context) -> Built:
     return layout(figures)
 
 
-PRINCIPAL_COLUMNS = ("principal", "role", "accesses", "records", "personal_records",
-                     "reveals", "reveal_rate", "denials")  # fmt: skip
+PRINCIPAL_COLUMNS = (
+    "principal",
+    "role",
+    "accesses",
+    "records",
+    "personal_records",
+    "reveals",
+    "reveal_rate",
+    "denials",
+)
 REVEAL_COLUMNS = ("principal", "role", "purpose", "fields", "count", "first_at", "last_at")
 
 
@@ -161,9 +169,16 @@ def _rows(figures: AccessFigures) -> dict[str, list[dict[str, Any]]]:
     times = figures.reveal_times
     return {
         "principals": [
-            {"principal": name, "role": p.role, "accesses": p.accesses, "records": p.records,
-             "personal_records": p.personal_records, "reveals": p.reveals,
-             "reveal_rate": round(p.reveal_rate, 4), "denials": p.denials}
+            {
+                "principal": name,
+                "role": p.role,
+                "accesses": p.accesses,
+                "records": p.records,
+                "personal_records": p.personal_records,
+                "reveals": p.reveals,
+                "reveal_rate": round(p.reveal_rate, 4),
+                "denials": p.denials,
+            }
             for name, p in sorted(figures.principals.items())
         ],
         "by_category_and_level": [
@@ -171,8 +186,15 @@ def _rows(figures: AccessFigures) -> dict[str, list[dict[str, Any]]]:
             for (r, c, lv), n in sorted(figures.levels.items())
         ],
         "reveals": [
-            {"principal": a, "role": r, "purpose": p, "fields": f, "count": n,
-             "first_at": times[(a, r, p, f)][0], "last_at": times[(a, r, p, f)][1]}
+            {
+                "principal": a,
+                "role": r,
+                "purpose": p,
+                "fields": f,
+                "count": n,
+                "first_at": times[(a, r, p, f)][0],
+                "last_at": times[(a, r, p, f)][1],
+            }
             for (a, r, p, f), n in sorted(figures.reveals.items())
         ],
         "denials": [
@@ -180,7 +202,7 @@ def _rows(figures: AccessFigures) -> dict[str, list[dict[str, Any]]]:
             for (a, r, act, why), n in sorted(figures.denials.items())
         ],
         "outliers": outliers(figures),
-    }  # fmt: skip
+    }
 
 
 def layout(figures: AccessFigures) -> Built:
@@ -188,10 +210,12 @@ def layout(figures: AccessFigures) -> Built:
     principals = rows["principals"]
     totals = {
         "principals_reading_personal_data": sum(1 for p in principals if p["personal_records"]),
-        **{k: sum(p[k] for p in principals)
-           for k in ("records", "personal_records", "reveals", "denials")},
+        **{
+            k: sum(p[k] for p in principals)
+            for k in ("records", "personal_records", "reveals", "denials")
+        },
         "outliers": len(rows["outliers"]),
-    }  # fmt: skip
+    }
     data = {
         "totals": totals,
         **rows,
@@ -204,13 +228,18 @@ def layout(figures: AccessFigures) -> Built:
     sections = [
         Section("totals", facts=list(totals.items())),
         Section("by_principal", tables=[principal_table]),
-        Section("by_category_and_level", tables=[
-            _table("by_category_and_level", rows["by_category_and_level"], levels)]),
+        Section(
+            "by_category_and_level",
+            tables=[_table("by_category_and_level", rows["by_category_and_level"], levels)],
+        ),
         Section("reveals", tables=[_table("reveals", rows["reveals"], REVEAL_COLUMNS)]),
         Section("denials", tables=[_table("denials", rows["denials"], denials)]),
-        Section("outliers", paragraphs=["outlier_rule"],
-                tables=[_table("outliers", rows["outliers"], flagged)]),
-    ]  # fmt: skip
+        Section(
+            "outliers",
+            paragraphs=["outlier_rule"],
+            tables=[_table("outliers", rows["outliers"], flagged)],
+        ),
+    ]
     return Built(data, sections, csv=principal_table)
 
 

@@ -100,12 +100,19 @@ def _sensitive(ctx: Context) -> list[dict[str, Any]]:
     c, record = ctx.policy.classification, ctx.record
     names = [name for name, cat in sorted(c.categories.items()) if cat.sensitive]
     return [
-        {**cat, "safeguards": sorted({record.measures[m].text(ctx.lang)
-                                     for a in record.activities
-                                     if cat["category"] in a.data_categories
-                                     for m in a.measures})}
+        {
+            **cat,
+            "safeguards": sorted(
+                {
+                    record.measures[m].text(ctx.lang)
+                    for a in record.activities
+                    if cat["category"] in a.data_categories
+                    for m in a.measures
+                }
+            ),
+        }
         for cat in categories(ctx, names)
-    ]  # fmt: skip
+    ]
 
 
 def _reveals(figures: access.AccessFigures) -> dict[str, Any]:
@@ -125,8 +132,13 @@ async def audit_data(ctx: Context) -> dict[str, Any]:
     personal = [name for name, cat in sorted(c.categories.items()) if cat.personal]
     parts: dict[str, Any] = {
         "activities": [
-            {"id": a.id, "name": a.name(lang), "legal_basis_pipl": a.legal_basis.pipl,
-             "data_categories": a.data_categories, "art55_triggers": triggers(ctx, a)}
+            {
+                "id": a.id,
+                "name": a.name(lang),
+                "legal_basis_pipl": a.legal_basis.pipl,
+                "data_categories": a.data_categories,
+                "art55_triggers": triggers(ctx, a),
+            }
             for a in ctx.record.activities
         ],
         "sensitive_personal_information": _sensitive(ctx),
@@ -136,15 +148,20 @@ async def audit_data(ctx: Context) -> dict[str, Any]:
         },
         "reveals": _reveals(await access.collect(ctx)),
         "requests": dsr.summarise(await dsr.collect(ctx)),
-        "integrity": {"ok": report.ok, "verified_from": scope["from_seq"],
-                      "entries_checked": report.entries_checked,
-                      "first_bad_sequence": report.first_bad_sequence},
+        "integrity": {
+            "ok": report.ok,
+            "verified_from": scope["from_seq"],
+            "entries_checked": report.entries_checked,
+            "first_bad_sequence": report.first_bad_sequence,
+        },
         "retention": {
-            "rules": [{"rule": n, "years": r.years, "citation": r.citation}
-                      for n, r in sorted(ctx.retention.rules.items())],
+            "rules": [
+                {"rule": n, "years": r.years, "citation": r.citation}
+                for n, r in sorted(ctx.retention.rules.items())
+            ],
             **await executed(ctx),
         },
-    }  # fmt: skip
+    }
     parts["findings"] = findings(ctx, parts)
     return parts
 
@@ -156,21 +173,29 @@ def _labels(codes: list[str]) -> list[Label]:
 def _activities_section(d: dict[str, Any]) -> Section:
     columns = ("activity", "legal_basis_pipl", "data_categories", "art55_triggers")
     rows = [
-        [a["name"], a["legal_basis_pipl"], _labels(a["data_categories"]),
-         _labels(a["art55_triggers"])]
+        [
+            a["name"],
+            a["legal_basis_pipl"],
+            _labels(a["data_categories"]),
+            _labels(a["art55_triggers"]),
+        ]
         for a in d["activities"]
-    ]  # fmt: skip
+    ]
     return Section("activities", tables=[Table("activities", columns, rows)])
 
 
 def _sensitive_section(d: dict[str, Any]) -> Section:
     columns = ("category", "fields", "encrypted_at_rest", "role_levels", "safeguards")
     rows = [
-        [Label(s["category"]), ", ".join(s["fields"]), s["encrypted_at_rest"],
-         ", ".join(f"{r}: {lv}" for r, lv in s["role_levels"].items()),
-         "; ".join(s["safeguards"])]
+        [
+            Label(s["category"]),
+            ", ".join(s["fields"]),
+            s["encrypted_at_rest"],
+            ", ".join(f"{r}: {lv}" for r, lv in s["role_levels"].items()),
+            "; ".join(s["safeguards"]),
+        ]
         for s in d["sensitive_personal_information"]
-    ]  # fmt: skip
+    ]
     return Section("sensitive_personal_information", tables=[Table("sensitive", columns, rows)])
 
 
@@ -195,8 +220,15 @@ def _retention_section(ret: dict[str, Any]) -> Section:
     )
 
 
-REQUEST_FIGURES = ("requests", "met", "missed", "open", "sla_rate", "median_completion_hours",
-                   "p95_completion_hours")  # fmt: skip
+REQUEST_FIGURES = (
+    "requests",
+    "met",
+    "missed",
+    "open",
+    "sla_rate",
+    "median_completion_hours",
+    "p95_completion_hours",
+)
 
 
 async def build_audit(ctx: Context) -> Built:
@@ -207,18 +239,23 @@ async def build_audit(ctx: Context) -> Built:
         _activities_section(d),
         _sensitive_section(d),
         _access_control_section(d),
-        Section("reveals", facts=[
-            ("reveals", reveals["total"]),
-            *[(f"role:{r}", n) for r, n in reveals["by_role"].items()],
-            ("outliers", len(reveals["outliers"])),
-        ]),
-        Section("requests_handled", facts=[(k, d["requests"][k]) for k in REQUEST_FIGURES],
-                paragraphs=["sla_rule"]),
+        Section(
+            "reveals",
+            facts=[
+                ("reveals", reveals["total"]),
+                *[(f"role:{r}", n) for r, n in reveals["by_role"].items()],
+                ("outliers", len(reveals["outliers"])),
+            ],
+        ),
+        Section(
+            "requests_handled",
+            facts=[(k, d["requests"][k]) for k in REQUEST_FIGURES],
+            paragraphs=["sla_rule"],
+        ),
         Section("integrity", facts=list(d["integrity"].items())),
         _retention_section(d["retention"]),
-        Section("findings", tables=[
-            Table("findings", ("severity", "code", "subject"), findings)]),
-    ]  # fmt: skip
+        Section("findings", tables=[Table("findings", ("severity", "code", "subject"), findings)]),
+    ]
     return Built(d, sections)
 
 

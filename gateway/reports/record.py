@@ -132,6 +132,8 @@ class Activity(BaseModel):
 
 
 class ProcessingRecord(BaseModel):
+    """The processing record (`policies/processing.toml`): activities, recipients, transfers."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     controller: Party = Field(default_factory=Party)
@@ -164,6 +166,7 @@ def load_record(
     roles: Collection[str],
     retention_rules: Collection[str],
 ) -> ProcessingRecord:
+    """Read and check the processing record against the policy and retention rules."""
     path = policy_dir / PROCESSING_FILE
     record = load_toml(path, ProcessingRecord, "processing record")
     problems = _unknown_names(record, classification, roles, retention_rules)

@@ -187,10 +187,15 @@ def _controller_section(data: dict[str, Any]) -> Section:
 
 def _activity_section(a: dict[str, Any]) -> Section:
     rows = [
-        [Label(c["category"]), ", ".join(c["fields"]), c["sensitive"], c["encrypted_at_rest"],
-         ", ".join(f"{r}: {lv}" for r, lv in c["role_levels"].items())]
+        [
+            Label(c["category"]),
+            ", ".join(c["fields"]),
+            c["sensitive"],
+            c["encrypted_at_rest"],
+            ", ".join(f"{r}: {lv}" for r, lv in c["role_levels"].items()),
+        ]
         for c in a["data_categories"]
-    ]  # fmt: skip
+    ]
     table = Table("data_categories", CATEGORY_COLUMNS, rows)
     return Section(
         "activity", title=a["name"], flag_missing=True, facts=activity_facts(a), tables=[table]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from litestar import Controller, Response, get
 from litestar.di import NamedDependency
@@ -11,30 +10,31 @@ from litestar.params import FromPath, FromQuery
 
 from gateway.auth import AuthedRequest
 from gateway.reports.render import content_security_policy
+from gateway.reports.schemas import KeptReportsPage, ReportIndex, ReportKind
 from gateway.reports.service import REPORTS, KeptReports, Reports
 from gateway.reports.text import title
 
 
 class ReportController(Controller):
+    """DPO reports: the index, generation, and kept copies."""
+
     path = "/v1/reports"
     tags = ["reports"]  # noqa: RUF012 - Litestar reads class attributes
 
     @get("/", summary="The reports there are, and their forms")
-    async def index(
-        self, request: AuthedRequest, reports: NamedDependency[Reports]
-    ) -> dict[str, Any]:
+    async def index(self, request: AuthedRequest, reports: NamedDependency[Reports]) -> ReportIndex:
         await reports.may_generate(request.user)
-        return {
-            "reports": [
-                {
-                    "name": name,
-                    "title": title(name, "en"),
-                    "title_zh": title(name, "zh"),
-                    "formats": ["json", "html", "csv"] if spec.table else ["json", "html"],
-                }
+        return ReportIndex(
+            reports=[
+                ReportKind(
+                    name=name,
+                    title=title(name, "en"),
+                    title_zh=title(name, "zh"),
+                    formats=["json", "html", "csv"] if spec.table else ["json", "html"],
+                )
                 for name, spec in REPORTS.items()
             ]
-        }
+        )
 
     @get("/kept", summary="Kept copies of the PIPL reports (Art. 56: at least 3 years)")
     async def kept(
@@ -43,10 +43,12 @@ class ReportController(Controller):
         kept: NamedDependency[KeptReports],
         report: FromQuery[str | None] = None,
         limit: FromQuery[int] = 50,
-    ) -> dict[str, Any]:
+    ) -> KeptReportsPage:
         """Newest first: id, report, period, who generated it, chain head, SHA-256 of the
         kept JSON document and the date until which it must be kept."""
-        return {"items": await kept.listing(request.user, report, limit)}
+        return KeptReportsPage.model_validate(
+            {"items": await kept.listing(request.user, report, limit)}
+        )
 
     @get("/kept/{kept_id:str}", summary="One kept report, exactly as it was generated")
     async def kept_document(

@@ -61,6 +61,8 @@ class Rendered:
 
 
 class Reports:
+    """Generates each report for a period, as JSON, HTML or CSV, and logs it."""
+
     def __init__(
         self,
         engine: AsyncEngine,

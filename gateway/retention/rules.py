@@ -22,6 +22,8 @@ RETENTION_FILE = "retention.toml"
 
 
 class Rule(BaseModel):
+    """One retention rule: what the law keeps, under which citation, for how long."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     citation: str = Field(min_length=10)
@@ -79,12 +81,15 @@ class RetentionRules:
         raw = load_toml(path, _RetentionFile, "retention rules")
         problems: list[str] = []
         for name, rule in sorted(raw.rules.items()):
-            problems += [f"rule {name!r}: unknown category {c!r}" for c in rule.keep
-                         if c not in categories]  # fmt: skip
-            problems += [f"rule {name!r}: unknown status {s!r}" for s in rule.statuses
-                         if s not in statuses]  # fmt: skip
-            problems += [f"rule {name!r}: unknown role {r!r}" for r in rule.readable_by
-                         if r not in roles]  # fmt: skip
+            problems += [
+                f"rule {name!r}: unknown category {c!r}" for c in rule.keep if c not in categories
+            ]
+            problems += [
+                f"rule {name!r}: unknown status {s!r}" for s in rule.statuses if s not in statuses
+            ]
+            problems += [
+                f"rule {name!r}: unknown role {r!r}" for r in rule.readable_by if r not in roles
+            ]
         if problems:
             raise ConfigurationError(f"retention rules {path}: " + "; ".join(problems))
         return cls(raw.rules)

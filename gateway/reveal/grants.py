@@ -58,6 +58,8 @@ class Reveal:
 
 
 class Grants:
+    """Issues unmask grants and checks them on reads, bound to their holder and scope."""
+
     def __init__(
         self,
         engine: AsyncEngine,
@@ -127,8 +129,9 @@ class Grants:
         put them in the log as revealed-to and say whether they exist."""
         outside = await self._outside_scope(principal, order_ids)
         if outside:
-            problems = [FieldProblem(f"order_ids.{i}", "is not an order you can read")
-                        for i in outside]  # fmt: skip
+            problems = [
+                FieldProblem(f"order_ids.{i}", "is not an order you can read") for i in outside
+            ]
             reason = "the grant names orders outside the caller's row scope"
             await self._log.denied(principal, "grant.issue", "grants", 422, reason)
             raise InvalidInput("the grant names orders you cannot read", problems)

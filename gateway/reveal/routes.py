@@ -18,6 +18,8 @@ from gateway.reveal.schemas import GrantIn, GrantOut
 
 
 class GrantController(Controller):
+    """Unmask grants: a fresh code and a purpose buy a short-lived grant."""
+
     path = "/v1/unmask-grants"
     tags = ["second factor"]  # noqa: RUF012 - Litestar reads class attributes
 

@@ -91,6 +91,7 @@ async def find_grant(reader: Reader, grant_id: uuid.UUID) -> GrantRow | None:
 
 
 async def delete_grants_of(conn: AsyncConnection, principal_id: uuid.UUID) -> int:
+    """Remove every grant of a principal (its factor was reset); returns how many."""
     result = await conn.execute(
         delete(unmask_grants).where(unmask_grants.c.principal_id == principal_id)
     )

@@ -2,15 +2,14 @@
 
 `SubjectKeys` is the service. The functions below it take the caller's connection, so
 a workflow step (erasure, restriction, a DPO's link decision) changes a subject in the
-same transaction as its own rows.
+same transaction as its own rows. Three tables are exported too: other stores join
+against them (the read path fetches an order with its subject's wrapped key in one
+query; erasure counts what it removes).
 """
 
 from gateway.subjects.keycheck import check_keys
 from gateway.subjects.rotation import RotationReport, pending, rewrap_all
 from gateway.subjects.service import SubjectKey, SubjectKeys
-
-# Tables other stores join against: the read path fetches an order with its subject's
-# wrapped key in one query, and erasure counts what it removes.
 from gateway.subjects.store import (
     Candidate,
     KeyRow,

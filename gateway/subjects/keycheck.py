@@ -43,8 +43,9 @@ def _blind_check(keys: KeyRing) -> bytes:
 
 def _kek_opens(keys: KeyRing, version: int, sealed: bytes) -> bool:
     try:
-        unwrap_secret(keys.kek(version), sealed, kind="kek-check", owner_id=_CANARY,
-                      kek_version=version)  # fmt: skip
+        unwrap_secret(
+            keys.kek(version), sealed, kind="kek-check", owner_id=_CANARY, kek_version=version
+        )
     except DecryptionFailed:
         return False
     return True
@@ -94,14 +95,23 @@ async def _first_check(conn: AsyncConnection, keys: KeyRing, version: int, now: 
     sample = await store.sample_key(conn, version)
     if sample is not None and sample.wrapped_key is not None:
         try:
-            unwrap_data_key(keys.kek(version), sample.wrapped_key,
-                            subject_id=sample.subject_id, kek_version=version)  # fmt: skip
+            unwrap_data_key(
+                keys.kek(version),
+                sample.wrapped_key,
+                subject_id=sample.subject_id,
+                kek_version=version,
+            )
         except DecryptionFailed:
             raise ConfigurationError(
                 _wrong_kek(version, "it does not open the data keys stored under it")
             ) from None
-    canary = wrap_secret(keys.kek(version), secrets.token_bytes(32), kind="kek-check",
-                         owner_id=_CANARY, kek_version=version)  # fmt: skip
+    canary = wrap_secret(
+        keys.kek(version),
+        secrets.token_bytes(32),
+        kind="kek-check",
+        owner_id=_CANARY,
+        kek_version=version,
+    )
     await store.add_check(conn, "kek", version, canary, now)
 
 
@@ -114,10 +124,20 @@ async def _first_blind_check(conn: AsyncConnection, keys: KeyRing) -> None:
     kind, digest, sealed, row = sample
     if row.wrapped_key is None or row.kek_version not in keys.keks:
         return
-    dek = unwrap_data_key(keys.kek(row.kek_version), row.wrapped_key,
-                          subject_id=row.subject_id, kek_version=row.kek_version)  # fmt: skip
-    value = decrypt_field(dek, sealed, table="subject_identifiers", column=kind,
-                          row_id=row.subject_id, dek_version=row.dek_version)  # fmt: skip
+    dek = unwrap_data_key(
+        keys.kek(row.kek_version),
+        row.wrapped_key,
+        subject_id=row.subject_id,
+        kek_version=row.kek_version,
+    )
+    value = decrypt_field(
+        dek,
+        sealed,
+        table="subject_identifiers",
+        column=kind,
+        row_id=row.subject_id,
+        dek_version=row.dek_version,
+    )
     if not hmac.compare_digest(blind_index(keys.blind_index_key, kind, value), digest):
         raise ConfigurationError(
             "the blind-index key is not the one this store was written with (stored "

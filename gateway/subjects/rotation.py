@@ -27,6 +27,7 @@ class RotationReport:
 
 
 async def pending(engine: AsyncEngine, keys: KeyRing) -> int:
+    """How many data keys are still wrapped under a KEK other than the active one."""
     async with engine.connect() as conn:
         in_use = await store.kek_versions_in_use(conn)
     return sum(n for version, n in in_use.items() if version != keys.active_kek_version)
@@ -40,6 +41,7 @@ async def rewrap_all(
     max_batches: int | None = None,
     progress: Callable[[int], None] = lambda _: None,
 ) -> RotationReport:
+    """Re-wrap data keys under the active KEK in batches, resumably; rows stay untouched."""
     target = keys.active_kek_version
     new_kek = keys.kek(target)
     done = batches = 0

@@ -54,6 +54,9 @@ class Linked:
 
 
 class SubjectKeys:
+    """Data subjects' keys: create, unwrap (cached briefly), shred; and linking orders to
+    records by the identity rules."""
+
     def __init__(self, keys: KeyRing, clock: Clock, cache_seconds: float = 60.0) -> None:
         self._keys = keys
         self._clock = clock

@@ -128,6 +128,7 @@ async def lock_digest(conn: AsyncConnection, kind: str, digest: bytes) -> None:
 
 
 async def candidates(reader: Reader, kind: str, digest: bytes) -> Sequence[Candidate]:
+    """Records holding an identifier with this blind index (to be confirmed by value)."""
     rows = await reader.all(
         select(
             subject_identifiers.c.subject_id,
@@ -177,6 +178,7 @@ async def insert_identifier(
 
 
 async def key_row(conn: AsyncConnection, subject_id: uuid.UUID) -> KeyRow | None:
+    """A record's wrapped data key and its versions, or None; no key means shredded."""
     row = (
         await conn.execute(
             select(
@@ -237,6 +239,7 @@ async def kek_versions_in_use(conn: AsyncConnection) -> dict[int, int]:
 
 
 async def restrict(conn: AsyncConnection, subject_id: uuid.UUID, now: datetime) -> None:
+    """Restrict a record's processing from `now` (GDPR Art. 18), unless it already is."""
     await conn.execute(
         update(subject_keys)
         .where(subject_keys.c.subject_id == subject_id, subject_keys.c.restricted_since.is_(None))
@@ -245,12 +248,14 @@ async def restrict(conn: AsyncConnection, subject_id: uuid.UUID, now: datetime) 
 
 
 async def created_at(conn: AsyncConnection, subject_id: uuid.UUID) -> datetime | None:
+    """When a record was founded, or None if it does not exist."""
     query = select(data_subjects.c.created_at).where(data_subjects.c.id == subject_id)
     value: datetime | None = (await conn.execute(query)).scalar_one_or_none()
     return value
 
 
 async def lift_restriction(conn: AsyncConnection, subject_id: uuid.UUID) -> None:
+    """End the restriction of a record's processing."""
     await conn.execute(
         update(subject_keys)
         .where(subject_keys.c.subject_id == subject_id)
@@ -259,6 +264,7 @@ async def lift_restriction(conn: AsyncConnection, subject_id: uuid.UUID) -> None
 
 
 async def identifiers_of(conn: AsyncConnection, subject_id: uuid.UUID) -> Sequence[Any]:
+    """A record's identifiers: kind, blind index and sealed value."""
     query = select(
         subject_identifiers.c.kind, subject_identifiers.c.digest, subject_identifiers.c.value
     ).where(subject_identifiers.c.subject_id == subject_id)
@@ -266,6 +272,7 @@ async def identifiers_of(conn: AsyncConnection, subject_id: uuid.UUID) -> Sequen
 
 
 async def delete_identifiers(conn: AsyncConnection, subject_id: uuid.UUID) -> int:
+    """Remove a record's blind-indexed identifiers; returns how many."""
     result = await conn.execute(
         delete(subject_identifiers).where(subject_identifiers.c.subject_id == subject_id)
     )
@@ -321,6 +328,7 @@ async def confirmed_neighbours(
 
 
 async def is_restricted(conn: AsyncConnection, subject_id: uuid.UUID) -> bool:
+    """Whether the record's processing is restricted (an erasure is under way)."""
     query = select(subject_keys.c.restricted_since).where(subject_keys.c.subject_id == subject_id)
     return (await conn.execute(query)).scalar_one_or_none() is not None
 
@@ -331,6 +339,7 @@ async def list_links(
     limit: int,
     after: tuple[datetime, uuid.UUID] | None,
 ) -> list[Any]:
+    """A page of links, in the order they were proposed."""
     links = subject_links.c
     conditions: list[Any] = []
     if state is not None:
@@ -348,6 +357,7 @@ async def list_links(
 
 
 async def get_link(conn: AsyncConnection, link_id: uuid.UUID, *, lock: bool = False) -> Any:
+    """One link between two records, locked for a decision if asked."""
     query = select(subject_links).where(subject_links.c.id == link_id)
     if lock:
         query = query.with_for_update()

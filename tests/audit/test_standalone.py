@@ -66,8 +66,11 @@ def test_the_library_runs_without_the_gateway(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'log.db'}"
     run = subprocess.run(  # noqa: S603 - our own program, fixed arguments
         [sys.executable, "-c", PROGRAM, url, str(tmp_path / "export.jsonl")],
-        check=False, capture_output=True, text=True, cwd=tmp_path,
-    )  # fmt: skip
+        check=False,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
     assert run.returncode == 0, run.stderr
     result = json.loads(run.stdout)
     assert result == {

@@ -122,8 +122,9 @@ def test_refusals_on_order_routes_are_logged(gateway: Gateway) -> None:
     assert anonymous["resource"] == f"orders/{south}"
     assert anonymous["details"]["status"] == 401
     # A path id that is no order id is caller input (a phone, say): only the kind is kept.
-    assert_problem(gateway.get_order("opg_0000000000000000_" + "A" * 43, "13812345678"), 401,
-                   "unauthenticated")  # fmt: skip
+    assert_problem(
+        gateway.get_order("opg_0000000000000000_" + "A" * 43, "13812345678"), 401, "unauthenticated"
+    )
     assert _latest(gateway, dpo, actor="anonymous")["resource"] == "orders"
 
 

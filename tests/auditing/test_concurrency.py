@@ -38,8 +38,19 @@ def _free_port() -> int:
 @contextmanager
 def _second_process(env: dict[str, str]) -> Iterator[str]:
     port = _free_port()
-    args = [sys.executable, "-m", "uvicorn", "gateway.app:create_app", "--factory",
-            "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]  # fmt: skip
+    args = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "gateway.app:create_app",
+        "--factory",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+    ]
     proc = subprocess.Popen(args, env={**os.environ, **env}, cwd=ROOT)  # noqa: S603 - our own server
     base = f"http://127.0.0.1:{port}"
     try:

@@ -278,8 +278,9 @@ def test_a_slice_is_sealed_only_when_its_chain_reaches_the_next_checkpoint(
 
     def offline() -> dict[str, Any]:
         assert fresh.cli("audit", "export", "--until", until_text, "-o", str(export)).exit_code == 0
-        result = fresh.cli("audit", "verify", "--export", str(export), "--public-key", str(key),
-                           "--json")  # fmt: skip
+        result = fresh.cli(
+            "audit", "verify", "--export", str(export), "--public-key", str(key), "--json"
+        )
         return dict(json.loads(result.stdout.strip().splitlines()[-1]))
 
     intact = offline()

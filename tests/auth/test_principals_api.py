@@ -82,8 +82,14 @@ def test_principal_rules_apply_over_http(gateway: Gateway) -> None:
 
 
 def test_only_admin_manages_principals(gateway: Gateway) -> None:
-    roles = [("dpo", None), ("customer_service", None), ("channel", None), ("analyst", None),
-             ("finance", None), ("warehouse", "north")]  # fmt: skip
+    roles = [
+        ("dpo", None),
+        ("customer_service", None),
+        ("channel", None),
+        ("analyst", None),
+        ("finance", None),
+        ("warehouse", "north"),
+    ]
     for role, region in roles:
         token = bearer(gateway.principal(role, region))
         for response in (

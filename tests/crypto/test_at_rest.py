@@ -16,7 +16,7 @@ from gateway.core.db import make_engine
 from gateway.core.settings import Settings
 from gateway.crypto.envelope import DecryptionFailed, unwrap_data_key
 from gateway.crypto.keys import load_keys
-from gateway.orders.store import orders
+from gateway.orders.tables import orders
 from gateway.subjects.service import SubjectKeys
 from gateway.subjects.store import subject_keys
 from tests.helpers import SAMPLE_ORDER, Gateway, assert_problem, dump_database, sample_order

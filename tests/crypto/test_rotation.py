@@ -11,7 +11,7 @@ from sqlalchemy import select
 from gateway.auth.factor_store import totp_factors
 from gateway.core.db import make_engine
 from gateway.core.settings import Settings
-from gateway.orders.store import orders
+from gateway.orders.tables import orders
 from gateway.subjects.store import subject_keys
 from tests.helpers import Gateway, bearer, sample_order, totp_code
 

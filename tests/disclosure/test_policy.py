@@ -10,7 +10,7 @@ import pytest
 from gateway.core.errors import ConfigurationError
 from gateway.disclosure import load_policy
 from gateway.disclosure.plan import Level, RowScope
-from gateway.orders.store import DOCUMENT_FIELDS, LIST_SECTIONS
+from gateway.orders.tables import DOCUMENT_FIELDS, LIST_SECTIONS
 
 POLICIES = Path(__file__).resolve().parents[2] / "policies"
 C, M, T, H = Level.CLEAR, Level.MASKED, Level.CLEAR_AFTER_2FA, Level.HIDDEN
@@ -92,12 +92,18 @@ def test_policy_version_changes_with_the_files(tmp_path: Path) -> None:
         ("policy.csv", "p, analyst, orders, delete\n", "unknown action 'delete'"),
         ("policy.csv", "p, analyst, invoices, read\n", "unknown object 'invoices'"),
         ("policy.csv", "p, analyst, field:customer.email, clear, x\n", "exactly sub, obj, act"),
-        ("classification.toml", '\n[fields."customer.age"]\ncategory = "name"\ndescription = "x"\n',
-         "'customer.age' is not part of the order document"),
-        ("classification.toml", '\n[categories.new]\npersonal = "maybe"\ndescription = "x"\n',
-         "categories.new.personal"),
+        (
+            "classification.toml",
+            '\n[fields."customer.age"]\ncategory = "name"\ndescription = "x"\n',
+            "'customer.age' is not part of the order document",
+        ),
+        (
+            "classification.toml",
+            '\n[categories.new]\npersonal = "maybe"\ndescription = "x"\n',
+            "categories.new.personal",
+        ),
     ],
-)  # fmt: skip
+)
 def test_broken_policy_files_stop_start_up(
     tmp_path: Path, file: str, addition: str, message: str
 ) -> None:

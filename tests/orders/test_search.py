@@ -75,9 +75,14 @@ def test_only_dpo_searches_by_id_number(gateway: Gateway) -> None:
 
 @pytest.mark.parametrize(
     ("role", "region"),
-    [("warehouse", "north"), ("finance", None), ("analyst", None), ("channel", None),
-     ("admin", None)],
-)  # fmt: skip
+    [
+        ("warehouse", "north"),
+        ("finance", None),
+        ("analyst", None),
+        ("channel", None),
+        ("admin", None),
+    ],
+)
 def test_roles_without_search_rights_are_refused(
     gateway: Gateway, role: str, region: str | None
 ) -> None:

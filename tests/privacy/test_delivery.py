@@ -98,11 +98,21 @@ def _code(text: str) -> str:
 
 
 def test_codes_go_by_smtp_and_by_the_sms_webhook(database_url: str, tmp_path: Path) -> None:
-    with _smtp_server() as (port, mailbox), _sms_webhook() as (url, texts), Gateway.start(
-        database_url, tmp_path, notifier="direct", smtp_host="127.0.0.1", smtp_port=port,
-        smtp_from="privacy@shop.example", smtp_starttls=False,
-        sms_webhook_url=url, sms_webhook_token="relay-secret",
-    ) as gw:  # fmt: skip
+    with (
+        _smtp_server() as (port, mailbox),
+        _sms_webhook() as (url, texts),
+        Gateway.start(
+            database_url,
+            tmp_path,
+            notifier="direct",
+            smtp_host="127.0.0.1",
+            smtp_port=port,
+            smtp_from="privacy@shop.example",
+            smtp_starttls=False,
+            sms_webhook_url=url,
+            sms_webhook_token="relay-secret",
+        ) as gw,
+    ):
         gw.create_order(gw.principal("channel"), SAMPLE_ORDER)
         by_mail, token = gw.submit_privacy(contact="zhangsan@example.com")
         [mail] = mailbox.messages
@@ -124,9 +134,14 @@ def test_codes_go_by_smtp_and_by_the_sms_webhook(database_url: str, tmp_path: Pa
 def test_a_failed_delivery_is_logged_and_answers_alike(database_url: str, tmp_path: Path) -> None:
     port = _free_port()  # nobody listens there
     with Gateway.start(
-        database_url, tmp_path, notifier="direct", smtp_host="127.0.0.1", smtp_port=port,
-        smtp_from="privacy@shop.example", smtp_starttls=False,
-    ) as gw:  # fmt: skip
+        database_url,
+        tmp_path,
+        notifier="direct",
+        smtp_host="127.0.0.1",
+        smtp_port=port,
+        smtp_from="privacy@shop.example",
+        smtp_starttls=False,
+    ) as gw:
         gw.create_order(gw.principal("channel"), SAMPLE_ORDER)
         for contact in ("zhangsan@example.com", "13812345678"):  # SMTP down; no SMS at all
             response = gw.client.post(
@@ -138,8 +153,9 @@ def test_a_failed_delivery_is_logged_and_answers_alike(database_url: str, tmp_pa
         events = gw.client.get("/v1/audit/events?action=privacy.notify", headers=bearer(dpo))
         errors = sorted(
             (e["details"]["channel"], e["details"]["error"])
-            for e in events.json()["items"] if e["outcome"] == "error"
-        )  # fmt: skip
+            for e in events.json()["items"]
+            if e["outcome"] == "error"
+        )
         assert errors == [("email", "DeliveryFailed"), ("sms", "DeliveryFailed")]
 
 

@@ -49,11 +49,15 @@ def _orders(gw: Gateway) -> dict[str, str]:
             writer,
             sample_order(
                 external_id="WEB-20001",
-                **{"customer.phone": "13900001111", "customer.email": "lisi@example.com",
-                   "customer.name": "李四", "customer.id_number": None},
+                **{
+                    "customer.phone": "13900001111",
+                    "customer.email": "lisi@example.com",
+                    "customer.name": "李四",
+                    "customer.id_number": None,
+                },
             ),
         ),
-    }  # fmt: skip
+    }
 
 
 def _verified(gw: Gateway, kind: str = "erasure") -> tuple[str, str]:
@@ -91,8 +95,9 @@ def test_erasure_leaves_nothing_readable_and_a_certificate_that_verifies(
     _verifies_everywhere(gw, document, tmp_path)
     # The kept order left the subject: its reads name a pseudonym of its own.
     dpo = gw.principal("dpo", name="dpo-pseudonyms")
-    reads = gw.client.get(f"/v1/audit/events?order_id={ids['paid']}&action=orders.read",
-                          headers=bearer(dpo)).json()["items"]  # fmt: skip
+    reads = gw.client.get(
+        f"/v1/audit/events?order_id={ids['paid']}&action=orders.read", headers=bearer(dpo)
+    ).json()["items"]
     before, after = reads[-1]["subjects"], reads[0]["subjects"]
     assert before == [document["certificate"]["subject_pseudonym"]]
     assert after not in ([], before)
@@ -106,8 +111,11 @@ def _nothing_left(gw: Gateway, ids: dict[str, str]) -> None:
     assert "李四".encode() not in raw  # encrypted, like every name: never in clear anyway
     # A search by their phone or e-mail finds nothing; the stranger is still found.
     dpo = gw.principal("dpo")
-    for body, count in (({"phone": "13812345678"}, 0), ({"email": "zhangsan@example.com"}, 0),
-                        ({"phone": "13900001111"}, 1)):  # fmt: skip
+    for body, count in (
+        ({"phone": "13812345678"}, 0),
+        ({"email": "zhangsan@example.com"}, 0),
+        ({"phone": "13900001111"}, 1),
+    ):
         found = gw.client.post("/v1/orders/search", json=body, headers=bearer(dpo))
         assert len(found.json()["items"]) == count
     # The pending order is gone; the paid one is kept for tax, for finance only, anonymised.
@@ -151,8 +159,9 @@ def _check_certificate(gw: Gateway, request_id: str, document: dict[str, Any]) -
         "items"
     ]
     assert (events[0]["seq"], events[0]["hash"]) == (
-        cert["audit_chain_head"]["seq"], cert["audit_chain_head"]["hash"],
-    )  # fmt: skip
+        cert["audit_chain_head"]["seq"],
+        cert["audit_chain_head"]["hash"],
+    )
     assert events[0]["subjects"] == [cert["subject_pseudonym"]]
     verified_log = gw.client.get("/v1/audit/verify", headers=bearer(dpo)).json()
     assert verified_log["ok"] is True
@@ -161,8 +170,10 @@ def _check_certificate(gw: Gateway, request_id: str, document: dict[str, Any]) -
 def _verifies_everywhere(gw: Gateway, document: dict[str, Any], tmp_path: Path) -> None:
     # The certificate verifies through the API, the CLI with the database, and offline.
     assert gw.client.post("/v1/privacy/certificates/verify", json=document).json() == {
-        "valid": True, "reason": "signature valid", "chain_head_in_log": True,
-    }  # fmt: skip
+        "valid": True,
+        "reason": "signature valid",
+        "chain_head_in_log": True,
+    }
     path, key = tmp_path / "certificate.json", tmp_path / "key.pem"
     path.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
     key.write_text(gw.cli("audit", "public-key").stdout)
@@ -200,8 +211,11 @@ def test_a_tampered_certificate_fails(fresh: Gateway, tmp_path: Path, tamper: st
         text = text[:position] + ("1" if text[position] != "1" else "2") + text[position + 1 :]
     else:
         text = json.dumps(document, ensure_ascii=False)
-    api = gw.client.post("/v1/privacy/certificates/verify", content=text.encode(),
-                         headers={"Content-Type": "application/json"})  # fmt: skip
+    api = gw.client.post(
+        "/v1/privacy/certificates/verify",
+        content=text.encode(),
+        headers={"Content-Type": "application/json"},
+    )
     assert api.status_code == 200
     assert api.json()["valid"] is False
     assert "altered" in api.json()["reason"]
@@ -247,10 +261,12 @@ def test_a_crash_mid_way_resumes_where_it_stopped(gateway: Gateway) -> None:
 def _blocker(url: str) -> tuple[list[str], list[str]]:
     if url.startswith("sqlite"):
         return (
-            ["CREATE TRIGGER block_erasure BEFORE DELETE ON subject_identifiers "
-             "BEGIN SELECT RAISE(ABORT, 'blocked'); END"],
+            [
+                "CREATE TRIGGER block_erasure BEFORE DELETE ON subject_identifiers "
+                "BEGIN SELECT RAISE(ABORT, 'blocked'); END"
+            ],
             ["DROP TRIGGER block_erasure"],
-        )  # fmt: skip
+        )
     return (
         [
             "CREATE FUNCTION block_erasure() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
@@ -270,13 +286,16 @@ def test_an_order_placed_after_confirmation_is_a_new_record(gateway: Gateway) ->
     request_id, token = _verified(gw)
     assert gw.run_privacy_worker(max_steps=2) == 0  # free text, orders
     gw.clock.advance(minutes=5)
-    late = gw.create_order(gw.principal("channel", name="late-writer"),
-                           sample_order(external_id="WEB-10003", status="pending"))  # fmt: skip
+    late = gw.create_order(
+        gw.principal("channel", name="late-writer"),
+        sample_order(external_id="WEB-10003", status="pending"),
+    )
     assert gw.run_privacy_worker() == 1
     assert gw.privacy_status(request_id, token)["state"] == "completed"
     dpo = gw.principal("dpo")
-    found = gw.client.post("/v1/orders/search", json={"phone": "13812345678"},
-                           headers=bearer(dpo)).json()["items"]  # fmt: skip
+    found = gw.client.post(
+        "/v1/orders/search", json={"phone": "13812345678"}, headers=bearer(dpo)
+    ).json()["items"]
     assert [o["order_id"] for o in found] == [late]
 
 
@@ -290,12 +309,19 @@ def test_a_copy_under_another_record_blocks_the_certificate_until_erased(
     gw = gateway
     _orders(gw)
     writer = gw.principal("channel", name="app-writer")
-    gw.create_order(writer, sample_order(external_id="APP-7", **{
-        "customer.email": "alias@example.com"}))  # fmt: skip
+    gw.create_order(
+        writer, sample_order(external_id="APP-7", **{"customer.email": "alias@example.com"})
+    )
     request_id, token = _verified(gw)
-    asyncio.run(run_sql(gw.settings.database_url, (
-        "DELETE FROM privacy_scope WHERE subject_id = (SELECT subject_id FROM orders "
-        "WHERE external_id = 'APP-7')")))  # fmt: skip
+    asyncio.run(
+        run_sql(
+            gw.settings.database_url,
+            (
+                "DELETE FROM privacy_scope WHERE subject_id = (SELECT subject_id FROM orders "
+                "WHERE external_id = 'APP-7')"
+            ),
+        )
+    )
     for _ in range(3):
         assert gw.run_privacy_worker() == 0
     dpo = gw.principal("dpo")
@@ -308,9 +334,11 @@ def test_a_copy_under_another_record_blocks_the_certificate_until_erased(
     other, other_token = gw.submit_privacy(contact="alias@example.com", order_id="APP-7")
     gw.verify_privacy(other, other_token, gw.code_for(other))
     assert gw.run_privacy_worker() == 1
-    retried = gw.client.post(f"/v1/privacy/register/{request_id}/retry",
-                             json={"reason": "the other record was erased today"},
-                             headers=bearer(dpo))  # fmt: skip
+    retried = gw.client.post(
+        f"/v1/privacy/register/{request_id}/retry",
+        json={"reason": "the other record was erased today"},
+        headers=bearer(dpo),
+    )
     assert retried.json()["blocked"] is None
     assert gw.run_privacy_worker() == 1
     cert = _certificate(gw, request_id, token)["certificate"]
@@ -327,8 +355,9 @@ def test_a_legal_hold_stops_the_run_until_lifted(gateway: Gateway) -> None:
     request_id, token = _verified(gw)
     dpo = gw.principal("dpo")
     reason = {"reason": "litigation hold requested by legal counsel"}
-    held = gw.client.post(f"/v1/privacy/register/{request_id}/hold", json=reason,
-                          headers=bearer(dpo))  # fmt: skip
+    held = gw.client.post(
+        f"/v1/privacy/register/{request_id}/hold", json=reason, headers=bearer(dpo)
+    )
     assert held.status_code == 200, held.text
     assert held.json()["state"] == "on_hold"
     assert held.json()["hold"]["by"] == "dpo-all"
@@ -336,12 +365,15 @@ def test_a_legal_hold_stops_the_run_until_lifted(gateway: Gateway) -> None:
     public = gw.privacy_status(request_id, token)
     assert public["state"] == "on_hold"
     assert "litigation" not in json.dumps(public)  # the reason is for the DPO
-    again = gw.client.post(f"/v1/privacy/register/{request_id}/hold", json=reason,
-                           headers=bearer(dpo))  # fmt: skip
+    again = gw.client.post(
+        f"/v1/privacy/register/{request_id}/hold", json=reason, headers=bearer(dpo)
+    )
     assert_problem(again, 409, "invalid-transition")
-    lifted = gw.client.post(f"/v1/privacy/register/{request_id}/lift",
-                            json={"reason": "counsel released the hold today"},
-                            headers=bearer(dpo))  # fmt: skip
+    lifted = gw.client.post(
+        f"/v1/privacy/register/{request_id}/lift",
+        json={"reason": "counsel released the hold today"},
+        headers=bearer(dpo),
+    )
     assert lifted.json()["state"] == "verified"
     assert gw.run_privacy_worker() == 1
     assert gw.privacy_status(request_id, token)["state"] == "completed"
@@ -357,15 +389,18 @@ def test_a_started_erasure_cannot_be_rejected_through_a_hold(gateway: Gateway) -
     dpo = gw.principal("dpo")
     reason = {"reason": "litigation hold requested by legal counsel"}
     for request_id in (started, waiting):
-        held = gw.client.post(f"/v1/privacy/register/{request_id}/hold", json=reason,
-                              headers=bearer(dpo))  # fmt: skip
+        held = gw.client.post(
+            f"/v1/privacy/register/{request_id}/hold", json=reason, headers=bearer(dpo)
+        )
         assert held.status_code == 200, held.text
     refuse = {"reason": "the requester is not the account holder"}
-    refused = gw.client.post(f"/v1/privacy/register/{started}/reject", json=refuse,
-                             headers=bearer(dpo))  # fmt: skip
+    refused = gw.client.post(
+        f"/v1/privacy/register/{started}/reject", json=refuse, headers=bearer(dpo)
+    )
     assert "cannot be rejected" in assert_problem(refused, 409, "invalid-transition")["detail"]
-    rejected = gw.client.post(f"/v1/privacy/register/{waiting}/reject", json=refuse,
-                              headers=bearer(dpo))  # fmt: skip
+    rejected = gw.client.post(
+        f"/v1/privacy/register/{waiting}/reject", json=refuse, headers=bearer(dpo)
+    )
     assert rejected.json()["state"] == "rejected"
 
 
@@ -376,17 +411,30 @@ def test_two_workers_never_run_the_same_request(gateway: Gateway) -> None:
     writer = gw.principal("channel", name="second-writer")
     for n in range(3):
         phone = f"1370000000{n}"
-        gw.create_order(writer, sample_order(external_id=f"APP-{n}", **{
-            "customer.phone": phone, "customer.email": f"c{n}@example.com",
-            "customer.id_number": None}))  # fmt: skip
+        gw.create_order(
+            writer,
+            sample_order(
+                external_id=f"APP-{n}",
+                **{
+                    "customer.phone": phone,
+                    "customer.email": f"c{n}@example.com",
+                    "customer.id_number": None,
+                },
+            ),
+        )
         request_id, token = gw.submit_privacy(contact=phone, order_id=f"APP-{n}")
         gw.verify_privacy(request_id, token, gw.code_for(request_id))
         requests.append((request_id, token))
     services = gw.services
     other = type(services.workflow)(  # a second worker, as a second process would have
-        services.engine, services.workflow._steps, services.subjects, services.keys,
-        services.access_log, services.clock, export_hours=1,
-    )  # fmt: skip
+        services.engine,
+        services.workflow._steps,
+        services.subjects,
+        services.keys,
+        services.access_log,
+        services.clock,
+        export_hours=1,
+    )
 
     async def both() -> list[int]:
         return list(await asyncio.gather(services.workflow.run_pending(), other.run_pending()))
@@ -396,10 +444,14 @@ def test_two_workers_never_run_the_same_request(gateway: Gateway) -> None:
     for request_id, token in requests:
         assert gw.privacy_status(request_id, token)["state"] == "completed"
     dpo = gw.principal("dpo")
-    items = gw.client.get("/v1/audit/events?action=privacy.step&limit=100",
-                          headers=bearer(dpo)).json()["items"]  # fmt: skip
-    runs = [(e["resource"], e["details"]["step"]) for e in items
-            if e["resource"] in {f"privacy/{r}" for r, _ in requests}]  # fmt: skip
+    items = gw.client.get(
+        "/v1/audit/events?action=privacy.step&limit=100", headers=bearer(dpo)
+    ).json()["items"]
+    runs = [
+        (e["resource"], e["details"]["step"])
+        for e in items
+        if e["resource"] in {f"privacy/{r}" for r, _ in requests}
+    ]
     assert len(runs) == len(set(runs)) == len(requests) * len(STEPS)
 
 
@@ -455,9 +507,10 @@ def test_an_older_copy_is_unreadable_once_its_kek_is_retired(tmp_path: Path) -> 
     with pytest.raises(BaseExceptionGroup) as failed, Gateway.start(backup_url, tmp_path):
         pass
     assert failed.group_contains(
-        ConfigurationError, match="wrapped under KEK version 1, which is not configured",
+        ConfigurationError,
+        match="wrapped under KEK version 1, which is not configured",
         depth=None,
-    )  # fmt: skip
+    )
     # The live store (its keys re-wrapped under KEK v2) still starts and reads.
     with Gateway.start(url, tmp_path) as gw:
         assert gw.client.get("/v1/orders", headers=bearer(reader)).status_code == 200

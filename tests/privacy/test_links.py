@@ -26,15 +26,17 @@ def test_a_confirmed_link_widens_later_requests_and_nothing_else_does(gateway: G
     writer = gw.principal("channel")
     first = gw.create_order(writer, SAMPLE_ORDER)
     # Same phone, a new e-mail: not proven to be the same person.
-    second = gw.create_order(writer, sample_order(external_id="WEB-2", **{
-        "customer.email": NEW_EMAIL}))  # fmt: skip
+    second = gw.create_order(
+        writer, sample_order(external_id="WEB-2", **{"customer.email": NEW_EMAIL})
+    )
     assert [o["order_id"] for o in _export(gw, NEW_EMAIL, "WEB-2")["orders"]] == [second]
 
     dpo, auditor = gw.principal("dpo"), gw.principal("auditor")
     assert_problem(
         gw.client.get("/v1/subject-links", headers=bearer(gw.principal("customer_service"))),
-        403, "forbidden",
-    )  # fmt: skip
+        403,
+        "forbidden",
+    )
     [link] = gw.client.get("/v1/subject-links", headers=bearer(auditor)).json()["items"]
     assert link["state"] == "candidate"
     assert link["shared"] == ["phone"]
@@ -45,14 +47,14 @@ def test_a_confirmed_link_widens_later_requests_and_nothing_else_does(gateway: G
     confirmed = gw.client.post(url, json=reason, headers=bearer(dpo))
     assert confirmed.status_code == 200, confirmed.text
     assert (confirmed.json()["state"], confirmed.json()["decided_by"]) == ("confirmed", "dpo-all")
-    assert_problem(gw.client.post(url, json=reason, headers=bearer(dpo)), 409,
-                   "invalid-transition")  # fmt: skip
+    assert_problem(gw.client.post(url, json=reason, headers=bearer(dpo)), 409, "invalid-transition")
     assert gw.client.get("/v1/subject-links", headers=bearer(dpo)).json()["items"] == []
 
     widened = _export(gw, NEW_EMAIL, "WEB-2")
     assert sorted(o["order_id"] for o in widened["orders"]) == sorted([first, second])
-    events = gw.client.get("/v1/audit/events?action=subject_links.confirm",
-                           headers=bearer(dpo)).json()["items"]  # fmt: skip
+    events = gw.client.get(
+        "/v1/audit/events?action=subject_links.confirm", headers=bearer(dpo)
+    ).json()["items"]
     assert [e["details"]["reason"] for e in events] == [reason["reason"]]
 
 
@@ -60,25 +62,34 @@ def test_a_rejected_link_stays_apart_and_bad_parameters_are_refused(gateway: Gat
     gw = gateway
     writer = gw.principal("channel")
     gw.create_order(writer, SAMPLE_ORDER)
-    second = gw.create_order(writer, sample_order(external_id="WEB-2", **{
-        "customer.email": NEW_EMAIL}))  # fmt: skip
+    second = gw.create_order(
+        writer, sample_order(external_id="WEB-2", **{"customer.email": NEW_EMAIL})
+    )
     dpo = gw.principal("dpo")
     [link] = gw.client.get("/v1/subject-links", headers=bearer(dpo)).json()["items"]
-    rejected = gw.client.post(f"/v1/subject-links/{link['link_id']}/reject",
-                              json={"reason": "two people share a family phone"},
-                              headers=bearer(dpo))  # fmt: skip
+    rejected = gw.client.post(
+        f"/v1/subject-links/{link['link_id']}/reject",
+        json={"reason": "two people share a family phone"},
+        headers=bearer(dpo),
+    )
     assert rejected.json()["state"] == "rejected"
     assert [o["order_id"] for o in _export(gw, NEW_EMAIL, "WEB-2")["orders"]] == [second]
     listed = gw.client.get("/v1/subject-links?state=rejected", headers=bearer(dpo)).json()
     assert [i["link_id"] for i in listed["items"]] == [link["link_id"]]
     for query, field in (("state=merged", "state"), ("limit=0", "limit"), ("cursor=%%%", "cursor")):
         problem = assert_problem(
-            gw.client.get(f"/v1/subject-links?{query}", headers=bearer(dpo)), 400,
+            gw.client.get(f"/v1/subject-links?{query}", headers=bearer(dpo)),
+            400,
             "invalid-parameter",
-        )  # fmt: skip
+        )
         assert [e["field"] for e in problem["errors"]] == [field]
-    assert_problem(gw.client.post("/v1/subject-links/not-an-id/confirm", json={"reason": "x y z"},
-                                  headers=bearer(dpo)), 404, "not-found")  # fmt: skip
+    assert_problem(
+        gw.client.post(
+            "/v1/subject-links/not-an-id/confirm", json={"reason": "x y z"}, headers=bearer(dpo)
+        ),
+        404,
+        "not-found",
+    )
 
 
 def test_the_same_contacts_again_join_their_record_without_a_link(gateway: Gateway) -> None:

@@ -51,9 +51,16 @@ class Live:
 
     def create_order(self) -> None:
         created = self.cli(
-            "principals", "create", "--name", "shop", "--role", "channel",
-            "--channel", SAMPLE_ORDER["channel"], "--json",
-        )  # fmt: skip
+            "principals",
+            "create",
+            "--name",
+            "shop",
+            "--role",
+            "channel",
+            "--channel",
+            SAMPLE_ORDER["channel"],
+            "--json",
+        )
         token = json.loads(created)["token"]
         answer = httpx.post(f"{self.base_url}/v1/orders", json=SAMPLE_ORDER, headers=bearer(token))
         assert answer.status_code == 201, answer.text
@@ -79,9 +86,12 @@ class Live:
 def serve(database_url: str, tmp_path: Path, **overrides: Any) -> Iterator[Live]:
     var_dir = tmp_path / "var"
     settings = Settings(
-        database_url=database_url, var_dir=var_dir, privacy_worker_seconds=0,
-        privacy_cooling_off_hours=0, **overrides,
-    )  # fmt: skip
+        database_url=database_url,
+        var_dir=var_dir,
+        privacy_worker_seconds=0,
+        privacy_cooling_off_hours=0,
+        **overrides,
+    )
     env = {"GATEWAY_DATABASE_URL": database_url, "GATEWAY_VAR_DIR": str(var_dir)}
     with live_gateway(settings, ManualClock()) as base_url:
         yield Live(base_url, env)
@@ -365,9 +375,10 @@ def test_cookie_headers_and_bad_input(live: Live) -> None:
 def test_the_cookie_is_secure_for_a_client_behind_a_trusted_proxy(
     clean_sqlite_url: str, tmp_path: Path
 ) -> None:
-    with serve(clean_sqlite_url, tmp_path, trusted_proxies="127.0.0.1") as live, httpx.Client(
-        base_url=live.base_url
-    ) as client:  # fmt: skip
+    with (
+        serve(clean_sqlite_url, tmp_path, trusted_proxies="127.0.0.1") as live,
+        httpx.Client(base_url=live.base_url) as client,
+    ):
         sent = client.post(
             "/privacy/requests",
             data={"kind": "erasure", "contact": OTHER_PHONE, "order_id": ORDER_NUMBER},
@@ -398,14 +409,17 @@ def test_the_objection_page_puts_a_request_on_hold(live: Live) -> None:
         body = {"kind": "access", "contact": "zhangsan@example.com", "order_id": ORDER_NUMBER}
         made = client.post("/v1/privacy/requests", json=body).json()
         code = live.code_for(made["request_id"])
-        verified = client.post(f"/v1/privacy/requests/{made['request_id']}/verify",
-                               json={"code": code},
-                               headers={"X-Status-Token": made["status_token"]})  # fmt: skip
+        verified = client.post(
+            f"/v1/privacy/requests/{made['request_id']}/verify",
+            json={"code": code},
+            headers={"X-Status-Token": made["status_token"]},
+        )
         assert verified.status_code == 200
         notice = next(
-            m["text"] for m in live.messages()
+            m["text"]
+            for m in live.messages()
             if m["request_id"] == made["request_id"] and "objection code" in m["text"]
-        )  # fmt: skip
+        )
         objection = re.search(r"[A-Z2-7]{4}(?:-[A-Z2-7]{4}){4}", notice)
         assert objection is not None
         form = client.get("/privacy/object")
@@ -413,10 +427,15 @@ def test_the_objection_page_puts_a_request_on_hold(live: Live) -> None:
         wrong = client.post("/privacy/object", data={"code": "AAAA-BBBB-CCCC-DDDD-EEEE"})
         assert wrong.status_code == 404
         assert "This code is not right" in wrong.text
-        held = client.post("/privacy/object", data={"code": objection.group(0).lower()},
-                           headers={"Accept-Language": "zh-CN"})  # fmt: skip
+        held = client.post(
+            "/privacy/object",
+            data={"code": objection.group(0).lower()},
+            headers={"Accept-Language": "zh-CN"},
+        )
         assert held.status_code == 200
         assert "该请求已暂停" in held.text
-        status = client.get(f"/v1/privacy/requests/{made['request_id']}",
-                            headers={"X-Status-Token": made["status_token"]}).json()  # fmt: skip
+        status = client.get(
+            f"/v1/privacy/requests/{made['request_id']}",
+            headers={"X-Status-Token": made["status_token"]},
+        ).json()
         assert status["state"] == "on_hold"

@@ -43,14 +43,16 @@ def test_sla_sweeper_warns_before_and_flags_after_the_deadline(gateway: Gateway)
     assert gw.sweep().flagged == {"overdue": 1}
     assert [r["request_id"] for r in _register(gw, dpo, "?overdue=true")] == [request_id]
     assert gw.sweep().flagged == {}  # flagged once, logged once
-    events = gw.client.get("/v1/audit/events?action=privacy.sla.overdue",
-                           headers=bearer(dpo)).json()["items"]  # fmt: skip
+    events = gw.client.get(
+        "/v1/audit/events?action=privacy.sla.overdue", headers=bearer(dpo)
+    ).json()["items"]
     mine = [e for e in events if e["resource"] == f"privacy/{request_id}"]
     assert [e["details"]["due_at"] for e in mine] == ["2026-11-23T10:00:00Z"]
     # Completing late says so in the certificate.
     gw.run_privacy_worker()
-    cert = gw.client.get(f"/v1/privacy/requests/{request_id}/certificate",
-                         headers={"X-Status-Token": token}).json()["certificate"]  # fmt: skip
+    cert = gw.client.get(
+        f"/v1/privacy/requests/{request_id}/certificate", headers={"X-Status-Token": token}
+    ).json()["certificate"]
     assert cert["deadline"]["target_met"] is False
     assert cert["deadline"]["legal_deadline_met"] is True
 
@@ -104,16 +106,19 @@ def test_filters_and_roles(gateway: Gateway) -> None:
     assert [r["request_id"] for r in _register(gw, auditor, "?state=received")] == [erasure, access]
     bad = gw.client.get("/v1/privacy/register?state=done", headers=bearer(dpo))
     assert assert_problem(bad, 400, "invalid-parameter")["errors"][0]["field"] == "state"
-    held = gw.client.post(f"/v1/privacy/register/{erasure}/hold", json=REASON,
-                          headers=bearer(auditor))  # fmt: skip
+    held = gw.client.post(
+        f"/v1/privacy/register/{erasure}/hold", json=REASON, headers=bearer(auditor)
+    )
     assert_problem(held, 403, "forbidden")
     for role in ("customer_service", "admin"):
         token = gw.principal(role)
-        assert_problem(gw.client.get("/v1/privacy/register", headers=bearer(token)), 403,
-                       "forbidden")  # fmt: skip
+        assert_problem(
+            gw.client.get("/v1/privacy/register", headers=bearer(token)), 403, "forbidden"
+        )
     assert_problem(gw.client.get("/v1/privacy/register"), 401, "unauthenticated")
-    short = gw.client.post(f"/v1/privacy/register/{erasure}/hold", json={"reason": "no"},
-                           headers=bearer(dpo))  # fmt: skip
+    short = gw.client.post(
+        f"/v1/privacy/register/{erasure}/hold", json={"reason": "no"}, headers=bearer(dpo)
+    )
     assert assert_problem(short, 422, "invalid-input")["errors"][0]["field"] == "reason"
     assert _register(gw, dpo, "?state=received")[0]["hold"] is None
 
@@ -126,14 +131,17 @@ def test_rejecting_an_erasure_lifts_the_restriction(gateway: Gateway) -> None:
     reader = gw.principal("customer_service")
     assert "customer" not in gw.get_order(reader, order_id).json()
     dpo = gw.principal("dpo")
-    rejected = gw.client.post(f"/v1/privacy/register/{request_id}/reject",
-                              json={"reason": "the requester is not the account holder"},
-                              headers=bearer(dpo))  # fmt: skip
+    rejected = gw.client.post(
+        f"/v1/privacy/register/{request_id}/reject",
+        json={"reason": "the requester is not the account holder"},
+        headers=bearer(dpo),
+    )
     assert rejected.json()["rejection"]["by"] == "dpo-all"
     status = gw.privacy_status(request_id, token)
     assert (status["state"], status["rejection_reason"]) == (
-        "rejected", "the requester is not the account holder",
-    )  # fmt: skip
+        "rejected",
+        "the requester is not the account holder",
+    )
     assert gw.get_order(reader, order_id).json()["customer"]["phone"] == "138****5678"
     assert gw.run_privacy_worker() == 0
 
@@ -187,8 +195,9 @@ def test_an_access_request_exports_everything_held_then_deletes_it(gateway: Gate
     assert gw.run_privacy_worker() == 1
     status = gw.privacy_status(request_id, token)
     assert (status["state"], status["export_available"]) == ("completed", True)
-    response = gw.client.get(f"/v1/privacy/requests/{request_id}/export",
-                             headers={"X-Status-Token": token})  # fmt: skip
+    response = gw.client.get(
+        f"/v1/privacy/requests/{request_id}/export", headers={"X-Status-Token": token}
+    )
     assert response.headers["cache-control"] == "no-store"
     export = response.json()
     [order] = export["orders"]
@@ -203,8 +212,9 @@ def test_an_access_request_exports_everything_held_then_deletes_it(gateway: Gate
     assert "GDPR Art. 20" in export["legal_basis"]
     gw.clock.advance(hours=72)
     assert gw.sweep().exports_deleted == 1
-    gone = gw.client.get(f"/v1/privacy/requests/{request_id}/export",
-                         headers={"X-Status-Token": token})  # fmt: skip
+    gone = gw.client.get(
+        f"/v1/privacy/requests/{request_id}/export", headers={"X-Status-Token": token}
+    )
     assert_problem(gone, 404, "not-found")
     assert gw.privacy_status(request_id, token)["export_available"] is False
 

@@ -114,17 +114,23 @@ def test_every_gap_is_named_in_every_form(database_url: str, tmp_path: Path) -> 
 @pytest.mark.parametrize(
     ("edit", "message"),
     [
-        (lambda t: t.replace('"purchase", "free_text"]', '"purchase", "shoe_size"]'),
-         "activity 'order_fulfilment' names unknown data category 'shoe_size'"),
-        (lambda t: t.replace('roles = ["analyst"]', 'roles = ["intern"]'),
-         "activity 'sales_analytics' names unknown role 'intern'"),
+        (
+            lambda t: t.replace('"purchase", "free_text"]', '"purchase", "shoe_size"]'),
+            "activity 'order_fulfilment' names unknown data category 'shoe_size'",
+        ),
+        (
+            lambda t: t.replace('roles = ["analyst"]', 'roles = ["intern"]'),
+            "activity 'sales_analytics' names unknown role 'intern'",
+        ),
         (lambda t: t.replace('gdpr = "f"', 'gdpr = "z"'), "legal_basis.gdpr"),
-        (lambda t: t.replace('["tax_record"]\n', '["forever"]\n'),
-         "unknown retention rule 'forever'"),
+        (
+            lambda t: t.replace('["tax_record"]\n', '["forever"]\n'),
+            "unknown retention rule 'forever'",
+        ),
         (lambda t: t + "\n[unexpected]\n", "unexpected: Extra inputs are not permitted"),
         (lambda t: t.replace("[controller]", "[controller"), "processing record"),
     ],
-)  # fmt: skip
+)
 def test_a_record_naming_the_unknown_stops_the_gateway(
     sqlite_url: str, tmp_path: Path, edit: Any, message: str
 ) -> None:

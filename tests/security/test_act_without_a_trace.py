@@ -34,24 +34,30 @@ def test_writes_status_changes_and_refusals_are_logged(gateway: Gateway) -> None
     assert gw.post_order(writer, SAMPLE_ORDER).status_code == 200  # an idempotent replay
     assert gw.post_order(writer, sample_order(total_amount="1.00")).status_code == 409
     assert gw.post_order(writer, sample_order(channel="app")).status_code == 403
-    moved = gw.client.patch(f"/v1/orders/{order_id}", json={"status": "shipped"},
-                            headers=bearer(writer))  # fmt: skip
+    moved = gw.client.patch(
+        f"/v1/orders/{order_id}", json={"status": "shipped"}, headers=bearer(writer)
+    )
     assert moved.status_code == 200
-    back = gw.client.patch(f"/v1/orders/{order_id}", json={"status": "pending"},
-                           headers=bearer(writer))  # fmt: skip
+    back = gw.client.patch(
+        f"/v1/orders/{order_id}", json={"status": "pending"}, headers=bearer(writer)
+    )
     assert back.status_code == 409
     creates = _events(gw, "order.create", actor="web-shop")
-    assert [(e["outcome"], e["details"].get("created"), e["details"].get("status"))
-            for e in reversed(creates)] == [
-        ("allowed", True, None), ("allowed", False, None), ("denied", None, 409),
+    assert [
+        (e["outcome"], e["details"].get("created"), e["details"].get("status"))
+        for e in reversed(creates)
+    ] == [
+        ("allowed", True, None),
+        ("allowed", False, None),
+        ("denied", None, 409),
         ("denied", None, 403),
-    ]  # fmt: skip
+    ]
     assert creates[-1]["orders"] == [order_id]
     assert len(creates[-1]["subjects"]) == 1
     statuses = _events(gw, "order.status", actor="web-shop")
-    assert [(e["outcome"], e["details"].get("from"), e["details"].get("to"))
-            for e in reversed(statuses)] == [("allowed", "paid", "shipped"),
-                                             ("denied", None, None)]  # fmt: skip
+    assert [
+        (e["outcome"], e["details"].get("from"), e["details"].get("to")) for e in reversed(statuses)
+    ] == [("allowed", "paid", "shipped"), ("denied", None, None)]
 
 
 def test_a_bulk_import_is_one_entry_with_counts(gateway: Gateway) -> None:
@@ -94,9 +100,10 @@ def test_every_authenticated_route_logs_a_failed_authentication(gateway: Gateway
     assert {"principals", "reports", "subject-links", "privacy", "auth"} <= resources
 
 
-@pytest.mark.parametrize(("method", "path", "resource"),
-                         [("DELETE", "/v1/principals", "principals"),
-                          ("GET", "/v1/orders", "orders")])  # fmt: skip
+@pytest.mark.parametrize(
+    ("method", "path", "resource"),
+    [("DELETE", "/v1/principals", "principals"), ("GET", "/v1/orders", "orders")],
+)
 def test_a_path_is_logged_without_its_text(
     gateway: Gateway, method: str, path: str, resource: str
 ) -> None:

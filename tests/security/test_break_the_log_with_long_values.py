@@ -25,9 +25,13 @@ KEY = Ed25519PrivateKey.generate()
 
 def _draft(clock: ManualClock, n: int, **changes: object) -> Draft:
     values: dict[str, object] = {
-        "at": clock.now(), "actor": f"app-{n}", "action": "orders.read",
-        "outcome": Outcome.ALLOWED, "resource": f"orders/{n}", "client": "192.0.2.1",
-    }  # fmt: skip
+        "at": clock.now(),
+        "actor": f"app-{n}",
+        "action": "orders.read",
+        "outcome": Outcome.ALLOWED,
+        "resource": f"orders/{n}",
+        "client": "192.0.2.1",
+    }
     values.update(changes)
     return Draft(**values)  # type: ignore[arg-type]
 
@@ -63,9 +67,11 @@ def test_header_values_reach_the_log_bounded(database_url: str, tmp_path: Path) 
     forwarded "address" that is text, and an over-long request id, are not logged as given;
     concurrent honest reads all succeed."""
     settings = Settings(
-        database_url=database_url, var_dir=tmp_path / "var", privacy_worker_seconds=0,
+        database_url=database_url,
+        var_dir=tmp_path / "var",
+        privacy_worker_seconds=0,
         trusted_proxies="127.0.0.1",
-    )  # fmt: skip
+    )
     with Gateway.start(database_url, tmp_path) as gw:
         token = gw.principal("customer_service")
     with live_gateway(settings) as base:

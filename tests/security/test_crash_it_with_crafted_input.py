@@ -16,7 +16,11 @@ OVERFLOW = "9999-12-31T23:00:00-05:00"  # fine as given, past year 9999 in UTC
 
 
 def _cursor(*parts: str) -> str:
-    return base64.urlsafe_b64encode(json.dumps(list(parts)).encode()).decode().rstrip("=")
+    return _raw_cursor(list(parts))
+
+
+def _raw_cursor(value: object) -> str:
+    return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
 
 
 def test_a_no_break_space_after_the_token_is_a_401(gateway: Gateway) -> None:
@@ -44,6 +48,11 @@ def test_a_no_break_space_after_the_token_is_a_401(gateway: Gateway) -> None:
             "cursor",
         ),
         ("/v1/audit/events?cursor=" + base64.urlsafe_b64encode("a:١٢".encode()).decode(), "cursor"),
+        ("/v1/audit/events?cursor=" + _raw_cursor(["seq", 2**63]), "cursor"),
+        ("/v1/audit/events?cursor=" + _raw_cursor(["seq", -1]), "cursor"),
+        ("/v1/audit/events?cursor=" + _raw_cursor(["seq", True]), "cursor"),
+        ("/v1/audit/events?cursor=" + _raw_cursor(["seq", 1.5]), "cursor"),
+        (f"/v1/audit/events?cursor={_cursor(OVERFLOW, 'ab' * 16)}", "cursor"),
         (f"/v1/subject-links?cursor={_cursor(OVERFLOW, 'ab' * 16)}", "cursor"),
     ],
 )
@@ -51,8 +60,9 @@ def test_overflowing_times_and_forged_cursors_are_400s(
     gateway: Gateway, path: str, field: str
 ) -> None:
     dpo = gateway.principal("dpo")
-    problem = assert_problem(gateway.client.get(path, headers=bearer(dpo)), 400,
-                             "invalid-parameter")  # fmt: skip
+    problem = assert_problem(
+        gateway.client.get(path, headers=bearer(dpo)), 400, "invalid-parameter"
+    )
     assert [e["field"] for e in problem["errors"]] == [field]
 
 

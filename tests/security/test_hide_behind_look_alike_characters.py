@@ -33,13 +33,15 @@ def test_look_alike_digits_are_the_same_customer_everywhere(
     read = gw.get_order(gw.principal("customer_service"), look_alike).json()
     assert read["customer"]["phone"] == "138****5678"
     # A request in either writing reaches the contact as stored, and covers both orders.
-    request_id, token = gw.submit_privacy(kind="access", contact="１３８ １２３４ ５６７８",
-                                          order_id="WEB-2")  # fmt: skip
+    request_id, token = gw.submit_privacy(
+        kind="access", contact="１３８ １２３４ ５６７８", order_id="WEB-2"
+    )
     assert [m["to"] for m in gw.outbox() if m["request_id"] == request_id] == ["13812345678"]
     assert gw.verify_privacy(request_id, token, gw.code_for(request_id)).is_success
     assert gw.run_privacy_worker() == 1
-    export = gw.client.get(f"/v1/privacy/requests/{request_id}/export",
-                           headers={"X-Status-Token": token}).json()  # fmt: skip
+    export = gw.client.get(
+        f"/v1/privacy/requests/{request_id}/export", headers={"X-Status-Token": token}
+    ).json()
     assert sorted(o["order_id"] for o in export["orders"]) == sorted([plain, look_alike])
 
 

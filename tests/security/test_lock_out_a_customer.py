@@ -39,5 +39,4 @@ def test_a_flood_of_matching_requests_only_stops_the_codes(gateway: Gateway) -> 
     assert len(gw.outbox()) == 3
     assert gw.verify_privacy(first, first_token, gw.code_for(first)).status_code == 200
     late, late_token = gw.submit_privacy(contact=PHONE)
-    assert_problem(gw.verify_privacy(late, late_token, "000000"), 403,
-                   "verification-code-rejected")  # fmt: skip
+    assert_problem(gw.verify_privacy(late, late_token, "000000"), 403, "verification-code-rejected")

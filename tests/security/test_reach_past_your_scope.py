@@ -25,8 +25,11 @@ def test_a_grant_cannot_name_orders_outside_the_callers_row_scope(gateway: Gatew
     assert {e["message"] for e in problem["errors"]} == {"is not an order you can read"}
     assert gw.grant(token, secret, order_ids=[north]).status_code == 201
     dpo = gw.principal("dpo")
-    denied = gw.client.get("/v1/audit/events", params={"action": "grant.issue",
-                           "outcome": "denied"}, headers=bearer(dpo)).json()["items"]  # fmt: skip
+    denied = gw.client.get(
+        "/v1/audit/events",
+        params={"action": "grant.issue", "outcome": "denied"},
+        headers=bearer(dpo),
+    ).json()["items"]
     assert denied[0]["details"]["status"] == 422
 
 
@@ -37,23 +40,33 @@ def test_a_search_loop_raises_an_alert_then_a_limit(database_url: str, tmp_path:
         gw.create_order(gw.principal("channel"), SAMPLE_ORDER)
         token = gw.principal("customer_service")
         answers = [
-            gw.client.post("/v1/orders/search", json={"phone": f"1380000000{n}"},
-                           headers=bearer(token)).status_code
+            gw.client.post(
+                "/v1/orders/search", json={"phone": f"1380000000{n}"}, headers=bearer(token)
+            ).status_code
             for n in range(7)
-        ]  # fmt: skip
+        ]
         assert answers == [200] * 5 + [429] * 2
         dpo = gw.principal("dpo")
-        [alert] = gw.client.get("/v1/audit/events", params={"action": "orders.search_volume"},
-                                headers=bearer(dpo)).json()["items"]  # fmt: skip
+        [alert] = gw.client.get(
+            "/v1/audit/events", params={"action": "orders.search_volume"}, headers=bearer(dpo)
+        ).json()["items"]
         assert alert["actor"] == "customer_service-all"
         assert alert["details"]["searches_this_hour"] == 4
         # Another principal is not affected; the next hour starts afresh.
         other = gw.principal("customer_service", name="cs-2")
-        assert gw.client.post("/v1/orders/search", json={"phone": "13812345678"},
-                              headers=bearer(other)).status_code == 200  # fmt: skip
+        assert (
+            gw.client.post(
+                "/v1/orders/search", json={"phone": "13812345678"}, headers=bearer(other)
+            ).status_code
+            == 200
+        )
         gw.clock.advance(hours=1)
-        assert gw.client.post("/v1/orders/search", json={"phone": "13812345678"},
-                              headers=bearer(token)).status_code == 200  # fmt: skip
+        assert (
+            gw.client.post(
+                "/v1/orders/search", json={"phone": "13812345678"}, headers=bearer(token)
+            ).status_code
+            == 200
+        )
 
 
 def _created_at(gw: Gateway, name: str) -> datetime:
@@ -77,6 +90,7 @@ def test_a_first_factor_only_within_the_window_after_creation(gateway: Gateway) 
     secret = gw.enrol_totp(fresh)  # a new principal may
     # Re-enrolling over an active factor is not a first enrolment: still allowed later.
     gw.clock.advance(hours=100)
-    again = gw.client.post("/v1/auth/totp/enroll", json={"code": totp_code(secret, gw.clock)},
-                           headers=bearer(fresh))  # fmt: skip
+    again = gw.client.post(
+        "/v1/auth/totp/enroll", json={"code": totp_code(secret, gw.clock)}, headers=bearer(fresh)
+    )
     assert again.status_code == 201, again.text

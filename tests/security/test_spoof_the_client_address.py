@@ -24,30 +24,42 @@ BODY = {"kind": "access", "contact": "13812345678", "order_id": "WEB-10001"}
 def _submit_three(base: str, forwarded: list[str]) -> list[int]:
     with httpx.Client(base_url=base) as client:
         return [
-            client.post("/v1/privacy/requests", json=BODY,
-                        headers={"X-Forwarded-For": hop}).status_code
+            client.post(
+                "/v1/privacy/requests", json=BODY, headers={"X-Forwarded-For": hop}
+            ).status_code
             for hop in forwarded
-        ]  # fmt: skip
+        ]
 
 
 def _serve(database_url: str, tmp_path: Path, trusted: str = "") -> AbstractContextManager[str]:
     with Gateway.start(database_url, tmp_path) as gw:
         gw.create_order(gw.principal("channel"), SAMPLE_ORDER)
     settings = load_settings(
-        database_url=database_url, var_dir=tmp_path / "var", privacy_worker_seconds=0,
-        privacy_submit_per_hour=2, trusted_proxies=trusted,
-    )  # fmt: skip
+        database_url=database_url,
+        var_dir=tmp_path / "var",
+        privacy_worker_seconds=0,
+        privacy_submit_per_hour=2,
+        trusted_proxies=trusted,
+    )
     return live_gateway(settings)
 
 
 def test_without_trusted_proxies_the_header_is_ignored(database_url: str, tmp_path: Path) -> None:
     with _serve(database_url, tmp_path) as base:
         assert _submit_three(base, ["198.51.100.1", "198.51.100.2", "198.51.100.3"]) == [
-            202, 202, 429,
-        ]  # fmt: skip
-    clients = asyncio.run(scalar_sql(database_url, (
-        "SELECT COUNT(*) FROM audit_entries WHERE action = 'privacy.submit' "
-        "AND client NOT LIKE 'ip:%'")))  # fmt: skip
+            202,
+            202,
+            429,
+        ]
+    clients = asyncio.run(
+        scalar_sql(
+            database_url,
+            (
+                "SELECT COUNT(*) FROM audit_entries WHERE action = 'privacy.submit' "
+                "AND client NOT LIKE 'ip:%'"
+            ),
+        )
+    )
     assert clients == 0  # a data subject's address is kept as a pseudonym only
     assert "198.51.100" not in asyncio.run(dump_audit(database_url)).decode()
 
@@ -58,8 +70,9 @@ def test_behind_a_trusted_proxy_each_client_has_its_own_bucket(
     with _serve(database_url, tmp_path, trusted="127.0.0.0/8") as base:
         assert _submit_three(base, ["198.51.100.1", "198.51.100.2", "198.51.100.3"]) == [202] * 3
         # A client prepending its own hops does not escape its bucket (read from the right).
-        assert _submit_three(base, ["1.1.1.1, 198.51.100.9", "2.2.2.2, 198.51.100.9",
-                                    "not-an-ip, 198.51.100.9"]) == [202, 202, 429]  # fmt: skip
+        assert _submit_three(
+            base, ["1.1.1.1, 198.51.100.9", "2.2.2.2, 198.51.100.9", "not-an-ip, 198.51.100.9"]
+        ) == [202, 202, 429]
 
 
 @pytest.mark.parametrize(

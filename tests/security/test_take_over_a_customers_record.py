@@ -31,11 +31,15 @@ VICTIM_VALUES = ["王芳", "wangfang@example.cn", "11010519491231002X", "幸福�
 ATTACKER_PHONE, ATTACKER_EMAIL = "13900009999", "mallory@example.com"
 # Which of the victim's contacts the attacker copies, and which of their own they add.
 DIRECTIONS = {
-    "victims_phone": ({"customer.phone": "13811112222", "customer.email": ATTACKER_EMAIL},
-                      ATTACKER_EMAIL),
-    "victims_email": ({"customer.phone": ATTACKER_PHONE, "customer.email": "wangfang@example.cn"},
-                      ATTACKER_PHONE),
-}  # fmt: skip
+    "victims_phone": (
+        {"customer.phone": "13811112222", "customer.email": ATTACKER_EMAIL},
+        ATTACKER_EMAIL,
+    ),
+    "victims_email": (
+        {"customer.phone": ATTACKER_PHONE, "customer.email": "wangfang@example.cn"},
+        ATTACKER_PHONE,
+    ),
+}
 
 
 def _victim_orders(gw: Gateway) -> list[str]:
@@ -49,11 +53,20 @@ def _victim_orders(gw: Gateway) -> list[str]:
 def _attackers_order(gw: Gateway, direction: str) -> str:
     copied, _ = DIRECTIONS[direction]
     writer = gw.principal("channel", name="attacker-shop")
-    return gw.create_order(writer, sample_order(
-        external_id="A-1", note=None, gift_message=None,
-        **{**copied, "customer.name": "马洛", "customer.id_number": None,
-           "shipping_address.detail": "陌生路9号"},
-    ))  # fmt: skip
+    return gw.create_order(
+        writer,
+        sample_order(
+            external_id="A-1",
+            note=None,
+            gift_message=None,
+            **{
+                **copied,
+                "customer.name": "马洛",
+                "customer.id_number": None,
+                "shipping_address.detail": "陌生路9号",
+            },
+        ),
+    )
 
 
 def _verified_by_attacker(gw: Gateway, direction: str, kind: str) -> tuple[str, str]:
@@ -122,8 +135,9 @@ def test_an_erasure_erases_only_the_attackers_own_order(gateway: Gateway, direct
     for body in ({"phone": "13811112222"}, {"email": "wangfang@example.cn"}):
         found = gw.client.post("/v1/orders/search", json=body, headers=bearer(dpo)).json()
         assert sorted(o["order_id"] for o in found["items"]) == sorted(victims)
-    cert = gw.client.get(f"/v1/privacy/requests/{request_id}/certificate",
-                         headers={"X-Status-Token": token}).json()["certificate"]  # fmt: skip
+    cert = gw.client.get(
+        f"/v1/privacy/requests/{request_id}/certificate", headers={"X-Status-Token": token}
+    ).json()["certificate"]
     assert cert["scope"]["records_by_contact"] == 1
     assert cert["scope"]["records_by_confirmed_link"] == 0
     assert len(cert["subject_pseudonyms"]) == 1
@@ -167,8 +181,10 @@ async def _link_the_old_way(gw: Gateway, victim_order: str, attacker_order: str)
         attacker = await rekey.subject_of(conn, attacker_order)
         assert victim is not None
         assert attacker is not None
-        keys = [services.subjects.unwrap(await subject_store.key_row(conn, s))
-                for s in (victim, attacker)]  # fmt: skip
+        keys = [
+            services.subjects.unwrap(await subject_store.key_row(conn, s))
+            for s in (victim, attacker)
+        ]
         await rekey.move_orders(conn, [attacker_order], keys[1], keys[0])
         await services.subjects.attach(conn, keys[0], "email", ATTACKER_EMAIL)
         # The old rules made neither the attacker's own record nor a candidate link.
@@ -182,8 +198,9 @@ def test_a_record_linked_by_the_old_rules_is_split_not_trusted(gateway: Gateway)
     attackers = _attackers_order(gw, "victims_phone")
     gw.in_app(_link_the_old_way, gw, uuid.UUID(victims[0]), uuid.UUID(attackers))
     dpo = gw.principal("dpo")
-    poisoned = gw.client.post("/v1/orders/search", json={"email": ATTACKER_EMAIL},
-                              headers=bearer(dpo)).json()["items"]  # fmt: skip
+    poisoned = gw.client.post(
+        "/v1/orders/search", json={"email": ATTACKER_EMAIL}, headers=bearer(dpo)
+    ).json()["items"]
     assert len(poisoned) == 3  # the old link: the attacker's e-mail finds the victim's orders
     request_id, token = _verified_by_attacker(gw, "victims_phone", "access")
     export = _export(gw, request_id, token)
@@ -192,8 +209,9 @@ def test_a_record_linked_by_the_old_rules_is_split_not_trusted(gateway: Gateway)
         assert value not in json.dumps(export, ensure_ascii=False)
     # The record was split: the attacker's e-mail now finds the attacker's order only, the
     # victim's orders read as before, and a DPO sees the two parts as a candidate link.
-    found = gw.client.post("/v1/orders/search", json={"email": ATTACKER_EMAIL},
-                           headers=bearer(dpo)).json()["items"]  # fmt: skip
+    found = gw.client.post(
+        "/v1/orders/search", json={"email": ATTACKER_EMAIL}, headers=bearer(dpo)
+    ).json()["items"]
     assert [o["order_id"] for o in found] == [attackers]
     reader = gw.principal("customer_service")
     assert gw.get_order(reader, victims[0]).json()["customer"]["name"] == "王*"

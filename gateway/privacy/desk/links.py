@@ -37,6 +37,8 @@ _NO_LINK = "no candidate link with this id"
 
 
 class Links:
+    """Candidate links between records: listed for a DPO, decided once, logged."""
+
     def __init__(
         self, engine: AsyncEngine, policy: PolicySet, audit: AccessLog, clock: Clock
     ) -> None:
@@ -79,10 +81,12 @@ class Links:
         if len(rows) > limit:
             next_cursor = TimeCursor(page[-1].created_at, page[-1].id).encode()
         await self._audit.record(
-            principal.name, "subject_links.list", "subject_links",
+            principal.name,
+            "subject_links.list",
+            "subject_links",
             subjects=[s for row in page for s in (row.subject_a, row.subject_b)],
             details={"count": len(items), "state": state},
-        )  # fmt: skip
+        )
         return {"items": items, "next_cursor": next_cursor}
 
     async def _view(self, conn: Any, row: Any) -> dict[str, Any]:
@@ -118,9 +122,12 @@ class Links:
             if not await subject_records.decide_link(conn, key, state, principal.name, reason, now):
                 raise InvalidTransition(f"this link is already {row.state}")
         await self._audit.record(
-            principal.name, f"subject_links.{action}", f"subject_links/{key}",
-            subjects=[row.subject_a, row.subject_b], details={"reason": reason},
-        )  # fmt: skip
+            principal.name,
+            f"subject_links.{action}",
+            f"subject_links/{key}",
+            subjects=[row.subject_a, row.subject_b],
+            details={"reason": reason},
+        )
         async with snapshot(self._engine) as conn:
             return await self._view(conn, await subject_records.get_link(conn, key))
 

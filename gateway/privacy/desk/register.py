@@ -53,6 +53,8 @@ class RegisterQuery:
 
 
 class Register:
+    """The DPO's side of requests: the register and the moves a DPO makes."""
+
     def __init__(
         self,
         engine: AsyncEngine,
@@ -159,9 +161,13 @@ class Register:
             if row.blocked_reason is None:
                 raise InvalidTransition("this request is not blocked")
             await store.update_request(
-                conn, key, None, blocked_reason=None, verification_failures=0,
+                conn,
+                key,
+                None,
+                blocked_reason=None,
+                verification_failures=0,
                 updated_at=self._clock.now(),
-            )  # fmt: skip
+            )
         await self._audit.record(
             principal.name, "privacy.retry", f"privacy/{key}", details={"reason": reason}
         )
@@ -179,18 +185,27 @@ class Register:
                 raise NotFound("no privacy request with this id")
             values: dict[str, Any] = {"updated_at": now}
             if target is None:  # lift a hold: back to where it was
-                if row.state != State.ON_HOLD.value:
+                if row.state != State.ON_HOLD.value or row.held_from is None:
                     raise InvalidTransition(f"a request that is {row.state} is not on hold")
                 target = State(row.held_from)
                 values |= {"held_from": None, "hold_reason": None, "hold_by": None, "held_at": None}
             elif target is State.ON_HOLD:
-                values |= {"held_from": row.state, "hold_reason": reason,
-                           "hold_by": principal.name, "held_at": now}  # fmt: skip
+                values |= {
+                    "held_from": row.state,
+                    "hold_reason": reason,
+                    "hold_by": principal.name,
+                    "held_at": now,
+                }
             else:
-                values |= {"reject_reason": reason, "rejected_by": principal.name,
-                           "contact_sealed": None, "contact_key": None, "code_hash": None,
-                           "match_digests": None,
-                           "export_sealed": None}  # fmt: skip
+                values |= {
+                    "reject_reason": reason,
+                    "rejected_by": principal.name,
+                    "contact_sealed": None,
+                    "contact_key": None,
+                    "code_hash": None,
+                    "match_digests": None,
+                    "export_sealed": None,
+                }
             check_move(row.state, target, row.held_from)
             if target is State.REJECTED and row.kind == Kind.ERASURE.value:
                 for subject_id in await store.scope_of(conn, row):
@@ -247,10 +262,14 @@ class Register:
                     "the deadline can be extended once, within the first month after receipt"
                 )
             await store.update_request(
-                conn, key, None,
+                conn,
+                key,
+                None,
                 gdpr_deadline_at=add_months(row.received_at, 1 + months),
-                extension_reason=reason, extended_by=principal.name, updated_at=now,
-            )  # fmt: skip
+                extension_reason=reason,
+                extended_by=principal.name,
+                updated_at=now,
+            )
             contact = await store.get_blob(conn, key, "contact_sealed")
             key_row = (
                 await subject_records.key_row(conn, row.subject_id) if row.subject_id else None

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from gateway import subjects as subject_records
 from gateway.core import ratelimits
 from gateway.core.clock import utc_text
+from gateway.core.errors import GatewayError, InvalidTransition
 from gateway.core.readpath import AsyncReader
 from gateway.disclosure import Classification
 from gateway.orders import ITEM_COLUMNS, ITEMS, ORDER_COLUMNS, order_items, orders
@@ -38,7 +39,7 @@ _ERASED_BINARY = b""
 _ERASED_TEXT = ""
 
 
-class ErasureIncomplete(Exception):
+class ErasureIncomplete(GatewayError):
     """The final search still found the subject somewhere: nothing is certified."""
 
     def __init__(self, found: Mapping[str, int]) -> None:
@@ -315,13 +316,16 @@ class ErasureSteps:
         records that share only another identifier are not covered by the request at all."""
         raw = await store.get_blob(conn, request.id, "match_digests")
         prints = [] if raw is None else json.loads(raw)
+        verified = request.verified_at
+        if verified is None:  # fail closed: no final search can pass for such a request
+            raise InvalidTransition("a request that was never verified cannot be certified")
         found = 0
         for kind, digest, full in prints:
             for candidate in await subject_records.candidates(
                 AsyncReader(conn), kind, bytes.fromhex(digest)
             ):
                 created = await subject_records.created_at(conn, candidate.subject_id)
-                if created is None or created > request.verified_at:
+                if created is None or created > verified:
                     continue
                 value = self._subjects.open_identifier(candidate, kind)
                 found += value is not None and self._secrets.match_digest(kind, value) == full

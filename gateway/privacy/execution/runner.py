@@ -21,6 +21,8 @@ async def run_once(workflow: Workflow, sweeper: Sweeper) -> int:
 
 
 class InProcessRunner:
+    """Runs the workflow and the sweepers inside `serve`, every few seconds."""
+
     def __init__(self, workflow: Workflow, sweeper: Sweeper, interval_seconds: float) -> None:
         self._workflow = workflow
         self._sweeper = sweeper

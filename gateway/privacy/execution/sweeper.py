@@ -37,6 +37,8 @@ class SweepReport:
 
 
 class Sweeper:
+    """The clocks of requests: SLA flags, expiry of unverified ones, retention, exports."""
+
     def __init__(
         self,
         engine: AsyncEngine,
@@ -82,9 +84,16 @@ class Sweeper:
         if row.state == State.RECEIVED.value and now >= row.received_at + self._verify_window:
             check_move(row.state, State.EXPIRED)
             if not await store.update_request(
-                conn, row.id, State.RECEIVED.value, state=State.EXPIRED.value,
-                contact_sealed=None, contact_key=None, code_hash=None, sla="", updated_at=now,
-            ):  # fmt: skip
+                conn,
+                row.id,
+                State.RECEIVED.value,
+                state=State.EXPIRED.value,
+                contact_sealed=None,
+                contact_key=None,
+                code_hash=None,
+                sla="",
+                updated_at=now,
+            ):
                 return None  # verified meanwhile
             report.expired += 1
             return "privacy.expire", {}

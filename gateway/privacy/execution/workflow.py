@@ -23,6 +23,7 @@ from audit import EventFilter, Outcome, query
 from gateway import subjects as subject_records
 from gateway.accesslog import AccessLog
 from gateway.core.clock import Clock, utc_text
+from gateway.core.errors import InvalidTransition
 from gateway.crypto import KeyRing, decrypt_field, encrypt_field
 from gateway.privacy.documents import certificate
 from gateway.privacy.documents.exports import build_export
@@ -42,6 +43,8 @@ ISSUER = "Order Privacy Gateway"
 
 
 class Workflow:
+    """Runs verified requests step by step, resumably, and certifies erasures."""
+
     def __init__(
         self,
         engine: AsyncEngine,
@@ -81,9 +84,12 @@ class Workflow:
                 # Type only: driver messages can quote personal data.
                 log.error("privacy step failed with %s; will resume", type(exc).__name__)  # noqa: TRY400
                 await self._audit.record(
-                    self.worker_id, "privacy.step_failed", f"privacy/{request_id}",
-                    Outcome.ERROR, details={"error": type(exc).__name__},
-                )  # fmt: skip
+                    self.worker_id,
+                    "privacy.step_failed",
+                    f"privacy/{request_id}",
+                    Outcome.ERROR,
+                    details={"error": type(exc).__name__},
+                )
             finally:
                 await self._release(request_id)
         return finished
@@ -126,9 +132,13 @@ class Workflow:
             if row.state == State.VERIFIED.value:
                 check_move(row.state, State.IN_PROGRESS)
                 await store.update_request(
-                    conn, request_id, State.VERIFIED.value,
-                    state=State.IN_PROGRESS.value, started_at=now, updated_at=now,
-                )  # fmt: skip
+                    conn,
+                    request_id,
+                    State.VERIFIED.value,
+                    state=State.IN_PROGRESS.value,
+                    started_at=now,
+                    updated_at=now,
+                )
         steps = self._steps.steps if row.kind == Kind.ERASURE.value else (("export", None),)
         for position, (name, fn) in enumerate(steps):
             async with self._engine.begin() as conn:
@@ -172,9 +182,12 @@ class Workflow:
                 conn, request_id, None, verification_failures=failures, blocked_reason=blocked
             )
         await self._audit.record(
-            self.worker_id, "privacy.verification_failed", f"privacy/{request_id}",
-            Outcome.ERROR, details={"found": found, "blocked": blocked is not None},
-        )  # fmt: skip
+            self.worker_id,
+            "privacy.verification_failed",
+            f"privacy/{request_id}",
+            Outcome.ERROR,
+            details={"found": found, "blocked": blocked is not None},
+        )
 
     async def _complete(self, request_id: uuid.UUID) -> None:
         async with self._engine.begin() as conn:
@@ -227,21 +240,22 @@ class Workflow:
         scope: tuple[uuid.UUID, ...],
         covered: Mapping[str, int],
     ) -> dict[str, Any]:
-        deadlines = Deadlines(row.target_at, row.gdpr_deadline_at, row.pipl_deadline_at)
+        subject_id, verified_at, target_at = _verified(row)
+        deadlines = Deadlines(target_at, row.gdpr_deadline_at, row.pipl_deadline_at)
         legal = min(row.gdpr_deadline_at, row.pipl_deadline_at)
         retained = steps.get("orders", {}).get("retained", [])
         return {
             "format": certificate.FORMAT,
             "certificate_id": str(uuid.uuid4()),
             "request_id": str(row.id),
-            "subject_pseudonym": self._audit.pseudonym(row.subject_id),
+            "subject_pseudonym": self._audit.pseudonym(subject_id),
             "subject_pseudonyms": sorted(self._audit.pseudonym(s) for s in scope),
             "received_at": utc_text(row.received_at),
-            "verified_at": utc_text(row.verified_at),
+            "verified_at": utc_text(verified_at),
             "completed_at": utc_text(now),
             "deadline": {
-                "target_at": utc_text(row.target_at),
-                "target_met": now <= row.target_at,
+                "target_at": utc_text(target_at),
+                "target_met": now <= target_at,
                 "legal_deadline_at": utc_text(legal),
                 "legal_deadline_met": now <= legal,
                 "gdpr_deadline_at": utc_text(row.gdpr_deadline_at),
@@ -272,7 +286,7 @@ class Workflow:
     async def _export(self, ctx: StepContext) -> dict[str, Any]:
         """Everything held in the request's scope, sealed under the key of the record it
         names until downloaded."""
-        key_row = await subject_records.key_row(ctx.conn, ctx.request.subject_id)
+        key_row = await subject_records.key_row(ctx.conn, _verified(ctx.request)[0])
         if key_row is None or key_row.wrapped_key is None:
             # Erased by an earlier request since this one was verified: nothing is held.
             return {
@@ -321,17 +335,25 @@ def scope_rule(contact_kind: str | None) -> str:
 def seal_export(key: SubjectKey, request_id: uuid.UUID, text: str) -> bytes:
     assert key.dek is not None  # noqa: S101 - live subjects only
     return encrypt_field(
-        key.dek, text, table="privacy_requests", column="export_sealed",
-        row_id=request_id, dek_version=key.dek_version,
-    )  # fmt: skip
+        key.dek,
+        text,
+        table="privacy_requests",
+        column="export_sealed",
+        row_id=request_id,
+        dek_version=key.dek_version,
+    )
 
 
 def open_export(key: SubjectKey, request_id: uuid.UUID, sealed: bytes) -> str:
     assert key.dek is not None  # noqa: S101 - callers check the key
     return decrypt_field(
-        key.dek, sealed, table="privacy_requests", column="export_sealed",
-        row_id=request_id, dek_version=key.dek_version,
-    )  # fmt: skip
+        key.dek,
+        sealed,
+        table="privacy_requests",
+        column="export_sealed",
+        row_id=request_id,
+        dek_version=key.dek_version,
+    )
 
 
 def _step(name: str, info: Mapping[str, Any]) -> dict[str, Any]:
@@ -345,3 +367,13 @@ def _records(result: Mapping[str, Any]) -> int:
         + int(result.get("records_deleted", 0))
         + int(result.get("records_anonymised", 0))
     )
+
+
+def _verified(row: store.RequestRow) -> tuple[uuid.UUID, datetime, datetime]:
+    """What every verified request has: its record, when it was verified, its target.
+
+    The workflow runs only verified requests; a row without these is not one of them.
+    """
+    if row.subject_id is None or row.verified_at is None or row.target_at is None:
+        raise InvalidTransition("a request that was never verified cannot be worked on")
+    return row.subject_id, row.verified_at, row.target_at

@@ -27,6 +27,8 @@ _HOLDABLE = (State.VERIFIED.value, State.IN_PROGRESS.value)
 
 
 class Objections:
+    """An objection puts a request on hold for the DPO, if its work has not finished."""
+
     def __init__(
         self,
         engine: AsyncEngine,
@@ -63,9 +65,16 @@ class Objections:
             if held:
                 check_move(row.state, State.ON_HOLD)
                 await store.update_request(
-                    conn, row.id, row.state, state=State.ON_HOLD.value, held_from=row.state,
-                    hold_reason=OBJECTED, hold_by=PUBLIC, held_at=now, updated_at=now,
-                )  # fmt: skip
+                    conn,
+                    row.id,
+                    row.state,
+                    state=State.ON_HOLD.value,
+                    held_from=row.state,
+                    hold_reason=OBJECTED,
+                    hold_by=PUBLIC,
+                    held_at=now,
+                    updated_at=now,
+                )
         await self._log.record(
             PUBLIC,
             "privacy.objection",

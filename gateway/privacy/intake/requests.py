@@ -21,7 +21,6 @@ from audit import Outcome, snapshot
 from gateway.accesslog import AccessLog
 from gateway.core.clock import Clock, add_months, utc_text
 from gateway.core.errors import CodeLocked, CodeRejected, InvalidTransition, NotFound, RateLimited
-from gateway.core.settings import Settings
 from gateway.privacy.execution import steps as step_records
 from gateway.privacy.intake.limits import PUBLIC, Limits
 from gateway.privacy.intake.lookup import match_contact
@@ -56,7 +55,23 @@ def parse_request_id(value: str) -> uuid.UUID:
         raise NotFound(_NO_REQUEST) from None
 
 
+@dataclass(frozen=True, slots=True)
+class IntakeRules:
+    """The settings that govern asking and proving (`GATEWAY_PRIVACY_*`)."""
+
+    submit_per_hour: int
+    codes_per_contact_per_hour: int
+    verify_per_hour: int
+    code_minutes: int
+    code_max_failures: int
+    pipl_days: int
+    target_hours: float
+    cooling_off_hours: float
+
+
 class PrivacyRequests:
+    """Asking and proving: submit a request, verify it with the code, follow it."""
+
     def __init__(
         self,
         engine: AsyncEngine,
@@ -65,7 +80,7 @@ class PrivacyRequests:
         clock: Clock,
         log: AccessLog,
         notifier: Notifier,
-        settings: Settings,
+        rules: IntakeRules,
     ) -> None:
         self._engine = engine
         self._subjects = subjects
@@ -73,13 +88,13 @@ class PrivacyRequests:
         self._clock = clock
         self._log = log
         self.notifier = notifier
-        self._settings = settings
+        self._rules = rules
         self.limits = Limits(engine, request_secrets, clock, log)
         self._verification = Verification(
             subjects,
             request_secrets,
-            settings.privacy_cooling_off_hours,
-            settings.privacy_target_hours,
+            rules.cooling_off_hours,
+            rules.target_hours,
         )
 
     # --- submit -----------------------------------------------------------------
@@ -87,8 +102,8 @@ class PrivacyRequests:
     async def submit(
         self, kind: Kind, contact_kind: str, contact: str, order_ref: str
     ) -> Submitted:
-        s = self._settings
-        await self.limits.enforce([self.limits.client("submit", s.privacy_submit_per_hour)])
+        s = self._rules
+        await self.limits.enforce([self.limits.client("submit", s.submit_per_hour)])
         # One keyed hash of the contact as given, kept with the request (matched or not):
         # the erasure of the contact finds its traces by it.
         contact_key = self._secrets.limit_key("contact", f"{contact_kind}|{contact}")
@@ -104,7 +119,7 @@ class PrivacyRequests:
             if match is not None:
                 # Only codes actually sent count against a contact, so requests a stranger
                 # makes with someone's phone and a wrong order cost that person nothing.
-                sent = ("codes_sent", contact_key, s.privacy_codes_per_contact_per_hour)
+                sent = ("codes_sent", contact_key, s.codes_per_contact_per_hour)
                 send = not await self.limits.count(conn, [sent])
             await store.insert_request(
                 conn,
@@ -123,13 +138,13 @@ class PrivacyRequests:
                     # Too many codes for this contact: the request waits like an unmatched
                     # one, and answers alike (no code, never verifiable).
                     "code_hash": code_hash if send else None,
-                    "code_expires_at": now + timedelta(minutes=s.privacy_code_minutes),
+                    "code_expires_at": now + timedelta(minutes=s.code_minutes),
                     "code_failures": 0,
                     "verification_failures": 0,
                     "received_at": now,
                     "updated_at": now,
                     "gdpr_deadline_at": add_months(now, 1),
-                    "pipl_deadline_at": now + timedelta(days=s.privacy_pipl_days),
+                    "pipl_deadline_at": now + timedelta(days=s.pipl_days),
                     "sla": "",
                 },
             )
@@ -152,7 +167,7 @@ class PrivacyRequests:
                 match.key,
                 "sms" if contact_kind == "phone" else "email",
                 contact,
-                _code_text(kind, code, s.privacy_code_minutes),
+                _code_text(kind, code, s.code_minutes),
             )
         return Submitted(request_id, token, message)
 
@@ -214,13 +229,15 @@ class PrivacyRequests:
             details={
                 "kind": row.kind,
                 "restricted": row.kind == Kind.ERASURE.value,
-                "scope": {"by_contact": len(verified.scope.by_contact),
-                          "by_link": len(verified.scope.by_link),
-                          "split": verified.scope.split},
+                "scope": {
+                    "by_contact": len(verified.scope.by_contact),
+                    "by_link": len(verified.scope.by_link),
+                    "split": verified.scope.split,
+                },
                 "notices": len(verified.notices),
                 "state": verified.values["state"],
             },
-        )  # fmt: skip
+        )
         return await self.status(request_id, token), verified.notices
 
     async def _check_code(
@@ -228,10 +245,10 @@ class PrivacyRequests:
     ) -> Exception | None:
         """None if `code` is right; else the refusal, with the failure counted."""
         failures = int(row.code_failures)
-        limit = self._settings.privacy_code_max_failures
+        limit = self._rules.code_max_failures
         if failures >= limit:
             return CodeLocked("too many wrong codes: submit a new request to receive a new code")
-        if now >= row.code_expires_at:
+        if row.code_expires_at is None or now >= row.code_expires_at:
             return CodeRejected("the code has expired: submit a new request")
         stored = await store.get_blob(conn, row.id, "code_hash")
         if self._secrets.code_matches(row.id, code, stored):
@@ -240,7 +257,7 @@ class PrivacyRequests:
         await store.update_request(conn, row.id, None, code_failures=failures, updated_at=now)
         # Wrong codes from one address, over all requests: counted, never refusing a right one.
         over = await self.limits.count(
-            conn, [self.limits.client("wrong_code", self._settings.privacy_verify_per_hour)]
+            conn, [self.limits.client("wrong_code", self._rules.verify_per_hour)]
         )
         if over:
             return RateLimited("too many wrong codes from this address", self.limits.retry_after())

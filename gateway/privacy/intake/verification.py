@@ -46,9 +46,12 @@ class Verified:
 
 class Verification:
     def __init__(
-        self, subjects: SubjectKeys, request_secrets: RequestSecrets, cooling_off_hours: float,
+        self,
+        subjects: SubjectKeys,
+        request_secrets: RequestSecrets,
+        cooling_off_hours: float,
         target_hours: float,
-    ) -> None:  # fmt: skip
+    ) -> None:
         self._subjects = subjects
         self._secrets = request_secrets
         self._cooling = timedelta(hours=cooling_off_hours)
@@ -74,11 +77,10 @@ class Verification:
             "code_hash": None,
             "updated_at": now,
         }
-        if contact is None:  # the record was erased since the code was sent
+        kind = row.contact_kind
+        if contact is None or kind is None:  # the record was erased since the code was sent
             return Verified(values, NOTHING)
-        scope = await scopes.resolve(
-            conn, self._subjects, row.contact_kind, contact, now, erasure=erasure
-        )
+        scope = await scopes.resolve(conn, self._subjects, kind, contact, now, erasure=erasure)
         await store.set_scope(
             conn,
             row.id,
@@ -96,9 +98,14 @@ class Verification:
                 await subject_records.restrict(conn, subject_id, now)
                 self._subjects.forget(subject_id)
             values["match_digests"] = json.dumps(
-                [[row.contact_kind, self._subjects.index(row.contact_kind, contact).hex(),
-                  self._secrets.match_digest(row.contact_kind, contact)]]
-            )  # fmt: skip
+                [
+                    [
+                        kind,
+                        self._subjects.index(kind, contact).hex(),
+                        self._secrets.match_digest(kind, contact),
+                    ]
+                ]
+            )
             if self._cooling:
                 values["cooling_off_until"] = now + self._cooling
         if scope.truncated:
@@ -109,7 +116,7 @@ class Verification:
                 "hold_by": "privacy-gateway",
                 "held_at": now,
             }
-        notices = await self._notices(conn, row, (row.contact_kind, contact), scope, values, now)
+        notices = await self._notices(conn, row, (kind, contact), scope, values, now)
         return Verified(values, scope, notices)
 
     async def _primary(
@@ -151,9 +158,13 @@ class Verification:
                 channel = "sms" if kind == "phone" else "email"
                 await store.insert_objection(
                     conn,
-                    {"code_hash": code_hash, "request_id": row.id, "channel": channel,
-                     "created_at": now},
-                )  # fmt: skip
+                    {
+                        "code_hash": code_hash,
+                        "request_id": row.id,
+                        "channel": channel,
+                        "created_at": now,
+                    },
+                )
                 text = notice_text(Kind(row.kind), verified[0], until, code)
                 messages.append(
                     Message(row.id, key, channel, value, text, purpose="verification_notice")

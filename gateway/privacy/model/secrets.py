@@ -23,6 +23,9 @@ OBJECTION_RE = re.compile(r"^[A-Z2-7]{20}$")
 
 
 class RequestSecrets:
+    """The secrets of public requests (status tokens, codes, objection codes): made,
+    hashed with a key derived from the blind-index key, and checked in constant time."""
+
     def __init__(self, blind_index_key: bytes) -> None:
         self._token_key = _derive(blind_index_key, b"opg/dsr-token/v1")
         self._code_key = _derive(blind_index_key, b"opg/dsr-code/v1")

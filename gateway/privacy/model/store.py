@@ -157,15 +157,47 @@ _REQUEST_COLUMNS = [
 
 @dataclass(frozen=True, slots=True)
 class RequestRow:
-    """One request as stored, without its sealed blobs."""
+    """One request as stored, without its sealed blobs (`_REQUEST_COLUMNS`)."""
 
-    values: Mapping[str, Any]
+    id: uuid.UUID
+    kind: str
+    state: str
+    subject_id: uuid.UUID | None
+    contact_kind: str | None
+    order_id: uuid.UUID | None
+    contact_key: bytes | None
+    token_hash: bytes
+    code_hash: bytes | None
+    code_expires_at: datetime | None
+    code_failures: int
+    received_at: datetime
+    verified_at: datetime | None
+    started_at: datetime | None
+    completed_at: datetime | None
+    updated_at: datetime
+    target_at: datetime | None
+    cooling_off_until: datetime | None
+    gdpr_deadline_at: datetime
+    pipl_deadline_at: datetime
+    extension_reason: str | None
+    extended_by: str | None
+    hold_reason: str | None
+    hold_by: str | None
+    held_at: datetime | None
+    held_from: str | None
+    reject_reason: str | None
+    rejected_by: str | None
+    sla: str
+    verification_failures: int
+    blocked_reason: str | None
+    claimed_by: str | None
+    claim_expires_at: datetime | None
+    export_expires_at: datetime | None
 
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self.values[name]
-        except KeyError:
-            raise AttributeError(name) from None
+    @classmethod
+    def of(cls, row: Any) -> RequestRow:
+        """From a result row of `_REQUEST_COLUMNS`: every column, by name."""
+        return cls(**dict(row._mapping))
 
 
 async def insert_request(conn: AsyncConnection, values: Mapping[str, Any]) -> None:
@@ -179,7 +211,7 @@ async def get_request(
     if lock:
         query = query.with_for_update()
     row = (await conn.execute(query)).first()
-    return None if row is None else RequestRow(dict(row._mapping))
+    return None if row is None else RequestRow.of(row)
 
 
 async def get_blob(conn: AsyncConnection, request_id: uuid.UUID, column: str) -> Any:
@@ -236,7 +268,7 @@ async def list_requests(
         .order_by(privacy_requests.c.received_at, privacy_requests.c.id)
         .limit(limit)
     )
-    return [RequestRow(dict(r._mapping)) for r in await conn.execute(query)]
+    return [RequestRow.of(r) for r in await conn.execute(query)]
 
 
 async def claim_next(
@@ -343,7 +375,7 @@ async def take_objection(
 
 async def open_requests(conn: AsyncConnection, states: Sequence[str]) -> list[RequestRow]:
     query = select(*_REQUEST_COLUMNS).where(privacy_requests.c.state.in_(states))
-    return [RequestRow(dict(r._mapping)) for r in await conn.execute(query)]
+    return [RequestRow.of(r) for r in await conn.execute(query)]
 
 
 async def requests_of_subject(conn: AsyncConnection, subject_id: uuid.UUID) -> list[RequestRow]:
@@ -354,7 +386,7 @@ async def requests_of_subject(conn: AsyncConnection, subject_id: uuid.UUID) -> l
         .where(or_(privacy_requests.c.subject_id == subject_id, privacy_requests.c.id.in_(covered)))
         .order_by(privacy_requests.c.received_at)
     )
-    return [RequestRow(dict(r._mapping)) for r in await conn.execute(query)]
+    return [RequestRow.of(r) for r in await conn.execute(query)]
 
 
 # --- outbox --------------------------------------------------------------------------

@@ -16,7 +16,7 @@ import urllib.parse
 import urllib.request
 from email.message import EmailMessage
 
-from gateway.core.errors import ConfigurationError
+from gateway.core.errors import ConfigurationError, GatewayError
 from gateway.core.settings import Settings
 from gateway.privacy.notify.message import Message, Notifier
 
@@ -24,7 +24,7 @@ SUBJECT_LINE = "隐私请求 / Your privacy request"
 TIMEOUT_SECONDS = 15
 
 
-class DeliveryFailed(Exception):
+class DeliveryFailed(GatewayError):
     """A message could not be handed to its channel; the caller logs and moves on."""
 
 

@@ -227,9 +227,12 @@ class PrivacyPages(Controller):
         """The certificate as a printable page (A4), in the reader's language."""
         document = await _certificate(request, downloads)
         return page(
-            request, "certificate", here=f"{ROOT}/certificate",
-            cert=document["certificate"], signature=document["signature"],
-        )  # fmt: skip
+            request,
+            "certificate",
+            here=f"{ROOT}/certificate",
+            cert=document["certificate"],
+            signature=document["signature"],
+        )
 
     @get("/certificate.json")
     async def certificate_json(

@@ -60,6 +60,7 @@ AnyRequest = Request[Any, Any, Any]
 
 
 def template_config() -> TemplateConfig[JinjaTemplateEngine]:
+    """The Jinja environment of the public pages: autoescaped, with their filters."""
     environment = Environment(
         loader=FileSystemLoader(HERE / "templates"),
         autoescape=True,
@@ -72,7 +73,7 @@ def template_config() -> TemplateConfig[JinjaTemplateEngine]:
     return TemplateConfig(instance=JinjaTemplateEngine.from_environment(environment))
 
 
-class Refused(Exception):
+class Refused(GatewayError):
     """A handler's refusal, shown by `error_page` on `template` with `alert`."""
 
     def __init__(self, status: int, alert: str, template: str = "error") -> None:
@@ -89,9 +90,14 @@ def cookie(
     """HttpOnly, SameSite=Strict, /privacy only; Secure except in the embedded default
     for a browser on this machine over plain http (`make run`)."""
     return Cookie(
-        key=key, value=value, path=ROOT, max_age=max_age, httponly=True,
-        samesite="strict" if strict else "lax", secure=_secure(request),
-    )  # fmt: skip
+        key=key,
+        value=value,
+        path=ROOT,
+        max_age=max_age,
+        httponly=True,
+        samesite="strict" if strict else "lax",
+        secure=_secure(request),
+    )
 
 
 def _secure(request: AnyRequest) -> bool:
@@ -107,9 +113,15 @@ def _secure(request: AnyRequest) -> bool:
 
 def expired(request: AnyRequest, key: str) -> Cookie:
     return Cookie(
-        key=key, value="", path=ROOT, max_age=0, expires=0, httponly=True,
-        samesite="strict", secure=_secure(request),
-    )  # fmt: skip
+        key=key,
+        value="",
+        path=ROOT,
+        max_age=0,
+        expires=0,
+        httponly=True,
+        samesite="strict",
+        secure=_secure(request),
+    )
 
 
 def held(request: AnyRequest) -> Held | None:
@@ -152,9 +164,12 @@ def page(
     language switch links to (never one that carries a secret)."""
     lang, lang_cookie = _language(request)
     values: dict[str, Any] = {
-        "errors": {}, "alert": None, "alert_n": 0, "form": {},
+        "errors": {},
+        "alert": None,
+        "alert_n": 0,
+        "form": {},
         "remembered": held(request) is not None,
-    }  # fmt: skip
+    }
     values |= context
     values |= {"t": TEXT[lang], "lang": lang, "html_lang": HTML_LANG[lang], "here": here}
     return Template(
@@ -189,9 +204,13 @@ def stylesheet() -> bytes:
 def forgotten(request: AnyRequest) -> Template:
     """The cookie names no request we know: say so, and drop it."""
     return page(
-        request, "home", status=404, alert="err.not_found",
-        cookies=(expired(request, REQUEST_COOKIE),), remembered=False,
-    )  # fmt: skip
+        request,
+        "home",
+        status=404,
+        alert="err.not_found",
+        cookies=(expired(request, REQUEST_COOKIE),),
+        remembered=False,
+    )
 
 
 def refusal(exc: GatewayError) -> dict[str, Any]:
@@ -199,9 +218,11 @@ def refusal(exc: GatewayError) -> dict[str, Any]:
     if isinstance(exc, RateLimited):
         minutes = max(1, math.ceil(exc.retry_after_seconds / 60))
         return {
-            "status": 429, "alert": "err.rate_limited", "alert_n": minutes,
+            "status": 429,
+            "alert": "err.rate_limited",
+            "alert_n": minutes,
             "headers": {"Retry-After": str(exc.retry_after_seconds)},
-        }  # fmt: skip
+        }
     for cls, status, key in (
         (CodeLocked, 429, "err.code_locked"),
         (CodeRejected, 403, "err.code_rejected"),
