@@ -121,8 +121,50 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
     return MARKER.sub(replace, markdown)
 
 
+EXPLORER = "reference/explorer"
+EXPLORER_PAGE = """<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Order Privacy Gateway: HTTP API</title>
+<link rel="stylesheet" href="swagger-ui.css">
+</head>
+<body>
+<div id="swagger-ui"></div>
+<script src="swagger-ui-bundle.js"></script>
+<script src="swagger-ui-standalone-preset.js"></script>
+<script src="init.js"></script>
+</body>
+</html>
+"""
+# The document is inlined, so the page works from a file:// copy of the site too.
+EXPLORER_INIT = """window.addEventListener("DOMContentLoaded", function () {
+  window.ui = SwaggerUIBundle({
+    spec: SPEC,
+    dom_id: "#swagger-ui",
+    presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset],
+    layout: "BaseLayout",
+    supportedSubmitMethods: [],
+  });
+});
+"""
+
+
 def on_files(files: Files, config: MkDocsConfig) -> Files:
-    """The OpenAPI document as a file of the site, so pages can link to it."""
+    """The OpenAPI document as a file of the site, and Swagger UI to read it offline.
+
+    Swagger UI's files come from the same package the gateway serves them from
+    (swagger-ui-py); "try it out" is off, since the site talks to no gateway.
+    """
+    from importlib.resources import files as package_files
+
     document = json.dumps(openapi(), indent=2, ensure_ascii=False)
     files.append(File.generated(config, "reference/openapi.json", content=document))
+    files.append(File.generated(config, f"{EXPLORER}/index.html", content=EXPLORER_PAGE))
+    init = EXPLORER_INIT.replace("SPEC", json.dumps(openapi(), ensure_ascii=False))
+    files.append(File.generated(config, f"{EXPLORER}/init.js", content=init))
+    vendor = Path(str(package_files("swagger_ui") / "static"))
+    for name in ("swagger-ui.css", "swagger-ui-bundle.js", "swagger-ui-standalone-preset.js"):
+        files.append(File.generated(config, f"{EXPLORER}/{name}", abs_src_path=str(vendor / name)))
     return files
