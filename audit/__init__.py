@@ -7,10 +7,12 @@ A library of its own: it knows nothing of orders or HTTP, and imports nothing fr
 - `verify` (or a `Verifier`, fed step by step) checks entries and checkpoints and names
   the first bad entry in its `Report`;
 - `export_lines` and `verify_export` write and check a JSON Lines export offline;
-- `create_schema` or `append_only_statements` set up the tables and the database rules
-  that refuse rewrites.
+- `create_schema` or `append_only_statements_v1` set up the tables and the database
+  rules that refuse rewrites.
 
-Every error it raises on purpose is an `AuditError`.
+Failures of the log itself (it cannot be written, a file is not an export) are
+`AuditError`s; a caller's mistake (a time without a zone, an unsupported database) is
+a `ValueError`.
 """
 
 from audit.checkpoint import (
@@ -24,7 +26,7 @@ from audit.entry import GENESIS_HASH, Draft, Entry, Outcome, chain_hash, format_
 from audit.errors import AuditError
 from audit.export import ExportError, export_lines, verify_export
 from audit.log import AuditLog, InvalidDraft, LogPolicy, LogUnavailable
-from audit.schema import append_only_statements, drop_statements
+from audit.schema import append_only_statements_v1, drop_statements_v1
 from audit.schema import create as create_schema
 from audit.store import (
     SNAPSHOT_OPTION,
@@ -57,7 +59,7 @@ __all__ = [
     "Outcome",
     "Report",
     "Verifier",
-    "append_only_statements",
+    "append_only_statements_v1",
     "audit_checkpoints",
     "audit_entries",
     "audit_head",
@@ -65,7 +67,7 @@ __all__ = [
     "chain_hash",
     "checkpoint_from_document",
     "create_schema",
-    "drop_statements",
+    "drop_statements_v1",
     "export_lines",
     "format_time",
     "hash_at",

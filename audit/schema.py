@@ -7,9 +7,9 @@ rewrite history (someone who can drop triggers can; the hash chain and the signe
 checkpoints then catch it).
 
 An application with its own migrations (the gateway's Alembic revision 0005) creates
-the tables there and runs `append_only_statements`; anything else calls `create`.
-The statements are version 1 of these rules: a change is a new function, never an
-edit, because a migration that ran once must mean the same thing forever.
+the tables there and runs `append_only_statements_v1`; anything else calls `create`.
+The version is in the name: a change to the rules is a new function (`..._v2`), never
+an edit, because a migration that ran once must mean the same thing forever.
 """
 
 from __future__ import annotations
@@ -80,7 +80,7 @@ def _sqlite() -> list[str]:
     ]
 
 
-def append_only_statements(dialect: str) -> list[str]:
+def append_only_statements_v1(dialect: str) -> list[str]:
     """The statements that install the append-only rules, for `postgresql` or `sqlite`."""
     if dialect == "postgresql":
         return _postgres()
@@ -89,7 +89,7 @@ def append_only_statements(dialect: str) -> list[str]:
     raise ValueError(f"no append-only rules for the {dialect!r} database")
 
 
-def drop_statements(dialect: str) -> list[str]:
+def drop_statements_v1(dialect: str) -> list[str]:
     """What dropping the rules needs beyond dropping the tables (which drops triggers)."""
     if dialect == "postgresql":
         return ["DROP FUNCTION audit_head_forward()", "DROP FUNCTION audit_append_only()"]
@@ -103,5 +103,5 @@ async def create(engine: AsyncEngine) -> None:
         await conn.execute(
             insert(audit_head).values(id=1, seq=0, hash=GENESIS_HASH.hex(), checkpoint_seq=0)
         )
-        for statement in append_only_statements(conn.dialect.name):
+        for statement in append_only_statements_v1(conn.dialect.name):
             await conn.execute(text(statement))

@@ -10,6 +10,7 @@ from typing import Any
 from litestar import Litestar
 
 import gateway.app
+import gateway.services
 from audit.entry import Entry
 from gateway.accesslog.recorder import AccessLog
 
@@ -22,5 +23,6 @@ class UnloggedAccessLog(AccessLog):
 
 
 def create_app() -> Litestar:
-    gateway.app.AccessLog = UnloggedAccessLog  # type: ignore[misc]
+    # build_services (gateway.services) makes the access log: swap the class it uses.
+    gateway.services.AccessLog = UnloggedAccessLog  # type: ignore[misc]
     return gateway.app.create_app()

@@ -12,7 +12,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 import gateway.models  # noqa: F401 - registers every table on the metadata
-from audit.store import metadata as audit_metadata
+from audit import metadata as audit_metadata
 from gateway.core.db import make_engine, metadata
 from gateway.core.settings import load_settings
 

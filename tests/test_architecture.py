@@ -20,7 +20,7 @@ import audit
 
 GATEWAY = Path(__file__).resolve().parents[1] / "gateway"
 # Top-level packages of gateway/ that are not capabilities with a face of their own:
-# basics imported module by module, and the command line (its face is `main`).
+# the basics, imported module by module. (The command line's face is `main`.)
 NOT_CAPABILITIES = {"core"}
 CAPABILITIES = sorted(
     p.name

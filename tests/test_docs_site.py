@@ -22,9 +22,12 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     target = tmp_path_factory.mktemp("site")
     built = subprocess.run(  # noqa: S603 - mkdocs from this venv, fixed arguments
         [sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet", "-d", str(target)],
-        cwd=ROOT, check=False, capture_output=True, text=True,
+        cwd=ROOT,
+        check=False,
+        capture_output=True,
+        text=True,
         env={"PATH": "/usr/bin:/bin", "NO_MKDOCS_2_WARNING": "1"},
-    )  # fmt: skip # one call: the arguments read best together
+    )
     assert built.returncode == 0, built.stderr
     return target
 

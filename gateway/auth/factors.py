@@ -42,12 +42,9 @@ from gateway.disclosure import PolicySet
 SECRET_KIND = "totp"  # noqa: S105 - a label in associated data, not a secret
 
 # What else a reset removes with the factor, in the same transaction: the unmask grants
-# it backed (they live with `gateway.reveal`, which passes this in). Returns a count.
+# it backed (they live with `gateway.reveal`, whose function the wiring passes in).
+# Required, so no factor service can be built that leaves grants alive after a reset.
 OnReset = Callable[[AsyncConnection, uuid.UUID], Awaitable[int]]
-
-
-async def _nothing_else(conn: AsyncConnection, principal_id: uuid.UUID) -> int:
-    return 0
 
 
 def revealable_fields(policy: PolicySet, principal: Principal) -> frozenset[str]:
@@ -112,7 +109,8 @@ class SecondFactors:
         clock: Clock,
         rules: FactorRules,
         log: AccessLog,
-        on_reset: OnReset = _nothing_else,
+        *,
+        on_reset: OnReset,
     ) -> None:
         self._engine = engine
         self._on_reset = on_reset

@@ -35,13 +35,14 @@ class PrincipalController(Controller):
         request: AuthedRequest,
         data: JSONBody[PrincipalIn],
         principals: NamedDependency[PrincipalService],
-    ) -> PrincipalCreated:
+    ) -> Response[PrincipalCreated]:
         new = NewPrincipal(data.name, data.role, data.region, data.channel)
         issued = await principals.create(new, actor=request.user)
         p = issued.principal
-        return PrincipalCreated(
+        body = PrincipalCreated(
             name=p.name, role=p.role, region=p.region, channel=p.channel, token=issued.token
         )
+        return Response(body, status_code=201, headers=NO_STORE)
 
     @get("/", summary="List principals (never their tokens)")
     async def list_principals(

@@ -1,6 +1,7 @@
 """Database plumbing shared by every capability: metadata, types, the engine.
 
-Tables are declared in each capability's `store.py` on the one `metadata` here;
+Tables are declared in each capability (its `store.py` or `tables.py`) on the one
+`metadata` here;
 the schema changes only through Alembic (`migrations/`). The engine hides bound
 parameters from its error messages, because those parameters are personal data.
 """

@@ -9,10 +9,6 @@ from gateway.orders.rekey import OrderContacts, contacts_of, move_orders, order_
 from gateway.orders.routes import OrderController
 from gateway.orders.schemas import STATUSES
 from gateway.orders.service import OrderService, SearchLimits
-
-# The gateway's own store as one system a data subject request reaches: the erasure,
-# export and lookup steps of `gateway.privacy` work on these tables directly, inside
-# their own transactions. (Issue 16 puts them behind the connector interface.)
 from gateway.orders.store import count_orders
 
 # The gateway's own store as one system a data subject request reaches: the erasure,

@@ -14,6 +14,7 @@ from gateway.privacy.intake.objections import Objections
 from gateway.privacy.intake.requests import IntakeRules, PrivacyRequests
 from gateway.privacy.model.secrets import RequestSecrets
 from gateway.privacy.model.store import requests_received
+from gateway.privacy.notify.message import Message, Notifier
 from gateway.privacy.notify.notifier import load_notifier
 from gateway.privacy.notify.outbox import QueuedMessage, read_outbox
 from gateway.privacy.routes import (
@@ -34,6 +35,8 @@ __all__ = [
     "IntakeRules",
     "LinkController",
     "Links",
+    "Message",
+    "Notifier",
     "ObjectionController",
     "Objections",
     "PrivacyRequests",

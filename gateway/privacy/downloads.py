@@ -86,7 +86,12 @@ class Downloads:
         verdict = certificate.verify_signature(
             document, [self._keys.audit_signing_key.public_key()]
         )
-        result: dict[str, Any] = {"valid": verdict.valid, "reason": verdict.reason}
+        # `chain_head_in_log` is always there (None: not checked), for the API and the CLI alike.
+        result: dict[str, Any] = {
+            "valid": verdict.valid,
+            "reason": verdict.reason,
+            "chain_head_in_log": None,
+        }
         if verdict.valid and verdict.chain_head is not None:
             seq, head = verdict.chain_head
             async with snapshot(self._engine) as conn:  # read only: blocks no writer

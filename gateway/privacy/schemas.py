@@ -131,7 +131,8 @@ class CertificateCheck(_Out):
     chain_head_in_log: bool | None = Field(
         default=None,
         description="Whether the audit chain head the certificate names is in this "
-        "gateway's log; null when the signature already failed.",
+        "gateway's log; null when it was not checked (the signature failed, or the "
+        "certificate names no chain head).",
     )
 
 

@@ -1,6 +1,6 @@
 """HTTP in and out for unmask grants.
 
-Answers that carry a secret (an enrolment, a grant) are marked `no-store`, so
+Answers that carry a secret (a grant) are marked `no-store`, so
 no cache or proxy between the gateway and the caller keeps a copy.
 """
 

@@ -41,7 +41,7 @@ def _refuse_if_orders_exist() -> None:
             f"the store holds {count} orders with personal data in clear, which this "
             "migration cannot encrypt (it has no keys). Export them as JSON Lines, "
             "start from an empty store and `privacy-gateway import` them; for the "
-            "embedded demo, delete var/gateway.core.db* and run `make run` again."
+            "embedded demo, delete var/gateway.db* and run `make run` again."
         )
 
 

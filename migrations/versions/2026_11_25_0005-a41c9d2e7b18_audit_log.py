@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from audit.schema import append_only_statements, drop_statements
+from audit import append_only_statements_v1, drop_statements_v1
 
 revision: str = "a41c9d2e7b18"
 down_revision: str | None = "3b9e6c1f5a27"
@@ -83,7 +83,7 @@ def _tables() -> None:
 def upgrade() -> None:
     _tables()
     # The audit library owns its append-only rules; this revision installs version 1.
-    for statement in append_only_statements(op.get_bind().dialect.name):
+    for statement in append_only_statements_v1(op.get_bind().dialect.name):
         op.execute(statement)
 
 
@@ -91,5 +91,5 @@ def downgrade() -> None:
     # Dropping a table drops its triggers on both databases.
     for table in ("audit_head", "audit_checkpoints", "audit_refs", "audit_entries"):
         op.drop_table(table)
-    for statement in drop_statements(op.get_bind().dialect.name):
+    for statement in drop_statements_v1(op.get_bind().dialect.name):
         op.execute(statement)

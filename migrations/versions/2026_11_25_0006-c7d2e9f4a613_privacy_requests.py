@@ -66,11 +66,12 @@ def upgrade() -> None:
         sa.Column("export_sealed", sa.LargeBinary(), nullable=True),
         sa.Column("export_expires_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
-            ["subject_id"], ["data_subjects.id"],
+            ["subject_id"],
+            ["data_subjects.id"],
             name=op.f("fk_privacy_requests_subject_id_data_subjects"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_privacy_requests")),
-    )  # fmt: skip
+    )
     op.create_index(
         "ix_privacy_requests_state_received_at", "privacy_requests", ["state", "received_at"]
     )
@@ -83,11 +84,13 @@ def upgrade() -> None:
         sa.Column("finished_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("result", sa.Text(), nullable=False),
         sa.ForeignKeyConstraint(
-            ["request_id"], ["privacy_requests.id"],
-            name=op.f("fk_privacy_steps_request_id_privacy_requests"), ondelete="CASCADE",
+            ["request_id"],
+            ["privacy_requests.id"],
+            name=op.f("fk_privacy_steps_request_id_privacy_requests"),
+            ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("request_id", "name", name=op.f("pk_privacy_steps")),
-    )  # fmt: skip
+    )
     op.create_table(
         "outbox",
         sa.Column("id", sa.Uuid(), nullable=False),

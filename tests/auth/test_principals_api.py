@@ -16,6 +16,7 @@ def test_admin_creates_lists_and_revokes_a_channel_principal(gateway: Gateway) -
         headers=admin,
     )
     assert created.status_code == 201
+    assert created.headers["cache-control"] == "no-store"  # the answer holds the token
     body = created.json()
     assert (body["name"], body["role"], body["channel"]) == ("shop-store", "channel", "store")
     token = body["token"]

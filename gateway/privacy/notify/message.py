@@ -11,6 +11,8 @@ from gateway.subjects import SubjectKey
 
 @dataclass(frozen=True, slots=True)
 class Message:
+    """One message to a data subject: a code or a notice, to the contact it is for."""
+
     request_id: uuid.UUID
     key: SubjectKey  # the recipient's data key: the outbox seals with it
     channel: str  # "sms" or "email", from the kind of contact
@@ -21,6 +23,9 @@ class Message:
 
 
 class Notifier(Protocol):
+    """Where messages to data subjects go (`GATEWAY_NOTIFIER`): the outbox, SMTP and an
+    SMS webhook, or a plug-in `module:factory` that returns one of these."""
+
     async def send(self, message: Message) -> None:
         """Deliver (or queue) `message`; raise if it cannot be, so the caller can retry."""
         ...

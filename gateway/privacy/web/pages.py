@@ -1,7 +1,7 @@
 """The public /privacy page: data subjects make and follow their requests in a browser.
 
 Server-rendered HTML (Jinja2, autoescaped) that works without JavaScript, in English
-or Chinese (`page_text`; answers are made in `page_render`). HTTP in and out only:
+or Chinese (`web/texts.py`; answers are made in `web/render.py`). HTTP in and out only:
 the work is done by `PrivacyRequests` and `Downloads`, exactly as for the JSON API
 in `routes.py`, with the same input rules (`RequestIn`, `VerifyIn`) and the same
 enumeration-safe answer whether or not the contact matched.
