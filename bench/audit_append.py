@@ -28,12 +28,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from audit.entry import Draft, Outcome  # noqa: E402
-from audit.log import AuditLog, LogPolicy  # noqa: E402
+from audit import AuditLog, Draft, LogPolicy, Outcome  # noqa: E402
 from gateway.core import migrate  # noqa: E402
 from gateway.core.db import make_engine  # noqa: E402
 from gateway.core.settings import Settings  # noqa: E402
-from gateway.crypto.keys import load_keys  # noqa: E402
+from gateway.crypto import load_keys  # noqa: E402
 
 FIELDS = {
     "customer.name": "clear_after_2fa",

@@ -40,13 +40,12 @@ from sqlalchemy import select
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from gateway.auth.service import NewPrincipal  # noqa: E402
+from gateway.auth import NewPrincipal  # noqa: E402
 from gateway.core import migrate  # noqa: E402
 from gateway.core.settings import Settings  # noqa: E402
-from gateway.crypto.envelope import decrypt_field, encrypt_field, new_data_key  # noqa: E402
+from gateway.crypto import decrypt_field, encrypt_field, new_data_key  # noqa: E402
 from gateway.demo.data import demo_orders  # noqa: E402
-from gateway.orders.importer import import_lines  # noqa: E402
-from gateway.orders.tables import orders  # noqa: E402
+from gateway.orders import import_lines, orders  # noqa: E402
 from gateway.services import build_services  # noqa: E402
 
 WRK_SCRIPT = """

@@ -27,7 +27,7 @@ from pyotp import TOTP
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from gateway.auth.service import NewPrincipal  # noqa: E402
+from gateway.auth import NewPrincipal  # noqa: E402
 from gateway.auth.totp import matching_step  # noqa: E402
 from gateway.core import migrate  # noqa: E402
 from gateway.core.clock import ManualClock  # noqa: E402

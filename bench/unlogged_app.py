@@ -11,8 +11,8 @@ from litestar import Litestar
 
 import gateway.app
 import gateway.services
-from audit.entry import Entry
-from gateway.accesslog.recorder import AccessLog
+from audit import Entry
+from gateway.accesslog import AccessLog
 
 _NOTHING = Entry(0, "", "", "", "", "", (), (), {}, None, None, None, None, {}, "")
 
