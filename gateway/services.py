@@ -175,6 +175,7 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         audit,
         clock,
         export_hours=settings.privacy_export_hours,
+        free_text_detection=settings.pii_detection,
     )
     sweeper = Sweeper(
         engine,

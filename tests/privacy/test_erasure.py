@@ -434,6 +434,7 @@ def test_two_workers_never_run_the_same_request(gateway: Gateway) -> None:
         services.access_log,
         services.clock,
         export_hours=1,
+        free_text_detection=True,
     )
 
     async def both() -> list[int]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,28 +25,59 @@ from audit import key_id
 FORMAT = "opg-erasure-certificate/v1"
 ALGORITHM = "Ed25519"
 
-LAWS = [
-    {
-        "law": "GDPR",
-        "articles": ["Art. 17(1)", "Art. 17(3)(b)", "Art. 12(3)", "Art. 18", "Art. 19"],
-    },
-    {"law": "PIPL", "articles": ["Art. 47", "Art. 50"]},
-    {"law": "China E-Commerce Law", "articles": ["Art. 31"]},
-]
-EXCLUDED = [
-    {
-        "store": "audit log",
-        "reason": "holds no personal values: subjects, and the addresses they made their "
-        "requests from, appear only as keyed pseudonyms (pseudonymised data, meaningless "
-        "without the gateway's key); kept for "
-        "accountability (GDPR Art. 5(2), PIPL Art. 54) and tamper evidence",
-    },
-    {
-        "store": "free text of other customers' orders",
-        "reason": "not searched for this subject's contact details: free-text detection is "
-        "not yet part of the gateway",
-    },
-]
+AUDIT_LOG_REASON = (
+    "holds no personal values: subjects, and the addresses they made their "
+    "requests from, appear only as keyed pseudonyms (pseudonymised data, meaningless "
+    "without the gateway's key); kept for "
+    "accountability (GDPR Art. 5(2), PIPL Art. 54) and tamper evidence"
+)
+FREE_TEXT_DETECTED = (
+    "not matched against this subject's contact details: it is sealed under those "
+    "customers' own keys; personal data found in it when it was written is masked "
+    "wherever it is shown"
+)
+FREE_TEXT_UNDETECTED = (
+    "not matched against this subject's contact details: it is sealed under those "
+    "customers' own keys; free-text detection is off in this gateway "
+    "(GATEWAY_PII_DETECTION=false), so such text is masked whole wherever it is shown"
+)
+
+
+def laws_applied(
+    *, restricted: bool, retained: Sequence[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
+    """The laws this erasure applied, and only those.
+
+    Erasure and its deadline always; restriction while it ran (GDPR Art. 18) only if
+    processing was restricted; the legal-obligation exemption (Art. 17(3)(b)) and each
+    retention rule's own law only for rules that kept records. No recipient was told of
+    the erasure (GDPR Art. 19): the gateway does not know who received the data.
+    """
+    kept = [entry for entry in retained if entry.get("records", 0) > 0]
+    gdpr = ["Art. 17(1)", "Art. 12(3)"]
+    if restricted:
+        gdpr.append("Art. 18")
+    if kept:
+        gdpr.append("Art. 17(3)(b)")
+    laws: list[dict[str, Any]] = [
+        {"law": "GDPR", "articles": gdpr},
+        {"law": "PIPL", "articles": ["Art. 47", "Art. 50"]},
+    ]
+    laws += [{"law": entry["citation"], "articles": [], "rule": entry["rule"]} for entry in kept]
+    return laws
+
+
+def excluded(*, free_text_detection: bool) -> list[dict[str, str]]:
+    """What the final search did not look at, and why, as this gateway is configured."""
+    return [
+        {"store": "audit log", "reason": AUDIT_LOG_REASON},
+        {
+            "store": "free text of other customers' orders",
+            "reason": FREE_TEXT_DETECTED if free_text_detection else FREE_TEXT_UNDETECTED,
+        },
+    ]
+
+
 BACKUPS = (
     "Copies of the database made before completion (backups) still hold this subject's "
     "ciphertexts and their data key, wrapped under the key-encryption key (KEK) version "

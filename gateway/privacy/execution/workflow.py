@@ -55,6 +55,7 @@ class Workflow:
         clock: Clock,
         *,
         export_hours: int,
+        free_text_detection: bool,
     ) -> None:
         self._engine = engine
         self._steps = steps
@@ -63,6 +64,7 @@ class Workflow:
         self._audit = audit
         self._clock = clock
         self._export_hours = export_hours
+        self._free_text_detection = free_text_detection
         self.worker_id = f"{WORKER}-{uuid.uuid4().hex[:12]}"
 
     async def run_pending(self, max_steps: int | None = None) -> int:
@@ -263,13 +265,13 @@ class Workflow:
                 "extension_reason": row.extension_reason,
                 "earliest_met": now <= deadlines.earliest(),
             },
-            "laws_applied": certificate.LAWS,
+            "laws_applied": certificate.laws_applied(restricted=bool(scope), retained=retained),
             "scope": {
                 "rule": scope_rule(row.contact_kind),
                 "records_by_contact": covered.get("contact", 0),
                 "records_by_confirmed_link": covered.get("link", 0),
                 "stores_searched": sorted(steps.get("verification", {}).get("found", {}).keys()),
-                "excluded": certificate.EXCLUDED,
+                "excluded": certificate.excluded(free_text_detection=self._free_text_detection),
             },
             "steps": [_step(name, info) for name, info in steps.items()],
             "retained": retained,
