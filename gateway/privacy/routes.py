@@ -33,7 +33,7 @@ from gateway.privacy.schemas import (
     ObjectionIn,
     ObjectionRecorded,
     ReasonIn,
-    RegisterExtended,
+    RegisterNotified,
     RegisterPage,
     RegisterRequest,
     RequestCreated,
@@ -264,9 +264,9 @@ class RegisterController(Controller):
         request_id: FromPath[str],
         data: JSONBody[ReasonIn],
         register: NamedDependency[Register],
-    ) -> RegisterRequest:
+    ) -> RegisterNotified:
         done = await register.reject(request.user, request_id, data.reason)
-        return RegisterRequest.model_validate(done)
+        return RegisterNotified.model_validate(done)
 
     @post(
         "/{request_id:str}/retry",
@@ -294,9 +294,9 @@ class RegisterController(Controller):
         request_id: FromPath[str],
         data: JSONBody[ExtendIn],
         register: NamedDependency[Register],
-    ) -> RegisterExtended:
+    ) -> RegisterNotified:
         done = await register.extend(request.user, request_id, data.months, data.reason)
-        return RegisterExtended.model_validate(done)
+        return RegisterNotified.model_validate(done)
 
 
 class LinkController(Controller):

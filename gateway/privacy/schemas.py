@@ -173,7 +173,9 @@ class RegisterRequest(RegisterEntry):
     steps_done: list[StepDone]
 
 
-class RegisterExtended(RegisterRequest):
+class RegisterNotified(RegisterRequest):
+    """A request after a move the subject is told of (an extension, a rejection)."""
+
     subject_notified: bool = Field(description="Whether the notice reached the notifier.")
 
 

@@ -228,3 +228,31 @@ def test_serve_runs_the_workflow_in_process(database_url: str, tmp_path: Path) -
         while gw.privacy_status(request_id, token)["state"] != "completed":
             assert time.monotonic() < deadline, "the in-process worker did not finish"
             time.sleep(0.05)
+
+
+def test_a_rejection_tells_the_subject_why_and_where_to_complain(gateway: Gateway) -> None:
+    gw = gateway
+    _seed(gw)
+    request_id, token = gw.submit_privacy()
+    gw.verify_privacy(request_id, token, gw.code_for(request_id))
+    reason = "the requester is not the account holder"
+    rejected = gw.client.post(
+        f"/v1/privacy/register/{request_id}/reject",
+        json={"reason": reason},
+        headers=bearer(gw.principal("dpo")),
+    ).json()
+    assert rejected["subject_notified"] is True
+    [notice] = [m for m in gw.outbox() if m["request_id"] == request_id and "rejected" in m["text"]]
+    assert notice["to"] == "13812345678"
+    assert f"Reason: {reason}" in notice["text"]
+    assert "supervisory authority" in notice["text"]
+    assert "GDPR Art. 12(4)" in notice["text"]
+    assert "人民法院提起诉讼" in notice["text"]
+    assert "《个人信息保护法》第五十条" in notice["text"]
+    # The status page says the same, in the reader's language.
+    gw.client.cookies.set("opg_request", f"{request_id}:{token}")
+    for lang, rights in (("en", "supervisory authority"), ("zh-CN", "人民法院提起诉讼")):
+        page = gw.client.get("/privacy/status", headers={"Accept-Language": lang})
+        assert page.status_code == 200, page.text
+        assert reason in page.text
+        assert rights in page.text

@@ -179,11 +179,16 @@ class Register:
         key = _parse(request_id)
         await self.authorize(principal, "manage", f"privacy/{key}")
         now = self._clock.now()
+        contact, key_row = None, None
         async with self._engine.begin() as conn:
             row = await store.get_request(conn, key, lock=True)
             if row is None:
                 raise NotFound("no privacy request with this id")
             values: dict[str, Any] = {"updated_at": now}
+            if target is State.REJECTED and row.subject_id is not None:
+                # Read before the rejection destroys them: the subject is told why.
+                contact = await store.get_blob(conn, key, "contact_sealed")
+                key_row = await subject_records.key_row(conn, row.subject_id)
             if target is None:  # lift a hold: back to where it was
                 if row.state != State.ON_HOLD.value or row.held_from is None:
                     raise InvalidTransition(f"a request that is {row.state} is not on hold")
@@ -213,13 +218,19 @@ class Register:
                         await subject_records.lift_restriction(conn, subject_id)
                         self._subjects.forget(subject_id)
             await store.update_request(conn, key, row.state, state=target.value, **values)
+        details: dict[str, Any] = {"from": row.state, "to": target.value, "reason": reason}
+        notified = None
+        if target is State.REJECTED:
+            # GDPR Art. 12(4), PIPL Art. 50: the reason, and where to turn if they disagree.
+            notified = await self._notify(row, key_row, contact, _rejection_text(reason))
+            details["subject_notified"] = notified
         await self._audit.record(
-            principal.name,
-            f"privacy.{act}",
-            f"privacy/{key}",
-            details={"from": row.state, "to": target.value, "reason": reason},
+            principal.name, f"privacy.{act}", f"privacy/{key}", details=details
         )
-        return await self.get(principal, request_id)
+        view = await self.get(principal, request_id)
+        if notified is not None:
+            view["subject_notified"] = notified
+        return view
 
     async def _notify(
         self, row: store.RequestRow, key_row: Any, sealed: bytes | None, text: str
@@ -295,6 +306,17 @@ def _extension_text(months: int, reason: str) -> str:
         f"您的隐私请求处理期限已延长{months}个月。原因：{reason}\n"
         f"The deadline of your privacy request was extended by {months} month(s). "
         f"Reason: {reason}"
+    )
+
+
+def _rejection_text(reason: str) -> str:
+    return (
+        f"您的隐私请求已被拒绝。原因：{reason}\n"
+        "如有异议，您可以向履行个人信息保护职责的部门投诉、举报，也可以依法向人民法院提起诉讼"
+        "（《个人信息保护法》第五十条）。\n"
+        f"Your privacy request was rejected. Reason: {reason}\n"
+        "If you disagree, you may lodge a complaint with a data protection supervisory "
+        "authority and seek a judicial remedy (GDPR Art. 12(4))."
     )
 
 

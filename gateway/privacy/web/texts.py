@@ -90,6 +90,12 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "target_at": ("Our target", "我们的目标时间"),
     "deadline_at": ("Legal deadline", "法定期限"),
     "rejection_reason": ("Reason for rejection", "拒绝理由"),
+    "rejection_rights": (
+        "If you disagree, you may lodge a complaint with a data protection supervisory "
+        "authority and seek a judicial remedy (GDPR Art. 12(4)). We sent you this reason too.",
+        "如有异议，您可以向履行个人信息保护职责的部门投诉、举报，也可以依法向人民法院提起诉讼"
+        "（《个人信息保护法》第五十条）。我们也已将此理由发送给您。",
+    ),
     "steps_heading": ("Work done", "已完成的步骤"),
     "no_steps": ("Nothing yet.", "暂无。"),
     "code_heading": ("Confirm with your code", "用验证码确认"),
