@@ -5,13 +5,15 @@
 PYTHON ?= $(or $(shell for p in python3.13 python3.12; do $$p -c '' >/dev/null 2>&1 && echo $$p && break; done),$(lastword $(sort $(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3.12))),python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
-HOST   ?= 127.0.0.1
-PORT   ?= 8000
+# Where `make run` serves: `make run PORT=8100`, or GATEWAY_HOST / GATEWAY_PORT as for
+# `privacy-gateway serve` (the settings decide when neither is given: 127.0.0.1:8000).
+HOST   ?=
+PORT   ?=
 
 .PHONY: run test lint typecheck docs bench clean help
 
 help:
-	@echo "make run   - set up, migrate the embedded SQLite store, seed demo data, serve on http://$(HOST):$(PORT)"
+	@echo "make run   - set up, migrate the embedded SQLite store, seed demo data, serve (127.0.0.1:8000; PORT=, HOST= or GATEWAY_PORT=, GATEWAY_HOST= to change)"
 	@echo "make test  - set up with the dev extras; ruff, import contracts, mypy, a strict docs build, every test"
 	@echo "make docs  - build the documentation site into site/ (strict: a broken link fails)"
 	@echo "make bench - read-path benchmark (gateway vs direct database read)"
@@ -52,7 +54,7 @@ $(VENV)/.chromium: | $(BIN)/python
 run: $(VENV)/.installed
 	$(BIN)/privacy-gateway migrate
 	$(BIN)/privacy-gateway demo --if-empty
-	$(BIN)/privacy-gateway serve --host $(HOST) --port $(PORT)
+	$(BIN)/privacy-gateway serve $(if $(HOST),--host $(HOST)) $(if $(PORT),--port $(PORT))
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check gateway audit tests bench migrations docs/hooks
