@@ -6,6 +6,7 @@ import asyncio
 import copy
 import json
 import re
+import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -87,6 +88,13 @@ def assert_no_personal_data(text: str) -> None:
     """None of the sample order's personal values appears in `text`."""
     for value in PERSONAL_VALUES:
         assert value not in text
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nobody listens on now, for a server a test starts."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 def sample_order(**changes: Any) -> dict[str, Any]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import sysconfig
@@ -21,6 +20,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+
+from tests.helpers import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -67,12 +68,6 @@ def _env(directory: Path) -> dict[str, str]:
     return {**keep, "GATEWAY_VAR_DIR": str(directory / "var"), "PYTHONPATH": ""}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_the_wheel_migrates_seeds_and_serves_in_an_empty_directory(
     wheel_venv: Path, tmp_path: Path
 ) -> None:
@@ -109,7 +104,7 @@ def test_the_wheel_migrates_seeds_and_serves_in_an_empty_directory(
     token = next(t["token"] for t in tokens if t["role"] == "customer_service")
     assert sorted(p.name for p in empty.iterdir()) == ["var"]  # nothing else was needed
 
-    port = _free_port()
+    port = free_port()
     log = tmp_path / "serve.log"
     with log.open("w") as output:
         server = subprocess.Popen(

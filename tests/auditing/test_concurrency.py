@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -23,21 +22,15 @@ from gateway.app import create_app
 from gateway.core import migrate
 from gateway.core.db import make_engine
 from gateway.core.settings import Settings
-from tests.helpers import SAMPLE_ORDER, Gateway, bearer
+from tests.helpers import SAMPLE_ORDER, Gateway, bearer, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 REQUESTS_PER_PROCESS = 60
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextmanager
 def _second_process(env: dict[str, str]) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     args = [
         sys.executable,
         "-m",

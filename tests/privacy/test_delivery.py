@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,7 +21,7 @@ from gateway.app import create_app
 from gateway.core.errors import ConfigurationError
 from gateway.core.settings import Settings
 from gateway.privacy.notify.message import Message
-from tests.helpers import SAMPLE_ORDER, Gateway, bearer
+from tests.helpers import SAMPLE_ORDER, Gateway, bearer, free_port
 
 SENT: list[Message] = []
 
@@ -37,12 +36,6 @@ def recording_notifier(_settings: Settings) -> _Recorder:
     return _Recorder()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 class _Mailbox:
     def __init__(self) -> None:
         self.messages: list[Any] = []
@@ -55,7 +48,7 @@ class _Mailbox:
 @contextmanager
 def _smtp_server() -> Iterator[tuple[int, _Mailbox]]:
     mailbox = _Mailbox()
-    port = _free_port()
+    port = free_port()
     controller = Controller(mailbox, hostname="127.0.0.1", port=port)
     controller.start()
     try:
@@ -132,7 +125,7 @@ def test_codes_go_by_smtp_and_by_the_sms_webhook(database_url: str, tmp_path: Pa
 
 
 def test_a_failed_delivery_is_logged_and_answers_alike(database_url: str, tmp_path: Path) -> None:
-    port = _free_port()  # nobody listens there
+    port = free_port()  # nobody listens there
     with Gateway.start(
         database_url,
         tmp_path,
