@@ -15,7 +15,6 @@ from litestar.logging import LoggingConfig
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
-from pydantic import BaseModel, ConfigDict
 
 from gateway import __version__
 from gateway.accesslog import TrustedProxies, request_context
@@ -23,6 +22,7 @@ from gateway.apidocs import ASSET_HANDLERS, SwaggerOffline, docs_headers_middlew
 from gateway.apidocs import complete as complete_openapi
 from gateway.auth import BearerAuthMiddleware, PrincipalController, TotpController
 from gateway.core.clock import Clock
+from gateway.core.http import Answer
 from gateway.core.problems import EXCEPTION_HANDLERS, describe_problem
 from gateway.core.settings import Settings, load_settings
 from gateway.logsearch import LogSearchController
@@ -45,9 +45,7 @@ from gateway.subjects import check_keys
 MAX_BODY_BYTES = 1024 * 1024
 
 
-class Health(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+class Health(Answer):
     status: str
     version: str
     policy_version: str

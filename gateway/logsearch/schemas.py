@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from gateway.core.http import Answer
 
 
-class _Out(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class ChainHead(_Out):
+class ChainHead(Answer):
     seq: int
     hash: str
     at: str
 
 
-class SignedCheckpoint(_Out):
+class SignedCheckpoint(Answer):
     seq: int
     head: str = Field(description="The hash of entry `seq`.")
     at: str
@@ -23,7 +21,7 @@ class SignedCheckpoint(_Out):
     signature: str = Field(description="Ed25519, base64.")
 
 
-class LogVerification(_Out):
+class LogVerification(Answer):
     """The outcome of verifying the chain and its checkpoints."""
 
     ok: bool

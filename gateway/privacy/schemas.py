@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from gateway.core.http import Answer
 from gateway.core.textfold import fold_identifier
 from gateway.core.validators import check_purpose, normalise_email, normalise_phone
 
@@ -90,16 +91,12 @@ class CertificateIn(BaseModel):
 # these documents, so the OpenAPI document says what each answer holds.
 
 
-class _Out(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class StepDone(_Out):
+class StepDone(Answer):
     step: str
     finished_at: str
 
 
-class RequestStatus(_Out):
+class RequestStatus(Answer):
     """What the data subject may see of their request: no hold reason, no internal names."""
 
     request_id: str
@@ -118,14 +115,14 @@ class RequestStatus(_Out):
     export_available: bool
 
 
-class ObjectionRecorded(_Out):
+class ObjectionRecorded(Answer):
     request_id: str
     kind: str
     state: str
     detail: str
 
 
-class CertificateCheck(_Out):
+class CertificateCheck(Answer):
     valid: bool
     reason: str
     chain_head_in_log: bool | None = Field(
@@ -136,18 +133,18 @@ class CertificateCheck(_Out):
     )
 
 
-class Hold(_Out):
+class Hold(Answer):
     reason: str
     by: str | None
     at: str | None
 
 
-class Rejection(_Out):
+class Rejection(Answer):
     reason: str
     by: str | None
 
 
-class RegisterEntry(_Out):
+class RegisterEntry(Answer):
     """A request as the DPO's register shows it."""
 
     request_id: str
@@ -179,17 +176,17 @@ class RegisterNotified(RegisterRequest):
     subject_notified: bool = Field(description="Whether the notice reached the notifier.")
 
 
-class RegisterPage(_Out):
+class RegisterPage(Answer):
     items: list[RegisterEntry]
     next_cursor: str | None
 
 
-class LinkedRecord(_Out):
+class LinkedRecord(Answer):
     pseudonym: str
     order_ids: list[str]
 
 
-class Link(_Out):
+class Link(Answer):
     """Two records that may be one person, and the DPO's decision if made."""
 
     link_id: str
@@ -202,18 +199,18 @@ class Link(_Out):
     reason: str | None
 
 
-class LinkPage(_Out):
+class LinkPage(Answer):
     items: list[Link]
     next_cursor: str | None
 
 
-class Signature(_Out):
+class Signature(Answer):
     algorithm: str = Field(description="`Ed25519` over the RFC 8785 bytes of `certificate`.")
     key_id: str
     value: str = Field(description="The signature, base64.")
 
 
-class SignedCertificate(_Out):
+class SignedCertificate(Answer):
     """An erasure certificate and its signature; `certificate` is exactly what was signed."""
 
     certificate: dict[str, Any]

@@ -2,30 +2,26 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from gateway.core.http import Answer
 
 
-class _Out(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class ReportKind(_Out):
+class ReportKind(Answer):
     name: str
     title: str
     title_zh: str
     formats: list[str]
 
 
-class ReportIndex(_Out):
+class ReportIndex(Answer):
     reports: list[ReportKind]
 
 
-class Period(_Out):
+class Period(Answer):
     since: str
     until: str
 
 
-class KeptReport(_Out):
+class KeptReport(Answer):
     """A kept copy of a PIPL report: what it is, who made it, and until when it is kept."""
 
     id: str
@@ -39,5 +35,5 @@ class KeptReport(_Out):
     keep_until: str
 
 
-class KeptReportsPage(_Out):
+class KeptReportsPage(Answer):
     items: list[KeptReport]
