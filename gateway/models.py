@@ -7,6 +7,7 @@ from gateway.core.ratelimits import rate_limits
 from gateway.orders.tables import order_items, orders
 from gateway.privacy.model.store import (
     outbox,
+    privacy_holds,
     privacy_objections,
     privacy_requests,
     privacy_scope,
@@ -30,6 +31,7 @@ __all__ = [
     "orders",
     "outbox",
     "principals",
+    "privacy_holds",
     "privacy_objections",
     "privacy_requests",
     "privacy_scope",

@@ -117,15 +117,25 @@ def check_purpose(value: str) -> str:
     digits, other scripts' digits), with invisible format characters (zero-width
     spaces and the like, which hide nothing from a reader) dropped; that text is kept.
     """
+    return _few_words(value, "purpose", "; name orders in order_ids instead")
+
+
+def check_reason(value: str) -> str:
+    """A DPO's reason (hold, lift, reject, extend, retry): the rule of `check_purpose`,
+    in words about a reason, since the reason is logged and may be sent to the subject."""
+    return _few_words(value, "reason", "")
+
+
+def _few_words(value: str, noun: str, elsewhere: str) -> str:
     visible = "".join(ch for ch in check_text(value) if unicodedata.category(ch) != "Cf")
     text = " ".join(fold_identifier(visible).split())
     if len(text.split()) < MIN_WORDS and len(_CJK.findall(text)) < MIN_CJK:
         raise ValueError(
-            "purpose must say why in a few words (at least 3 words or 6 Chinese characters)"
+            f"{noun} must say why in a few words (at least 3 words or 6 Chinese characters)"
         )
     if _EMAIL.search(text) or _DIGIT_RUN.search(_DIGIT_SEPARATORS.sub("", text)):
         raise ValueError(
-            "purpose must not hold personal data: leave out e-mail addresses and numbers "
-            "of 7 or more digits (phones, ids); name orders in order_ids instead"
+            f"{noun} must not hold personal data: leave out e-mail addresses and numbers "
+            f"of 7 or more digits (phones, ids){elsewhere}"
         )
     return text

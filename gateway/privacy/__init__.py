@@ -13,6 +13,7 @@ from gateway.privacy.execution.workflow import Workflow
 from gateway.privacy.intake.objections import Objections
 from gateway.privacy.intake.requests import IntakeRules, PrivacyRequests
 from gateway.privacy.model.secrets import RequestSecrets
+from gateway.privacy.model.store import holds_of as hold_history
 from gateway.privacy.model.store import requests_received
 from gateway.privacy.notify.message import Message, Notifier
 from gateway.privacy.notify.notifier import load_notifier
@@ -47,6 +48,7 @@ __all__ = [
     "RequestSecrets",
     "Sweeper",
     "Workflow",
+    "hold_history",
     "load_notifier",
     "read_outbox",
     "requests_received",

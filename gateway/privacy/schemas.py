@@ -8,7 +8,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from gateway.core.http import Answer
 from gateway.core.textfold import fold_identifier
-from gateway.core.validators import check_purpose, normalise_email, normalise_phone
+from gateway.core.validators import check_reason, normalise_email, normalise_phone
 
 
 class _Strict(BaseModel):
@@ -30,7 +30,7 @@ def contact_kind(contact: str) -> str:
     return "email" if "@" in contact else "phone"
 
 
-Reason = Annotated[str, Field(max_length=500), AfterValidator(check_purpose)]
+Reason = Annotated[str, Field(max_length=500), AfterValidator(check_reason)]
 
 
 class RequestIn(_Strict):
@@ -134,9 +134,25 @@ class CertificateCheck(Answer):
 
 
 class Hold(Answer):
+    """The hold the request is under now."""
+
     reason: str
     by: str | None
     at: str | None
+
+
+class HoldRecord(Answer):
+    """One hold of the request's history: placed, and ended unless it is the current one."""
+
+    number: int = Field(description="1 for the request's first hold, then 2, 3, ...")
+    held_at: str
+    held_by: str
+    held_from: str = Field(description="The state the request was in when it was held.")
+    reason: str
+    ended_at: str | None
+    ended_by: str | None
+    ended_as: Literal["lifted", "rejected"] | None
+    end_reason: str | None
 
 
 class Rejection(Answer):
@@ -163,6 +179,7 @@ class RegisterEntry(Answer):
     extension_reason: str | None
     extended_by: str | None
     hold: Hold | None
+    holds: list[HoldRecord] = Field(description="Every hold, lifted or not, oldest first.")
     rejection: Rejection | None
 
 

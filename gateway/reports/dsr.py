@@ -22,7 +22,7 @@ from datetime import datetime
 from typing import Any
 
 from audit import snapshot
-from gateway.privacy import requests_received
+from gateway.privacy import hold_history, requests_received
 from gateway.reports.document import Built, Context, Label, Section, Table, iso
 
 COLUMNS = (
@@ -36,8 +36,18 @@ COLUMNS = (
     "extended",
     "outcome",
     "completion_hours",
-    "hold_reason",
+    "holds",
     "reject_reason",
+)
+HOLD_COLUMNS = (
+    "request_id",
+    "held_at",
+    "held_by",
+    "hold_reason",
+    "ended_at",
+    "ended_as",
+    "ended_by",
+    "end_reason",
 )
 
 
@@ -63,12 +73,27 @@ def _when(value: datetime | None) -> str | None:
     return None if value is None else iso(value)
 
 
+def _hold(hold: Any) -> dict[str, Any]:
+    """One hold and how it ended: a lifted hold stays in the register (who, when, why)."""
+    return {
+        "held_at": iso(hold.held_at),
+        "held_by": hold.held_by,
+        "hold_reason": hold.hold_reason,
+        "ended_at": _when(hold.ended_at),
+        "ended_as": hold.ended_as,
+        "ended_by": hold.ended_by,
+        "end_reason": hold.end_reason,
+    }
+
+
 async def collect(ctx: Context) -> list[dict[str, Any]]:
     period = ctx.header.period
     as_of = min(period.until, ctx.header.generated_at)
     rows = []
     async with snapshot(ctx.engine) as conn:  # read-only: no write lock on SQLite
-        for row in await requests_received(conn, period.since, period.until):
+        received = await requests_received(conn, period.since, period.until)
+        holds = await hold_history(conn, [row.id for row in received])
+        for row in received:
             deadline = min(row.gdpr_deadline_at, row.pipl_deadline_at)
             hours = None
             if row.completed_at is not None:
@@ -85,8 +110,7 @@ async def collect(ctx: Context) -> list[dict[str, Any]]:
                     "extended": row.extension_reason is not None,
                     "outcome": _outcome(row, deadline, as_of),
                     "completion_hours": hours,
-                    "hold_reason": row.hold_reason,
-                    "hold_by": row.hold_by,
+                    "holds": [_hold(hold) for hold in holds.get(row.id, [])],
                     "reject_reason": row.reject_reason,
                     "rejected_by": row.rejected_by,
                     "extension_reason": row.extension_reason,
@@ -111,21 +135,28 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "sla_rate": None if due == 0 else round(outcomes["met"] / due, 4),
         "median_completion_hours": None if median is None else round(median, 2),
         "p95_completion_hours": percentile(hours, 0.95),
-        "legal_holds": sum(1 for row in rows if row["hold_reason"]),
+        "legal_holds": sum(len(row["holds"]) for row in rows),
+        "legal_holds_lifted": sum(
+            1 for row in rows for hold in row["holds"] if hold["ended_as"] == "lifted"
+        ),
         "rejections": sum(1 for row in rows if row["state"] == "rejected"),
         "extensions": sum(1 for row in rows if row["extended"]),
     }
 
 
 def _cell(column: str, value: Any) -> Any:
-    return Label(value) if column in ("kind", "state", "outcome") else value
+    if column == "holds":
+        return len(value)
+    if column in ("kind", "state", "outcome", "ended_as"):
+        return None if value is None else Label(value)
+    return value
 
 
 async def build(ctx: Context) -> Built:
     rows = await collect(ctx)
     totals = summarise(rows)
     table = Table("requests", COLUMNS, [[_cell(c, row[c]) for c in COLUMNS] for row in rows])
-    holds = [r for r in rows if r["hold_reason"]]
+    holds = [{"request_id": r["request_id"]} | hold for r in rows for hold in r["holds"]]
     rejections = [r for r in rows if r["state"] == "rejected"]
     sections = [
         Section(
@@ -140,8 +171,8 @@ async def build(ctx: Context) -> Built:
             tables=[
                 Table(
                     "legal_holds",
-                    ("request_id", "hold_reason", "hold_by"),
-                    [[r["request_id"], r["hold_reason"], r["hold_by"]] for r in holds],
+                    HOLD_COLUMNS,
+                    [[_cell(c, hold[c]) for c in HOLD_COLUMNS] for hold in holds],
                 )
             ],
         ),

@@ -119,7 +119,20 @@ def test_filters_and_roles(gateway: Gateway) -> None:
     short = gw.client.post(
         f"/v1/privacy/register/{erasure}/hold", json={"reason": "no"}, headers=bearer(dpo)
     )
-    assert assert_problem(short, 422, "invalid-input")["errors"][0]["field"] == "reason"
+    [error] = assert_problem(short, 422, "invalid-input")["errors"]
+    assert error == {
+        "field": "reason",
+        "message": "reason must say why in a few words (at least 3 words or 6 Chinese characters)",
+    }
+    personal = gw.client.post(
+        f"/v1/privacy/register/{erasure}/lift",
+        json={"reason": "customer called from 13800138000 to object"},
+        headers=bearer(dpo),
+    )
+    [error] = assert_problem(personal, 422, "invalid-input")["errors"]
+    assert error["message"].startswith("reason must not hold personal data")
+    assert "13800138000" not in personal.text  # the problem does not echo it back
+    assert "order_ids" not in error["message"]  # the reveal's wording is the reveal's
     assert _register(gw, dpo, "?state=received")[0]["hold"] is None
 
 
@@ -256,3 +269,59 @@ def test_a_rejection_tells_the_subject_why_and_where_to_complain(gateway: Gatewa
         assert page.status_code == 200, page.text
         assert reason in page.text
         assert rights in page.text
+
+
+def test_every_hold_and_how_it_ended_stays_in_the_register(gateway: Gateway) -> None:
+    """A lifted hold leaves the request, not its history: the register lists each hold
+    (who, when, why, from which state) and its end (lifted or rejected, who, when, why)."""
+    gw = gateway
+    _seed(gw)
+    request_id, token = gw.submit_privacy()
+    gw.verify_privacy(request_id, token, gw.code_for(request_id))
+    dpo = gw.principal("dpo")
+    moves = [
+        ("hold", "chargeback under review"),
+        ("lift", "the chargeback was settled"),
+        ("hold", "tax audit under way"),
+        ("reject", "the order was placed by a company"),
+    ]
+    times = []
+    for act, reason in moves:
+        gw.clock.advance(minutes=5)
+        times.append(gw.clock.now().isoformat().replace("+00:00", "Z"))
+        moved = gw.client.post(
+            f"/v1/privacy/register/{request_id}/{act}", json={"reason": reason}, headers=bearer(dpo)
+        )
+        assert moved.status_code == 200, moved.text
+    [listed] = _register(gw, dpo, "?state=rejected")
+    read = gw.client.get(f"/v1/privacy/register/{request_id}", headers=bearer(dpo)).json()
+    assert listed["holds"] == read["holds"]
+    first, second = read["holds"]
+    assert first == {
+        "number": 1,
+        "held_at": times[0],
+        "held_by": "dpo-all",
+        "held_from": "verified",
+        "reason": "chargeback under review",
+        "ended_at": times[1],
+        "ended_by": "dpo-all",
+        "ended_as": "lifted",
+        "end_reason": "the chargeback was settled",
+    }
+    assert (second["number"], second["held_at"], second["reason"]) == (
+        2,
+        times[2],
+        "tax audit under way",
+    )
+    assert (second["ended_as"], second["ended_at"], second["end_reason"]) == (
+        "rejected",
+        times[3],
+        "the order was placed by a company",
+    )
+    # Nothing is lifted twice: a lift of a request no longer held changes nothing.
+    again = gw.client.post(
+        f"/v1/privacy/register/{request_id}/lift", json=REASON, headers=bearer(dpo)
+    )
+    assert_problem(again, 409, "invalid-transition")
+    after = gw.client.get(f"/v1/privacy/register/{request_id}", headers=bearer(dpo)).json()
+    assert after["holds"] == read["holds"]

@@ -123,6 +123,17 @@ def _requests(s: Seeded) -> None:
     for key in ("WEB-20001", "WEB-20002", "WEB-20003"):
         request_id, token = ids[key], tokens[key]
         assert gw.verify_privacy(request_id, token, gw.code_for(request_id)).status_code == 200
+    # A hold placed and lifted before the work ran: gone from the request, kept in its history.
+    for act, reason in (
+        ("hold", "chargeback under review"),
+        ("lift", "the chargeback was settled"),
+    ):
+        moved = gw.client.post(
+            f"/v1/privacy/register/{ids['WEB-20001']}/{act}",
+            headers=bearer(dpo),
+            json={"reason": reason},
+        )
+        assert moved.status_code == 200, moved.text
     held = gw.client.post(
         f"/v1/privacy/register/{ids['WEB-20003']}/hold",
         headers=bearer(dpo),

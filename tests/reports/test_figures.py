@@ -111,7 +111,12 @@ def test_dsr_register_has_every_request_and_the_sla_figures(seeded: Seeded) -> N
     for key, (kind, state, outcome) in want.items():
         row = rows[ids[key]]
         assert (row["kind"], row["state"], row["outcome"]) == (kind, state, outcome), key
-    assert rows[ids["WEB-20003"]]["hold_reason"] == "tax audit under way"
+    [open_hold] = rows[ids["WEB-20003"]]["holds"]
+    assert (open_hold["hold_reason"], open_hold["held_by"]) == ("tax audit under way", "dpo")
+    assert open_hold["ended_at"] is None
+    [lifted] = rows[ids["WEB-20001"]]["holds"]  # lifted, and still in the register
+    assert (lifted["hold_reason"], lifted["ended_as"]) == ("chargeback under review", "lifted")
+    assert (lifted["end_reason"], lifted["ended_by"]) == ("the chargeback was settled", "dpo")
     assert rows[ids["WEB-20004"]]["reject_reason"] == "order placed by a company"
     hours = sorted(seeded.expected["completion_hours"])
     totals = body["totals"]
@@ -122,7 +127,7 @@ def test_dsr_register_has_every_request_and_the_sla_figures(seeded: Seeded) -> N
     assert totals["sla_rate"] == round(3 / 4, 4)
     assert totals["median_completion_hours"] == round(seeded.expected["median_hours"], 2)
     assert totals["p95_completion_hours"] == round(hours[math.ceil(0.95 * len(hours)) - 1], 2)
-    assert (totals["legal_holds"], totals["rejections"]) == (1, 1)
+    assert (totals["legal_holds"], totals["legal_holds_lifted"], totals["rejections"]) == (2, 1, 1)
 
 
 def test_csv_is_the_same_table_with_headers_in_the_language_asked(seeded: Seeded) -> None:

@@ -9,10 +9,10 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from audit import snapshot
 from gateway import subjects as subject_records
@@ -116,12 +116,14 @@ class Register:
                 after=None if after is None else (after.at, after.row_id),
             )
         page = rows[: q.limit]
+        async with snapshot(self._engine) as conn:
+            holds = await store.holds_of(conn, [row.id for row in page])
         await self._audit.record(
             principal.name, "privacy.list", "privacy", details={"count": len(page)}
         )
         more = len(rows) > q.limit
         return {
-            "items": [dpo_view(row) for row in page],
+            "items": [dpo_view(row, holds.get(row.id, [])) for row in page],
             "next_cursor": TimeCursor(page[-1].received_at, page[-1].id).encode() if more else None,
         }
 
@@ -131,10 +133,11 @@ class Register:
         async with snapshot(self._engine) as conn:  # read only: blocks no writer
             row = await store.get_request(conn, key)
             steps = await step_records.done_steps(conn, key)
+            holds = await store.holds_of(conn, [key])
         if row is None:
             raise NotFound("no privacy request with this id")
         await self._audit.record(principal.name, "privacy.read", f"privacy/{key}")
-        view = dpo_view(row)
+        view = dpo_view(row, holds.get(key, []))
         view["steps_done"] = [
             {"step": n, "finished_at": utc_text(i["finished_at"])} for n, i in steps.items()
         ]
@@ -212,6 +215,7 @@ class Register:
                     "export_sealed": None,
                 }
             check_move(row.state, target, row.held_from)
+            await _keep_history(conn, row, target, principal.name, reason, now)
             if target is State.REJECTED and row.kind == Kind.ERASURE.value:
                 for subject_id in await store.scope_of(conn, row):
                     if not await store.open_erasures(conn, subject_id, key):
@@ -297,6 +301,18 @@ class Register:
         return view
 
 
+async def _keep_history(
+    conn: AsyncConnection, row: store.RequestRow, target: State, by: str, reason: str, at: datetime
+) -> None:
+    """A hold starts a record in the request's hold history; a lift, or a rejection of
+    a held request, ends it. The request row keeps only the current hold."""
+    if target is State.ON_HOLD:
+        await store.start_hold(conn, row.id, held_from=row.state, by=by, reason=reason, at=at)
+    elif row.state == State.ON_HOLD.value:
+        ended_as = "rejected" if target is State.REJECTED else "lifted"
+        await store.end_hold(conn, row.id, ended_as=ended_as, by=by, reason=reason, at=at)
+
+
 def _channel(contact_kind: str | None) -> str:
     return "sms" if contact_kind == "phone" else "email"
 
@@ -331,7 +347,23 @@ def _time(value: Any) -> str | None:
     return None if value is None else utc_text(value)
 
 
-def dpo_view(row: store.RequestRow) -> dict[str, Any]:
+def hold_view(hold: store.HoldRow) -> dict[str, Any]:
+    """One hold of a request's history, as the register and the DSR report show it."""
+    return {
+        "number": hold.number,
+        "held_at": utc_text(hold.held_at),
+        "held_by": hold.held_by,
+        "held_from": hold.held_from,
+        "reason": hold.hold_reason,
+        "ended_at": _time(hold.ended_at),
+        "ended_by": hold.ended_by,
+        "ended_as": hold.ended_as,
+        "end_reason": hold.end_reason,
+    }
+
+
+def dpo_view(row: store.RequestRow, holds: list[store.HoldRow]) -> dict[str, Any]:
+    """A request as the register shows it; `holds` is its whole hold history."""
     return {
         "request_id": str(row.id),
         "kind": row.kind,
@@ -351,6 +383,7 @@ def dpo_view(row: store.RequestRow) -> dict[str, Any]:
         "hold": None
         if row.hold_reason is None
         else {"reason": row.hold_reason, "by": row.hold_by, "at": _time(row.held_at)},
+        "holds": [hold_view(hold) for hold in holds],
         "rejection": None
         if row.reject_reason is None
         else {"reason": row.reject_reason, "by": row.rejected_by},

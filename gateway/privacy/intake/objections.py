@@ -64,6 +64,9 @@ class Objections:
             held = row.state in _HOLDABLE
             if held:
                 check_move(row.state, State.ON_HOLD)
+                await store.start_hold(
+                    conn, row.id, held_from=row.state, by=PUBLIC, reason=OBJECTED, at=now
+                )
                 await store.update_request(
                     conn,
                     row.id,

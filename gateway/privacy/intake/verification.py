@@ -109,11 +109,17 @@ class Verification:
             if self._cooling:
                 values["cooling_off_until"] = now + self._cooling
         if scope.truncated:
+            hold = {
+                "held_from": State.VERIFIED.value,
+                "reason": TOO_WIDE.format(n=scopes.MAX_SCOPE_SUBJECTS),
+                "by": "privacy-gateway",
+            }
+            await store.start_hold(conn, row.id, **hold, at=now)
             values |= {
                 "state": State.ON_HOLD.value,
-                "held_from": State.VERIFIED.value,
-                "hold_reason": TOO_WIDE.format(n=scopes.MAX_SCOPE_SUBJECTS),
-                "hold_by": "privacy-gateway",
+                "held_from": hold["held_from"],
+                "hold_reason": hold["reason"],
+                "hold_by": hold["by"],
                 "held_at": now,
             }
         notices = await self._notices(conn, row, (kind, contact), scope, values, now)

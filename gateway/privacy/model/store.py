@@ -26,6 +26,7 @@ from sqlalchemy import (
     Uuid,
     and_,
     delete,
+    func,
     insert,
     or_,
     select,
@@ -146,6 +147,26 @@ privacy_objections = Table(
     Column("used_at", UtcDateTime, nullable=True),
     Index("ix_privacy_objections_request_id", "request_id"),
 )
+
+# Every legal hold a request was ever put under, and how it ended: a lifted hold leaves
+# the request's row, not its history (the register and the DSR report show them all).
+privacy_holds = Table(
+    "privacy_holds",
+    metadata,
+    Column(
+        "request_id", Uuid, ForeignKey("privacy_requests.id", ondelete="CASCADE"), primary_key=True
+    ),
+    Column("number", Integer, primary_key=True),
+    Column("held_at", UtcDateTime, nullable=False),
+    Column("held_by", String(100), nullable=False),
+    Column("held_from", String(16), nullable=False),
+    Column("hold_reason", Text, nullable=False),
+    Column("ended_at", UtcDateTime, nullable=True),
+    Column("ended_by", String(100), nullable=True),
+    Column("ended_as", String(8), nullable=True),  # lifted | rejected
+    Column("end_reason", Text, nullable=True),
+)
+
 
 # Columns of a request the service reads; secrets and sealed blobs are read on demand.
 _REQUEST_COLUMNS = [
@@ -422,3 +443,83 @@ async def requests_received(
         .order_by(r.received_at, r.id)
     )
     return list(await conn.execute(query))
+
+
+@dataclass(frozen=True, slots=True)
+class HoldRow:
+    """One hold of a request: who placed it, when and why, and how it ended (if it has)."""
+
+    request_id: uuid.UUID
+    number: int
+    held_at: datetime
+    held_by: str
+    held_from: str
+    hold_reason: str
+    ended_at: datetime | None
+    ended_by: str | None
+    ended_as: str | None
+    end_reason: str | None
+
+
+async def start_hold(
+    conn: AsyncConnection,
+    request_id: uuid.UUID,
+    *,
+    held_from: str,
+    by: str,
+    reason: str,
+    at: datetime,
+) -> None:
+    """Add a hold to the request's history, numbered after the ones before it."""
+    h = privacy_holds.c
+    count = (
+        await conn.execute(
+            select(func.count()).select_from(privacy_holds).where(h.request_id == request_id)
+        )
+    ).scalar_one()
+    await conn.execute(
+        insert(privacy_holds).values(
+            request_id=request_id,
+            number=count + 1,
+            held_at=at,
+            held_by=by,
+            held_from=held_from,
+            hold_reason=reason,
+        )
+    )
+
+
+async def end_hold(
+    conn: AsyncConnection,
+    request_id: uuid.UUID,
+    *,
+    ended_as: str,
+    by: str,
+    reason: str,
+    at: datetime,
+) -> None:
+    """Close the request's open hold (lifted, or ended by a rejection)."""
+    h = privacy_holds.c
+    await conn.execute(
+        update(privacy_holds)
+        .where(h.request_id == request_id, h.ended_at.is_(None))
+        .values(ended_at=at, ended_by=by, ended_as=ended_as, end_reason=reason)
+    )
+
+
+async def holds_of(
+    conn: AsyncConnection, request_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[HoldRow]]:
+    """The hold history of each request, oldest first (requests without one are absent)."""
+    if not request_ids:
+        return {}
+    h = privacy_holds.c
+    query = (
+        select(privacy_holds)
+        .where(h.request_id.in_(list(request_ids)))
+        .order_by(h.request_id, h.number)
+    )
+    found: dict[uuid.UUID, list[HoldRow]] = {}
+    for row in await conn.execute(query):
+        found.setdefault(row.request_id, []).append(HoldRow(**dict(row._mapping)))
+    return found
