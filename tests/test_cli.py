@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -195,3 +198,21 @@ def test_sample_order_round_trip_via_cli_import_matches_api_write(
     writer = gateway.principal("channel")
     # The API sees the imported order as the same document: idempotent replay.
     assert gateway.post_order(writer, SAMPLE_ORDER).status_code == 200
+
+
+def test_a_first_command_before_migrate_leaves_var_owner_only(tmp_path: Path) -> None:
+    """Whatever the first command is (here one that fails: the schema is missing), the
+    embedded store's directory, database file and any generated key are owner-only."""
+    var = tmp_path / "var"
+    command = Path(sys.executable).parent / "privacy-gateway"
+    env = {**os.environ, "GATEWAY_VAR_DIR": str(var), "GATEWAY_DATABASE_URL": ""}
+    for args in (["principals", "list"], ["audit", "verify"]):
+        done = subprocess.run(  # noqa: S603 - our own command, fixed arguments
+            [str(command), *args], env=env, capture_output=True, text=True, check=False
+        )
+        assert done.returncode != 0  # nothing to list or verify before `migrate`
+        assert "migrate" in done.stderr
+    created = [var, *var.rglob("*")]
+    assert any(path.is_file() for path in created)  # the command did create files
+    modes = {str(p.relative_to(tmp_path)): stat.S_IMODE(p.stat().st_mode) for p in created}
+    assert modes == {name: 0o700 if (tmp_path / name).is_dir() else 0o600 for name in modes}, modes

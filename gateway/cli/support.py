@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from collections.abc import Callable, Coroutine
 from functools import wraps
@@ -13,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from audit import LogUnavailable
 from gateway.core.errors import ConfigurationError, GatewayError
+from gateway.core.secretfiles import owner_only_dir
 from gateway.core.settings import Settings, load_settings
 from gateway.services import Services, build_services
 from gateway.subjects import check_keys
@@ -22,7 +24,14 @@ T = TypeVar("T")
 
 
 def cli_settings() -> Settings:
-    return load_settings()
+    """The settings every command starts from. For the embedded store, `var/` is made
+    owner-only here, on the first command whatever it is, and files the command creates
+    (the database, its journal, generated keys) are owner-only from their first byte."""
+    settings = load_settings()
+    if settings.is_embedded:
+        os.umask(0o077)
+        owner_only_dir(settings.var_dir)
+    return settings
 
 
 def handle_errors(func: Callable[P, T]) -> Callable[P, T]:
