@@ -25,6 +25,7 @@ from gateway.logsearch import LogSearch
 from gateway.orders import DOCUMENT_FIELDS, LIST_SECTIONS, STATUSES, OrderService, SearchLimits
 from gateway.pii import shared_detector
 from gateway.privacy import (
+    Controller,
     Downloads,
     ErasureSteps,
     IntakeRules,
@@ -34,6 +35,7 @@ from gateway.privacy import (
     Register,
     RequestSecrets,
     Sweeper,
+    Voice,
     Workflow,
     load_notifier,
 )
@@ -71,6 +73,7 @@ class Services:
     downloads: Downloads
     reports: Reports
     kept_reports: KeptReports
+    voice: Voice
 
     async def close(self) -> None:
         await self.access_log.log.close()
@@ -104,11 +107,22 @@ def load_processing_record(
     )
 
 
+def voice_of(settings: Settings, record: ProcessingRecord) -> Voice:
+    """How the shop speaks to its customers: its name, notice and contact from the
+    processing record, and the time zones its readers read in."""
+    party = record.controller
+    names = {} if party.name is None else {"en": party.name.en, "zh": party.name.zh}
+    controller = Controller(names, party.contact, party.privacy_notice)
+    zones = {str(lang): zone for lang, zone in settings.privacy_time_zones.items()}
+    return Voice(controller, zones)
+
+
 def build_services(settings: Settings, clock: Clock | None = None) -> Services:
     clock = clock or SystemClock()
     policy = load_gateway_policy(settings)
     retention = load_retention(settings, policy)
     record = load_processing_record(settings, policy, retention)
+    voice = voice_of(settings, record)
     keys = load_keys(settings)
     engine = make_engine(settings.sqlalchemy_url, settings.db_pool_size)
     reads = make_read_pool(settings.sqlalchemy_url, engine)
@@ -165,8 +179,10 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         target_hours=settings.privacy_target_hours,
         cooling_off_hours=settings.privacy_cooling_off_hours,
     )
-    privacy = PrivacyRequests(engine, subjects, request_secrets, clock, audit, notifier, intake)
-    register = Register(engine, policy, audit, clock, subjects, notifier)
+    privacy = PrivacyRequests(
+        engine, subjects, request_secrets, clock, audit, notifier, intake, voice
+    )
+    register = Register(engine, policy, audit, clock, subjects, notifier, voice)
     workflow = Workflow(
         engine,
         ErasureSteps(policy.classification, retention, subjects, request_secrets),
@@ -236,4 +252,5 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         downloads=Downloads(engine, privacy, register, subjects, keys, audit),
         reports=reports,
         kept_reports=KeptReports(engine, reports, audit),
+        voice=voice,
     )

@@ -292,7 +292,8 @@ class Gateway:
         texts = [
             m["text"]
             for m in self.outbox()
-            if m["request_id"] == request_id and "Your code:" in m["text"]
+            if m["request_id"] == request_id
+            and ("Your code:" in m["text"] or "您的验证码" in m["text"])
         ]
         assert texts, "no code was sent for this request"
         match = re.search(r"\b(\d{6})\b", texts[0])

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -17,6 +18,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from gateway.core.errors import ConfigurationError
 
 DEFAULT_VAR_DIR = Path("var")
+
+
+def _default_zones() -> dict[Literal["en", "zh"], str]:
+    return {"en": "UTC", "zh": "Asia/Shanghai"}
 
 
 class Settings(BaseSettings):
@@ -225,6 +230,13 @@ class Settings(BaseSettings):
         description="How often `serve` runs the request workflow and sweepers in-process. "
         "0: not in-process (run `privacy-gateway worker` instead).",
     )
+    privacy_time_zones: dict[Literal["en", "zh"], str] = Field(
+        default_factory=_default_zones,
+        description="The time zone a data subject reads times in, by the language they read "
+        'in, as JSON of IANA zone names: `{"en": "Europe/Amsterdam", "zh": "Asia/Shanghai"}`. '
+        "Used on the /privacy pages, in notices and in certificates, always with the zone "
+        "named. A language left out reads UTC; an unknown zone stops start-up.",
+    )
     pii_detection: bool = Field(
         default=True,
         description="Detect personal data in free text (note, gift_message) when an order is "
@@ -281,6 +293,18 @@ class Settings(BaseSettings):
             except ValueError:
                 raise ValueError(
                     "must be IP addresses or networks (CIDR), comma-separated"
+                ) from None
+        return value
+
+    @field_validator("privacy_time_zones")
+    @classmethod
+    def _zones(cls, value: dict[str, str]) -> dict[str, str]:
+        for zone in value.values():
+            try:
+                ZoneInfo(zone)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError(
+                    f"{zone!r} is not an IANA time zone name (such as Asia/Shanghai or UTC)"
                 ) from None
         return value
 

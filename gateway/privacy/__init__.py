@@ -18,6 +18,7 @@ from gateway.privacy.model.store import requests_received
 from gateway.privacy.notify.message import Message, Notifier
 from gateway.privacy.notify.notifier import load_notifier
 from gateway.privacy.notify.outbox import QueuedMessage, read_outbox
+from gateway.privacy.notify.voice import Controller, Voice
 from gateway.privacy.routes import (
     CertificateController,
     LinkController,
@@ -30,6 +31,7 @@ from gateway.privacy.web.pages import PAGE_HANDLERS, template_config
 __all__ = [
     "PAGE_HANDLERS",
     "CertificateController",
+    "Controller",
     "Downloads",
     "ErasureSteps",
     "InProcessRunner",
@@ -47,6 +49,7 @@ __all__ = [
     "RegisterController",
     "RequestSecrets",
     "Sweeper",
+    "Voice",
     "Workflow",
     "hold_history",
     "load_notifier",

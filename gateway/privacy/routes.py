@@ -64,7 +64,7 @@ class PublicRequestController(Controller):
         """Always 202, whether or not the contact and order match: a code is sent only
         when they do, to the contact on file."""
         done = await privacy.submit(
-            Kind(data.kind), contact_kind(data.contact), data.contact, data.order_id
+            Kind(data.kind), contact_kind(data.contact), data.contact, data.order_id, data.lang
         )
         body = RequestCreated(
             request_id=str(done.request_id),

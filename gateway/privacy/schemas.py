@@ -42,6 +42,11 @@ class RequestIn(_Strict):
         pattern=r"^[A-Za-z0-9._:-]+$",
         description="The order number the shop showed, or the gateway's order id.",
     )
+    lang: Literal["en", "zh"] | None = Field(
+        default=None,
+        description="The language the notices about this request are written in. Not "
+        "given: each notice comes in Chinese and English.",
+    )
 
 
 class RequestCreated(_Strict):
@@ -109,6 +114,15 @@ class RequestStatus(Answer):
     target_at: str | None
     cooling_off_until: str | None
     deadline_at: str = Field(description="The earlier of the GDPR and PIPL deadlines.")
+    gdpr_deadline_at: str = Field(
+        description="GDPR Art. 12(3): a month from receipt, or up to three once extended."
+    )
+    pipl_deadline_at: str = Field(
+        description="PIPL: GATEWAY_PRIVACY_PIPL_DAYS from receipt; it cannot be extended."
+    )
+    extension_reason: str | None = Field(
+        description="Why the GDPR deadline was extended, as the DPO wrote it (also sent)."
+    )
     rejection_reason: str | None
     steps_done: list[StepDone]
     certificate_available: bool

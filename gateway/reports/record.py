@@ -48,6 +48,13 @@ class Party(BaseModel):
     contact: str | None = None
 
 
+class Controller(Party):
+    """The controller: the shop, which data subjects deal with; the public pages,
+    notices and certificates name it, link its privacy notice and give its contact."""
+
+    privacy_notice: str | None = Field(default=None, pattern=r"^https://\S+$", max_length=500)
+
+
 class Measure(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -136,7 +143,7 @@ class ProcessingRecord(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    controller: Party = Field(default_factory=Party)
+    controller: Controller = Field(default_factory=Controller)
     representative: Party | None = None
     dpo: Party = Field(default_factory=Party)
     pipl_officer: Party = Field(default_factory=Party)

@@ -34,6 +34,8 @@ from gateway.privacy.intake.subject import open_contact
 from gateway.privacy.model import store
 from gateway.privacy.model.states import FINAL, OPEN, Kind, Sla, State, check_move
 from gateway.privacy.notify.message import Message, Notifier
+from gateway.privacy.notify.notices import extension_text, rejection_text
+from gateway.privacy.notify.voice import Voice
 from gateway.subjects import SubjectKeys
 
 MAX_EXTENSION_MONTHS = 2  # GDPR Art. 12(3)
@@ -63,6 +65,7 @@ class Register:
         clock: Clock,
         subjects: SubjectKeys,
         notifier: Notifier,
+        voice: Voice,
     ) -> None:
         self._engine = engine
         self._policy = policy
@@ -70,6 +73,7 @@ class Register:
         self._clock = clock
         self._subjects = subjects
         self._notifier = notifier
+        self._voice = voice
 
     def _allow(self, principal: Principal, act: str) -> None:
         plan = self._policy.plan_for(principal.role)
@@ -226,7 +230,8 @@ class Register:
         notified = None
         if target is State.REJECTED:
             # GDPR Art. 12(4), PIPL Art. 50: the reason, and where to turn if they disagree.
-            notified = await self._notify(row, key_row, contact, _rejection_text(reason))
+            text = rejection_text(self._voice, row.lang, reason)
+            notified = await self._notify(row, key_row, contact, text)
             details["subject_notified"] = notified
         await self._audit.record(
             principal.name, f"privacy.{act}", f"privacy/{key}", details=details
@@ -289,7 +294,15 @@ class Register:
             key_row = (
                 await subject_records.key_row(conn, row.subject_id) if row.subject_id else None
             )
-        notified = await self._notify(row, key_row, contact, _extension_text(months, reason))
+        text = extension_text(
+            self._voice,
+            row.lang,
+            reason=reason,
+            gdpr_before=row.gdpr_deadline_at,
+            gdpr_after=add_months(row.received_at, 1 + months),
+            pipl=row.pipl_deadline_at,
+        )
+        notified = await self._notify(row, key_row, contact, text)
         await self._audit.record(
             principal.name,
             "privacy.extend",
@@ -315,25 +328,6 @@ async def _keep_history(
 
 def _channel(contact_kind: str | None) -> str:
     return "sms" if contact_kind == "phone" else "email"
-
-
-def _extension_text(months: int, reason: str) -> str:
-    return (
-        f"您的隐私请求处理期限已延长{months}个月。原因：{reason}\n"
-        f"The deadline of your privacy request was extended by {months} month(s). "
-        f"Reason: {reason}"
-    )
-
-
-def _rejection_text(reason: str) -> str:
-    return (
-        f"您的隐私请求已被拒绝。原因：{reason}\n"
-        "如有异议，您可以向履行个人信息保护职责的部门投诉、举报，也可以依法向人民法院提起诉讼"
-        "（《个人信息保护法》第五十条）。\n"
-        f"Your privacy request was rejected. Reason: {reason}\n"
-        "If you disagree, you may lodge a complaint with a data protection supervisory "
-        "authority and seek a judicial remedy (GDPR Art. 12(4))."
-    )
 
 
 def _parse(value: str) -> uuid.UUID:

@@ -30,6 +30,8 @@ from gateway.privacy.model import store
 from gateway.privacy.model.secrets import RequestSecrets
 from gateway.privacy.model.states import Kind, State, check_move
 from gateway.privacy.notify.message import Message, Notifier
+from gateway.privacy.notify.notices import code_text
+from gateway.privacy.notify.voice import Voice
 from gateway.subjects import SubjectKeys
 
 log = logging.getLogger("gateway.privacy")
@@ -81,6 +83,7 @@ class PrivacyRequests:
         log: AccessLog,
         notifier: Notifier,
         rules: IntakeRules,
+        voice: Voice,
     ) -> None:
         self._engine = engine
         self._subjects = subjects
@@ -89,18 +92,20 @@ class PrivacyRequests:
         self._log = log
         self.notifier = notifier
         self._rules = rules
+        self._voice = voice
         self.limits = Limits(engine, request_secrets, clock, log)
         self._verification = Verification(
             subjects,
             request_secrets,
             rules.cooling_off_hours,
             rules.target_hours,
+            voice,
         )
 
     # --- submit -----------------------------------------------------------------
 
     async def submit(
-        self, kind: Kind, contact_kind: str, contact: str, order_ref: str
+        self, kind: Kind, contact_kind: str, contact: str, order_ref: str, lang: str | None
     ) -> Submitted:
         s = self._rules
         await self.limits.enforce([self.limits.client("submit", s.submit_per_hour)])
@@ -127,6 +132,7 @@ class PrivacyRequests:
                     "id": request_id,
                     "kind": kind.value,
                     "state": State.RECEIVED.value,
+                    "lang": lang,
                     "subject_id": None if match is None else match.key.subject_id,
                     "order_id": None if match is None else match.order_id,
                     "contact_kind": contact_kind,
@@ -167,7 +173,7 @@ class PrivacyRequests:
                 match.key,
                 "sms" if contact_kind == "phone" else "email",
                 contact,
-                _code_text(kind, code, s.code_minutes),
+                code_text(self._voice, lang, kind, code, s.code_minutes),
             )
         return Submitted(request_id, token, message)
 
@@ -302,20 +308,6 @@ class PrivacyRequests:
         return key
 
 
-def _code_text(kind: Kind, code: str, minutes: int) -> str:
-    what_zh, what_en = (
-        ("删除您的个人信息", "erase your personal data")
-        if kind is Kind.ERASURE
-        else ("获取您的个人信息副本", "send you a copy of your personal data")
-    )
-    return (
-        f"您的验证码：{code}（{minutes}分钟内有效），用于确认请求：{what_zh}。"
-        "请勿将验证码告诉任何人；如非本人操作，请忽略本消息。\n"
-        f"Your code: {code} (valid {minutes} minutes), to confirm the request to {what_en}. "
-        "Never share this code; if you did not ask, ignore this message."
-    )
-
-
 def _time(value: datetime | None) -> str | None:
     return None if value is None else utc_text(value)
 
@@ -339,6 +331,9 @@ def public_view(
         "target_at": _time(row.target_at),
         "cooling_off_until": _time(row.cooling_off_until),
         "deadline_at": utc_text(deadline),
+        "gdpr_deadline_at": utc_text(row.gdpr_deadline_at),
+        "pipl_deadline_at": utc_text(row.pipl_deadline_at),
+        "extension_reason": row.extension_reason,
         "rejection_reason": row.reject_reason,
         "steps_done": [
             {"step": name, "finished_at": utc_text(info["finished_at"])}

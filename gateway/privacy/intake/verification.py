@@ -22,13 +22,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway import orders as order_records
 from gateway import subjects as subject_records
-from gateway.core.clock import utc_text
 from gateway.privacy.intake.subject import open_contact, seal_contact
 from gateway.privacy.model import scope as scopes
 from gateway.privacy.model import store
 from gateway.privacy.model.secrets import RequestSecrets
 from gateway.privacy.model.states import Kind, State
 from gateway.privacy.notify.message import Message
+from gateway.privacy.notify.notices import objection_text
+from gateway.privacy.notify.voice import Voice
 from gateway.subjects import SubjectKey, SubjectKeys
 
 TOO_WIDE = (
@@ -51,11 +52,13 @@ class Verification:
         request_secrets: RequestSecrets,
         cooling_off_hours: float,
         target_hours: float,
+        voice: Voice,
     ) -> None:
         self._subjects = subjects
         self._secrets = request_secrets
         self._cooling = timedelta(hours=cooling_off_hours)
         self._target = timedelta(hours=target_hours)
+        self._voice = voice
 
     async def _key(self, conn: AsyncConnection, subject_id: uuid.UUID | None) -> SubjectKey | None:
         row = None if subject_id is None else await subject_records.key_row(conn, subject_id)
@@ -171,27 +174,8 @@ class Verification:
                         "created_at": now,
                     },
                 )
-                text = notice_text(Kind(row.kind), verified[0], until, code)
+                text = objection_text(self._voice, Kind(row.kind), verified[0], until, code)
                 messages.append(
                     Message(row.id, key, channel, value, text, purpose="verification_notice")
                 )
         return messages
-
-
-def notice_text(kind: Kind, verified_kind: str, until: datetime | None, code: str) -> str:
-    """What the other contacts of the records read: what happened, and how to object."""
-    what_zh, what_en = ("删除", "erase") if kind is Kind.ERASURE else ("获取副本", "send a copy of")
-    by_zh, by_en = ("手机号", "phone number") if verified_kind == "phone" else ("邮箱", "e-mail")
-    when_zh = when_en = ""
-    if until is not None:
-        when_zh = f"该请求将于 {utc_text(until)}（UTC）之后执行，此前可提出异议。"
-        when_en = f" It runs after {utc_text(until)} (UTC) unless someone objects before."
-    return (
-        f"有人通过另一{by_zh}验证了一项隐私请求：{what_zh}含有您联系方式的订单数据。{when_zh}"
-        f"如非您本人或家人所为，请在隐私页面 /privacy/object 输入异议码 {code}，"
-        "请求将暂停并交由数据保护官审核。\n"
-        f"A privacy request to {what_en} the data of orders that also carry your contact was "
-        f"confirmed through another {by_en}.{when_en} If you did not expect this, enter the "
-        f"objection code {code} on the privacy page (/privacy/object): the request is put on "
-        "hold for the data protection officer."
-    )

@@ -42,6 +42,9 @@ privacy_requests = Table(
     Column("id", Uuid, primary_key=True),
     Column("kind", String(8), nullable=False),
     Column("state", String(16), nullable=False),
+    # The language the subject asked in ("en", "zh"): their notices are written in it.
+    # NULL (an API request that named none): notices come in both.
+    Column("lang", String(2), nullable=True),
     # NULL when the contact and order given did not match: such a request is never
     # verifiable, but answers exactly like one that matched (no enumeration).
     Column("subject_id", Uuid, ForeignKey("data_subjects.id"), nullable=True),
@@ -183,6 +186,7 @@ class RequestRow:
     id: uuid.UUID
     kind: str
     state: str
+    lang: str | None
     subject_id: uuid.UUID | None
     contact_kind: str | None
     order_id: uuid.UUID | None

@@ -44,6 +44,7 @@ from gateway.privacy.web.render import (
     expired,
     forgotten,
     page,
+    reader_language,
     redirect,
     refusal,
     require_held,
@@ -132,7 +133,11 @@ class PrivacyPages(Controller):
             return page(request, "home", status=422, errors=errors, form=kept)
         try:
             done = await privacy.submit(
-                Kind(data.kind), contact_kind(data.contact), data.contact, data.order_id
+                Kind(data.kind),
+                contact_kind(data.contact),
+                data.contact,
+                data.order_id,
+                reader_language(request),
             )
         except RateLimited as exc:
             return page(request, "home", form=kept, **refusal(exc))

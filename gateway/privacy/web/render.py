@@ -13,7 +13,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
+from jinja2.runtime import Context
 from litestar import Request, Response
 from litestar.datastructures import Cookie
 from litestar.exceptions import HTTPException
@@ -33,7 +34,8 @@ from gateway.core.errors import (
     NotFound,
     RateLimited,
 )
-from gateway.privacy.web.texts import HTML_LANG, LANGUAGES, TEXT, choose_language, readable_time
+from gateway.privacy.notify.voice import Voice, readable_time
+from gateway.privacy.web.texts import HTML_LANG, LANGUAGES, TEXT, choose_language
 from gateway.privacy.web.texts import statement as translated_statement
 
 log = logging.getLogger("gateway.privacy.web.pages")
@@ -68,9 +70,15 @@ def template_config() -> TemplateConfig[JinjaTemplateEngine]:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    environment.filters["when"] = readable_time
+    environment.filters["when"] = _when
     environment.filters["statement"] = translated_statement
     return TemplateConfig(instance=JinjaTemplateEngine.from_environment(environment))
+
+
+@pass_context
+def _when(context: Context, value: str | None, lang: str) -> str:
+    """A time in the reader's zone (the page's `zone`), to the minute, the zone named."""
+    return readable_time(value, lang, context.get("zone"))
 
 
 class Refused(GatewayError):
@@ -136,6 +144,11 @@ def require_held(request: AnyRequest) -> Held:
     return found
 
 
+def reader_language(request: AnyRequest) -> str:
+    """The language the page answers this reader in (their notices follow it)."""
+    return _language(request)[0]
+
+
 def _language(request: AnyRequest) -> tuple[str, Cookie | None]:
     chosen = request.query_params.get("lang")
     lang = choose_language(
@@ -171,7 +184,9 @@ def page(
         "remembered": held(request) is not None,
     }
     values |= context
+    voice: Voice = request.app.state.services.voice
     values |= {"t": TEXT[lang], "lang": lang, "html_lang": HTML_LANG[lang], "here": here}
+    values |= {"zone": voice.zone(lang), "controller": voice.controller}
     return Template(
         f"{name}.html",
         context=values,

@@ -7,7 +7,6 @@ one language only. Texts never hold personal data; `{placeholders}` take numbers
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
 
 from gateway.privacy.documents import certificate
 
@@ -17,7 +16,14 @@ DEFAULT_LANGUAGE = "en"
 
 _ENTRIES: dict[str, tuple[str, str]] = {
     # --- every page ---------------------------------------------------------------
-    "site": ("Order Privacy Gateway", "订单隐私网关"),
+    # The shop's name (the controller, from the processing record) comes before it.
+    "site": ("Privacy requests", "隐私请求"),
+    "footer_controller": (  # after the shop's name
+        " is responsible for your personal data (the controller).",
+        "负责处理您的个人信息（个人信息处理者）。",
+    ),
+    "privacy_notice": ("Privacy notice", "隐私政策"),
+    "privacy_contact": ("Questions:", "咨询："),
     "skip": ("Skip to main content", "跳到主要内容"),
     "switch_to": ("中文", "English"),
     "switch_label": ("Language", "语言"),
@@ -89,6 +95,17 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "completed_at": ("Completed", "完成时间"),
     "target_at": ("Our target", "我们的目标时间"),
     "deadline_at": ("Legal deadline", "法定期限"),
+    "gdpr_extended": (
+        "Extended by our data protection officer (GDPR Art. 12(3)). Reason:",
+        "已由我们的数据保护官延期（GDPR 第 12(3) 条）。理由：",
+    ),
+    "pipl_fixed": ("This deadline cannot be extended.", "此期限不可延长。"),
+    "deadlines_which": (
+        "Both clocks run and we answer by the earlier one: the GDPR deadline where EU law "
+        "applies to your data, the PIPL deadline where Chinese law does.",
+        "两个期限同时计算，我们以较早者为准：适用欧盟法律时为 GDPR 期限，适用中国法律时为"
+        "《个人信息保护法》期限。",
+    ),
     "rejection_reason": ("Reason for rejection", "拒绝理由"),
     "rejection_rights": (
         "If you disagree, you may lodge a complaint with a data protection supervisory "
@@ -369,16 +386,3 @@ def choose_language(chosen: str | None, remembered: str | None, accept: str | No
         if tag and q > best_q:
             best, best_q = ("zh" if tag.startswith("zh") else "en"), q
     return best
-
-
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
-
-def readable_time(value: str | None, lang: str) -> str:
-    """`2026-11-20T10:00:00Z` as `20 Nov 2026, 10:00 UTC` or `2026年11月20日 10:00（UTC）`."""
-    if not value:
-        return "–"
-    moment = datetime.fromisoformat(value).astimezone(UTC)
-    if lang == "zh":
-        return f"{moment.year}年{moment.month}月{moment.day}日 {moment:%H:%M}（UTC）"
-    return f"{moment.day} {_MONTHS[moment.month - 1]} {moment.year}, {moment:%H:%M} UTC"
