@@ -114,7 +114,7 @@ def voice_of(settings: Settings, record: ProcessingRecord) -> Voice:
     names = {} if party.name is None else {"en": party.name.en, "zh": party.name.zh}
     controller = Controller(names, party.contact, party.privacy_notice)
     zones = {str(lang): zone for lang, zone in settings.privacy_time_zones.items()}
-    return Voice(controller, zones)
+    return Voice(controller, zones, settings.privacy_public_url)
 
 
 def build_services(settings: Settings, clock: Clock | None = None) -> Services:
@@ -178,6 +178,7 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         pipl_days=settings.privacy_pipl_days,
         target_hours=settings.privacy_target_hours,
         cooling_off_hours=settings.privacy_cooling_off_hours,
+        approval=settings.privacy_approval,
     )
     privacy = PrivacyRequests(
         engine, subjects, request_secrets, clock, audit, notifier, intake, voice
@@ -192,6 +193,7 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         clock,
         export_hours=settings.privacy_export_hours,
         free_text_detection=settings.pii_detection,
+        voice=voice,
     )
     sweeper = Sweeper(
         engine,

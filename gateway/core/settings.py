@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
@@ -217,6 +218,13 @@ class Settings(BaseSettings):
         "which puts it on hold for a DPO. 0: no wait (tests, or a store with one contact "
         "per customer).",
     )
+    privacy_approval: Literal["none", "erasure", "all"] = Field(
+        default="none",
+        description="Which verified requests wait for a DPO's approval before they run "
+        "(`POST /v1/privacy/register/{id}/approve`), as Fides' manual request approval: "
+        "`erasure`, `all` (access requests too) or `none`. The legal clocks keep running "
+        "while a request waits, and the SLA sweeper warns as the deadline nears.",
+    )
     privacy_export_hours: int = Field(
         default=72,
         ge=1,
@@ -229,6 +237,14 @@ class Settings(BaseSettings):
         le=3600,
         description="How often `serve` runs the request workflow and sweepers in-process. "
         "0: not in-process (run `privacy-gateway worker` instead).",
+    )
+    privacy_public_url: str | None = Field(
+        default=None,
+        description="Where customers reach the /privacy pages, as they would type it: "
+        "`https://shop.example.com` (the gateway's public address, or the proxy's). The "
+        "confirmation message links to it so a customer can come back to their request. "
+        "Not set: the message names the page without a link. https only, except for "
+        "localhost.",
     )
     privacy_time_zones: dict[Literal["en", "zh"], str] = Field(
         default_factory=_default_zones,
@@ -295,6 +311,19 @@ class Settings(BaseSettings):
                     "must be IP addresses or networks (CIDR), comma-separated"
                 ) from None
         return value
+
+    @field_validator("privacy_public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        parts = urlsplit(value.strip())
+        local = parts.hostname in {"localhost", "127.0.0.1", "::1"}
+        if parts.scheme != "https" and not (parts.scheme == "http" and local):
+            raise ValueError("must be an https:// address (http:// only for localhost)")
+        if not parts.hostname or parts.query or parts.fragment or "@" in parts.netloc:
+            raise ValueError("must be a plain address: scheme, host, optional port and path")
+        return value.strip().rstrip("/")
 
     @field_validator("privacy_time_zones")
     @classmethod

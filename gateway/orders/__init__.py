@@ -7,7 +7,7 @@ from gateway.orders.redetect import count_due
 from gateway.orders.redetect import redetect as redetect_orders
 from gateway.orders.rekey import OrderContacts, contacts_of, move_orders, order_ids_of, subject_of
 from gateway.orders.routes import OrderController
-from gateway.orders.schemas import STATUSES
+from gateway.orders.schemas import OPEN_STATUSES, STATUSES
 from gateway.orders.service import OrderService, SearchLimits
 from gateway.orders.store import count_orders
 
@@ -29,6 +29,7 @@ __all__ = [
     "ITEMS",
     "ITEM_COLUMNS",
     "LIST_SECTIONS",
+    "OPEN_STATUSES",
     "ORDER_COLUMNS",
     "STATUSES",
     "OrderContacts",

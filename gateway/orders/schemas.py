@@ -25,6 +25,9 @@ OrderStatus = Literal[
     "pending", "paid", "shipped", "delivered", "completed", "cancelled", "refunded"
 ]
 STATUSES: tuple[str, ...] = OrderStatus.__args__  # type: ignore[attr-defined]
+# Not yet delivered or closed: erasing such an order takes the details its delivery
+# needs, so the public page warns before, and the erasure says how many there were.
+OPEN_STATUSES = ("pending", "paid", "shipped")
 
 Text = Annotated[str, AfterValidator(v.check_text)]
 Money = Annotated[str, AfterValidator(v.check_money)]

@@ -99,5 +99,5 @@ class Downloads:
             result["chain_head_in_log"] = stored == head
             if stored != head:
                 result["valid"] = False
-                result["reason"] = "the audit chain head it names is not in this gateway's log"
+                result["reason"] = certificate.NOT_IN_LOG
         return result

@@ -284,6 +284,21 @@ class RegisterController(Controller):
         return RegisterRequest.model_validate(done)
 
     @post(
+        "/{request_id:str}/approve",
+        status_code=200,
+        summary="Approve a verified request that waits for a DPO (GATEWAY_PRIVACY_APPROVAL)",
+    )
+    async def approve(
+        self,
+        request: AuthedRequest,
+        request_id: FromPath[str],
+        data: JSONBody[ReasonIn],
+        register: NamedDependency[Register],
+    ) -> RegisterRequest:
+        done = await register.approve(request.user, request_id, data.reason)
+        return RegisterRequest.model_validate(done)
+
+    @post(
         "/{request_id:str}/extend",
         status_code=200,
         summary="Extend the GDPR deadline by 1-2 months (within the first month)",

@@ -113,6 +113,9 @@ class RequestStatus(Answer):
     completed_at: str | None
     target_at: str | None
     cooling_off_until: str | None
+    awaiting_review: bool = Field(
+        description="Verified, and waiting for the DPO's review before work starts."
+    )
     deadline_at: str = Field(description="The earlier of the GDPR and PIPL deadlines.")
     gdpr_deadline_at: str = Field(
         description="GDPR Art. 12(3): a month from receipt, or up to three once extended."
@@ -125,6 +128,9 @@ class RequestStatus(Answer):
     )
     rejection_reason: str | None
     steps_done: list[StepDone]
+    open_orders_erased: int = Field(
+        description="Orders not yet delivered or completed when the erasure took their data."
+    )
     certificate_available: bool
     export_available: bool
 
@@ -169,6 +175,15 @@ class HoldRecord(Answer):
     end_reason: str | None
 
 
+class Approval(Answer):
+    """GATEWAY_PRIVACY_APPROVAL: the request waits for a DPO's approval before it runs."""
+
+    approved: bool
+    by: str | None
+    at: str | None
+    reason: str | None
+
+
 class Rejection(Answer):
     reason: str
     by: str | None
@@ -192,6 +207,9 @@ class RegisterEntry(Answer):
     blocked: str | None
     extension_reason: str | None
     extended_by: str | None
+    approval: Approval | None = Field(
+        description="Null when the request needs no approval (GATEWAY_PRIVACY_APPROVAL)."
+    )
     hold: Hold | None
     holds: list[HoldRecord] = Field(description="Every hold, lifted or not, oldest first.")
     rejection: Rejection | None

@@ -435,6 +435,7 @@ def test_two_workers_never_run_the_same_request(gateway: Gateway) -> None:
         services.clock,
         export_hours=1,
         free_text_detection=True,
+        voice=services.voice,
     )
 
     async def both() -> list[int]:

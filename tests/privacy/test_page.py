@@ -111,6 +111,20 @@ def live_pages(clean_sqlite_url: str, tmp_path: Path) -> Iterator[Live]:
         yield gateway
 
 
+def fits_a_phone(page: Page) -> None:
+    """At 390 px wide (a phone), nothing scrolls sideways and no id or hash is clipped."""
+    page.set_viewport_size({"width": 390, "height": 844})
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the page is {width} px wide on a 390 px screen"
+    clipped = page.evaluate(
+        """() => [...document.querySelectorAll('main code, main td, main th, main dd')]
+            .filter(e => e.getBoundingClientRect().right > 390 || e.scrollWidth > e.clientWidth + 1)
+            .map(e => e.textContent.slice(0, 40))"""
+    )
+    assert clipped == []
+    page.set_viewport_size({"width": 1280, "height": 720})
+
+
 def record_urls(page: Page) -> list[str]:
     """Every URL the page asks for (navigations, redirects, styles) from now on."""
     urls: list[str] = []
@@ -167,9 +181,11 @@ def test_erasure_from_the_form_to_a_verified_certificate(live: Live) -> None:
         assert "Ed25519" in shown
         assert page.locator("#signature-value").inner_text()
         assert "中华人民共和国税收征收管理法实施细则" in shown  # the retained rule's citation
-        assert "privacy-gateway certificate verify" in shown
-        assert "/v1/privacy/certificates/verify" in shown
+        assert "privacy-gateway" not in shown  # no command line for a customer
         assert "Records kept by law" in shown
+        # The plain summary comes first, the evidence after it.
+        assert shown.index("What we erased") < shown.index("The evidence") < shown.index("Ed25519")
+        fits_a_phone(page)
 
         with page.expect_download() as download:
             page.get_by_role("link", name="Signed certificate (JSON file)").first.click()
@@ -177,6 +193,15 @@ def test_erasure_from_the_form_to_a_verified_certificate(live: Live) -> None:
         assert document["certificate"]["request_id"] == request_id
         verdict = httpx.post(f"{live.base_url}/v1/privacy/certificates/verify", json=document)
         assert verdict.json()["valid"] is True
+        # Anyone shown it checks it on the public page, by uploading the file.
+        page.goto(f"{live.base_url}/privacy/certificate")
+        page.get_by_role("link", name="Check a certificate").first.click()
+        page.get_by_label("Or choose the file").set_input_files(download.value.path())
+        page.get_by_role("button", name="Check").click()
+        expect(page.locator("#verdict")).to_have_attribute("data-valid", "true")
+        expect(page.locator("#verdict")).to_contain_text("Example Retail (Shanghai) Co., Ltd.")
+        expect(page.locator("#verdict")).to_contain_text(request_id)
+        fits_a_phone(page)
 
     assert urls
     assert not [url for url in urls if token in url]
@@ -317,7 +342,10 @@ def test_cookie_headers_and_bad_input(live: Live) -> None:
         assert "Choose what you are asking for." in bad.text
         assert "zhangsan@" not in bad.text  # never echoed
         assert bad.headers["cache-control"] == "no-store"
-        assert "script-src" not in bad.headers["content-security-policy"]  # none at all
+        policy = bad.headers["content-security-policy"]
+        assert "script-src 'self';" in policy  # this site's own script only, never inline
+        assert "unsafe-inline" not in policy
+        assert "default-src 'none'" in policy
 
         sent = client.post(
             "/privacy/requests",

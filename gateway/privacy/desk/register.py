@@ -29,6 +29,7 @@ from gateway.core.errors import (
 )
 from gateway.core.principal import Principal
 from gateway.disclosure import PolicySet
+from gateway.privacy.desk.views import dpo_view
 from gateway.privacy.execution import steps as step_records
 from gateway.privacy.intake.subject import open_contact
 from gateway.privacy.model import store
@@ -177,6 +178,36 @@ class Register:
             )
         await self._audit.record(
             principal.name, "privacy.retry", f"privacy/{key}", details={"reason": reason}
+        )
+        return await self.get(principal, request_id)
+
+    async def approve(self, principal: Principal, request_id: str, reason: str) -> dict[str, Any]:
+        """GATEWAY_PRIVACY_APPROVAL: a verified request waiting for a DPO runs once
+        approved; approving one that needs no approval, or twice, is refused."""
+        key = _parse(request_id)
+        await self.authorize(principal, "manage", f"privacy/{key}")
+        now = self._clock.now()
+        async with self._engine.begin() as conn:
+            row = await store.get_request(conn, key, lock=True)
+            if row is None:
+                raise NotFound("no privacy request with this id")
+            if not row.approval_required:
+                raise InvalidTransition("this request does not wait for approval")
+            if row.approved_at is not None:
+                raise InvalidTransition("this request was approved already")
+            if State(row.state) in FINAL:
+                raise InvalidTransition(f"a request that is {row.state} cannot be approved")
+            await store.update_request(
+                conn,
+                key,
+                row.state,
+                approved_by=principal.name,
+                approved_at=now,
+                approval_reason=reason,
+                updated_at=now,
+            )
+        await self._audit.record(
+            principal.name, "privacy.approve", f"privacy/{key}", details={"reason": reason}
         )
         return await self.get(principal, request_id)
 
@@ -335,50 +366,3 @@ def _parse(value: str) -> uuid.UUID:
         return uuid.UUID(value)
     except ValueError:
         raise NotFound("no privacy request with this id") from None
-
-
-def _time(value: Any) -> str | None:
-    return None if value is None else utc_text(value)
-
-
-def hold_view(hold: store.HoldRow) -> dict[str, Any]:
-    """One hold of a request's history, as the register and the DSR report show it."""
-    return {
-        "number": hold.number,
-        "held_at": utc_text(hold.held_at),
-        "held_by": hold.held_by,
-        "held_from": hold.held_from,
-        "reason": hold.hold_reason,
-        "ended_at": _time(hold.ended_at),
-        "ended_by": hold.ended_by,
-        "ended_as": hold.ended_as,
-        "end_reason": hold.end_reason,
-    }
-
-
-def dpo_view(row: store.RequestRow, holds: list[store.HoldRow]) -> dict[str, Any]:
-    """A request as the register shows it; `holds` is its whole hold history."""
-    return {
-        "request_id": str(row.id),
-        "kind": row.kind,
-        "state": row.state,
-        "matched": row.subject_id is not None,
-        "received_at": utc_text(row.received_at),
-        "verified_at": _time(row.verified_at),
-        "started_at": _time(row.started_at),
-        "completed_at": _time(row.completed_at),
-        "target_at": _time(row.target_at),
-        "gdpr_deadline_at": utc_text(row.gdpr_deadline_at),
-        "pipl_deadline_at": utc_text(row.pipl_deadline_at),
-        "sla": row.sla or "on_track",
-        "blocked": row.blocked_reason,
-        "extension_reason": row.extension_reason,
-        "extended_by": row.extended_by,
-        "hold": None
-        if row.hold_reason is None
-        else {"reason": row.hold_reason, "by": row.hold_by, "at": _time(row.held_at)},
-        "holds": [hold_view(hold) for hold in holds],
-        "rejection": None
-        if row.reject_reason is None
-        else {"reason": row.reject_reason, "by": row.rejected_by},
-    }

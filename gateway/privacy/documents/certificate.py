@@ -81,9 +81,9 @@ def excluded(*, free_text_detection: bool) -> list[dict[str, str]]:
 BACKUPS = (
     "Copies of the database made before completion (backups) still hold this subject's "
     "ciphertexts and their data key, wrapped under the key-encryption key (KEK) version "
-    "named in the data_key step. Such copies can no longer be decrypted once that KEK "
-    "version is retired (privacy-gateway keys rotate-kek, then removing the old KEK), and "
-    "they expire under the operator's backup retention. This database holds no copy of the "
+    "named in the data_key step. Such copies can no longer be decrypted once the operator "
+    "retires that KEK version (rotates the KEK, then removes the old one), and they expire "
+    "under the operator's backup retention. This database holds no copy of the "
     "data key."
 )
 NOT_COVERED = (
@@ -111,6 +111,18 @@ def sign(body: Mapping[str, Any], private_key: Ed25519PrivateKey) -> dict[str, A
     }
 
 
+# What a check says, in English as the API answers; the pages translate them.
+NOT_A_CERTIFICATE = "not a certificate: expected 'certificate' and 'signature'"
+WRONG_FORMAT = f"not a certificate of format {FORMAT}"
+WRONG_ALGORITHM = f"signature algorithm must be {ALGORITHM}"
+UNDECODABLE = "signature or certificate cannot be decoded"
+UNKNOWN_KEY = "signed by an unknown key (key_id does not match the public key)"
+NO_CHAIN_HEAD = "certificate names no audit chain head"
+VALID = "signature valid"
+ALTERED = "signature does not match: the certificate was altered"
+NOT_IN_LOG = "the audit chain head it names is not in this gateway's log"
+
+
 @dataclass(frozen=True, slots=True)
 class Verdict:
     valid: bool
@@ -121,20 +133,20 @@ class Verdict:
 def verify_signature(document: Any, public_keys: list[Ed25519PublicKey]) -> Verdict:
     """Check shape and signature; says why not, never raises on bad input."""
     if not isinstance(document, dict) or set(document) != {"certificate", "signature"}:
-        return Verdict(False, "not a certificate: expected 'certificate' and 'signature'")
+        return Verdict(False, NOT_A_CERTIFICATE)
     body, signature = document["certificate"], document["signature"]
     if not isinstance(body, dict) or body.get("format") != FORMAT:
-        return Verdict(False, f"not a certificate of format {FORMAT}")
+        return Verdict(False, WRONG_FORMAT)
     if not isinstance(signature, dict) or signature.get("algorithm") != ALGORITHM:
-        return Verdict(False, f"signature algorithm must be {ALGORITHM}")
+        return Verdict(False, WRONG_ALGORITHM)
     try:
         raw = base64.b64decode(str(signature.get("value", "")), validate=True)
         payload = canonical(body)
     except (binascii.Error, ValueError, rfc8785.CanonicalizationError):
-        return Verdict(False, "signature or certificate cannot be decoded")
+        return Verdict(False, UNDECODABLE)
     candidates = [k for k in public_keys if key_id(k) == signature.get("key_id")]
     if not candidates:
-        return Verdict(False, "signed by an unknown key (key_id does not match the public key)")
+        return Verdict(False, UNKNOWN_KEY)
     for public_key in candidates:
         try:
             public_key.verify(raw, payload)
@@ -142,6 +154,6 @@ def verify_signature(document: Any, public_keys: list[Ed25519PublicKey]) -> Verd
             continue
         head = body.get("audit_chain_head")
         if not (isinstance(head, dict) and isinstance(head.get("seq"), int)):
-            return Verdict(False, "certificate names no audit chain head")
-        return Verdict(True, "signature valid", (int(head["seq"]), str(head.get("hash"))))
-    return Verdict(False, "signature does not match: the certificate was altered")
+            return Verdict(False, NO_CHAIN_HEAD)
+        return Verdict(True, VALID, (int(head["seq"]), str(head.get("hash"))))
+    return Verdict(False, ALTERED)

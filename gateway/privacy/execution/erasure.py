@@ -25,7 +25,7 @@ from gateway.core.clock import utc_text
 from gateway.core.errors import GatewayError, InvalidTransition
 from gateway.core.readpath import AsyncReader
 from gateway.disclosure import Classification
-from gateway.orders import ITEM_COLUMNS, ITEMS, ORDER_COLUMNS, order_items, orders
+from gateway.orders import ITEM_COLUMNS, ITEMS, OPEN_STATUSES, ORDER_COLUMNS, order_items, orders
 from gateway.privacy.model import store
 from gateway.privacy.model.secrets import RequestSecrets
 from gateway.retention import RetentionRules, Rule
@@ -114,7 +114,9 @@ class ErasureSteps:
         )
         deleted = 0
         retained: dict[str, dict[str, Any]] = {}
-        for order in list(await ctx.conn.execute(query)):
+        found = list(await ctx.conn.execute(query))
+        still_open = sum(1 for order in found if order.status in OPEN_STATUSES)
+        for order in found:
             keep = self._retention.for_order(order.status, order.created_at)
             if keep is None:
                 await ctx.conn.execute(
@@ -147,6 +149,8 @@ class ErasureSteps:
             "method": "rows deleted; retained rows keep only the categories their rule names, "
             "each under a new keyless subject of its own",
             "retained": list(retained.values()),
+            # Not yet delivered or closed when erased: their delivery details went too.
+            "open_orders": still_open,
         }
 
     async def _anonymise(self, conn: AsyncConnection, order_id: uuid.UUID, keep: set[str]) -> None:

@@ -65,7 +65,7 @@ async def record_step(
     )
 
 
-_COUNTS = ("records", "records_deleted", "records_anonymised")
+_COUNTS = ("records", "records_deleted", "records_anonymised", "open_orders")
 
 
 def merge_runs(first: Mapping[str, Any], again: Mapping[str, Any]) -> dict[str, Any]:

@@ -32,6 +32,7 @@ from gateway.privacy.execution.erasure import ErasureIncomplete, ErasureSteps, S
 from gateway.privacy.model import store
 from gateway.privacy.model.scope import RULE
 from gateway.privacy.model.states import RUNNABLE, Deadlines, Kind, State, check_move
+from gateway.privacy.notify.voice import Voice
 from gateway.subjects import SubjectKey, SubjectKeys
 
 log = logging.getLogger("gateway.privacy")
@@ -39,7 +40,7 @@ log = logging.getLogger("gateway.privacy")
 WORKER = "privacy-worker"
 LEASE = timedelta(minutes=5)
 MAX_VERIFICATION_FAILURES = 3
-ISSUER = "Order Privacy Gateway"
+PRODUCED_BY = "Order Privacy Gateway"  # the software; the issuer is the controller
 
 
 class Workflow:
@@ -56,6 +57,7 @@ class Workflow:
         *,
         export_hours: int,
         free_text_detection: bool,
+        voice: Voice,
     ) -> None:
         self._engine = engine
         self._steps = steps
@@ -65,6 +67,7 @@ class Workflow:
         self._clock = clock
         self._export_hours = export_hours
         self._free_text_detection = free_text_detection
+        self._voice = voice
         self.worker_id = f"{WORKER}-{uuid.uuid4().hex[:12]}"
 
     async def run_pending(self, max_steps: int | None = None) -> int:
@@ -278,9 +281,19 @@ class Workflow:
             "backups": certificate.BACKUPS,
             "not_covered": certificate.NOT_COVERED,
             "audit_chain_head": {"seq": seq, "hash": head},
-            "issuer": ISSUER,
+            "issuer": self._issuer(),
+            "produced_by": PRODUCED_BY,
             "key_id": self._keys.audit_key_id,
             "issued_at": utc_text(now),
+        }
+
+    def _issuer(self) -> dict[str, Any]:
+        """The controller, as the processing record names it: who answers for the erasure."""
+        shop = self._voice.controller
+        return {
+            "name": dict(shop.names),
+            "contact": shop.contact,
+            "privacy_notice": shop.privacy_notice,
         }
 
     # --- access requests ----------------------------------------------------------

@@ -69,6 +69,7 @@ class IntakeRules:
     pipl_days: int
     target_hours: float
     cooling_off_hours: float
+    approval: str = "none"  # which verified requests wait for a DPO: none, erasure, all
 
 
 class PrivacyRequests:
@@ -100,6 +101,7 @@ class PrivacyRequests:
             rules.cooling_off_hours,
             rules.target_hours,
             voice,
+            approval=rules.approval,
         )
 
     # --- submit -----------------------------------------------------------------
@@ -222,7 +224,7 @@ class PrivacyRequests:
             refusal = await self._check_code(conn, row, code, now)
             if refusal is None:
                 check_move(row.state, State.VERIFIED)
-                verified = await self._verification.apply(conn, row, now)
+                verified = await self._verification.apply(conn, row, token, now)
                 await store.update_request(conn, key, State.RECEIVED.value, **verified.values)
         if verified is None:
             await self._refused(key, refusal)
@@ -244,7 +246,8 @@ class PrivacyRequests:
                 "state": verified.values["state"],
             },
         )
-        return await self.status(request_id, token), verified.notices
+        sent = [verified.confirmation] if verified.confirmation else []
+        return await self.status(request_id, token), [*sent, *verified.notices]
 
     async def _check_code(
         self, conn: Any, row: store.RequestRow, code: str, now: datetime
@@ -330,6 +333,9 @@ def public_view(
         "completed_at": _time(row.completed_at),
         "target_at": _time(row.target_at),
         "cooling_off_until": _time(row.cooling_off_until),
+        "awaiting_review": row.approval_required
+        and row.approved_at is None
+        and row.state == State.VERIFIED.value,
         "deadline_at": utc_text(deadline),
         "gdpr_deadline_at": utc_text(row.gdpr_deadline_at),
         "pipl_deadline_at": utc_text(row.pipl_deadline_at),
@@ -339,6 +345,7 @@ def public_view(
             {"step": name, "finished_at": utc_text(info["finished_at"])}
             for name, info in steps.items()
         ],
+        "open_orders_erased": int(steps.get("orders", {}).get("open_orders", 0)),
         "certificate_available": has_certificate,
         "export_available": has_export,
     }

@@ -28,7 +28,7 @@ from gateway.privacy.model import store
 from gateway.privacy.model.secrets import RequestSecrets
 from gateway.privacy.model.states import Kind, State
 from gateway.privacy.notify.message import Message
-from gateway.privacy.notify.notices import objection_text
+from gateway.privacy.notify.notices import confirmation_text, objection_text
 from gateway.privacy.notify.voice import Voice
 from gateway.subjects import SubjectKey, SubjectKeys
 
@@ -42,7 +42,8 @@ NOTHING = scopes.Scope((), (), 0, False)
 class Verified:
     values: dict[str, Any]  # what to write on the request row
     scope: scopes.Scope
-    notices: list[Message] = field(default_factory=list)
+    notices: list[Message] = field(default_factory=list)  # to the other contacts
+    confirmation: Message | None = None  # to the verified contact: how to come back
 
 
 class Verification:
@@ -53,12 +54,15 @@ class Verification:
         cooling_off_hours: float,
         target_hours: float,
         voice: Voice,
+        *,
+        approval: str = "none",
     ) -> None:
         self._subjects = subjects
         self._secrets = request_secrets
         self._cooling = timedelta(hours=cooling_off_hours)
         self._target = timedelta(hours=target_hours)
         self._voice = voice
+        self._approval = approval
 
     async def _key(self, conn: AsyncConnection, subject_id: uuid.UUID | None) -> SubjectKey | None:
         row = None if subject_id is None else await subject_records.key_row(conn, subject_id)
@@ -66,7 +70,9 @@ class Verification:
             return None
         return self._subjects.unwrap(row)
 
-    async def apply(self, conn: AsyncConnection, row: store.RequestRow, now: datetime) -> Verified:
+    async def apply(
+        self, conn: AsyncConnection, row: store.RequestRow, token: str, now: datetime
+    ) -> Verified:
         erasure = row.kind == Kind.ERASURE.value
         matched = await self._key(conn, row.subject_id)
         sealed = await store.get_blob(conn, row.id, "contact_sealed")
@@ -81,7 +87,7 @@ class Verification:
             "updated_at": now,
         }
         kind = row.contact_kind
-        if contact is None or kind is None:  # the record was erased since the code was sent
+        if matched is None or contact is None or kind is None:  # erased since the code went
             return Verified(values, NOTHING)
         scope = await scopes.resolve(conn, self._subjects, kind, contact, now, erasure=erasure)
         await store.set_scope(
@@ -111,6 +117,8 @@ class Verification:
             )
             if self._cooling:
                 values["cooling_off_until"] = now + self._cooling
+        if self._approval == "all" or (self._approval == "erasure" and erasure):
+            values["approval_required"] = True
         if scope.truncated:
             hold = {
                 "held_from": State.VERIFIED.value,
@@ -126,7 +134,11 @@ class Verification:
                 "held_at": now,
             }
         notices = await self._notices(conn, row, (kind, contact), scope, values, now)
-        return Verified(values, scope, notices)
+        text = confirmation_text(self._voice, row.lang, Kind(row.kind), str(row.id), token)
+        confirmation = Message(
+            row.id, primary or matched, _channel(kind), contact, text, purpose="confirmation"
+        )
+        return Verified(values, scope, notices, confirmation)
 
     async def _primary(
         self, conn: AsyncConnection, row: store.RequestRow, scope: scopes.Scope
@@ -164,7 +176,7 @@ class Verification:
                     continue
                 told.add((kind, value))
                 code, code_hash = self._secrets.new_objection_code()
-                channel = "sms" if kind == "phone" else "email"
+                channel = _channel(kind)
                 await store.insert_objection(
                     conn,
                     {
@@ -179,3 +191,7 @@ class Verification:
                     Message(row.id, key, channel, value, text, purpose="verification_notice")
                 )
         return messages
+
+
+def _channel(contact_kind: str) -> str:
+    return "sms" if contact_kind == "phone" else "email"

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     Column,
     ForeignKey,
     Index,
@@ -68,6 +69,12 @@ privacy_requests = Table(
     # A verified erasure waits until then, so that the other contacts of the orders it
     # covers, who were told, can object (GATEWAY_PRIVACY_COOLING_OFF_HOURS).
     Column("cooling_off_until", UtcDateTime, nullable=True),
+    # GATEWAY_PRIVACY_APPROVAL: a verified request that must wait for a DPO's approval
+    # runs only once approved (who, when, why).
+    Column("approval_required", Boolean, nullable=False, default=False),
+    Column("approved_by", String(100), nullable=True),
+    Column("approved_at", UtcDateTime, nullable=True),
+    Column("approval_reason", Text, nullable=True),
     Column("gdpr_deadline_at", UtcDateTime, nullable=False),
     Column("pipl_deadline_at", UtcDateTime, nullable=False),
     Column("extension_reason", Text, nullable=True),
@@ -202,6 +209,10 @@ class RequestRow:
     updated_at: datetime
     target_at: datetime | None
     cooling_off_until: datetime | None
+    approval_required: bool
+    approved_by: str | None
+    approved_at: datetime | None
+    approval_reason: str | None
     gdpr_deadline_at: datetime
     pipl_deadline_at: datetime
     extension_reason: str | None
@@ -309,6 +320,10 @@ async def claim_next(
             or_(
                 privacy_requests.c.cooling_off_until.is_(None),
                 privacy_requests.c.cooling_off_until <= now,
+            ),
+            or_(
+                privacy_requests.c.approval_required.is_(False),
+                privacy_requests.c.approved_at.is_not(None),
             ),
             or_(
                 privacy_requests.c.claim_expires_at.is_(None),

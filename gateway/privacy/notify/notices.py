@@ -55,6 +55,35 @@ def code_text(voice: Voice, lang: str | None, kind: Kind, code: str, minutes: in
     )
 
 
+def confirmation_text(
+    voice: Voice, lang: str | None, kind: Kind, request_id: str, token: str
+) -> str:
+    """Sent to the verified contact: how to come back to the request after the tab is
+    closed. The link carries the token after `#`, which never reaches a server or log;
+    the page's script moves it into the "check an existing request" form."""
+    what: Pair = ("erasure", "删除") if kind is Kind.ERASURE else ("copy of your data", "数据副本")
+    follow: Pair = (
+        f"open {voice.public_url}/privacy#follow={request_id}:{token} , or ",
+        f"打开 {voice.public_url}/privacy#follow={request_id}:{token} ，或",
+    )
+    if voice.public_url is None:
+        follow = ("on the shop's privacy page (/privacy), ", "在商家的隐私页面（/privacy）")
+    return _compose(
+        voice,
+        lang,
+        (
+            f"Your privacy request ({what[0]}) is confirmed. Keep this message to follow it: ",
+            f"您的隐私请求（{what[1]}）已确认。请保留本消息以便查看进度：",
+        ),
+        follow,
+        (
+            f'under "Check an existing request" enter request id {request_id} and status '
+            f"token {token}. Never share them.",
+            f"在“查询已有请求”中输入请求编号 {request_id} 和状态令牌 {token}。请勿告诉他人。",
+        ),
+    )
+
+
 def objection_text(
     voice: Voice, kind: Kind, verified_kind: str, until: datetime | None, code: str
 ) -> str:

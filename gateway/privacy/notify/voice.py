@@ -37,6 +37,7 @@ class Voice:
 
     controller: Controller = field(default_factory=Controller)
     zones: Mapping[str, str] = field(default_factory=dict)
+    public_url: str | None = None  # where customers reach /privacy (GATEWAY_PRIVACY_PUBLIC_URL)
 
     def zone(self, lang: str) -> ZoneInfo:
         return ZoneInfo(self.zones.get(lang, "UTC"))

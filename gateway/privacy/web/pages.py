@@ -18,11 +18,13 @@ from typing import Any
 
 from litestar import Controller, Response, get, post
 from litestar.background_tasks import BackgroundTask
+from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.response import Template
 from pydantic import ValidationError
 
 from gateway.core.errors import CodeLocked, CodeRejected, InvalidTransition, NotFound, RateLimited
+from gateway.orders import ORDER_COLUMNS
 from gateway.privacy.downloads import Downloads
 from gateway.privacy.intake.objections import Objections
 from gateway.privacy.intake.requests import PrivacyRequests
@@ -48,6 +50,7 @@ from gateway.privacy.web.render import (
     redirect,
     refusal,
     require_held,
+    script,
     stylesheet,
     template_config,
 )
@@ -55,6 +58,9 @@ from gateway.privacy.web.render import (
 __all__ = ["PAGE_HANDLERS", "PrivacyPages", "template_config"]
 
 STATUS = f"{ROOT}/status"
+CHECK = f"{ROOT}/check"
+MAX_CERTIFICATE_BYTES = 256 * 1024
+FIELDS = tuple(ORDER_COLUMNS)  # the access copy's fields, in the order document's order
 FORM_FIELDS = ("kind", "contact", "order_id")
 LOOKUP_FIELDS = ("request_id", "status_token")
 MAX_LOOKUP_LENGTH = 100
@@ -117,6 +123,14 @@ class PrivacyPages(Controller):
         return Response(
             stylesheet(),
             media_type="text/css",
+            headers={"Cache-Control": "public, max-age=3600", "X-Content-Type-Options": "nosniff"},
+        )
+
+    @get("/page.js", sync_to_thread=False)
+    def script(self) -> Response[bytes]:
+        return Response(
+            script(),
+            media_type="text/javascript",
             headers={"Cache-Control": "public, max-age=3600", "X-Content-Type-Options": "nosniff"},
         )
 
@@ -248,6 +262,43 @@ class PrivacyPages(Controller):
         name = f"erasure-certificate-{document['certificate']['request_id']}.json"
         return download(json.dumps(document, ensure_ascii=False, indent=2), name)
 
+    @get("/check")
+    async def check_form(self, request: AnyRequest) -> Template:
+        """Anyone shown a certificate can check it here, without a command line."""
+        return page(request, "check", here=CHECK)
+
+    @post("/check")
+    async def check(self, request: AnyRequest, downloads: NamedDependency[Downloads]) -> Template:
+        """Checked on the server with the published key and the log; nothing is kept."""
+        text = await _certificate_text(request)
+        if text is None:
+            return page(
+                request, "check", status=422, here=CHECK, errors={"certificate": "err.certificate"}
+            )
+        try:
+            document = json.loads(text)
+        except (ValueError, RecursionError):
+            document = None
+        verdict = await downloads.verify(document)
+        body = document.get("certificate") if verdict["valid"] else None
+        return page(
+            request,
+            "check",
+            here=CHECK,
+            verdict=verdict,
+            signed_by=_issuer(body, reader_language(request)),
+            request_id=None if body is None else body.get("request_id"),
+        )
+
+    @get("/copy")
+    async def copy(self, request: AnyRequest, downloads: NamedDependency[Downloads]) -> Template:
+        """The access copy as a page, order by order (GDPR Art. 15: intelligible)."""
+        try:
+            text = await downloads.export(*require_held(request))
+        except NotFound:
+            raise Refused(404, "err.no_export") from None
+        return page(request, "copy", here=f"{ROOT}/copy", export=json.loads(text), fields=FIELDS)
+
     @get("/export")
     async def export(
         self, request: AnyRequest, downloads: NamedDependency[Downloads]
@@ -267,3 +318,29 @@ async def _certificate(request: AnyRequest, downloads: Downloads) -> dict[str, A
 
 
 PAGE_HANDLERS: list[Any] = [PrivacyPages]
+
+
+async def _certificate_text(request: AnyRequest) -> str | None:
+    """The pasted text, else the chosen file's; None if neither, or too large."""
+    form = await request.form()
+    pasted, chosen = form.get("certificate"), form.get("certificate_file")
+    raw: bytes | str = pasted.strip() if isinstance(pasted, str) else ""
+    if not raw and isinstance(chosen, UploadFile):
+        raw = await chosen.read(MAX_CERTIFICATE_BYTES + 1)
+    if not raw or len(raw) > MAX_CERTIFICATE_BYTES:
+        return None
+    if isinstance(raw, bytes):
+        try:
+            return raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            return None
+    return raw
+
+
+def _issuer(body: Any, lang: str) -> str | None:
+    """Who signed, as the (valid) certificate names them."""
+    issuer = body.get("issuer") if isinstance(body, dict) else None
+    if isinstance(issuer, dict):
+        names = issuer.get("name") or {}
+        return str(names.get(lang) or names.get("en") or "") or None
+    return None if issuer is None else str(issuer)

@@ -1,8 +1,9 @@
 """How the /privacy page answers: templates, cookies, language, and errors as pages.
 
 The plumbing of `pages.py`, kept apart so the handlers read as the flow they are.
-Every answer is no-store and carries a strict Content-Security-Policy (no script at
-all); errors become a page in the reader's language, never a trace or problem+json.
+Every answer is no-store and carries a strict Content-Security-Policy (one script of
+this site's own, which the pages do not need); errors become a page in the reader's
+language, never a trace or problem+json.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from gateway.core.errors import (
     RateLimited,
 )
 from gateway.privacy.notify.voice import Voice, readable_time
+from gateway.privacy.web.summary import summarise
 from gateway.privacy.web.texts import HTML_LANG, LANGUAGES, TEXT, choose_language
 from gateway.privacy.web.texts import statement as translated_statement
 
@@ -53,9 +55,10 @@ PAGE_HEADERS = {
     "Vary": "Accept-Language, Cookie",
     "Referrer-Policy": "same-origin",  # nothing to other sites; URLs hold no secret
     "X-Content-Type-Options": "nosniff",
-    # No script at all, styles from this site only, forms post here only, no framing.
-    "Content-Security-Policy": "default-src 'none'; style-src 'self'; form-action 'self'; "
-    "frame-ancestors 'none'; base-uri 'none'",
+    # Styles and one script from this site only (the pages work without it), forms post
+    # here only, no framing, no connections anywhere.
+    "Content-Security-Policy": "default-src 'none'; style-src 'self'; script-src 'self'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
 }
 Held = tuple[str, str]  # (request id, status token) from the cookie
 AnyRequest = Request[Any, Any, Any]
@@ -72,6 +75,7 @@ def template_config() -> TemplateConfig[JinjaTemplateEngine]:
     )
     environment.filters["when"] = _when
     environment.filters["statement"] = translated_statement
+    environment.globals["summarise"] = summarise
     return TemplateConfig(instance=JinjaTemplateEngine.from_environment(environment))
 
 
@@ -186,7 +190,7 @@ def page(
     values |= context
     voice: Voice = request.app.state.services.voice
     values |= {"t": TEXT[lang], "lang": lang, "html_lang": HTML_LANG[lang], "here": here}
-    values |= {"zone": voice.zone(lang), "controller": voice.controller}
+    values |= {"zone": voice.zone(lang), "controller": voice.controller, "voice": voice}
     return Template(
         f"{name}.html",
         context=values,
@@ -214,6 +218,11 @@ def download(text: str, filename: str) -> Response[str]:
 @cache
 def stylesheet() -> bytes:
     return (HERE / "static" / "page.css").read_bytes()
+
+
+@cache
+def script() -> bytes:
+    return (HERE / "static" / "page.js").read_bytes()
 
 
 def forgotten(request: AnyRequest) -> Template:

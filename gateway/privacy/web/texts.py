@@ -46,10 +46,24 @@ _ENTRIES: dict[str, tuple[str, str]] = {
         "details, and you receive a signed certificate listing them.",
         "我们将删除您的数据。法律要求保留的记录会去除您的个人信息，您将收到一份列明这些记录的签名证明。",
     ),
+    "open_orders_warning": (
+        "Is an order still on its way? Erasing takes its delivery address and phone number "
+        "too, so it may not reach you, and a return or refund needs you to contact us. Wait "
+        "until everything has arrived, unless you want that.",
+        "还有订单在配送途中吗？删除也会删去其收货地址和手机号码，订单可能无法送达，退货或退款需要您"
+        "联系我们。除非您希望如此，请等所有订单送达后再提交。",
+    ),
+    "sum_open": (
+        "{n} of these orders were not yet delivered or completed: their delivery details were "
+        "erased too, so we can no longer deliver them by those details. Contact us about them.",
+        "其中 {n} 个订单尚未送达或完成：其收货信息也已删除，我们无法再按这些信息配送。请就这些订单"
+        "联系我们。",
+    ),
     "kind_access": ("Send me a copy of my data", "给我一份我的数据副本"),
     "kind_access_hint": (
-        "You can download everything we hold about you as a JSON file.",
-        "您可以下载我们持有的关于您的全部数据（JSON 文件）。",
+        "You can read everything we hold about you, order by order, on a page, and "
+        "download it as a JSON file.",
+        "您可以在网页上按订单查看我们持有的关于您的全部数据，也可以下载为 JSON 文件。",
     ),
     "contact_label": ("Phone number or e-mail address", "手机号码或电子邮箱"),
     "contact_hint": (
@@ -75,6 +89,8 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     # --- status page --------------------------------------------------------------
     "status_title": ("Your request", "您的请求"),
     "keep_heading": ("Keep these two values", "请保存以下两项"),
+    "copy_token": ("Copy the status token", "复制状态令牌"),
+    "copied": ("Copied.", "已复制。"),
     "keep_advice": (
         "You need both to follow your request from another device, or after you make this "
         "device forget it. This is the only time the status token is shown: copy it somewhere "
@@ -106,6 +122,11 @@ _ENTRIES: dict[str, tuple[str, str]] = {
         "两个期限同时计算，我们以较早者为准：适用欧盟法律时为 GDPR 期限，适用中国法律时为"
         "《个人信息保护法》期限。",
     ),
+    "awaiting_review": (
+        "Our data protection officer reviews every confirmed request before work starts. "
+        "The deadlines below keep running meanwhile.",
+        "我们的数据保护官会在开始处理前审核每一项已确认的请求。审核期间，下列期限照常计算。",
+    ),
     "rejection_reason": ("Reason for rejection", "拒绝理由"),
     "rejection_rights": (
         "If you disagree, you may lodge a complaint with a data protection supervisory "
@@ -123,10 +144,68 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     ),
     "code_label": ("6-digit code", "6 位验证码"),
     "code_submit": ("Confirm", "确认"),
+    "done_open_orders": (
+        "{n} of your orders were not yet delivered or completed when their data was erased: "
+        "their delivery details went too. Contact us about them.",
+        "删除数据时，您有 {n} 个订单尚未送达或完成：其收货信息也已删除。请就这些订单联系我们。",
+    ),
     "documents_heading": ("Your documents", "您的文件"),
     "certificate_html": ("Erasure certificate (printable page)", "删除证明（可打印页面）"),
     "certificate_json": ("Signed certificate (JSON file)", "签名证明（JSON 文件）"),
     "export_link": ("Download a copy of my data (JSON file)", "下载我的数据副本（JSON 文件）"),
+    "copy_link": ("Read a copy of my data (page)", "查看我的数据副本（网页）"),
+    # --- the access copy, as a page (GDPR Art. 15: in an intelligible form) -----------
+    "copy_title": ("A copy of your data", "您的数据副本"),
+    "copy_intro": (
+        "Everything we hold about you, order by order, as it was when your request ran: the "
+        "JSON file holds the same, for other programs. Made",
+        "我们保存的关于您的全部数据，按订单列出，为您的请求执行时的内容；JSON 文件包含相同内容，"
+        "可供其他程序使用。生成时间：",
+    ),
+    "copy_orders": ("Your orders ({n})", "您的订单（{n} 个）"),
+    "copy_order": ("Order", "订单"),
+    "copy_requests": ("Your privacy requests", "您的隐私请求"),
+    "copy_accesses": ("Who read your data ({n} times)", "谁查看过您的数据（{n} 次）"),
+    "copy_accesses_intro": (
+        "Each time our staff or systems read your orders, from our tamper-evident log.",
+        "我们的员工或系统每次读取您订单的记录，来自我们的防篡改日志。",
+    ),
+    "copy_when": ("When", "时间"),
+    "copy_who": ("Who", "读取者"),
+    "copy_what": ("What", "操作"),
+    "copy_purpose": ("Purpose given", "说明的目的"),
+    "field.order_id": ("Our reference", "系统编号"),
+    "field.external_id": ("Order number", "订单号"),
+    "field.channel": ("Where you ordered", "下单渠道"),
+    "field.region": ("Region", "地区"),
+    "field.status": ("Status", "状态"),
+    "field.created_at": ("Ordered", "下单时间"),
+    "field.customer.name": ("Name", "姓名"),
+    "field.customer.phone": ("Phone number", "手机号码"),
+    "field.customer.email": ("E-mail address", "电子邮箱"),
+    "field.customer.id_number": ("Identity number", "身份证件号码"),
+    "field.shipping_address.province": ("Province", "省"),
+    "field.shipping_address.city": ("City", "市"),
+    "field.shipping_address.district": ("District", "区"),
+    "field.shipping_address.detail": ("Street address", "详细地址"),
+    "field.shipping_address.postal_code": ("Postal code", "邮政编码"),
+    "field.total_amount": ("Total", "总金额"),
+    "field.currency": ("Currency", "币种"),
+    "field.payment.method": ("Payment method", "支付方式"),
+    "field.payment.transaction_id": ("Payment reference", "支付流水号"),
+    "field.note": ("Your note", "备注"),
+    "field.gift_message": ("Gift message", "赠言"),
+    "field.item.sku": ("Item code", "商品编码"),
+    "field.item.name": ("Item", "商品"),
+    "field.item.quantity": ("Quantity", "数量"),
+    "field.item.unit_price": ("Unit price", "单价"),
+    "status.pending": ("awaiting payment", "待付款"),
+    "status.paid": ("paid", "已付款"),
+    "status.shipped": ("on its way", "配送中"),
+    "status.delivered": ("delivered", "已送达"),
+    "status.completed": ("completed", "已完成"),
+    "status.cancelled": ("cancelled", "已取消"),
+    "status.refunded": ("refunded", "已退款"),
     "export_gone": (
         "The copy of your data is no longer available: downloads are kept for a limited time.",
         "您的数据副本已不可下载：下载文件只保留有限时间。",
@@ -184,7 +263,61 @@ _ENTRIES: dict[str, tuple[str, str]] = {
         "To print or save it as PDF, use your browser's Print command (A4).",
         "如需打印或保存为 PDF，请使用浏览器的“打印”功能（A4 纸）。",
     ),
-    "cert_summary": ("Summary", "概要"),
+    "cert_summary": ("The request", "请求信息"),
+    "sum_heading": ("In short", "简要说明"),
+    "sum_erased_heading": ("What we erased", "我们删除了什么"),
+    "sum_erased": (
+        "We erased the personal data of the {n} order record(s) that carry your contact.",
+        "我们删除了带有您联系方式的 {n} 条订单记录中的个人信息。",
+    ),
+    "sum_anonymised": (
+        "Of these, {n} record(s) stay, without anything that identifies you, because a law "
+        "requires the records themselves (below).",
+        "其中 {n} 条因法律要求保留记录本身，已去除所有可识别您的信息后保留（见下文）。",
+    ),
+    "sum_key": (
+        "The key that encrypted your data was destroyed: no copy of it in this system can be "
+        "read again.",
+        "加密您数据的密钥已销毁：本系统中的任何副本都无法再被读取。",
+    ),
+    "sum_kept_heading": ("What we kept, until when, and why", "我们保留了什么、保留多久、为什么"),
+    "sum_kept_none": (
+        "Nothing: no law required us to keep any of it.",
+        "无：没有法律要求我们保留任何记录。",
+    ),
+    "sum_kept_records": ("{n} record(s)", "{n} 条记录"),
+    "sum_kept_only": ("Only", "仅保留"),
+    "sum_kept_readable": ("Readable only by staff in the role", "仅可查阅的员工角色"),
+    "sum_kept_until": ("Kept until", "保留至"),
+    "sum_kept_because": ("Because the law requires it", "法律依据"),
+    "sum_complain_heading": ("If you disagree", "如有异议"),
+    "sum_ask_us": ("To ask us about it, write to", "如需咨询，请联系"),
+    "sum_complain": (
+        "You may also lodge a complaint with a data protection supervisory authority (GDPR "
+        "Art. 77) or, under Chinese law, complain to the authorities that protect personal "
+        "information or sue in a people's court (PIPL Art. 50).",
+        "您也可以向履行个人信息保护职责的部门投诉、举报，或依法向人民法院提起诉讼（《个人信息保护法》"
+        "第五十条）；在欧盟，可以向数据保护监管机构投诉（GDPR 第 77 条）。",
+    ),
+    "sum_evidence_heading": ("The evidence", "技术证据"),
+    "sum_evidence_intro": (
+        "What follows is what the certificate signs, for you or anyone you show it to.",
+        "以下为本证明所签署的内容，供您或您出示证明的对象核查。",
+    ),
+    "category.order_reference": ("order reference", "订单标识"),
+    "category.operational": (
+        "processing details (channel, region, status, times)",
+        "处理信息（渠道、地区、状态、时间）",
+    ),
+    "category.name": ("name", "姓名"),
+    "category.contact": ("contact details", "联系方式"),
+    "category.government_id": ("identity number", "身份证件号码"),
+    "category.location_precise": ("street address", "详细地址"),
+    "category.location_coarse": ("province, city, district", "省市区"),
+    "category.purchase": ("items bought and their prices", "购买的商品及价格"),
+    "category.payment_reference": ("payment reference", "支付流水号"),
+    "category.payment_method": ("payment method", "支付方式"),
+    "category.free_text": ("notes and gift messages", "备注和赠言"),
     "certificate_id": ("Certificate id", "证明编号"),
     "subject_pseudonym": ("Data subject (pseudonym)", "数据主体（假名）"),
     "issued_at": ("Issued", "签发时间"),
@@ -232,11 +365,40 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "signature_value": ("Signature value", "签名值"),
     "verify_heading": ("How to verify this certificate", "如何验证本证明"),
     "verify_text": (
-        "Download the signed JSON file, then either run the command below, or send the file's "
-        "content in a POST request to the address below. Both check the Ed25519 signature and "
-        "that the audit chain head it names is in the gateway's log.",
-        "下载签名的 JSON 文件，然后运行下面的命令，或将文件内容以 POST 请求发送到下面的地址。"
-        "两者都会检查 Ed25519 签名，以及证明中所列的审计链头确实存在于网关日志中。",
+        "Anyone you show it to can check that this certificate is genuine and unaltered: the "
+        "signed file (JSON) is checked against the shop's published signing key and against "
+        "its tamper-evident audit log.",
+        "您出示本证明的任何对象都可以核实其真实且未被篡改：签名文件（JSON）将与商家公布的签名密钥"
+        "及其防篡改审计日志进行核对。",
+    ),
+    "verify_link": ("Check a certificate", "验证证明"),
+    "verify_print": (
+        "To check it: open the privacy page of the shop's website, /privacy/check, and paste "
+        "or upload the signed file.",
+        "验证方法：打开商家网站的隐私页面 /privacy/check，粘贴或上传签名文件。",
+    ),
+    # --- checking a certificate ------------------------------------------------------
+    "check_title": ("Check an erasure certificate", "验证删除证明"),
+    "check_intro": (
+        "Paste the signed certificate (the JSON file, as downloaded) or choose the file. It is "
+        "checked here, on the server, against this shop's signing key and audit log; nothing "
+        "you send is kept.",
+        "粘贴签名证明（下载的 JSON 文件内容），或选择该文件。证明将在服务器上与本商家的签名密钥和"
+        "审计日志核对；您提交的内容不会被保存。",
+    ),
+    "check_paste": ("Certificate (JSON)", "证明（JSON）"),
+    "check_file": ("Or choose the file", "或选择文件"),
+    "check_submit": ("Check", "验证"),
+    "check_valid": ("Genuine: this certificate was signed by", "真实：本证明由以下机构签署："),
+    "check_valid_log": (
+        "and the audit log entry it names is in this shop's log. It was not altered.",
+        "其所列的审计日志条目存在于本商家的日志中。证明未被篡改。",
+    ),
+    "check_invalid": ("Not genuine, or altered:", "不真实或已被篡改："),
+    "check_for_request": ("Request", "请求"),
+    "err.certificate": (
+        "Paste the certificate's JSON, or choose its file (at most 256 KB).",
+        "请粘贴证明的 JSON 内容，或选择其文件（不超过 256 KB）。",
     ),
     # --- objection page -----------------------------------------------------------
     "object_title": ("Object to a request", "对请求提出异议"),
@@ -337,10 +499,19 @@ TEXT: Mapping[str, Mapping[str, str]] = {
 
 # Fixed statements of the signed certificate (English there), translated for reading.
 _STATEMENTS_ZH = {
+    certificate.NOT_A_CERTIFICATE: "不是证明：缺少 certificate 和 signature 两部分",
+    certificate.WRONG_FORMAT: f"不是 {certificate.FORMAT} 格式的证明",
+    certificate.WRONG_ALGORITHM: f"签名算法必须为 {certificate.ALGORITHM}",
+    certificate.UNDECODABLE: "签名或证明无法解码",
+    certificate.UNKNOWN_KEY: "由未知密钥签署（key_id 与本商家的公钥不符）",
+    certificate.NO_CHAIN_HEAD: "证明未列出审计链头",
+    certificate.VALID: "签名有效",
+    certificate.ALTERED: "签名不符：证明已被篡改",
+    certificate.NOT_IN_LOG: "证明所列的审计链头不在本商家的日志中",
     certificate.BACKUPS: (
         "完成之前制作的数据库副本（备份）中仍有该数据主体的密文及其数据密钥，后者由 data_key "
-        "步骤所列版本的密钥加密密钥（KEK）封装。该 KEK 版本停用后（先运行 privacy-gateway keys "
-        "rotate-kek，再删除旧 KEK），这些副本将无法再解密；备份按运营方的备份保留期限到期。"
+        "步骤所列版本的密钥加密密钥（KEK）封装。运营方停用该 KEK 版本（轮换 KEK 后删除旧版本）"
+        "后，这些副本将无法再解密；备份按运营方的备份保留期限到期。"
         "本数据库中已不存有该数据密钥。"
     ),
     certificate.NOT_COVERED: (
