@@ -5,10 +5,12 @@ HTML is laid out from the same figures on both backends (test_figures.py)."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.helpers import bearer
-from tests.reports.conftest import PERIOD, Seeded
+from tests.reports.conftest import PERIOD, Seeded, page_text
 
 pytestmark = pytest.mark.parametrize("seeded", ["sqlite"], indirect=True)
 
@@ -34,3 +36,83 @@ def test_each_form_names_its_charset_once(
 ) -> None:
     got, _ = _get(seeded, name, format=fmt)
     assert got == content_type
+
+
+REPORTS = ("gdpr-ropa", "dsr-register", "access", "audit-integrity", "pipl-audit", "pipl-pia")
+
+
+@pytest.fixture(scope="module")
+def pages(seeded: Seeded) -> dict[tuple[str, str], str]:
+    """Every report's HTML in both languages, fetched once."""
+    return {
+        (name, lang): _get(seeded, name, format="html", lang=lang)[1]
+        for name in REPORTS
+        for lang in ("en", "zh")
+    }
+
+
+def test_joined_texts_read_as_sentences_in_both_languages(
+    pages: dict[tuple[str, str], str],
+) -> None:
+    for (name, lang), html in pages.items():
+        for line in page_text(html):
+            for wrong in (".;", "。；", ". ;", "。;", ";;", "；；"):
+                assert wrong not in line, (name, lang, line)
+    ropa_en, ropa_zh = page_text(pages["gdpr-ropa", "en"]), page_text(pages["gdpr-ropa", "zh"])
+    # Phrases joined as a list; sentences simply follow each other.
+    assert (
+        "Accept, pack and deliver the customer's order; Tell the customer about the delivery"
+        in ropa_en
+    )
+    assert "接收、包装并配送顾客订单；向顾客通知配送情况" in ropa_zh
+    measures = next(line for line in ropa_zh if line.startswith("直接标识符"))
+    assert "封装。删除请求销毁顾客的数据密钥" in measures
+    measures = next(line for line in ropa_en if line.startswith("Direct identifiers"))
+    assert "outside the database. Erasure destroys" in measures
+    # Lists of labels: a comma in English, the enumeration comma in Chinese.
+    assert "姓名、联系方式、详细地址、省市区、购买信息、自由文本" in ropa_zh
+
+
+def test_people_read_words_and_codes_only_where_a_dpo_looks_them_up(
+    pages: dict[tuple[str, str], str],
+) -> None:
+    snake = re.compile(r"\b[a-z0-9]+_[a-z0-9_]+\b")
+    for (name, lang), html in pages.items():
+        for line in page_text(html, codes=False):
+            assert not snake.search(line), (name, lang, line)
+    audit_en, audit_zh = page_text(pages["pipl-audit", "en"]), page_text(pages["pipl-audit", "zh"])
+    assert "customer service customer_service" in audit_en  # words, then the policy's name
+    assert "客服 customer_service" in audit_zh
+    assert "客服：掩码、数据保护官：二次验证后明文、财务：明文" in audit_zh  # payment references
+    assert "Records erased, step: search index entries" in audit_en
+    assert "已删除记录，步骤：检索索引条目" in audit_zh
+    assert "e-commerce transaction records ecommerce_transaction" in audit_en
+    assert "Art. 13(1)(2) necessary for a contract" in audit_en  # not the bare code "2"
+    assert "reveal rate stands out" in audit_en
+    assert "cs-c: customer service" in audit_en
+    ropa_en = page_text(pages["gdpr-ropa", "en"])
+    transfer = next(line for line in ropa_en if line.startswith("DE: "))
+    assert transfer.startswith(
+        "DE: Fulfilment warehouse for EU deliveries (Example Logistics GmbH), CAC standard "
+        "contract (PIPL Art. 38(1)(3)). CAC standard contract for the outbound transfer"
+    )
+    integrity_zh = page_text(pages["audit-integrity", "zh"])
+    assert "完好：所有条目和签名均已核验" in integrity_zh
+
+
+def test_times_read_to_the_minute_in_utc(pages: dict[tuple[str, str], str]) -> None:
+    iso = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+    fraction = re.compile(r":\d{2}\.\d+")
+    for (name, lang), html in pages.items():
+        for line in page_text(html):
+            assert not iso.search(line), (name, lang, line)
+            assert not fraction.search(line), (name, lang, line)
+    register = page_text(pages["dsr-register", "en"])
+    assert "2026-11-01 00:00 UTC – 2027-01-01 00:00 UTC" in register  # the period
+    assert "2026-11-20 10:00 UTC" in register  # received, to the minute
+    assert "2026-12-05 10:00 UTC" in register  # the deadline
+    # When the report was made, and when a checkpoint was signed, are evidence: seconds.
+    generated = register[register.index("Generated at") + 1]
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC", generated)
+    checkpoints = page_text(pages["audit-integrity", "en"])
+    assert "2026-11-20 10:00:30 UTC" in checkpoints
