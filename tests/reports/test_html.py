@@ -6,11 +6,16 @@ HTML is laid out from the same figures on both backends (test_figures.py)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from playwright.sync_api import Page
 
+from tests.browser import chromium_page
 from tests.helpers import bearer
 from tests.reports.conftest import PERIOD, Seeded, page_text
+from tests.reports.raster import mm, render
 
 pytestmark = pytest.mark.parametrize("seeded", ["sqlite"], indirect=True)
 
@@ -116,3 +121,41 @@ def test_times_read_to_the_minute_in_utc(pages: dict[tuple[str, str], str]) -> N
     assert re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC", generated)
     checkpoints = page_text(pages["audit-integrity", "en"])
     assert "2026-11-20 10:00:30 UTC" in checkpoints
+
+
+A4_TEXT_WIDTH_PX = 688  # 210 mm less the 2 x 14 mm page margins, at 96 px per inch
+PAGE_MARGIN_MM = 14.0
+MIN_COLUMN_MM = 8.2  # two CJK characters of 8.5 pt, or four Latin letters, and padding
+MEASURE = (Path(__file__).parent / "measure.js").read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def printer() -> Iterator[Page]:
+    """One browser for the print tests, laid out as print at an A4 page's text width."""
+    with chromium_page(viewport={"width": A4_TEXT_WIDTH_PX, "height": 1000}) as page:
+        page.emulate_media(media="print")
+        yield page
+
+
+@pytest.mark.parametrize("report", [("dsr-register", "en"), ("pipl-audit", "zh")], ids=str)
+def test_printed_tables_fit_a4_and_keep_words_whole(
+    pages: dict[tuple[str, str], str], printer: Page, tmp_path: Path, report: tuple[str, str]
+) -> None:
+    """The widest report in English and the densest in Chinese, laid out for print,
+    then printed and looked at as pixels."""
+    printer.set_content(pages[report])
+    got = printer.evaluate(MEASURE)
+    assert got["page"] <= A4_TEXT_WIDTH_PX, got["tables"]  # nothing wider than the page
+    assert [t for t in got["tables"] if t[1] > A4_TEXT_WIDTH_PX] == []
+    assert got["overflowing"] == []  # no cell's text runs out of its cell
+    assert got["broken"] == []  # no word split across lines
+    assert got["whole"] > 50  # the words it checked ("erasure", "已完成" …) are there
+    pdf = printer.pdf(prefer_css_page_size=True, print_background=True)
+    printed = render(pdf, tmp_path)
+    assert printed
+    for number, sheet in enumerate(printed, 1):
+        left, right = sheet.ink_extent()
+        assert mm(left) > PAGE_MARGIN_MM - 0.5, number  # nothing runs into the margins
+        assert mm(sheet.width - right) > PAGE_MARGIN_MM - 0.5, number
+        for widths in sheet.table_columns():
+            assert min(widths) >= MIN_COLUMN_MM, (number, [round(w, 1) for w in widths])
