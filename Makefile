@@ -34,12 +34,14 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 # Browser tests drive Debian's Chromium through Playwright, never a downloaded browser:
 # nothing to do if it is there ($OPG_CHROMIUM, or `chromium` on PATH), else apt-get it.
 # Printed reports in Chinese need a CJK font (Debian's fonts-noto-cjk), or Chromium
-# draws boxes; the report tests check the glyphs are there.
-CHROMIUM_HELP := install Debian's chromium and fonts-noto-cjk packages (apt-get install chromium fonts-noto-cjk) or set OPG_CHROMIUM to a Chromium binary
+# draws boxes; the report tests check the glyphs are there, and look at the printed
+# pages as pixels through poppler-utils' pdftoppm.
+CHROMIUM_HELP := install Debian's chromium, fonts-noto-cjk and poppler-utils packages (apt-get install chromium fonts-noto-cjk poppler-utils) or set OPG_CHROMIUM to a Chromium binary
 $(VENV)/.chromium: | $(BIN)/python
 	@missing=""; \
 	[ -x "$${OPG_CHROMIUM:-}" ] || command -v chromium >/dev/null || missing="chromium"; \
 	[ -n "$$(fc-list :lang=zh 2>/dev/null)" ] || missing="$$missing fonts-noto-cjk"; \
+	command -v pdftoppm >/dev/null || missing="$$missing poppler-utils"; \
 	if [ -z "$$missing" ]; then :; \
 	elif [ "$$(id -u)" != 0 ] && ! command -v sudo >/dev/null; then \
 		echo "Missing$$missing and this user cannot install it: $(CHROMIUM_HELP)" >&2; exit 1; \

@@ -22,7 +22,7 @@ from typing import Any
 from audit import snapshot
 from gateway.disclosure import Classification
 from gateway.reports import logscan
-from gateway.reports.document import Built, Context, Label, Section, Table
+from gateway.reports.document import Built, Code, Context, Label, Section, Table, When
 
 READS = ("orders.read", "orders.reveal", "orders.list", "orders.search")
 MIN_REVEALS = 5
@@ -248,4 +248,16 @@ def _table(key: str, rows: list[dict[str, Any]], columns: tuple[str, ...]) -> Ta
 
 
 def _cell(column: str, value: Any) -> Any:
-    return Label(value) if column in ("level", "category") else value
+    """Words for codes, `<code>` for names a DPO looks up in the log; the CSV form
+    shows the same values as codes."""
+    if column in ("level", "category"):
+        return Label(value)
+    if column == "role":
+        return Label(value, "role", show_code=True)
+    if column == "action":
+        return Code(value)
+    if column == "fields":
+        return [Code(f) for f in value.split(", ") if f]
+    if column in ("first_at", "last_at"):
+        return When(value)
+    return value

@@ -62,9 +62,49 @@ class Header:
 
 @dataclass(frozen=True, slots=True)
 class Label:
-    """A code the renderers show in the report's language (`value.<code>` text)."""
+    """A code the renderers show in words (text key `<kind>.<code>`); machine forms keep
+    the code. `show_code`: the words, then the code, where it is a name the DPO finds
+    in the policy files (a role, a retention rule)."""
 
     code: str
+    kind: str = "value"
+    show_code: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Code:
+    """An identifier a DPO may look up (a request id, field path, hash, log action):
+    shown as code, and the only text a line may break inside (it is long, not a word)."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Texts:
+    """Texts of the record (purposes, measures): phrases or whole sentences, joined
+    with the punctuation of the report's language."""
+
+    items: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Pair:
+    """`key: value`, say a role and the level it sees."""
+
+    key: Any
+    value: Any
+
+
+@dataclass(frozen=True, slots=True)
+class When:
+    """A time: ISO 8601 in machine forms, to the minute (or `seconds`) in UTC for people."""
+
+    at: datetime | str
+    seconds: bool = False
+
+
+def when(value: datetime | str | None, seconds: bool = False) -> When | None:
+    return None if value is None else When(value, seconds)
 
 
 @dataclass(frozen=True, slots=True)

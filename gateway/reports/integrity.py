@@ -26,7 +26,7 @@ from audit import (
     key_id,
     snapshot,
 )
-from gateway.reports.document import Built, Context, Section, Table
+from gateway.reports.document import Built, Code, Context, Label, Pair, Section, Table, When
 
 
 async def _anchor(ctx: Context) -> Checkpoint | None:
@@ -105,21 +105,33 @@ async def build(ctx: Context) -> Built:
         "checkpoints": checkpoints,
     }
     columns = ("seq", "at", "head", "key_id")
-    table = Table("checkpoints", columns, [[c[k] for k in columns] for c in checkpoints])
+    rows = [
+        [c["seq"], When(c["at"], True), Code(c["head"]), Code(c["key_id"])] for c in checkpoints
+    ]
+    table = Table("checkpoints", columns, rows)
     anchor = scope["anchor"]
     facts = [
         ("verification_ok", report.ok),
         ("verified_from", scope["from_seq"]),
-        ("anchor", None if anchor is None else f"#{anchor['seq']} {anchor['at']}"),
+        (
+            "anchor",
+            None if anchor is None else Pair(Code(f"#{anchor['seq']}"), When(anchor["at"], True)),
+        ),
         ("entries_checked", report.entries_checked),
         ("first_bad_sequence", report.first_bad_sequence),
-        ("reason", report.reason),
+        # The verifier's own words for a failure are evidence: quoted as it wrote them.
+        ("reason", Label(report.reason) if report.ok else report.reason),
         ("checkpoints_in_period", count),
         ("checkpoints_listed", len(checkpoints)),
     ]
+    key_facts = [
+        ("key_id", Code(key["key_id"])),
+        ("algorithm", key["algorithm"]),
+        ("fingerprint_sha256", Code(key["fingerprint_sha256"])),
+    ]
     sections = [
         Section("verification", facts=facts, paragraphs=["verification_scope"]),
-        Section("public_key", facts=list(key.items())),
+        Section("public_key", facts=key_facts),
         Section("checkpoints", tables=[table]),
     ]
     return Built(data, sections, csv=table)

@@ -10,9 +10,20 @@ from typing import Any
 
 from audit import snapshot
 from gateway.reports import access, dsr, integrity, logscan
-from gateway.reports.document import Built, Context, Label, Section, Table
+from gateway.reports.document import (
+    Built,
+    Code,
+    Context,
+    Label,
+    Lang,
+    Pair,
+    Section,
+    Table,
+    Texts,
+)
 from gateway.reports.record import Activity, gaps
-from gateway.reports.ropa import categories, role_levels
+from gateway.reports.ropa import categories, gap_item, gap_where, role_level_pairs, role_levels
+from gateway.reports.text import basis
 
 WORKFLOW = ("privacy.complete", "privacy.step", "privacy.retention_end")
 
@@ -55,43 +66,32 @@ async def executed(ctx: Context) -> dict[str, Any]:
     }
 
 
-def findings(ctx: Context, parts: dict[str, Any]) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
+def findings(ctx: Context, parts: dict[str, Any]) -> list[tuple[dict[str, Any], Any]]:
+    """Each finding's document (codes, for the JSON form) and what it concerns in words."""
+    out: list[tuple[dict[str, Any], Any]] = []
+
+    def add(severity: str, code: str, subject: str, shown: Any) -> None:
+        out.append(({"severity": severity, "code": code, "subject": subject}, shown))
+
     for g in gaps(ctx.record, ctx.policy.classification, ctx.policy.plans):
-        out.append(
-            {"severity": "medium", "code": f"record_{g.code}", "subject": f"{g.where} {g.item}"}
-        )
-    if parts["requests"]["missed"]:
-        out.append(
-            {
-                "severity": "high",
-                "code": "dsr_deadline_missed",
-                "subject": str(parts["requests"]["missed"]),
-            }
-        )
+        where = [gap_where(g.where, ctx), gap_item(g.code, g.where, g.item)]
+        add("medium", f"record_{g.code}", f"{g.where} {g.item}", where)
+    missed = parts["requests"]["missed"]
+    if missed:
+        add("high", "dsr_deadline_missed", str(missed), missed)
+    bad = parts["integrity"]["first_bad_sequence"]
     if not parts["integrity"]["ok"]:
-        out.append(
-            {
-                "severity": "high",
-                "code": "log_integrity_failed",
-                "subject": str(parts["integrity"]["first_bad_sequence"]),
-            }
-        )
+        add("high", "log_integrity_failed", str(bad), Code(f"#{bad}"))
     for o in parts["reveals"]["outliers"]:
-        out.append(
-            {
-                "severity": "medium",
-                "code": "reveal_rate_outlier",
-                "subject": f"{o['principal']} ({o['role']})",
-            }
-        )
+        who = Pair(o["principal"], Label(o["role"], "role"))
+        add("medium", "reveal_rate_outlier", f"{o['principal']} ({o['role']})", who)
     as_of = min(ctx.header.period.until, ctx.header.generated_at).date()
     for a in ctx.record.activities:
         if triggers(ctx, a) and a.impact_assessment is None:
-            out.append({"severity": "high", "code": "pia_missing", "subject": a.id})
+            add("high", "pia_missing", a.id, a.name(ctx.lang))
         pia = a.impact_assessment
         if pia is not None and pia.review_by is not None and pia.review_by < as_of:
-            out.append({"severity": "medium", "code": "pia_review_overdue", "subject": a.id})
+            add("medium", "pia_review_overdue", a.id, a.name(ctx.lang))
     return out
 
 
@@ -126,7 +126,8 @@ def _reveals(figures: access.AccessFigures) -> dict[str, Any]:
     }
 
 
-async def audit_data(ctx: Context) -> dict[str, Any]:
+async def audit_data(ctx: Context) -> tuple[dict[str, Any], list[list[Any]]]:
+    """The audit's figures (the JSON form), and its findings as the HTML table shows them."""
     lang, c = ctx.lang, ctx.policy.classification
     report, scope = await integrity.verify_period(ctx)
     personal = [name for name, cat in sorted(c.categories.items()) if cat.personal]
@@ -162,20 +163,21 @@ async def audit_data(ctx: Context) -> dict[str, Any]:
             **await executed(ctx),
         },
     }
-    parts["findings"] = findings(ctx, parts)
-    return parts
+    found = findings(ctx, parts)
+    parts["findings"] = [document for document, _ in found]
+    return parts, [[Label(d["severity"]), Label(d["code"]), shown] for d, shown in found]
 
 
 def _labels(codes: list[str]) -> list[Label]:
     return [Label(code) for code in codes]
 
 
-def _activities_section(d: dict[str, Any]) -> Section:
+def _activities_section(d: dict[str, Any], lang: Lang) -> Section:
     columns = ("activity", "legal_basis_pipl", "data_categories", "art55_triggers")
     rows = [
         [
             a["name"],
-            a["legal_basis_pipl"],
+            None if a["legal_basis_pipl"] is None else basis("pipl", a["legal_basis_pipl"], lang),
             _labels(a["data_categories"]),
             _labels(a["art55_triggers"]),
         ]
@@ -189,10 +191,10 @@ def _sensitive_section(d: dict[str, Any]) -> Section:
     rows = [
         [
             Label(s["category"]),
-            ", ".join(s["fields"]),
+            [Code(f) for f in s["fields"]],
             s["encrypted_at_rest"],
-            ", ".join(f"{r}: {lv}" for r, lv in s["role_levels"].items()),
-            "; ".join(s["safeguards"]),
+            role_level_pairs(s["role_levels"]),
+            Texts(tuple(s["safeguards"])),
         ]
         for s in d["sensitive_personal_information"]
     ]
@@ -203,7 +205,7 @@ def _access_control_section(d: dict[str, Any]) -> Section:
     personal = sorted(next(iter(d["access_control"].values()), {}))
     columns = ("role", *[f"value.{c}" for c in personal])
     rows = [
-        [role, *[Label(levels[c]) for c in personal]]
+        [Label(role, "role", show_code=True), *[Label(levels[c]) for c in personal]]
         for role, levels in d["access_control"].items()
     ]
     return Section("access_control", tables=[Table("access_control", columns, rows)])
@@ -212,7 +214,9 @@ def _access_control_section(d: dict[str, Any]) -> Section:
 def _retention_section(ret: dict[str, Any]) -> Section:
     counts = ("erasures_completed", "access_requests_completed", "orders_deleted_at_retention_end")
     steps = [(f"step:{s}", n) for s, n in ret["records_erased_by_step"].items()]
-    rules = [[r["rule"], r["years"], r["citation"]] for r in ret["rules"]]
+    rules = [
+        [Label(r["rule"], "rule", show_code=True), r["years"], r["citation"]] for r in ret["rules"]
+    ]
     return Section(
         "retention",
         facts=[(k, ret[k]) for k in counts] + steps,
@@ -232,11 +236,10 @@ REQUEST_FIGURES = (
 
 
 async def build_audit(ctx: Context) -> Built:
-    d = await audit_data(ctx)
+    d, findings = await audit_data(ctx)
     reveals = d["reveals"]
-    findings = [[Label(f["severity"]), Label(f["code"]), f["subject"]] for f in d["findings"]]
     sections = [
-        _activities_section(d),
+        _activities_section(d, ctx.lang),
         _sensitive_section(d),
         _access_control_section(d),
         Section(
@@ -254,7 +257,9 @@ async def build_audit(ctx: Context) -> Built:
         ),
         Section("integrity", facts=list(d["integrity"].items())),
         _retention_section(d["retention"]),
-        Section("findings", tables=[Table("findings", ("severity", "code", "subject"), findings)]),
+        Section(
+            "findings", tables=[Table("findings", ("severity", "finding", "subject"), findings)]
+        ),
     ]
     return Built(d, sections)
 
@@ -337,7 +342,7 @@ async def build_pia(ctx: Context) -> Built:
                             r["risk"],
                             Label(r["likelihood"]),
                             Label(r["severity"]),
-                            "; ".join(r["measures"]),
+                            Texts(tuple(r["measures"])),
                         ]
                         for r in pia["risks"]
                     ],

@@ -11,9 +11,19 @@ from __future__ import annotations
 from typing import Any
 
 from gateway.disclosure import Level
-from gateway.reports.document import Built, Context, Label, Lang, Section, Table
+from gateway.reports.document import (
+    Built,
+    Code,
+    Context,
+    Label,
+    Lang,
+    Pair,
+    Section,
+    Table,
+    Texts,
+)
 from gateway.reports.record import Activity, Party, ProcessingRecord, gaps
-from gateway.reports.text import basis
+from gateway.reports.text import basis, words
 
 _ORDER = (Level.HIDDEN, Level.MASKED, Level.CLEAR_AFTER_2FA, Level.CLEAR)
 
@@ -125,33 +135,68 @@ def record_data(ctx: Context) -> dict[str, Any]:
     }
 
 
-def _joined(values: list[str]) -> str | None:
-    return "; ".join(values) if values else None
+def _texts(values: list[str]) -> Texts | None:
+    return Texts(tuple(values)) if values else None
 
 
-def activity_facts(a: dict[str, Any]) -> list[tuple[str, Any]]:
+def _transfer(t: dict[str, Any], lang: Lang) -> str:
+    """`DE: recipient, safeguard. Documentation.` in the report's language."""
+    safeguard = words("value", t["safeguard"], lang) or t["safeguard"]
+    colon, comma = ("：", "，") if lang == "zh" else (": ", ", ")
+    return f"{t['country']}{colon}{t['recipient']}{comma}{safeguard}" + (
+        "。" if lang == "zh" else "."
+    )
+
+
+def activity_facts(a: dict[str, Any], lang: Lang) -> list[tuple[str, Any]]:
     lb = a["legal_basis"]
+    transfers = [
+        text
+        for t in a["transfers"]
+        for text in (_transfer(t, lang), t["documentation"])
+        if text is not None
+    ]
     return [
-        ("purposes", _joined(a["purposes"])),
+        ("purposes", _texts(a["purposes"])),
         ("legal_basis_gdpr", lb["gdpr"]),
         ("legal_basis_pipl", lb["pipl"]),
         ("legal_basis_explanation", lb["explanation"]),
-        ("data_subjects", _joined(a["data_subjects"])),
+        ("data_subjects", _texts(a["data_subjects"])),
         ("data_categories", [Label(c["category"]) for c in a["data_categories"]] or None),
-        ("recipients", _joined([f"{r['name']} ({r['country']})" for r in a["recipients"]])),
-        (
-            "transfers",
-            _joined(
-                [
-                    f"{t['country']}: {t['recipient']} [{t['safeguard']}]"
-                    + (f" {t['documentation']}" if t["documentation"] else "")
-                    for t in a["transfers"]
-                ]
-            )
-            or Label("none"),
-        ),
+        ("recipients", _texts([f"{r['name']} ({r['country']})" for r in a["recipients"]])),
+        ("transfers", _texts(transfers) or Label("none")),
         ("retention", a["retention"]),
-        ("measures", _joined([m["text"] for m in a["measures"]])),
+        ("measures", _texts([m["text"] for m in a["measures"]])),
+    ]
+
+
+def gap_where(where: str, ctx: Context) -> Any:
+    """Where a gap is, in words: the party, or the activity's name, field or role."""
+    kind, _, name = where.partition(":")
+    if kind == "activity":
+        return Pair(Label(kind, "where"), ctx.record.activity(name).name(ctx.lang))
+    if kind == "field":
+        return Pair(Label(kind, "where"), Code(name))
+    if kind == "role":
+        return Pair(Label(kind, "where"), Label(name, "role", show_code=True))
+    return Label(kind, "where")
+
+
+def gap_item(code: str, where: str, item: str) -> Any:
+    """What is missing: an item of the record (by its heading), a country, a category."""
+    if code == "missing_item":
+        party = "" if ":" in where else f"{where}_"
+        return Label(party + item.replace(".", "_"), "fact")
+    if code == "transfer_undocumented":
+        return Code(item)
+    return Label(item)
+
+
+def gap_row(g: dict[str, str], ctx: Context) -> list[Any]:
+    return [
+        Label(f"record_{g['code']}"),
+        gap_where(g["where"], ctx),
+        gap_item(g["code"], g["where"], g["item"]),
     ]
 
 
@@ -185,20 +230,28 @@ def _controller_section(data: dict[str, Any]) -> Section:
     return Section("controller", flag_missing=True, facts=facts)
 
 
-def _activity_section(a: dict[str, Any]) -> Section:
+def role_level_pairs(levels: dict[str, str]) -> list[Pair]:
+    return [Pair(Label(r, "role"), Label(lv)) for r, lv in levels.items()]
+
+
+def _activity_section(a: dict[str, Any], lang: Lang) -> Section:
     rows = [
         [
             Label(c["category"]),
-            ", ".join(c["fields"]),
+            [Code(f) for f in c["fields"]],
             c["sensitive"],
             c["encrypted_at_rest"],
-            ", ".join(f"{r}: {lv}" for r, lv in c["role_levels"].items()),
+            role_level_pairs(c["role_levels"]),
         ]
         for c in a["data_categories"]
     ]
     table = Table("data_categories", CATEGORY_COLUMNS, rows)
     return Section(
-        "activity", title=a["name"], flag_missing=True, facts=activity_facts(a), tables=[table]
+        "activity",
+        title=a["name"],
+        flag_missing=True,
+        facts=activity_facts(a, lang),
+        tables=[table],
     )
 
 
@@ -207,13 +260,11 @@ async def build(ctx: Context) -> Built:
     sections = [_controller_section(data)]
     rows = []
     for a in data["activities"]:
-        sections.append(_activity_section(a))
-        cells = [v for k, v in activity_facts(a) if k != "legal_basis_explanation"]
+        sections.append(_activity_section(a, ctx.lang))
+        cells = [v for k, v in activity_facts(a, ctx.lang) if k != "legal_basis_explanation"]
         rows.append([a["id"], a["name"], *cells, ", ".join(a["missing"])])
     gaps_table = Table(
-        "gaps",
-        ("code", "where", "item"),
-        [[g["code"], g["where"], g["item"]] for g in data["gaps"]],
+        "gaps", ("finding", "where", "item"), [gap_row(g, ctx) for g in data["gaps"]]
     )
     sections.append(Section("gaps", paragraphs=["gaps_rule"], tables=[gaps_table]))
     return Built(data, sections, csv=Table("activities", CSV_COLUMNS, rows))

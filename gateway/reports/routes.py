@@ -11,7 +11,7 @@ from litestar.params import FromPath, FromQuery
 from gateway.auth import AuthedRequest
 from gateway.reports.render import content_security_policy
 from gateway.reports.schemas import KeptReportsPage, ReportIndex, ReportKind
-from gateway.reports.service import REPORTS, KeptReports, Reports
+from gateway.reports.service import ENCODING, REPORTS, KeptReports, Reports
 from gateway.reports.text import title
 
 
@@ -76,6 +76,7 @@ class ReportController(Controller):
         return Response(
             rendered.body,
             media_type=rendered.media_type,
+            encoding=ENCODING,  # Litestar names it in the Content-Type of text/* types
             headers={
                 "Cache-Control": "no-store",
                 "Content-Disposition": f'{disposition}; filename="{rendered.filename}"',

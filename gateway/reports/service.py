@@ -45,17 +45,16 @@ REPORTS: dict[str, Spec] = {
     "pipl-audit": Spec(pipl.build_audit, table=False),
     "pipl-pia": Spec(pipl.build_pia, table=False),
 }
-MEDIA_TYPES = {
-    "json": "application/json",
-    "html": "text/html; charset=utf-8",
-    "csv": "text/csv; charset=utf-8",
-}
+# Bare types: the renderers write UTF-8, and Litestar adds `; charset=<encoding>` to
+# every text/* type itself (a charset here would be sent twice).
+MEDIA_TYPES = {"json": "application/json", "html": "text/html", "csv": "text/csv"}
+ENCODING = "utf-8"
 
 
 @dataclass(frozen=True, slots=True)
 class Rendered:
     body: bytes
-    media_type: str
+    media_type: str  # without parameters; the body is always `ENCODING`
     filename: str
     header: Header
 

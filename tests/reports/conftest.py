@@ -12,6 +12,7 @@ from __future__ import annotations
 import statistics
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,37 @@ CUSTOMERS = [
 ]
 PURPOSE = "customer called about a lost parcel"
 FIGURES = ("accesses", "records", "personal_records", "reveals", "denials")
+
+
+class _Text(HTMLParser):
+    BLOCKS = frozenset({"p", "li", "dt", "dd", "th", "td", "tr", "h1", "h2", "title", "style"})
+
+    def __init__(self, codes: bool) -> None:
+        super().__init__()
+        self.parts: list[str] = []
+        self._skip = 0
+        self._hidden = {"style"} if codes else {"style", "code"}
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self._skip += tag in self._hidden
+
+    def handle_endtag(self, tag: str) -> None:
+        self._skip -= tag in self._hidden
+        if tag in self.BLOCKS:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip:
+            self.parts.append(data)
+
+
+def page_text(html: str, codes: bool = True) -> list[str]:
+    """The lines a person reads on a report page: one per cell, fact or paragraph
+    (without what is set as `<code>` unless `codes`)."""
+    parser = _Text(codes)
+    parser.feed(html)
+    lines = "".join(parser.parts).splitlines()
+    return [" ".join(line.split()) for line in lines if line.strip()]
 
 
 @dataclass

@@ -17,6 +17,7 @@ from gateway.app import create_app
 from gateway.core.errors import ConfigurationError
 from gateway.core.settings import Settings
 from tests.helpers import Gateway, bearer
+from tests.reports.conftest import page_text
 
 POLICIES = Path(__file__).resolve().parents[2] / "policies"
 
@@ -108,7 +109,13 @@ def test_every_gap_is_named_in_every_form(database_url: str, tmp_path: Path) -> 
         assert rows["customer_service"][-1] == ""
         html = _ropa(gw, format="html", lang="zh").text
         assert html.count('class="missing"') == 2  # the DPO's contact, the purposes
-        assert "field:gift_message" in html
+        # In words, with the field's path as the code a DPO looks up.
+        lines = page_text(html)
+        assert lines.count("个人信息字段无对应处理活动") == 2  # note, gift_message
+        assert "字段：gift_message" in lines
+        assert "角色：客服 customer_service" in lines
+        assert "处理活动：经营分析" in lines
+        assert "处理目的" in lines
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+from gateway.reports.text.names import BASES, NAMES
+
 Lang = Literal["en", "zh"]
 
 TEXT: dict[str, tuple[str, str]] = {
@@ -185,6 +187,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "col.encrypted_at_rest": ("Encrypted at rest", "加密存储"),
     "col.role_levels": ("Roles and levels", "角色与级别"),
     "col.code": ("Code", "代码"),
+    "col.finding": ("Finding", "问题"),
     "col.where": ("Where", "位置"),
     "col.item": ("Item", "事项"),
     "col.request_id": ("Request", "请求"),
@@ -242,6 +245,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "value.no": ("no", "否"),
     "value.none": ("none", "无"),
     "value.missing": ("MISSING", "缺失"),
+    "value.intact": ("intact: every entry and signature checked", "完好：所有条目和签名均已核验"),
     "value.no_rows": ("None in this period.", "本期间无。"),
     "value.erasure": ("erasure", "删除"),
     "value.access": ("access", "查阅"),
@@ -328,36 +332,8 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
 }
 
-BASES: dict[str, tuple[str, str]] = {
-    "gdpr.a": ("Art. 6(1)(a) consent", "第6条第1款(a)项 同意"),
-    "gdpr.b": ("Art. 6(1)(b) performance of a contract", "第6条第1款(b)项 履行合同"),
-    "gdpr.c": ("Art. 6(1)(c) legal obligation", "第6条第1款(c)项 法定义务"),
-    "gdpr.d": ("Art. 6(1)(d) vital interests", "第6条第1款(d)项 重大利益"),
-    "gdpr.e": ("Art. 6(1)(e) public task", "第6条第1款(e)项 公共任务"),
-    "gdpr.f": ("Art. 6(1)(f) legitimate interests", "第6条第1款(f)项 正当利益"),
-    "pipl.1": ("Art. 13(1)(1) consent", "第十三条第一款第（一）项 取得个人同意"),
-    "pipl.2": (
-        "Art. 13(1)(2) necessary for a contract",
-        "第十三条第一款第（二）项 订立、履行合同所必需",
-    ),
-    "pipl.3": (
-        "Art. 13(1)(3) legal duty or obligation",
-        "第十三条第一款第（三）项 履行法定职责或者法定义务所必需",
-    ),
-    "pipl.4": (
-        "Art. 13(1)(4) public health emergency",
-        "第十三条第一款第（四）项 应对突发公共卫生事件",
-    ),
-    "pipl.5": (
-        "Art. 13(1)(5) news reporting in the public interest",
-        "第十三条第一款第（五）项 为公共利益实施新闻报道",
-    ),
-    "pipl.6": (
-        "Art. 13(1)(6) information already lawfully public",
-        "第十三条第一款第（六）项 处理已合法公开的个人信息",
-    ),
-    "pipl.7": ("Art. 13(1)(7) other laws", "第十三条第一款第（七）项 法律、行政法规规定的其他情形"),
-}
+
+TEXT.update(NAMES)
 
 
 def label(key: str, lang: Lang) -> str:
@@ -372,6 +348,15 @@ def code_label(code: str, lang: Lang) -> str:
     if words is None:
         return code
     return words[1] if lang == "zh" else words[0]
+
+
+def words(kind: str, code: str, lang: Lang) -> str | None:
+    """The words for a code of a kind (`value`, `role`, `step`, `rule` …), or None: a
+    name from an operator's own configuration may have none."""
+    found = TEXT.get(f"{kind}.{code}")
+    if found is None:
+        return None
+    return found[1] if lang == "zh" else found[0]
 
 
 def title(report: str, lang: Lang) -> str:
