@@ -83,3 +83,23 @@ def test_without_a_review_window_there_is_nothing_to_approve(gateway: Gateway) -
     entry = gateway.client.get(f"/v1/privacy/register/{request_id}", headers=bearer(dpo)).json()
     assert entry["approval"] is None
     assert gateway.privacy_status(request_id, token)["awaiting_review"] is False
+
+
+def test_a_request_whose_subject_was_erased_meanwhile_still_waits(
+    database_url: str, tmp_path: Path
+) -> None:
+    """The early way out of verification (the record was erased between the code and
+    the confirmation) still marks the request as waiting: nothing runs unapproved."""
+    with Gateway.start(database_url, tmp_path, privacy_approval="all") as gw:
+        gw.create_order(gw.principal("channel"), SAMPLE_ORDER)
+        first, first_token = gw.submit_privacy(kind="erasure")
+        later, later_token = gw.submit_privacy(kind="access")
+        later_code = gw.code_for(later)
+        gw.verify_privacy(first, first_token, gw.code_for(first))
+        approved = _approve(gw, first, gw.principal("dpo"))
+        assert approved.status_code == 200, approved.text
+        assert gw.run_privacy_worker() == 1  # the erasure: the record is gone
+        verified = gw.verify_privacy(later, later_token, later_code)
+        assert verified.status_code == 200, verified.text
+        assert gw.privacy_status(later, later_token)["awaiting_review"] is True
+        assert gw.run_privacy_worker() == 0

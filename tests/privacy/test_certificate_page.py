@@ -205,3 +205,17 @@ def test_the_result_says_what_became_of_orders_still_on_their_way(gateway: Gatew
     page = gw.client.get("/privacy/certificate", headers={"Accept-Language": "zh"}).text
     summary = _text(page[page.index('class="summary"') : page.index('id="c-evidence"')])
     assert "其中 2 个订单尚未送达或完成" in summary
+
+
+def test_the_check_refuses_a_foreign_key_before_any_costly_work(gateway: Gateway) -> None:
+    """A certificate by a key this shop does not hold is refused on its key id: its body
+    (here a large one) is never canonicalised. Size counts bytes, not characters."""
+    document, _, _ = _erased(gateway)
+    forged = copy.deepcopy(document)
+    forged["signature"]["key_id"] = "0" * 16
+    forged["certificate"]["padding"] = [1.5] * 20_000
+    status, shown = _check(gateway, certificate=json.dumps(forged))
+    assert status == 200
+    assert "signed by an unknown key" in shown
+    status, shown = _check(gateway, certificate="证" * 100_000)  # 300 KB of UTF-8
+    assert status == 422

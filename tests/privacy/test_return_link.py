@@ -6,16 +6,26 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
+import httpx
 import pytest
 from playwright.sync_api import expect
 
 from gateway.core.errors import ConfigurationError
 from gateway.core.settings import load_settings
 from tests.browser import chromium_page
-from tests.privacy.test_page import PHONE, ask, record_urls, serve
+from tests.privacy.test_page import ORDER_NUMBER, PHONE, Live, ask, record_urls, serve
 
 PUBLIC = "https://shop.example.com"
+
+
+def _confirmation(live: Live, request_id: str) -> dict[str, Any]:
+    [message] = [
+        m for m in live.messages() if m["request_id"] == request_id and "return code" in m["text"]
+    ]
+    return message
 
 
 def test_the_confirmation_message_brings_a_customer_back(database_url: str, tmp_path: Path) -> None:
@@ -31,25 +41,70 @@ def test_the_confirmation_message_brings_a_customer_back(database_url: str, tmp_
             page.get_by_label("6-digit code").fill(live.code_for(request_id))
             page.get_by_role("button", name="Confirm").click()
             expect(page.locator("#state")).to_have_attribute("data-state", "verified")
-        [message] = [
-            m
-            for m in live.messages()
-            if m["request_id"] == request_id and "Keep this message" in m["text"]
-        ]
+        message = _confirmation(live, request_id)
         assert message["to"] == PHONE
-        link = f"{PUBLIC}/privacy#follow={request_id}:{token}"
-        assert link in message["text"]
-        assert f"request id {request_id} and status token {token}" in message["text"]
-        # Another browser, no cookie: the link alone opens the request.
+        assert token not in message["text"]  # the status token is never sent, nor kept
+        found = re.search(rf"{PUBLIC}/privacy/follow#{request_id}:(opgr_[\w-]+) ", message["text"])
+        assert found is not None, message["text"]
+        code = found.group(1)
+        assert f"enter request id {request_id} and return code {code}" in message["text"]
+        # Another browser, no cookie: the link fills the form; the customer opens it.
         with chromium_page(locale="en-US") as page:
             urls = record_urls(page)
-            page.goto(live.base_url + link.removeprefix(PUBLIC))
+            page.goto(f"{live.base_url}/privacy/follow#{request_id}:{code}")
+            assert "#" not in page.url  # the code leaves the address bar at once
+            expect(page.get_by_label("Return code")).to_have_value(code)
+            page.get_by_role("button", name="Open my request").click()
             expect(page.locator("#state")).to_have_attribute("data-state", "verified")
-            expect(page.locator("main")).to_contain_text(request_id)
-            assert token not in page.url
-            assert "#" not in page.url
-        assert urls
-        assert not [url for url in urls if token in url]
+            new_token = page.locator("#new-status-token").inner_text()  # shown once
+            assert new_token.startswith("opgs_")
+            assert new_token != token
+        assert not [url for url in urls if code in url or new_token in url]
+        # The old token stops working; the code works once.
+        old = httpx.get(
+            f"{live.base_url}/v1/privacy/requests/{request_id}", headers={"X-Status-Token": token}
+        )
+        assert old.status_code == 404
+        with chromium_page(locale="en-US") as page:
+            page.goto(f"{live.base_url}/privacy/follow#{request_id}:{code}")
+            page.get_by_role("button", name="Open my request").click()
+            expect(page.get_by_role("alert")).to_contain_text("was used already")
+
+
+def test_a_link_cannot_plant_someone_elses_request(database_url: str, tmp_path: Path) -> None:
+    """An attacker who knows a customer's phone and order number asks in their name and
+    sends them a link to the real shop: neither the status token nor a made-up code
+    opens anything, and a request awaiting its code has no return code at all."""
+    with serve(database_url, tmp_path, privacy_public_url=PUBLIC) as live:
+        live.create_order()
+        made = httpx.post(
+            f"{live.base_url}/v1/privacy/requests",
+            json={"kind": "access", "contact": PHONE, "order_id": ORDER_NUMBER},
+        )
+        evil_id, evil_token = made.json()["request_id"], made.json()["status_token"]
+        with chromium_page(locale="en-US") as page:
+            own_id, _ = ask(page, live, "Erase my personal data", PHONE)
+            for fragment in (f"{evil_id}:{evil_token}", f"{evil_id}:opgr_{'A' * 32}"):
+                page.goto(f"{live.base_url}/privacy/follow#{fragment}")
+                button = page.get_by_role("button", name="Open my request")
+                if page.get_by_label("Return code").input_value():
+                    button.click()
+                    expect(page.get_by_role("alert")).to_contain_text("was used already")
+                # Nothing was sent by itself: the page waits for the customer.
+                assert urlsplit(page.url).path == "/privacy/follow"
+            # The victim's own request is still the one this browser remembers.
+            page.goto(f"{live.base_url}/privacy/status")
+            expect(page.locator("main")).to_contain_text(own_id)
+            assert evil_id not in page.locator("main").inner_text()
+        # The classic lookup with the attacker's token still needs the customer to type
+        # it in; a follow with the status token, or a guessed code, is refused.
+        refused = httpx.post(
+            f"{live.base_url}/privacy/follow",
+            data={"request_id": evil_id, "return_code": evil_token},
+            headers={"Origin": live.base_url},
+        )
+        assert refused.status_code == 404
+        assert "opg_request" not in refused.headers.get("set-cookie", "")
 
 
 def test_without_javascript_the_copy_button_is_not_offered(
@@ -73,14 +128,12 @@ def test_without_a_public_address_the_message_names_the_page(
             page.get_by_label("6-digit code").fill(live.code_for(request_id))
             page.get_by_role("button", name="Confirm").click()
             expect(page.locator("#state")).to_have_attribute("data-state", "verified")
-        [message] = [
-            m
-            for m in live.messages()
-            if m["request_id"] == request_id and "Keep this message" in m["text"]
-        ]
-        assert "#follow=" not in message["text"]
-        assert "on the shop's privacy page (/privacy)" in message["text"]
-        assert f"request id {request_id} and status token {token}" in message["text"]
+        message = _confirmation(live, request_id)
+        assert "#" not in message["text"]
+        assert (
+            "open the shop's privacy page /privacy/follow and enter request id" in (message["text"])
+        )
+        assert token not in message["text"]
         assert not re.search(r"[\u4e00-\u9fff]", message["text"])  # asked in English only
 
 

@@ -24,6 +24,7 @@ from audit import key_id
 
 FORMAT = "opg-erasure-certificate/v1"
 ALGORITHM = "Ed25519"
+SIGNATURE_BYTES = 64
 
 AUDIT_LOG_REASON = (
     "holds no personal values: subjects, and the addresses they made their "
@@ -139,14 +140,18 @@ def verify_signature(document: Any, public_keys: list[Ed25519PublicKey]) -> Verd
         return Verdict(False, WRONG_FORMAT)
     if not isinstance(signature, dict) or signature.get("algorithm") != ALGORITHM:
         return Verdict(False, WRONG_ALGORITHM)
-    try:
-        raw = base64.b64decode(str(signature.get("value", "")), validate=True)
-        payload = canonical(body)
-    except (binascii.Error, ValueError, rfc8785.CanonicalizationError):
-        return Verdict(False, UNDECODABLE)
+    # The cheap checks first: canonicalising a large body costs real time, and anyone
+    # may ask (the public check page), so only a signature by a key we hold gets there.
     candidates = [k for k in public_keys if key_id(k) == signature.get("key_id")]
     if not candidates:
         return Verdict(False, UNKNOWN_KEY)
+    try:
+        raw = base64.b64decode(str(signature.get("value", "")), validate=True)
+        if len(raw) != SIGNATURE_BYTES:
+            return Verdict(False, UNDECODABLE)
+        payload = canonical(body)
+    except (binascii.Error, ValueError, RecursionError, rfc8785.CanonicalizationError):
+        return Verdict(False, UNDECODABLE)
     for public_key in candidates:
         try:
             public_key.verify(raw, payload)

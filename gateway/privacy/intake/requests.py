@@ -224,7 +224,7 @@ class PrivacyRequests:
             refusal = await self._check_code(conn, row, code, now)
             if refusal is None:
                 check_move(row.state, State.VERIFIED)
-                verified = await self._verification.apply(conn, row, token, now)
+                verified = await self._verification.apply(conn, row, now)
                 await store.update_request(conn, key, State.RECEIVED.value, **verified.values)
         if verified is None:
             await self._refused(key, refusal)
@@ -292,6 +292,41 @@ class PrivacyRequests:
         if row is None or not self._secrets.token_matches(token, row.token_hash):
             raise NotFound(_NO_REQUEST)
         return row
+
+    # --- coming back --------------------------------------------------------------
+
+    async def follow(self, request_id: str, return_code: str) -> str:
+        """Open a request with the return code its confirmation carried: once, before
+        it expires. Issues a new status token (the message never held the old one), so
+        the old token stops working: the code is the customer's way back, not a copy."""
+        key = parse_request_id(request_id)
+        now = self._clock.now()
+        async with self._engine.begin() as conn:
+            row = await store.get_request(conn, key, lock=True)
+            stored = None if row is None else row.return_hash
+            matches = self._secrets.return_matches(key, return_code, stored)
+            live = row is not None and row.return_expires_at is not None
+            if not (matches and live and now < row.return_expires_at):  # type: ignore[union-attr, operator]
+                refused = True
+            else:
+                refused = False
+                token, token_hash = self._secrets.new_token()
+                await store.update_request(
+                    conn,
+                    key,
+                    None,
+                    token_hash=token_hash,
+                    return_hash=None,
+                    return_expires_at=None,
+                    updated_at=now,
+                )
+        if refused:
+            await self._log.record(
+                PUBLIC, "privacy.follow", resource(key), Outcome.DENIED, details={}
+            )
+            raise NotFound("this return code was used already, has expired, or is not ours")
+        await self._log.record(PUBLIC, "privacy.follow", resource(key))
+        return token
 
     # --- status -----------------------------------------------------------------
 

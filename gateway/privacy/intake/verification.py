@@ -37,6 +37,8 @@ TOO_WIDE = (
 )
 NOTHING = scopes.Scope((), (), 0, False)
 
+RETURN_VALID = timedelta(days=30)  # how long the confirmation's return code works
+
 
 @dataclass(frozen=True, slots=True)
 class Verified:
@@ -70,9 +72,7 @@ class Verification:
             return None
         return self._subjects.unwrap(row)
 
-    async def apply(
-        self, conn: AsyncConnection, row: store.RequestRow, token: str, now: datetime
-    ) -> Verified:
+    async def apply(self, conn: AsyncConnection, row: store.RequestRow, now: datetime) -> Verified:
         erasure = row.kind == Kind.ERASURE.value
         matched = await self._key(conn, row.subject_id)
         sealed = await store.get_blob(conn, row.id, "contact_sealed")
@@ -86,6 +86,8 @@ class Verification:
             "code_hash": None,
             "updated_at": now,
         }
+        if self._approval == "all" or (self._approval == "erasure" and erasure):
+            values["approval_required"] = True  # whatever the scope: nothing runs unapproved
         kind = row.contact_kind
         if matched is None or contact is None or kind is None:  # erased since the code went
             return Verified(values, NOTHING)
@@ -117,8 +119,6 @@ class Verification:
             )
             if self._cooling:
                 values["cooling_off_until"] = now + self._cooling
-        if self._approval == "all" or (self._approval == "erasure" and erasure):
-            values["approval_required"] = True
         if scope.truncated:
             hold = {
                 "held_from": State.VERIFIED.value,
@@ -134,7 +134,9 @@ class Verification:
                 "held_at": now,
             }
         notices = await self._notices(conn, row, (kind, contact), scope, values, now)
-        text = confirmation_text(self._voice, row.lang, Kind(row.kind), str(row.id), token)
+        code, code_hash = self._secrets.new_return_code(row.id)
+        values |= {"return_hash": code_hash, "return_expires_at": now + RETURN_VALID}
+        text = confirmation_text(self._voice, row.lang, Kind(row.kind), str(row.id), code)
         confirmation = Message(
             row.id, primary or matched, _channel(kind), contact, text, purpose="confirmation"
         )

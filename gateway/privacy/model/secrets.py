@@ -15,6 +15,7 @@ import secrets
 import uuid
 
 TOKEN_PREFIX = "opgs_"  # noqa: S105 - a public prefix, not a secret
+RETURN_PREFIX = "opgr_"  # a return code: one use, issues a new status token
 CODE_DIGITS = 6
 # Objection codes: 100 random bits as 20 base32 letters, shown in groups of four.
 OBJECTION_BYTES = 13
@@ -32,6 +33,7 @@ class RequestSecrets:
         self._limit_key = _derive(blind_index_key, b"opg/dsr-rate-limit/v1")
         self._match_key = _derive(blind_index_key, b"opg/dsr-match/v1")
         self._objection_key = _derive(blind_index_key, b"opg/dsr-objection/v1")
+        self._return_key = _derive(blind_index_key, b"opg/dsr-return/v1")
 
     def new_token(self) -> tuple[str, bytes]:
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
@@ -42,6 +44,18 @@ class RequestSecrets:
 
     def token_matches(self, token: str, stored: bytes) -> bool:
         return hmac.compare_digest(self.token_hash(token), stored)
+
+    def new_return_code(self, request_id: uuid.UUID) -> tuple[str, bytes]:
+        """Sent to the verified contact: opens the request once, with a new status token."""
+        code = RETURN_PREFIX + secrets.token_urlsafe(24)
+        return code, self.return_hash(request_id, code)
+
+    def return_hash(self, request_id: uuid.UUID, code: str) -> bytes:
+        return hmac.new(self._return_key, request_id.bytes + code.encode(), hashlib.sha256).digest()
+
+    def return_matches(self, request_id: uuid.UUID, code: str, stored: bytes | None) -> bool:
+        expected = stored if stored is not None else b"\0" * 32  # same work when there is none
+        return hmac.compare_digest(self.return_hash(request_id, code), expected)
 
     def new_code(self, request_id: uuid.UUID) -> tuple[str, bytes]:
         code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"

@@ -57,6 +57,10 @@ privacy_requests = Table(
     # request ends.
     Column("contact_key", LargeBinary(16), nullable=True),
     Column("token_hash", LargeBinary(32), nullable=False),
+    # Keyed hash of the return code sent to the verified contact (one use, until
+    # `return_expires_at`): it opens the request in a new browser with a new token.
+    Column("return_hash", LargeBinary(32), nullable=True),
+    Column("return_expires_at", UtcDateTime, nullable=True),
     Column("code_hash", LargeBinary(32), nullable=True),
     Column("code_expires_at", UtcDateTime, nullable=True),
     Column("code_failures", Integer, nullable=False, default=0),
@@ -199,6 +203,8 @@ class RequestRow:
     order_id: uuid.UUID | None
     contact_key: bytes | None
     token_hash: bytes
+    return_hash: bytes | None
+    return_expires_at: datetime | None
     code_hash: bytes | None
     code_expires_at: datetime | None
     code_failures: int

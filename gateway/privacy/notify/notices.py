@@ -56,30 +56,36 @@ def code_text(voice: Voice, lang: str | None, kind: Kind, code: str, minutes: in
 
 
 def confirmation_text(
-    voice: Voice, lang: str | None, kind: Kind, request_id: str, token: str
+    voice: Voice, lang: str | None, kind: Kind, request_id: str, return_code: str
 ) -> str:
     """Sent to the verified contact: how to come back to the request after the tab is
-    closed. The link carries the token after `#`, which never reaches a server or log;
-    the page's script moves it into the "check an existing request" form."""
+    closed. It carries a one-time return code, never the status token; in the link the
+    code sits after `#`, which never reaches a server or a log."""
     what: Pair = ("erasure", "删除") if kind is Kind.ERASURE else ("copy of your data", "数据副本")
-    follow: Pair = (
-        f"open {voice.public_url}/privacy#follow={request_id}:{token} , or ",
-        f"打开 {voice.public_url}/privacy#follow={request_id}:{token} ，或",
-    )
-    if voice.public_url is None:
-        follow = ("on the shop's privacy page (/privacy), ", "在商家的隐私页面（/privacy）")
+    where: Pair = ("the shop's privacy page /privacy/follow", "商家的隐私页面 /privacy/follow")
+    if voice.public_url is not None:
+        link = f"{voice.public_url}/privacy/follow#{request_id}:{return_code}"
+        where = (
+            f"{link} (or {voice.public_url}/privacy/follow",
+            f"{link}（或 {voice.public_url}/privacy/follow",
+        )
+    closing: Pair = (")", "）") if voice.public_url is not None else ("", "")
     return _compose(
         voice,
         lang,
         (
-            f"Your privacy request ({what[0]}) is confirmed. Keep this message to follow it: ",
-            f"您的隐私请求（{what[1]}）已确认。请保留本消息以便查看进度：",
+            f"Your privacy request ({what[0]}) is confirmed. To come back to it later, open ",
+            f"您的隐私请求（{what[1]}）已确认。如需稍后查看，请打开 ",
         ),
-        follow,
+        where,
         (
-            f'under "Check an existing request" enter request id {request_id} and status '
-            f"token {token}. Never share them.",
-            f"在“查询已有请求”中输入请求编号 {request_id} 和状态令牌 {token}。请勿告诉他人。",
+            f" and enter request id {request_id} and return code {return_code}",
+            f" 并输入请求编号 {request_id} 和返回码 {return_code}",
+        ),
+        closing,
+        (
+            ". The code works once, for 30 days, and gives you a new status token. Never share it.",
+            "。返回码可使用一次，30 天内有效，使用后您将获得新的状态令牌。请勿告诉他人。",
         ),
     )
 

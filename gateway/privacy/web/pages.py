@@ -59,6 +59,8 @@ __all__ = ["PAGE_HANDLERS", "PrivacyPages", "template_config"]
 
 STATUS = f"{ROOT}/status"
 CHECK = f"{ROOT}/check"
+FOLLOW = f"{ROOT}/follow"
+FOLLOW_FIELDS = ("request_id", "return_code")
 MAX_CERTIFICATE_BYTES = 256 * 1024
 FIELDS = tuple(ORDER_COLUMNS)  # the access copy's fields, in the order document's order
 FORM_FIELDS = ("kind", "contact", "order_id")
@@ -180,6 +182,37 @@ class PrivacyPages(Controller):
             return page(request, "home", status=404, alert="err.not_found")
         remember = cookie(request, REQUEST_COOKIE, f"{request_id}:{token}", REMEMBER_SECONDS)
         return redirect(STATUS, cookies=(remember, expired(request, SHOW_ONCE_COOKIE)))
+
+    @get("/follow")
+    async def follow_form(self, request: AnyRequest) -> Template:
+        """Where the confirmation message's link leads; its code fills the form here."""
+        return page(request, "follow", here=FOLLOW)
+
+    @post("/follow", status_code=303)
+    async def follow(
+        self, request: AnyRequest, privacy: NamedDependency[PrivacyRequests]
+    ) -> Response[Any]:
+        """A return code opens its request once, with a new status token shown once."""
+        values = await _form(request, *FOLLOW_FIELDS)
+        errors = {
+            name: f"err.{name}"
+            for name, value in values.items()
+            if not value.strip() or len(value) > MAX_LOOKUP_LENGTH
+        }
+        if errors:
+            return page(request, "follow", status=422, here=FOLLOW, errors=errors)
+        request_id = values["request_id"].strip()
+        try:
+            token = await privacy.follow(request_id, values["return_code"].strip())
+        except NotFound:
+            return page(request, "follow", status=404, here=FOLLOW, alert="err.follow")
+        return redirect(
+            STATUS,
+            cookies=(
+                cookie(request, REQUEST_COOKIE, f"{request_id}:{token}", REMEMBER_SECONDS),
+                cookie(request, SHOW_ONCE_COOKIE, "1", SHOW_ONCE_SECONDS),
+            ),
+        )
 
     @get("/status")
     async def status(
@@ -327,7 +360,8 @@ async def _certificate_text(request: AnyRequest) -> str | None:
     raw: bytes | str = pasted.strip() if isinstance(pasted, str) else ""
     if not raw and isinstance(chosen, UploadFile):
         raw = await chosen.read(MAX_CERTIFICATE_BYTES + 1)
-    if not raw or len(raw) > MAX_CERTIFICATE_BYTES:
+    size = len(raw.encode("utf-8")) if isinstance(raw, str) else len(raw)
+    if not raw or size > MAX_CERTIFICATE_BYTES:
         return None
     if isinstance(raw, bytes):
         try:

@@ -8,6 +8,8 @@ language, never a trace or problem+json.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import logging
 import math
 from functools import cache
@@ -50,15 +52,21 @@ LANG_COOKIE = "opg_lang"
 REMEMBER_SECONDS = 90 * 24 * 3600  # a request can take months (extensions); "forget" ends it
 SHOW_ONCE_SECONDS = 600
 LANG_SECONDS = 365 * 24 * 3600
+# The one script the pages load, allowed by its hash alone (not all of 'self', where
+# other files are served too): a script gadget elsewhere on the site cannot run here.
+SCRIPT_INTEGRITY = "sha256-" + base64.b64encode(
+    hashlib.sha256((HERE / "static" / "page.js").read_bytes()).digest()
+).decode("ascii")
 PAGE_HEADERS = {
     "Cache-Control": "no-store",
     "Vary": "Accept-Language, Cookie",
     "Referrer-Policy": "same-origin",  # nothing to other sites; URLs hold no secret
     "X-Content-Type-Options": "nosniff",
-    # Styles and one script from this site only (the pages work without it), forms post
-    # here only, no framing, no connections anywhere.
-    "Content-Security-Policy": "default-src 'none'; style-src 'self'; script-src 'self'; "
-    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    # Styles from this site, one script by its hash (the pages work without it), forms
+    # post here only, no framing, no connections anywhere.
+    "Content-Security-Policy": "default-src 'none'; style-src 'self'; "
+    f"script-src '{SCRIPT_INTEGRITY}'; form-action 'self'; frame-ancestors 'none'; "
+    "base-uri 'none'",
 }
 Held = tuple[str, str]  # (request id, status token) from the cookie
 AnyRequest = Request[Any, Any, Any]
@@ -191,6 +199,7 @@ def page(
     voice: Voice = request.app.state.services.voice
     values |= {"t": TEXT[lang], "lang": lang, "html_lang": HTML_LANG[lang], "here": here}
     values |= {"zone": voice.zone(lang), "controller": voice.controller, "voice": voice}
+    values["script_integrity"] = SCRIPT_INTEGRITY
     return Template(
         f"{name}.html",
         context=values,

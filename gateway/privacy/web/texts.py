@@ -90,6 +90,25 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "status_title": ("Your request", "您的请求"),
     "keep_heading": ("Keep these two values", "请保存以下两项"),
     "copy_token": ("Copy the status token", "复制状态令牌"),
+    "follow_title": ("Open your request", "打开您的请求"),
+    "follow_intro": (
+        "Enter the request id and the return code from the message we sent when you "
+        "confirmed your request (the link in it fills them in).",
+        "请输入您确认请求时我们发送的消息中的请求编号和返回码（点击其中的链接会自动填写）。",
+    ),
+    "follow_code_label": ("Return code", "返回码"),
+    "follow_submit": ("Open my request", "打开我的请求"),
+    "follow_new_token": (
+        "A return code works once. Opening the request gives you a new status token and the "
+        "old one stops working.",
+        "返回码只能使用一次。打开请求后您将获得新的状态令牌，旧的令牌随即失效。",
+    ),
+    "err.follow": (
+        "This return code was used already, has expired, or does not belong to this request. "
+        "Use your request id and status token instead, or make a new request.",
+        "此返回码已被使用、已过期或不属于此请求。请改用请求编号和状态令牌，或提交新的请求。",
+    ),
+    "err.return_code": ("Enter the return code from the message.", "请输入消息中的返回码。"),
     "copied": ("Copied.", "已复制。"),
     "keep_advice": (
         "You need both to follow your request from another device, or after you make this "
