@@ -232,7 +232,10 @@ class OrderService:
             }
         if opened["_retention_rule"] is not None:
             rule = self._retention.rules[opened["_retention_rule"]]
-            return plan, {"retained": opened["_retention_rule"], "purpose": rule.purpose}
+            return self._policy.keeping(plan, rule.keep), {
+                "retained": opened["_retention_rule"],
+                "purpose": rule.purpose,
+            }
         return plan, {}
 
     async def list(self, principal: Principal, query: ListQuery) -> Page:
