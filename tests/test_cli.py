@@ -162,7 +162,7 @@ def test_migrate_creates_the_schema_and_serve_refuses_an_old_one(tmp_path: Path)
     assert "run `privacy-gateway migrate`" in refused.output
     stale = runner.invoke(main, ["serve"], env=env)
     assert stale.exit_code == 2
-    assert "schema is not up to date" in stale.output
+    assert "the database is not migrated: run `privacy-gateway migrate`" in stale.output
     done = runner.invoke(main, ["migrate"], env=env)
     assert done.exit_code == 0, done.output
     database = tmp_path / "var" / "gateway.db"

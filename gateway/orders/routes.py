@@ -7,12 +7,14 @@ from typing import Annotated, Any
 
 from litestar import Controller, Response, get, patch, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody
+from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, Parameter
 
 from gateway.auth import AuthedRequest
 from gateway.core.http import NO_STORE
-from gateway.orders.queries import ListQuery
+from gateway.core.slugs import SLUG_PATTERN
+from gateway.orders.queries import ListQuery, OrderNumber, OrderRead
 from gateway.orders.schemas import (
+    EXTERNAL_ID_PATTERN,
     OrderCreated,
     OrderIn,
     SearchIn,
@@ -20,6 +22,17 @@ from gateway.orders.schemas import (
     StatusChanged,
 )
 from gateway.orders.service import OrderService
+
+# The order number's two parts. Their patterns are stated for the OpenAPI document and
+# checked by `OrderNumber.check`, whose problems say the rule in words.
+_CHANNEL = Parameter(
+    description="The sales channel that wrote the order (its `channel`)",
+    schema_extra={"pattern": SLUG_PATTERN},
+)
+_EXTERNAL_ID = Parameter(
+    description="The channel's own order number (the order's `external_id`)",
+    schema_extra={"pattern": EXTERNAL_ID_PATTERN},
+)
 
 
 class OrderController(Controller):
@@ -51,10 +64,26 @@ class OrderController(Controller):
         `clear_after_2fa` and the grant covers are shown in clear; others keep their level.
         `X-Revealed-Fields` names the fields shown in clear because of the grant."""
         read = await orders.get(request.user, order_id, unmask_grant, reveal)
-        if read.revealed is None:
-            return Response(read.document)
-        headers = {"X-Revealed-Fields": ",".join(sorted(read.revealed)), **NO_STORE}
-        return Response(read.document, headers=headers)
+        return _answer(read)
+
+    @get(
+        "/by-number/{channel:str}/{external_id:str}",
+        summary="Read one order by its sales channel's order number",
+    )
+    async def read_by_number(
+        self,
+        request: AuthedRequest,
+        channel: Annotated[str, _CHANNEL],
+        external_id: Annotated[str, _EXTERNAL_ID],
+        orders: NamedDependency[OrderService],
+        reveal: FromQuery[str | None] = None,
+        unmask_grant: Annotated[str | None, HeaderParameter(name="X-Unmask-Grant")] = None,
+    ) -> Response[dict[str, Any]]:
+        """The same answer as `GET /v1/orders/{order_id}` for the order this number names
+        (`channel` + `external_id`, as the channel wrote it); an unknown number is a 404."""
+        number = OrderNumber.check(channel, external_id)
+        read = await orders.get_by_number(request.user, number, unmask_grant, reveal)
+        return _answer(read)
 
     @get("/", summary="List orders, newest first, with cursor pagination")
     async def list_orders(
@@ -98,3 +127,11 @@ class OrderController(Controller):
     ) -> StatusChanged:
         await orders.change_status(request.user, order_id, data.status)
         return StatusChanged(order_id=order_id, status=data.status)
+
+
+def _answer(read: OrderRead) -> Response[dict[str, Any]]:
+    """One order; with the fields a grant revealed named, and kept out of every cache."""
+    if read.revealed is None:
+        return Response(read.document)
+    headers = {"X-Revealed-Fields": ",".join(sorted(read.revealed)), **NO_STORE}
+    return Response(read.document, headers=headers)
