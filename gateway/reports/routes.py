@@ -30,7 +30,7 @@ class ReportController(Controller):
                     name=name,
                     title=title(name, "en"),
                     title_zh=title(name, "zh"),
-                    formats=["json", "html", "csv"] if spec.table else ["json", "html"],
+                    formats=list(spec.formats),
                 )
                 for name, spec in REPORTS.items()
             ]

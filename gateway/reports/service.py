@@ -36,6 +36,11 @@ class Spec:
     build: Builder
     table: bool  # has a CSV form
 
+    @property
+    def formats(self) -> tuple[str, ...]:
+        """The forms this report comes in: one list for the API, its listing and the CLI."""
+        return ("json", "html", "csv") if self.table else ("json", "html")
+
 
 REPORTS: dict[str, Spec] = {
     "gdpr-ropa": Spec(ropa.build, table=True),
@@ -45,6 +50,13 @@ REPORTS: dict[str, Spec] = {
     "pipl-audit": Spec(pipl.build_audit, table=False),
     "pipl-pia": Spec(pipl.build_pia, table=False),
 }
+
+
+def format_problem(name: str) -> str:
+    """What is wrong with asking `name` for a form it does not come in (CSV of a non-table)."""
+    return f"{name} is not a table: use {' or '.join(REPORTS[name].formats)}"
+
+
 MEDIA_TYPES = {
     "json": "application/json",
     "html": "text/html; charset=utf-8",
@@ -118,8 +130,8 @@ class Reports:
         problems = []
         if fmt not in get_args(Format):
             problems.append(FieldProblem("format", "must be json, html or csv"))
-        elif fmt == "csv" and not spec.table:
-            problems.append(FieldProblem("format", f"{name} is not a table: use json or html"))
+        elif fmt not in spec.formats:
+            problems.append(FieldProblem("format", format_problem(name)))
         if lang not in get_args(Lang):
             problems.append(FieldProblem("lang", "must be en or zh"))
         if problems:
