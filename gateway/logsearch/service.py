@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -164,7 +164,7 @@ async def open_export(
     actor: str,
     since: datetime | None,
     until: datetime | None,
-) -> tuple[int, AsyncIterator[bytes]]:
+) -> tuple[int, AsyncGenerator[bytes, None]]:
     """Log the export, then its lines: the entries in the time range (a contiguous run
     of sequence numbers, so the slice verifies on its own), up to the export's own
     entry when the range is open-ended. Returns how many entries it holds."""
