@@ -216,3 +216,16 @@ def test_a_first_command_before_migrate_leaves_var_owner_only(tmp_path: Path) ->
     assert any(path.is_file() for path in created)  # the command did create files
     modes = {str(p.relative_to(tmp_path)): stat.S_IMODE(p.stat().st_mode) for p in created}
     assert modes == {name: 0o700 if (tmp_path / name).is_dir() else 0o600 for name in modes}, modes
+
+
+def test_worker_once_prints_its_summary_once(gateway: Gateway) -> None:
+    gateway.create_order(gateway.principal("channel"), SAMPLE_ORDER)
+    request_id, token = gateway.submit_privacy()
+    verified = gateway.verify_privacy(request_id, token, gateway.code_for(request_id))
+    assert verified.status_code == 200, verified.text
+    first = gateway.cli("worker", "--once")
+    assert first.exit_code == 0, first.output
+    assert first.stdout.splitlines() == ["done: 1 request(s) completed"]
+    assert gateway.privacy_status(request_id, token)["state"] == "completed"
+    again = gateway.cli("worker", "--once")
+    assert again.stdout.splitlines() == ["done: 0 request(s) completed"]

@@ -34,6 +34,7 @@ class ListQuery:
     created_to: datetime | None = None
     limit: int | None = None
     cursor: str | None = None
+    unread: tuple[FieldProblem, ...] = ()  # parameters the route could not read
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +73,7 @@ class Page:
 def check_list_query(
     q: ListQuery, default_limit: int, max_limit: int
 ) -> tuple[store.OrderFilter, int, store.Cursor | None]:
-    problems = []
+    problems = list(q.unread)
     limit = default_limit if q.limit is None else q.limit
     if not 1 <= limit <= max_limit:
         problems.append(FieldProblem("limit", f"must be between 1 and {max_limit}"))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from litestar import Controller, Response, get, patch, post
@@ -11,6 +10,7 @@ from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, Para
 
 from gateway.auth import AuthedRequest
 from gateway.core.http import NO_STORE
+from gateway.core.params import IntQuery, ParamCheck, TimeQuery
 from gateway.core.slugs import SLUG_PATTERN
 from gateway.orders.queries import ListQuery, OrderNumber, OrderRead
 from gateway.orders.schemas import (
@@ -93,16 +93,24 @@ class OrderController(Controller):
         status: FromQuery[str | None] = None,
         channel: FromQuery[str | None] = None,
         region: FromQuery[str | None] = None,
-        created_from: FromQuery[datetime | None] = None,
-        created_to: FromQuery[datetime | None] = None,
-        limit: FromQuery[int | None] = None,
+        created_from: TimeQuery = None,
+        created_to: TimeQuery = None,
+        limit: IntQuery = None,
         cursor: FromQuery[str | None] = None,
     ) -> dict[str, Any]:
         """`{"items": [...], "next_cursor": "..." | null}`; `limit` is at most 100 by default."""
-        page = await orders.list(
-            request.user,
-            ListQuery(status, channel, region, created_from, created_to, limit, cursor),
+        read = ParamCheck()
+        query = ListQuery(
+            status,
+            channel,
+            region,
+            read.time("created_from", created_from),
+            read.time("created_to", created_to),
+            read.integer("limit", limit),
+            cursor,
+            tuple(read.problems),
         )
+        page = await orders.list(request.user, query)
         return {"items": page.items, "next_cursor": page.next_cursor}
 
     @post("/search", status_code=200, summary="Find a customer's orders by phone, e-mail or id")
