@@ -6,7 +6,8 @@ A library of its own: it knows nothing of orders or HTTP, and imports nothing fr
 - `AuditLog` appends `Draft`s with group commit and signs `Checkpoint`s;
 - `verify` (or a `Verifier`, fed step by step) checks entries and checkpoints and names
   the first bad entry in its `Report`;
-- `export_lines` and `verify_export` write and check a JSON Lines export offline;
+- `export_lines` and `verify_export` write and check a JSON Lines export offline
+  (its `ExportReport` says whether a file was cut short, and where the rest begins);
 - `create_schema` or `append_only_statements_v1` set up the tables and the database
   rules that refuse rewrites.
 
@@ -24,7 +25,7 @@ from audit.checkpoint import (
 )
 from audit.entry import GENESIS_HASH, Draft, Entry, Outcome, chain_hash, format_time
 from audit.errors import AuditError
-from audit.export import ExportError, export_lines, verify_export
+from audit.export import ExportError, ExportReport, export_lines, verify_export
 from audit.log import AuditLog, InvalidDraft, LogPolicy, LogUnavailable
 from audit.schema import append_only_statements_v1, drop_statements_v1
 from audit.schema import create as create_schema
@@ -53,6 +54,7 @@ __all__ = [
     "Entry",
     "EventFilter",
     "ExportError",
+    "ExportReport",
     "InvalidDraft",
     "LogPolicy",
     "LogUnavailable",

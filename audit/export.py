@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from collections.abc import AsyncGenerator, Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import rfc8785
@@ -43,7 +44,7 @@ async def export_lines(
     *,
     seal: Callable[[int, str], Checkpoint] | None = None,
     keys: Mapping[str, Ed25519PublicKey] | None = None,
-) -> AsyncIterator[bytes]:
+) -> AsyncGenerator[bytes, None]:
     """Entries `first`..`last` (sequence numbers) and their checkpoints, streamed.
 
     `seal` signs a checkpoint for the export's last entry when the stored ones stop
@@ -101,6 +102,19 @@ class ExportError(AuditError, ValueError):
     """The file is not an export (bad line, unknown type): says which line."""
 
 
+@dataclass(frozen=True, slots=True)
+class ExportReport(Report):
+    """A verified export: the report, and, for a file cut short (no end line, a count
+    that disagrees, a tail no signature vouches for), where to export again from.
+
+    `resume_from` is the time of the first entry the file does not vouch for (of its
+    last entry, when it vouches for all it holds): an export from then on holds the rest.
+    """
+
+    cut_short: bool = False
+    resume_from: str | None = None
+
+
 class _ExportReader:
     """The state of reading one export: its verifier, and what its shape promised."""
 
@@ -111,6 +125,8 @@ class _ExportReader:
         self._trusted = trusted
         self.verifier: Verifier | None = None
         self.end_count: int | None = None
+        self._unvouched_at: str | None = None  # the first entry after the last checkpoint
+        self._last_at: str | None = None
 
     def line(self, number: int, document: dict[str, Any]) -> None:
         if self.end_count is not None:
@@ -130,7 +146,12 @@ class _ExportReader:
             raise ExportError(f"line {number}: the export must begin with a start line")
         if kind == "entry":
             hash_hex = str(document.pop("hash"))
-            self.verifier.add_entry(entry_from_document(document, hash_hex))
+            entry = entry_from_document(document, hash_hex)
+            self.verifier.add_entry(entry)
+            vouched = self.verifier.last_checkpoint
+            if entry.seq == (self.verifier.start_seq if vouched is None else vouched.seq) + 1:
+                self._unvouched_at = entry.at
+            self._last_at = entry.at
         elif kind == "checkpoint":
             self.verifier.add_checkpoints([checkpoint_from_document(document)])
         elif kind == "end":
@@ -138,10 +159,10 @@ class _ExportReader:
         else:
             raise ExportError(f"line {number}: unknown line type {kind!r}")
 
-    def report(self) -> Report:
+    def report(self) -> ExportReport:
         if self.verifier is None:
             raise ExportError("the file holds no export")
-        report = self.verifier.report()
+        report = ExportReport(**self.verifier.report().document())
         head = report.head
         vouched = (report.last_checkpoint or {}).get("seq")
         if not report.ok:
@@ -157,11 +178,15 @@ class _ExportReader:
             cut = f"no signed checkpoint vouches for the last entry ({head['seq']})"
         else:
             return report
+        first_bad = (vouched or self.verifier.start_seq) + 1
+        last = head["seq"] if head else self.verifier.start_seq
         return dataclasses.replace(
             report,
             ok=False,
-            first_bad_sequence=(vouched or self.verifier.start_seq) + 1,
+            first_bad_sequence=first_bad,
             reason=cut,
+            cut_short=True,
+            resume_from=self._unvouched_at if first_bad <= last else self._last_at,
         )
 
 
@@ -171,7 +196,7 @@ def verify_export(
     *,
     trusted: Checkpoint | None = None,
     progress: Callable[[int], None] = lambda _: None,
-) -> Report:
+) -> ExportReport:
     """Verify an export line by line, in constant memory.
 
     Beyond the chain and its checkpoints, the file's own shape is checked: one

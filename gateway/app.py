@@ -21,6 +21,7 @@ from gateway.accesslog import TrustedProxies, request_context
 from gateway.apidocs import ASSET_HANDLERS, SwaggerOffline, docs_headers_middleware
 from gateway.apidocs import complete as complete_openapi
 from gateway.auth import BearerAuthMiddleware, PrincipalController, TotpController
+from gateway.core import dbstate
 from gateway.core.clock import Clock
 from gateway.core.http import Answer
 from gateway.core.problems import EXCEPTION_HANDLERS, describe_problem
@@ -80,8 +81,10 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     async def check_store_keys() -> None:
         # Before anything is served: a well-formed but wrong key stops start-up here,
         # and what was opened for it is closed (no shutdown follows a failed start-up).
+        # The schema too: one older than this code would answer requests with 500s.
         try:
             await check_keys(services.engine, services.keys, services.clock.now())
+            await dbstate.require_migrated(services.settings.sqlalchemy_url)
         except BaseException:
             await services.close()
             raise

@@ -162,7 +162,7 @@ def test_migrate_creates_the_schema_and_serve_refuses_an_old_one(tmp_path: Path)
     assert "run `privacy-gateway migrate`" in refused.output
     stale = runner.invoke(main, ["serve"], env=env)
     assert stale.exit_code == 2
-    assert "schema is not up to date" in stale.output
+    assert "the database is not migrated: run `privacy-gateway migrate`" in stale.output
     done = runner.invoke(main, ["migrate"], env=env)
     assert done.exit_code == 0, done.output
     database = tmp_path / "var" / "gateway.db"
@@ -216,3 +216,16 @@ def test_a_first_command_before_migrate_leaves_var_owner_only(tmp_path: Path) ->
     assert any(path.is_file() for path in created)  # the command did create files
     modes = {str(p.relative_to(tmp_path)): stat.S_IMODE(p.stat().st_mode) for p in created}
     assert modes == {name: 0o700 if (tmp_path / name).is_dir() else 0o600 for name in modes}, modes
+
+
+def test_worker_once_prints_its_summary_once(gateway: Gateway) -> None:
+    gateway.create_order(gateway.principal("channel"), SAMPLE_ORDER)
+    request_id, token = gateway.submit_privacy()
+    verified = gateway.verify_privacy(request_id, token, gateway.code_for(request_id))
+    assert verified.status_code == 200, verified.text
+    first = gateway.cli("worker", "--once")
+    assert first.exit_code == 0, first.output
+    assert first.stdout.splitlines() == ["done: 1 request(s) completed"]
+    assert gateway.privacy_status(request_id, token)["state"] == "completed"
+    again = gateway.cli("worker", "--once")
+    assert again.stdout.splitlines() == ["done: 0 request(s) completed"]

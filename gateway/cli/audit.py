@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from audit import (
     Checkpoint,
     ExportError,
+    ExportReport,
     Report,
     checkpoint_from_document,
     key_id,
@@ -21,6 +22,7 @@ from audit import (
     verify_export,
 )
 from gateway.accesslog import OPERATOR
+from gateway.cli.exportfile import CutShort, Written, write_export
 from gateway.cli.support import cli_settings, handle_errors, run_with_services
 from gateway.core.errors import ConfigurationError
 from gateway.crypto import load_keys
@@ -67,6 +69,8 @@ def _load_checkpoint(path: Path | None) -> Checkpoint | None:
 def _print(report: Report, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(report.document()))
+    elif isinstance(report, ExportReport) and report.cut_short:
+        _print_cut_short(report)
     elif report.ok:
         head = report.head or {"seq": 0}
         cp = report.last_checkpoint
@@ -79,10 +83,38 @@ def _print(report: Report, as_json: bool) -> None:
             )
         )
     else:
+        bad = report.first_bad_sequence or 0
+        last = int((report.head or {"seq": 0})["seq"])
+        held = report.entries_checked - max(0, last - (bad - 1))  # checked, before `bad`
         click.echo(
-            f"TAMPERED: first bad entry {report.first_bad_sequence}: {report.reason} "
-            f"({report.entries_checked} entries checked before it)"
+            f"TAMPERED: first bad entry {bad}: {report.reason} ({held} entries before it hold)"
         )
+
+
+def _print_cut_short(report: ExportReport) -> None:
+    """What a cut-short file holds, what of it can be trusted, and how to get the rest."""
+    if report.head is None:
+        holds, trusted = "no entry", "none is signed"
+    else:
+        head = int(report.head["seq"])
+        first, signed = head - report.entries_checked + 1, (report.first_bad_sequence or 1) - 1
+        holds = span(first, head)
+        trusted = f"{span(first, signed)} signed" if signed >= first else "none is signed"
+    click.echo(f"CUT SHORT: {report.reason}")
+    click.echo(f"  the file holds {holds}; {trusted}")
+    click.echo(f"  to get the rest: {rest_command(report.resume_from)}")
+
+
+def span(first: int | None, last: int | None) -> str:
+    """`entry 7` or `entries 7-12`."""
+    return f"entry {first}" if first == last else f"entries {first}-{last}"
+
+
+def rest_command(resume_from: str | None, until: datetime | None = None) -> str:
+    """The export that holds the rest: from the second of the first entry lacking."""
+    since = "" if resume_from is None else f" --since {resume_from[:19]}Z"
+    bound = "" if until is None else f" --until {_time_option(until)}"
+    return f"privacy-gateway audit export{since}{bound} -o REST.jsonl"
 
 
 @audit.command("verify")
@@ -126,6 +158,7 @@ def verify(
     Streams, in constant memory, with a progress bar on stderr.
     """
     trusted = _load_checkpoint(checkpoint_file)
+    report: Report
     with click.progressbar(length=0, label="verifying", file=sys.stderr, show_pos=True) as bar:
         if export_file is not None:
             if not key_files:
@@ -170,18 +203,44 @@ def verify(
 @handle_errors
 def export(since: datetime | None, until: datetime | None, output: Path) -> None:
     """Write entries and their checkpoints as JSON Lines, for offline verification."""
+    start = None if since is None else _aware(since)
+    end = None if until is None else _aware(until)
 
-    async def work(services: Services) -> int:
-        start = None if since is None else _aware(since)
-        end = None if until is None else _aware(until)
+    async def work(services: Services) -> Written:
         count, lines = await open_export(services.engine, services.access_log, OPERATOR, start, end)
-        with output.open("wb") as handle:
-            async for line in lines:
-                handle.write(line)
-        return count
+        try:
+            return await write_export(lines, output)
+        except CutShort as cut:
+            cut.planned = count
+            raise
 
-    count = run_with_services(work)
-    click.echo(f"exported {count} entries to {output}")
+    try:
+        written = run_with_services(work)
+    except CutShort as cut:
+        _cut_short(cut, output, start, end)
+        sys.exit(1)
+    click.echo(f"exported {written.entries} entries to {output}")
+
+
+def _cut_short(cut: CutShort, output: Path, since: datetime | None, until: datetime | None) -> None:
+    w = cut.written
+    if w.entries:
+        signed = "none of them signed" if w.signed is None else f"signed up to entry {w.signed}"
+        holds = f"{span(w.first, w.last)} ({signed})"
+    else:
+        holds = "no entry"
+    click.echo(
+        f"error: the export was cut short ({cut.reason}) after {w.entries} of {cut.planned} "
+        f"entries: {output} holds {holds} and no end line, so it does not verify as complete",
+        err=True,
+    )
+    start = w.resume_from or (None if since is None else _time_option(since))
+    click.echo(f"to get the rest: {rest_command(start, until)}", err=True)
+
+
+def _time_option(value: datetime) -> str:
+    """A time as the export's --since and --until take it (to the second)."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _aware(value: datetime) -> datetime:

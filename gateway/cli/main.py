@@ -24,7 +24,6 @@ from gateway.cli.privacy import outbox as privacy_outbox
 from gateway.cli.privacy import worker as privacy_worker
 from gateway.cli.reports import report as report_command
 from gateway.cli.support import cli_settings, handle_errors, run_with_services
-from gateway.core.errors import ConfigurationError
 from gateway.core.secretfiles import owner_only_dir
 from gateway.core.settings import Settings
 from gateway.crypto import KeyRing, load_keys
@@ -76,6 +75,7 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
     """Serve the HTTP API."""
     import uvicorn
 
+    from gateway.core import dbstate
     from gateway.core import migrate as migrations
     from gateway.services import load_gateway_policy, load_processing_record, load_retention
 
@@ -84,10 +84,8 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
     policy = load_gateway_policy(settings)
     load_processing_record(settings, policy, load_retention(settings, policy))
     keys = load_keys(settings)
-    if not migrations.is_current(settings.sqlalchemy_url):
-        raise ConfigurationError(
-            "the database schema is not up to date: run `privacy-gateway migrate`"
-        )
+    migrations.check_sqlite_directory(settings.sqlalchemy_url)
+    asyncio.run(dbstate.require_migrated(settings.sqlalchemy_url))
     asyncio.run(_check_keys(settings, keys))
     from gateway.cli.pii import due_warning
 

@@ -28,19 +28,18 @@ def worker(once: bool, interval: float) -> None:
     in-process unless GATEWAY_PRIVACY_WORKER_SECONDS=0.
     """
 
-    async def work(services: Services) -> int:
-        total = 0
-        while True:
+    async def work(services: Services) -> None:
+        if once:  # one round, one line: its summary
             finished = await run_once(services.workflow, services.sweeper)
-            total += finished
+            click.echo(f"done: {finished} request(s) completed")
+            return
+        while True:  # until stopped: a line for each round that completed something
+            finished = await run_once(services.workflow, services.sweeper)
             if finished:
                 click.echo(f"completed {finished} request(s)")
-            if once:
-                return total
             await asyncio.sleep(interval)
 
-    total = run_with_services(work)
-    click.echo(f"done: {total} request(s) completed")
+    run_with_services(work)
 
 
 @click.command()

@@ -16,7 +16,7 @@ import click
 
 from gateway.cli.support import handle_errors, run_with_services
 from gateway.core.errors import InvalidInput
-from gateway.reports import REPORTS, Rendered
+from gateway.reports import REPORTS, Rendered, format_problem
 from gateway.services import Services
 
 VERIFYING = frozenset({"audit-integrity", "pipl-audit"})
@@ -45,7 +45,9 @@ def _when(value: str | None, option: str) -> datetime | None:
     type=click.Choice(["json", "html", "csv"]),
     default="json",
     show_default=True,
-    help="csv for the reports that are a table.",
+    help="csv for the reports that are a table: "
+    + ", ".join(name for name, spec in REPORTS.items() if "csv" in spec.formats)
+    + ".",
 )
 @click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True)
 @click.option("--since", default=None, help="Start (inclusive) [default: 365 days before until].")
@@ -63,6 +65,10 @@ def report(
 ) -> None:
     """Generate a DPO report for a period: gdpr-ropa, dsr-register, access,
     audit-integrity, pipl-audit or pipl-pia."""
+    # Every option is checked before any work: a form the report lacks is refused
+    # here, not after opening the store (or verifying the whole log, for some).
+    if fmt not in REPORTS[name].formats:
+        raise click.BadParameter(format_problem(name), param_hint="--format")
     start, end = _when(since, "--since"), _when(until, "--until")
     began = time.monotonic()
 

@@ -13,6 +13,7 @@ import click
 from sqlalchemy.exc import SQLAlchemyError
 
 from audit import LogUnavailable
+from gateway.core import dbstate
 from gateway.core.errors import ConfigurationError, GatewayError
 from gateway.core.secretfiles import owner_only_dir
 from gateway.core.settings import Settings, load_settings
@@ -55,6 +56,10 @@ def handle_errors(func: Callable[P, T]) -> Callable[P, T]:
             )
             sys.exit(1)
         except (SQLAlchemyError, OSError) as exc:
+            plain = _plain_database_problem(exc)
+            if plain is not None:
+                click.echo(f"error: {plain}", err=True)
+                sys.exit(2)
             # Type only: a driver's message can quote the personal data it choked on.
             click.echo(
                 f"error: {type(exc).__name__} while talking to the database or files "
@@ -66,6 +71,16 @@ def handle_errors(func: Callable[P, T]) -> Callable[P, T]:
     return wrapper
 
 
+def _plain_database_problem(exc: BaseException) -> str | None:
+    """What `dbstate` can say safely about `exc` (no such database, refused, schema not
+    migrated or older than the code), or None: the details stay withheld."""
+    try:
+        url = load_settings().sqlalchemy_url
+    except ConfigurationError:  # pragma: no cover - a command got this far with them
+        return None
+    return asyncio.run(dbstate.explain(exc, url))
+
+
 def run_with_services(
     work: Callable[[Services], Coroutine[Any, Any, T]], settings: Settings | None = None
 ) -> T:
@@ -73,6 +88,7 @@ def run_with_services(
         services = build_services(settings or cli_settings())
         try:
             await check_keys(services.engine, services.keys, services.clock.now())
+            await dbstate.require_migrated(services.settings.sqlalchemy_url)
             return await work(services)
         finally:
             await services.close()

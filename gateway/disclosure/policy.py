@@ -78,6 +78,17 @@ class PolicySet:
             },
         )
 
+    def keeping(self, plan: FieldPlan, categories: Collection[str]) -> FieldPlan:
+        """`plan` showing only fields of `categories`: what a role sees of a record a
+        retention rule kept after an erasure. The rest was erased, so it is absent
+        from the document (not an empty value) and not logged as shown."""
+        c = self.classification
+        levels = {p: lv for p, lv in plan.levels.items() if c.fields[p].category in categories}
+        # Keyed by the resulting levels: a kept record read under a revealing plan is
+        # compiled apart from one read under the role's own plan.
+        variant = frozenset({"<kept>", *(f"{p}={lv.value}" for p, lv in levels.items())})
+        return self._derived(plan, variant, levels)
+
     def revealing(self, plan: FieldPlan, fields: frozenset[str]) -> FieldPlan:
         """`plan` with those of `fields` it has at clear_after_2fa shown in clear."""
         fields = fields & plan.revealable

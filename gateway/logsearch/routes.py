@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from litestar import Controller, get
@@ -11,6 +10,7 @@ from litestar.params import FromQuery
 from litestar.response import Stream
 
 from gateway.auth import AuthedRequest
+from gateway.core.params import IntQuery, ParamCheck, TimeQuery
 from gateway.logsearch.schemas import LogVerification
 from gateway.logsearch.service import EventQuery, LogSearch
 
@@ -31,14 +31,26 @@ class LogSearchController(Controller):
         outcome: FromQuery[str | None] = None,
         order_id: FromQuery[str | None] = None,
         subject: FromQuery[str | None] = None,
-        since: FromQuery[datetime | None] = None,
-        until: FromQuery[datetime | None] = None,
-        limit: FromQuery[int | None] = None,
+        since: TimeQuery = None,
+        until: TimeQuery = None,
+        limit: IntQuery = None,
         cursor: FromQuery[str | None] = None,
     ) -> dict[str, Any]:
         """`{"items": [...], "next_cursor": ...}`; each item is an entry with its hash.
         `subject` is a data subject's pseudonym as it appears in entries."""
-        query = EventQuery(actor, action, outcome, order_id, subject, since, until, limit, cursor)
+        read = ParamCheck()
+        query = EventQuery(
+            actor,
+            action,
+            outcome,
+            order_id,
+            subject,
+            read.time("since", since),
+            read.time("until", until),
+            read.integer("limit", limit),
+            cursor,
+            tuple(read.problems),
+        )
         page = await log_search.events(request.user, query)
         return {"items": page.items, "next_cursor": page.next_cursor}
 
@@ -59,11 +71,13 @@ class LogSearchController(Controller):
         self,
         request: AuthedRequest,
         log_search: NamedDependency[LogSearch],
-        since: FromQuery[datetime | None] = None,
-        until: FromQuery[datetime | None] = None,
+        since: TimeQuery = None,
+        until: TimeQuery = None,
     ) -> Stream:
         """Streamed; verify with `privacy-gateway audit verify --export FILE --public-key FILE`."""
-        lines = await log_search.export(request.user, since, until)
+        read = ParamCheck()
+        start, end = read.time("since", since), read.time("until", until)
+        lines = await log_search.export(request.user, start, end, tuple(read.problems))
         return Stream(
             lines,
             media_type="application/x-ndjson",

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -38,6 +38,7 @@ class EventQuery:
     until: datetime | None = None
     limit: int | None = None
     cursor: str | None = None
+    unread: tuple[FieldProblem, ...] = ()  # parameters the route could not read
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +97,7 @@ class LogSearch:
         )
 
     def _check(self, q: EventQuery) -> tuple[audit.EventFilter, int, int | None]:
-        problems = []
+        problems = list(q.unread)
         limit = self._default_limit if q.limit is None else q.limit
         if not 1 <= limit <= self._max_limit:
             problems.append(FieldProblem("limit", f"must be between 1 and {self._max_limit}"))
@@ -148,12 +149,16 @@ class LogSearch:
         return report
 
     async def export(
-        self, principal: Principal, since: datetime | None, until: datetime | None
+        self,
+        principal: Principal,
+        since: datetime | None,
+        until: datetime | None,
+        unread: tuple[FieldProblem, ...] = (),
     ) -> AsyncIterator[bytes]:
         """JSON Lines of the entries in the time range (a contiguous run of sequence
         numbers, so the slice verifies on its own) and their checkpoints."""
         await self._denied_or(principal, "audit.export")
-        self._check(EventQuery(since=since, until=until))
+        self._check(EventQuery(since=since, until=until, unread=unread))
         _, lines = await open_export(self._engine, self._log, principal.name, since, until)
         return lines
 
@@ -164,7 +169,7 @@ async def open_export(
     actor: str,
     since: datetime | None,
     until: datetime | None,
-) -> tuple[int, AsyncIterator[bytes]]:
+) -> tuple[int, AsyncGenerator[bytes, None]]:
     """Log the export, then its lines: the entries in the time range (a contiguous run
     of sequence numbers, so the slice verifies on its own), up to the export's own
     entry when the range is open-ended. Returns how many entries it holds."""

@@ -6,6 +6,7 @@ order, and the audit log never keeps it.
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,7 +16,11 @@ from gateway.core.clock import time_problem
 from gateway.core.errors import FieldProblem, InvalidParameter, NotFound
 from gateway.core.slugs import SLUG_RE, SLUG_RULE
 from gateway.orders import store
-from gateway.orders.schemas import STATUSES
+from gateway.orders.schemas import EXTERNAL_ID_PATTERN, EXTERNAL_ID_RULE, STATUSES
+
+EXTERNAL_ID_RE = re.compile(EXTERNAL_ID_PATTERN)
+# What the log names when a number finds no order: never the number the caller gave.
+UNKNOWN_NUMBER = "orders/(unknown order number)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +34,27 @@ class ListQuery:
     created_to: datetime | None = None
     limit: int | None = None
     cursor: str | None = None
+    unread: tuple[FieldProblem, ...] = ()  # parameters the route could not read
+
+
+@dataclass(frozen=True, slots=True)
+class OrderNumber:
+    """A sales channel's order number: the channel and its own `external_id`, checked."""
+
+    channel: str
+    external_id: str
+
+    @classmethod
+    def check(cls, channel: str, external_id: str) -> OrderNumber:
+        """Both parts by the rules orders are written with; a problem names each bad part."""
+        problems = []
+        if not SLUG_RE.fullmatch(channel):
+            problems.append(FieldProblem("channel", SLUG_RULE))
+        if not EXTERNAL_ID_RE.fullmatch(external_id):
+            problems.append(FieldProblem("external_id", EXTERNAL_ID_RULE))
+        if problems:
+            raise InvalidParameter("invalid order number", problems)
+        return cls(channel, external_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +73,7 @@ class Page:
 def check_list_query(
     q: ListQuery, default_limit: int, max_limit: int
 ) -> tuple[store.OrderFilter, int, store.Cursor | None]:
-    problems = []
+    problems = list(q.unread)
     limit = default_limit if q.limit is None else q.limit
     if not 1 <= limit <= max_limit:
         problems.append(FieldProblem("limit", f"must be between 1 and {max_limit}"))

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from litestar import Controller, Response, get, patch, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody
+from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, Parameter
 
 from gateway.auth import AuthedRequest
 from gateway.core.http import NO_STORE
-from gateway.orders.queries import ListQuery
+from gateway.core.params import IntQuery, ParamCheck, TimeQuery
+from gateway.core.slugs import SLUG_PATTERN
+from gateway.orders.queries import ListQuery, OrderNumber, OrderRead
 from gateway.orders.schemas import (
+    EXTERNAL_ID_PATTERN,
     OrderCreated,
     OrderIn,
     SearchIn,
@@ -20,6 +22,17 @@ from gateway.orders.schemas import (
     StatusChanged,
 )
 from gateway.orders.service import OrderService
+
+# The order number's two parts. Their patterns are stated for the OpenAPI document and
+# checked by `OrderNumber.check`, whose problems say the rule in words.
+_CHANNEL = Parameter(
+    description="The sales channel that wrote the order (its `channel`)",
+    schema_extra={"pattern": SLUG_PATTERN},
+)
+_EXTERNAL_ID = Parameter(
+    description="The channel's own order number (the order's `external_id`)",
+    schema_extra={"pattern": EXTERNAL_ID_PATTERN},
+)
 
 
 class OrderController(Controller):
@@ -51,10 +64,26 @@ class OrderController(Controller):
         `clear_after_2fa` and the grant covers are shown in clear; others keep their level.
         `X-Revealed-Fields` names the fields shown in clear because of the grant."""
         read = await orders.get(request.user, order_id, unmask_grant, reveal)
-        if read.revealed is None:
-            return Response(read.document)
-        headers = {"X-Revealed-Fields": ",".join(sorted(read.revealed)), **NO_STORE}
-        return Response(read.document, headers=headers)
+        return _answer(read)
+
+    @get(
+        "/by-number/{channel:str}/{external_id:str}",
+        summary="Read one order by its sales channel's order number",
+    )
+    async def read_by_number(
+        self,
+        request: AuthedRequest,
+        channel: Annotated[str, _CHANNEL],
+        external_id: Annotated[str, _EXTERNAL_ID],
+        orders: NamedDependency[OrderService],
+        reveal: FromQuery[str | None] = None,
+        unmask_grant: Annotated[str | None, HeaderParameter(name="X-Unmask-Grant")] = None,
+    ) -> Response[dict[str, Any]]:
+        """The same answer as `GET /v1/orders/{order_id}` for the order this number names
+        (`channel` + `external_id`, as the channel wrote it); an unknown number is a 404."""
+        number = OrderNumber.check(channel, external_id)
+        read = await orders.get_by_number(request.user, number, unmask_grant, reveal)
+        return _answer(read)
 
     @get("/", summary="List orders, newest first, with cursor pagination")
     async def list_orders(
@@ -64,16 +93,24 @@ class OrderController(Controller):
         status: FromQuery[str | None] = None,
         channel: FromQuery[str | None] = None,
         region: FromQuery[str | None] = None,
-        created_from: FromQuery[datetime | None] = None,
-        created_to: FromQuery[datetime | None] = None,
-        limit: FromQuery[int | None] = None,
+        created_from: TimeQuery = None,
+        created_to: TimeQuery = None,
+        limit: IntQuery = None,
         cursor: FromQuery[str | None] = None,
     ) -> dict[str, Any]:
         """`{"items": [...], "next_cursor": "..." | null}`; `limit` is at most 100 by default."""
-        page = await orders.list(
-            request.user,
-            ListQuery(status, channel, region, created_from, created_to, limit, cursor),
+        read = ParamCheck()
+        query = ListQuery(
+            status,
+            channel,
+            region,
+            read.time("created_from", created_from),
+            read.time("created_to", created_to),
+            read.integer("limit", limit),
+            cursor,
+            tuple(read.problems),
         )
+        page = await orders.list(request.user, query)
         return {"items": page.items, "next_cursor": page.next_cursor}
 
     @post("/search", status_code=200, summary="Find a customer's orders by phone, e-mail or id")
@@ -98,3 +135,11 @@ class OrderController(Controller):
     ) -> StatusChanged:
         await orders.change_status(request.user, order_id, data.status)
         return StatusChanged(order_id=order_id, status=data.status)
+
+
+def _answer(read: OrderRead) -> Response[dict[str, Any]]:
+    """One order; with the fields a grant revealed named, and kept out of every cache."""
+    if read.revealed is None:
+        return Response(read.document)
+    headers = {"X-Revealed-Fields": ",".join(sorted(read.revealed)), **NO_STORE}
+    return Response(read.document, headers=headers)

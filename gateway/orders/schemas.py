@@ -32,6 +32,9 @@ OPEN_STATUSES = ("pending", "paid", "shipped")
 Text = Annotated[str, AfterValidator(v.check_text)]
 Money = Annotated[str, AfterValidator(v.check_money)]
 Slug = Annotated[str, Field(pattern=SLUG_PATTERN)]
+# A sales channel's own order number: written with the order, and one way to read it back.
+EXTERNAL_ID_PATTERN = r"^[A-Za-z0-9._:-]{1,64}$"
+EXTERNAL_ID_RULE = "must be 1-64 letters, digits, '.', '_', ':' or '-'"
 
 
 class _Strict(BaseModel):
@@ -77,7 +80,7 @@ class PaymentIn(_Strict):
 class OrderIn(_Strict):
     """An order as a sales channel writes it."""
 
-    external_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9._:-]{1,64}$")]
+    external_id: Annotated[str, Field(pattern=EXTERNAL_ID_PATTERN)]
     channel: Slug
     region: Slug
     status: OrderStatus = "pending"

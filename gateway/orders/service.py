@@ -27,7 +27,9 @@ from gateway.disclosure import FieldPlan, PolicySet, RowScope
 from gateway.orders import store, tables
 from gateway.orders.opening import RowOpener
 from gateway.orders.queries import (
+    UNKNOWN_NUMBER,
     ListQuery,
+    OrderNumber,
     OrderRead,
     Page,
     check_list_query,
@@ -40,6 +42,9 @@ from gateway.pii import Detector
 from gateway.retention import RetentionRules
 from gateway.reveal import Grants
 from gateway.subjects import SubjectKeys
+
+# No order has the nil id (orders get random ones): reading it finds nothing.
+_NO_ORDER = uuid.UUID(int=0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,7 +160,33 @@ class OrderService:
     ) -> OrderRead:
         """One order. With an unmask grant and `reveal` (field paths, comma-separated),
         clear_after_2fa fields the grant covers are shown in clear."""
-        resource = resource_name(order_id)
+        return await self._read(principal, order_id, resource_name(order_id), grant, reveal)
+
+    async def get_by_number(
+        self,
+        principal: Principal,
+        number: OrderNumber,
+        grant: str | None = None,
+        reveal: str | None = None,
+    ) -> OrderRead:
+        """One order by its sales channel's number, read exactly as `get` reads it by id."""
+        async with self._reads.connect() as reader:
+            key = await store.id_by_number(reader, number.channel, number.external_id)
+        if key is None:
+            # Read as an id no order has: the same work and the same answer as an order
+            # outside the caller's scope, so neither tells which it was.
+            return await self._read(principal, str(_NO_ORDER), UNKNOWN_NUMBER, grant, reveal)
+        return await self._read(principal, str(key), resource_name(str(key)), grant, reveal)
+
+    async def _read(
+        self,
+        principal: Principal,
+        order_id: str,
+        resource: str,
+        grant: str | None,
+        reveal: str | None,
+    ) -> OrderRead:
+        """The one read of one order: plan, grant, row scope, restriction marks, the log."""
         action = "orders.read" if grant is None and reveal is None else "orders.reveal"
         async with self._audited(principal, action, resource):
             plan, region = self._read_plan(principal)
@@ -201,7 +232,10 @@ class OrderService:
             }
         if opened["_retention_rule"] is not None:
             rule = self._retention.rules[opened["_retention_rule"]]
-            return plan, {"retained": opened["_retention_rule"], "purpose": rule.purpose}
+            return self._policy.keeping(plan, rule.keep), {
+                "retained": opened["_retention_rule"],
+                "purpose": rule.purpose,
+            }
         return plan, {}
 
     async def list(self, principal: Principal, query: ListQuery) -> Page:

@@ -221,6 +221,20 @@ async def list_orders(
     return result, next_cursor
 
 
+_ID_BY_NUMBER = prepared(
+    select(orders.c.id.label("id")).where(
+        orders.c.channel == bindparam("channel"), orders.c.external_id == bindparam("external_id")
+    )
+)
+
+
+async def id_by_number(reader: Reader, channel: str, external_id: str) -> uuid.UUID | None:
+    """The gateway's id of the channel's order `external_id`, whatever its scope (the read
+    that follows decides that), or None."""
+    rows = await reader.all(_ID_BY_NUMBER, {"channel": channel, "external_id": external_id})
+    return None if not rows else uuid.UUID(str(rows[0]["id"]))
+
+
 def binary_paths() -> frozenset[str]:
     """Document paths whose columns hold ciphertext (must equal the encrypted categories)."""
     return frozenset(

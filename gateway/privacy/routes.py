@@ -16,8 +16,8 @@ from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, Quer
 from litestar.response import Template
 
 from gateway.auth import AuthedRequest, Authenticator
-from gateway.core.errors import FieldProblem, InvalidParameter
 from gateway.core.http import NO_STORE
+from gateway.core.params import BoolQuery, IntQuery, NumberQuery, ParamCheck
 from gateway.privacy.desk.links import Links
 from gateway.privacy.desk.register import Register, RegisterQuery
 from gateway.privacy.downloads import Downloads
@@ -209,24 +209,24 @@ class RegisterController(Controller):
         register: NamedDependency[Register],
         state_filter: Annotated[str | None, QueryParameter(name="state")] = None,
         kind: FromQuery[str | None] = None,
-        overdue: FromQuery[bool] = False,
-        due_within_hours: FromQuery[float | None] = None,
-        limit: FromQuery[int] = 100,
+        overdue: BoolQuery = None,
+        due_within_hours: NumberQuery = None,
+        limit: IntQuery = None,
         cursor: Annotated[str | None, QueryParameter(max_length=200)] = None,
     ) -> RegisterPage:
         """Oldest first; requests that expired unverified are listed only with
-        `state=expired`."""
-        if not 1 <= limit <= 1000:  # noqa: PLR2004
-            raise InvalidParameter("invalid limit", [FieldProblem("limit", "must be 1-1000")])
-        if due_within_hours is not None and not 0 < due_within_hours <= 24 * 90:
-            raise InvalidParameter(
-                "invalid due_within_hours",
-                [FieldProblem("due_within_hours", "must be more than 0 and at most 2160")],
-            )
-        page = await register.list(
-            request.user,
-            RegisterQuery(state_filter, kind, overdue, due_within_hours, limit, cursor),
+        `state=expired`. `limit`: 1-1000 (default 100)."""
+        read = ParamCheck()
+        query = RegisterQuery(
+            state_filter,
+            kind,
+            bool(read.boolean("overdue", overdue)),
+            read.number("due_within_hours", due_within_hours),
+            _or(read.integer("limit", limit), 100),
+            cursor,
+            tuple(read.problems),
         )
+        page = await register.list(request.user, query)
         return RegisterPage.model_validate(page)
 
     @get("/{request_id:str}", summary="One request, with its steps")
@@ -326,10 +326,14 @@ class LinkController(Controller):
         request: AuthedRequest,
         links: NamedDependency[Links],
         state_filter: Annotated[str | None, QueryParameter(name="state")] = "candidate",
-        limit: FromQuery[int] = 50,
+        limit: IntQuery = None,
         cursor: Annotated[str | None, QueryParameter(max_length=200)] = None,
     ) -> LinkPage:
-        return LinkPage.model_validate(await links.list(request.user, state_filter, limit, cursor))
+        """`limit`: 1-100 (default 50)."""
+        read = ParamCheck()
+        count = _or(read.integer("limit", limit), 50)
+        page = await links.list(request.user, state_filter, count, cursor, tuple(read.problems))
+        return LinkPage.model_validate(page)
 
     @post(
         "/{link_id:str}/confirm",
@@ -362,3 +366,7 @@ class LinkController(Controller):
         return Link.model_validate(
             await links.decide(request.user, link_id, "rejected", data.reason)
         )
+
+
+def _or(value: int | None, default: int) -> int:
+    return default if value is None else value

@@ -2,7 +2,7 @@
 
 from gateway.reports.record import ProcessingRecord, load_record
 from gateway.reports.routes import ReportController
-from gateway.reports.service import REPORTS, KeptReports, Rendered, Reports
+from gateway.reports.service import REPORTS, KeptReports, Rendered, Reports, format_problem
 
 __all__ = [
     "REPORTS",
@@ -11,5 +11,6 @@ __all__ = [
     "Rendered",
     "ReportController",
     "Reports",
+    "format_problem",
     "load_record",
 ]

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from litestar import Controller, Response, get
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 
 from gateway.auth import AuthedRequest
+from gateway.core.params import IntQuery, ParamCheck, TimeQuery
 from gateway.reports.render import content_security_policy
 from gateway.reports.schemas import KeptReportsPage, ReportIndex, ReportKind
 from gateway.reports.service import ENCODING, REPORTS, KeptReports, Reports
@@ -30,7 +29,7 @@ class ReportController(Controller):
                     name=name,
                     title=title(name, "en"),
                     title_zh=title(name, "zh"),
-                    formats=["json", "html", "csv"] if spec.table else ["json", "html"],
+                    formats=list(spec.formats),
                 )
                 for name, spec in REPORTS.items()
             ]
@@ -42,13 +41,16 @@ class ReportController(Controller):
         request: AuthedRequest,
         kept: NamedDependency[KeptReports],
         report: FromQuery[str | None] = None,
-        limit: FromQuery[int] = 50,
+        limit: IntQuery = None,
     ) -> KeptReportsPage:
         """Newest first: id, report, period, who generated it, chain head, SHA-256 of the
-        kept JSON document and the date until which it must be kept."""
-        return KeptReportsPage.model_validate(
-            {"items": await kept.listing(request.user, report, limit)}
+        kept JSON document and the date until which it must be kept. `limit` defaults to 50."""
+        read = ParamCheck()
+        count = read.integer("limit", limit)
+        items = await kept.listing(
+            request.user, report, 50 if count is None else count, tuple(read.problems)
         )
+        return KeptReportsPage.model_validate({"items": items})
 
     @get("/kept/{kept_id:str}", summary="One kept report, exactly as it was generated")
     async def kept_document(
@@ -65,13 +67,17 @@ class ReportController(Controller):
         reports: NamedDependency[Reports],
         format: FromQuery[str] = "json",
         lang: FromQuery[str] = "en",
-        since: FromQuery[datetime | None] = None,
-        until: FromQuery[datetime | None] = None,
+        since: TimeQuery = None,
+        until: TimeQuery = None,
     ) -> Response[bytes]:
         """`format`: json, html (print-ready A4) or csv (table reports); `lang`: en or zh;
         the period defaults to the 365 days up to now. Every report names its period,
         when and by whom it was generated, and the audit chain head it was built on."""
-        rendered = await reports.generate(request.user, name, format, lang, since, until)
+        read = ParamCheck()
+        start, end = read.time("since", since), read.time("until", until)
+        rendered = await reports.generate(
+            request.user, name, format, lang, start, end, unread=tuple(read.problems)
+        )
         disposition = "inline" if format == "html" else "attachment"
         return Response(
             rendered.body,

@@ -36,6 +36,11 @@ class Spec:
     build: Builder
     table: bool  # has a CSV form
 
+    @property
+    def formats(self) -> tuple[str, ...]:
+        """The forms this report comes in: one list for the API, its listing and the CLI."""
+        return ("json", "html", "csv") if self.table else ("json", "html")
+
 
 REPORTS: dict[str, Spec] = {
     "gdpr-ropa": Spec(ropa.build, table=True),
@@ -45,6 +50,13 @@ REPORTS: dict[str, Spec] = {
     "pipl-audit": Spec(pipl.build_audit, table=False),
     "pipl-pia": Spec(pipl.build_pia, table=False),
 }
+
+
+def format_problem(name: str) -> str:
+    """What is wrong with asking `name` for a form it does not come in (CSV of a non-table)."""
+    return f"{name} is not a table: use {' or '.join(REPORTS[name].formats)}"
+
+
 # Bare types: the renderers write UTF-8, and Litestar adds `; charset=<encoding>` to
 # every text/* type itself (a charset here would be sent twice).
 MEDIA_TYPES = {"json": "application/json", "html": "text/html", "csv": "text/csv"}
@@ -93,37 +105,49 @@ class Reports:
             await self._log.denied(principal, action, resource, 403, exc.detail)
             raise
 
-    def period(self, since: datetime | None, until: datetime | None) -> Period:
-        """The period asked for, checked; by default the 365 days up to now."""
-        problems = []
+    def _period(
+        self, since: datetime | None, until: datetime | None, problems: list[FieldProblem]
+    ) -> Period | None:
+        """The period asked for (by default the 365 days up to now), or None with what is
+        wrong with it added to `problems`."""
+        found = len(problems)
         for name, when in (("since", since), ("until", until)):
             problem = None if when is None else time_problem(when)
             if problem is not None:
                 problems.append(FieldProblem(name, problem))
-        if problems:
-            raise InvalidParameter("invalid report period", problems)
+        if len(problems) > found:
+            return None
         end = until or self._clock.now()
         start = since or end - timedelta(days=DEFAULT_DAYS)
         if start >= end:
-            raise InvalidParameter(
-                "invalid report period", [FieldProblem("since", "must be before until")]
-            )
+            problems.append(FieldProblem("since", "must be before until"))
+            return None
         return Period(start, end)
 
-    def _check(self, name: str, fmt: str, lang: str) -> Spec:
+    def _check(
+        self,
+        name: str,
+        fmt: str,
+        lang: str,
+        since: datetime | None,
+        until: datetime | None,
+        unread: tuple[FieldProblem, ...],
+    ) -> tuple[Spec, Period]:
+        """Every parameter in one pass: one problem names each bad one."""
         spec = REPORTS.get(name)
         if spec is None:
             raise NotFound(f"no report named {name!r}; reports: {', '.join(REPORTS)}")
-        problems = []
+        problems = list(unread)
         if fmt not in get_args(Format):
             problems.append(FieldProblem("format", "must be json, html or csv"))
-        elif fmt == "csv" and not spec.table:
-            problems.append(FieldProblem("format", f"{name} is not a table: use json or html"))
+        elif fmt not in spec.formats:
+            problems.append(FieldProblem("format", format_problem(name)))
         if lang not in get_args(Lang):
             problems.append(FieldProblem("lang", "must be en or zh"))
-        if problems:
+        period = self._period(since, until, problems)
+        if problems or period is None:
             raise InvalidParameter("invalid report parameters", problems)
-        return spec
+        return spec, period
 
     async def generate(
         self,
@@ -134,12 +158,12 @@ class Reports:
         since: datetime | None = None,
         until: datetime | None = None,
         progress: Callable[[int], None] | None = None,
+        unread: tuple[FieldProblem, ...] = (),  # parameters the route could not read
     ) -> Rendered:
         action = f"report.{name}" if name in REPORTS else "report.generate"
         if principal is not None:  # None: the command line, whoever holds the keys
             await self.may_generate(principal, action)
-        spec = self._check(name, fmt, lang)
-        period = self.period(since, until)
+        spec, period = self._check(name, fmt, lang, since, until, unread)
         async with snapshot(self._engine) as conn:
             head = await logscan.chain_head(conn)
         header = Header(
@@ -198,10 +222,14 @@ class KeptReports:
         self._log = log
 
     async def listing(
-        self, principal: Principal, report: str | None, limit: int
+        self,
+        principal: Principal,
+        report: str | None,
+        limit: int,
+        unread: tuple[FieldProblem, ...] = (),  # parameters the route could not read
     ) -> list[dict[str, Any]]:
         await self._reports.may_generate(principal, "report.kept.list", "reports/kept")
-        problems = []
+        problems = list(unread)
         if report is not None and report not in archive.ARCHIVED:
             problems.append(FieldProblem("report", "must be pipl-pia or pipl-audit"))
         if not 1 <= limit <= MAX_KEPT_PAGE:

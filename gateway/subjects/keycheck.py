@@ -21,6 +21,7 @@ from datetime import datetime
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from gateway.core import dbstate
 from gateway.core.errors import ConfigurationError
 from gateway.crypto import (
     DecryptionFailed,
@@ -56,9 +57,12 @@ async def check_keys(engine: AsyncEngine, keys: KeyRing, now: datetime) -> None:
     try:
         await _check(engine, keys, now)
     except (SQLAlchemyError, OSError) as exc:
-        # Type only: a driver's message can name hosts and users.
+        # Never the driver's message (it can name hosts and users): a plain description
+        # where one is safe (no such database, refused, not migrated), else the type.
+        plain = await dbstate.explain(exc, engine.url.render_as_string(hide_password=False))
         raise ConfigurationError(
-            f"cannot open the database to check the keys ({type(exc).__name__}): check "
+            plain
+            or f"cannot open the database to check the keys ({type(exc).__name__}): check "
             "GATEWAY_DATABASE_URL, then run `privacy-gateway migrate`"
         ) from None
 

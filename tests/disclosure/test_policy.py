@@ -163,3 +163,20 @@ def test_render_keeps_document_order_and_drops_hidden_sections() -> None:
     assert list(doc)[:6] == list(ALWAYS)
     assert list(doc).index("items") < list(doc).index("total_amount")
     assert doc["payment"] == {"method": "v-payment.method"}
+
+
+def test_a_kept_plan_shows_only_the_kept_categories_and_keeps_its_reveals_apart() -> None:
+    policy = load()
+    dpo = policy.plan_for("dpo")
+    assert dpo is not None
+    kept = policy.keeping(dpo, ["order_reference", "contact"])
+    assert kept.shown_levels == {
+        "order_id": "clear",
+        "external_id": "clear",
+        "customer.phone": "clear_after_2fa",
+        "customer.email": "clear_after_2fa",
+    }
+    revealed = policy.keeping(policy.revealing(dpo, frozenset({"customer.phone"})), ["contact"])
+    assert revealed.shown_levels == {"customer.phone": "clear", "customer.email": "clear_after_2fa"}
+    # The plain plan's kept variant is not the revealing one's, whichever came first.
+    assert policy.keeping(dpo, ["contact"]).shown_levels["customer.phone"] == "clear_after_2fa"

@@ -124,10 +124,48 @@ def _nothing_left(gw: Gateway, ids: dict[str, str]) -> None:
     assert_problem(gw.get_order(service, ids["paid"]), 404, "not-found")
     kept = gw.get_order(finance, ids["paid"]).json()
     assert kept["total_amount"] == "299.00"
-    assert kept["customer"]["name"] is None
-    assert kept["payment"]["transaction_id"] is None
-    assert kept["shipping_address"]["province"] == ""
+    assert "customer" not in kept
+    assert "shipping_address" not in kept
+    assert kept["payment"] == {"method": "alipay"}
     assert gw.get_order(service, ids["other"]).json()["customer"]["phone"] == "139****1111"
+
+
+def test_a_kept_order_reads_back_with_its_erased_fields_absent(gateway: Gateway) -> None:
+    ids = _orders(gateway)
+    _verified(gateway)
+    assert gateway.run_privacy_worker() == 1
+    finance = gateway.principal("finance", name="finance-1")
+    kept = gateway.get_order(finance, ids["paid"])
+    assert kept.status_code == 200, kept.text
+    # Only the categories the tax rule keeps; what was erased is not there at all (not
+    # "", not null): no customer, no address, no transaction reference.
+    assert kept.json() == {
+        "order_id": ids["paid"],
+        "external_id": "WEB-10001",
+        "channel": "web",
+        "region": "north",
+        "status": "paid",
+        "created_at": "2026-11-20T10:00:00Z",
+        "items": [{"sku": "SKU-1", "name": "电饭煲", "quantity": 1, "unit_price": "299.00"}],
+        "total_amount": "299.00",
+        "currency": "CNY",
+        "payment": {"method": "alipay"},
+    }
+    listed = gateway.client.get("/v1/orders", headers=bearer(finance)).json()["items"]
+    assert [o for o in listed if o["order_id"] == ids["paid"]] == [kept.json()]
+    # The log lists what was shown: the kept fields only.
+    dpo = gateway.principal("dpo", name="dpo-1")
+    entry = gateway.client.get(
+        "/v1/audit/events",
+        params={"actor": "finance-1", "action": "orders.read"},
+        headers=bearer(dpo),
+    ).json()["items"][0]
+    assert entry["details"]["retained"] == "tax_record"
+    assert set(entry["fields"]) == {
+        "order_id", "external_id", "channel", "region", "status", "created_at", "items.sku",
+        "items.name", "items.quantity", "items.unit_price", "total_amount", "currency",
+        "payment.method",
+    }  # fmt: skip
 
 
 def _check_certificate(gw: Gateway, request_id: str, document: dict[str, Any]) -> None:

@@ -11,6 +11,7 @@ import json
 from datetime import timedelta
 from pathlib import Path
 
+from click.testing import CliRunner
 from cryptography.hazmat.primitives.serialization import (
     Encoding,
     PublicFormat,
@@ -20,6 +21,7 @@ from sqlalchemy import select
 
 from audit.entry import format_time
 from audit.store import audit_checkpoints
+from gateway.cli import main
 from gateway.core.db import make_engine
 from tests.auditing.test_tamper import _read, _superuser, fresh
 from tests.helpers import Gateway, bearer
@@ -120,11 +122,30 @@ def test_the_command_line_writes_the_same_report_and_says_what_it_did(
     assert json.loads(stdout.stdout)["report"] == "pipl-pia"
     assert "pipl-pia: " in stdout.stderr
     refused = fresh.cli("report", "pipl-audit", "--format", "csv")
-    assert refused.exit_code == 1
-    assert "format: pipl-audit is not a table: use json or html" in refused.output
+    assert refused.exit_code == 2
+    assert "--format: pipl-audit is not a table: use json or html" in refused.stderr
     bad = fresh.cli("report", "access", "--since", "2026-11-01T00:00:00")
     assert bad.exit_code == 2
     assert "give a time zone" in bad.output
+
+
+def test_a_form_a_report_lacks_is_refused_before_any_work(tmp_path: Path) -> None:
+    """No store behind the command at all: the option alone decides, so nothing is
+    opened, generated or verified before the refusal."""
+    var = tmp_path / "var"
+    env = {"GATEWAY_VAR_DIR": str(var), "GATEWAY_DATABASE_URL": f"sqlite:///{tmp_path}/no/x.db"}
+    for name in ("pipl-audit", "pipl-pia"):
+        result = CliRunner().invoke(main, ["report", name, "--format", "csv"], env=env)
+        assert result.exit_code == 2
+        assert result.stdout == ""
+        lines = result.stderr.splitlines()
+        assert lines[-1] == (
+            f"Error: Invalid value for --format: {name} is not a table: use json or html"
+        )
+        assert not any("verifying" in line or "database" in line for line in lines)
+    assert not (var / "keys").exists()  # no key generated: the store was never opened
+    listed = " ".join(CliRunner().invoke(main, ["report", "--help"], env=env).stdout.split())
+    assert "csv for the reports that are a table: gdpr-ropa, dsr-register, access, " in listed
 
 
 def test_a_period_is_verified_from_the_last_signed_checkpoint_before_it(fresh: Gateway) -> None:

@@ -55,10 +55,15 @@ class Links:
             raise PermissionDenied(detail)
 
     async def list(
-        self, principal: Principal, state: str | None, limit: int, cursor: str | None
+        self,
+        principal: Principal,
+        state: str | None,
+        limit: int,
+        cursor: str | None,
+        unread: tuple[FieldProblem, ...] = (),  # parameters the route could not read
     ) -> dict[str, Any]:
         await self._authorize(principal, "read", "subject_links")
-        problems = []
+        problems = list(unread)
         if state is not None and state not in STATES:
             problems.append(FieldProblem("state", "must be one of " + ", ".join(STATES)))
         if not 1 <= limit <= 100:  # noqa: PLR2004

@@ -53,6 +53,11 @@ class RegisterQuery:
     due_within_hours: float | None = None
     limit: int = 100
     cursor: str | None = None
+    unread: tuple[FieldProblem, ...] = ()  # parameters the route could not read
+
+
+MAX_PAGE = 1000
+MAX_DUE_HOURS = 24 * 90
 
 
 class Register:
@@ -92,7 +97,13 @@ class Register:
         """A page of the register, oldest first. Requests never verified leave it once
         they expire (`state=expired` lists them): a stranger's guesses do not bury it."""
         await self.authorize(principal, "read", "privacy")
-        problems = []
+        problems = list(q.unread)
+        if not 1 <= q.limit <= MAX_PAGE:
+            problems.append(FieldProblem("limit", f"must be 1-{MAX_PAGE}"))
+        if q.due_within_hours is not None and not 0 < q.due_within_hours <= MAX_DUE_HOURS:
+            problems.append(
+                FieldProblem("due_within_hours", f"must be more than 0 and at most {MAX_DUE_HOURS}")
+            )
         if q.state is not None and q.state not in {s.value for s in State}:
             problems.append(
                 FieldProblem("state", "must be one of " + ", ".join(s.value for s in State))
