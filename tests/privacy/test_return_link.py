@@ -16,6 +16,7 @@ from playwright.sync_api import expect
 from gateway.core.errors import ConfigurationError
 from gateway.core.settings import load_settings
 from tests.browser import chromium_page
+from tests.helpers import SAMPLE_ORDER, Gateway
 from tests.privacy.test_page import ORDER_NUMBER, PHONE, Live, ask, record_urls, serve
 
 PUBLIC = "https://shop.example.com"
@@ -150,3 +151,23 @@ def test_a_public_address_must_be_plain_https(value: str, monkeypatch: pytest.Mo
     monkeypatch.setenv("GATEWAY_PRIVACY_PUBLIC_URL", value)
     with pytest.raises(ConfigurationError, match="GATEWAY_PRIVACY_PUBLIC_URL"):
         load_settings()
+
+
+def test_a_return_code_expires_after_thirty_days(gateway: Gateway) -> None:
+    gw = gateway
+    gw.create_order(gw.principal("channel"), SAMPLE_ORDER)
+    request_id, token = gw.submit_privacy()
+    gw.verify_privacy(request_id, token, gw.code_for(request_id))
+    [text] = [m["text"] for m in gw.outbox() if "return code" in m["text"]]
+    found = re.search(r"return code (opgr_[\w-]+)", text)
+    assert found is not None
+    gw.clock.advance(days=30, seconds=1)
+    late = gw.client.post(
+        "/privacy/follow",
+        data={"request_id": request_id, "return_code": found.group(1)},
+        headers={"Origin": str(gw.client.base_url), "Accept-Language": "en"},
+    )
+    assert late.status_code == 404
+    assert "has expired" in late.text
+    assert "opg_request" not in late.headers.get("set-cookie", "")
+    assert gw.privacy_status(request_id, token)["state"] == "verified"  # the old token lives

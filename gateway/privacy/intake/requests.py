@@ -305,8 +305,8 @@ class PrivacyRequests:
             row = await store.get_request(conn, key, lock=True)
             stored = None if row is None else row.return_hash
             matches = self._secrets.return_matches(key, return_code, stored)
-            live = row is not None and row.return_expires_at is not None
-            if not (matches and live and now < row.return_expires_at):  # type: ignore[union-attr, operator]
+            until = None if row is None else row.return_expires_at
+            if not matches or until is None or now >= until:
                 refused = True
             else:
                 refused = False
