@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import json
 import re
 import socket
 from collections.abc import Iterator
@@ -20,8 +19,9 @@ from litestar.testing import TestClient
 from sqlalchemy import delete, func, inspect, select, text
 
 from gateway.app import create_app
+from gateway.auth import NewPrincipal
 from gateway.cli import main
-from gateway.core.clock import ManualClock
+from gateway.core.clock import ManualClock, utc_text
 from gateway.core.db import make_engine
 from gateway.core.settings import Settings
 from gateway.models import (
@@ -43,6 +43,7 @@ from gateway.models import (
     totp_factors,
     unmask_grants,
 )
+from gateway.privacy import read_outbox
 
 # The order document of the issue: fake values, used as the canonical seed.
 SAMPLE_ORDER: dict[str, Any] = {
@@ -283,9 +284,20 @@ class Gateway:
         return str(body["request_id"]), str(body["status_token"])
 
     def outbox(self) -> list[dict[str, Any]]:
-        result = self.cli("outbox", "--json", "--limit", "100")
-        assert result.exit_code == 0, result.output
-        return [json.loads(line) for line in result.output.splitlines() if line.strip()]
+        """The newest 100 queued messages, as `privacy-gateway outbox --json` prints them
+        (read through the app's own services: the command is tested in test_cli.py, and
+        building a second set of services for every read made the suite slow)."""
+        queued = self.in_app(lambda: read_outbox(self.services.engine, self.services.subjects, 100))
+        return [
+            {
+                "created_at": utc_text(m.created_at),
+                "request_id": m.request_id,
+                "channel": m.channel,
+                "to": m.to,
+                "text": m.text,
+            }
+            for m in queued
+        ]
 
     def code_for(self, request_id: str) -> str:
         """The code the outbox holds for the request (the subject's phone would show it)."""
@@ -348,21 +360,19 @@ class Gateway:
         name: str | None = None,
         channel: str | None = None,
     ) -> str:
-        """Create a principal through the CLI and return its token.
+        """Create a principal as the operator does and return its token.
 
-        A `channel` principal writes the sample order's channel (`web`) unless told otherwise.
+        Through the service `privacy-gateway principals create` calls, on the app's own
+        services (the command itself is tested in test_cli.py; building a second set of
+        services per principal made the suite slow). A `channel` principal writes the
+        sample order's channel (`web`) unless told otherwise.
         """
         if role == "channel" and channel is None:
             channel = SAMPLE_ORDER["channel"]
         name = name or f"{role}-{region or channel or 'all'}"
-        args = ["principals", "create", "--name", name, "--role", role, "--json"]
-        if region:
-            args += ["--region", region]
-        if channel:
-            args += ["--channel", channel]
-        result = self.cli(*args)
-        assert result.exit_code == 0, result.output
-        return str(json.loads(result.output)["token"])
+        new = NewPrincipal(name, role, region, channel)
+        issued = self.in_app(lambda: self.services.principals.create(new))
+        return str(issued.token)
 
     def enrol_totp(self, token: str) -> str:
         """Enrol and activate a TOTP factor; return its secret. The clock moves on one step,

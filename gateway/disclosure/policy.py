@@ -181,6 +181,13 @@ def _compile_role(
     )
 
 
+# Compiled policies by their files' exact content: compiling asks Casbin a few hundred
+# questions (about 0.1 s), and a process that builds its services more than once (the
+# tests; a CLI command run in-process) gets the same answer for the same files. Any
+# change to a file is a new key: nothing stale is ever served.
+_COMPILED: dict[tuple[str, str, tuple[str, ...], frozenset[str]], PolicySet] = {}
+
+
 def load_policy(
     policy_dir: Path, document_fields: Iterable[str], list_sections: Collection[str]
 ) -> PolicySet:
@@ -189,6 +196,31 @@ def load_policy(
     for path in (model_path, policy_path):
         if not path.is_file():
             raise ConfigurationError(f"policy file {path} not found")
+    fields = tuple(document_fields)
+    files = [model_path, policy_path, policy_dir / CLASSIFICATION_FILE]
+    key = (
+        str(policy_dir.resolve()),
+        _content_digest(files),
+        fields,
+        frozenset(list_sections),
+    )
+    if key not in _COMPILED:
+        _COMPILED[key] = _compile_policy(policy_dir, fields, list_sections)
+    return _COMPILED[key]
+
+
+def _content_digest(paths: Iterable[Path]) -> str:
+    digest = hashlib.sha256()
+    for path in paths:
+        digest.update(path.read_bytes() if path.is_file() else b"(none)")
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def _compile_policy(
+    policy_dir: Path, document_fields: Iterable[str], list_sections: Collection[str]
+) -> PolicySet:
+    model_path, policy_path = policy_dir / MODEL_FILE, policy_dir / POLICY_FILE
     classification = Classification.load(policy_dir, document_fields)
     # Casbin logs the whole policy at INFO on load; the policy is reviewed as a file instead.
     logging.getLogger("casbin").setLevel(logging.WARNING)
