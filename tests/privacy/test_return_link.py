@@ -166,8 +166,38 @@ def test_a_return_code_expires_after_thirty_days(gateway: Gateway) -> None:
         "/privacy/follow",
         data={"request_id": request_id, "return_code": found.group(1)},
         headers={"Origin": str(gw.client.base_url), "Accept-Language": "en"},
+        follow_redirects=False,
     )
     assert late.status_code == 404
-    assert "has expired" in late.text
+    assert "This return code was used already, has expired, or does not belong" in late.text
     assert "opg_request" not in late.headers.get("set-cookie", "")
     assert gw.privacy_status(request_id, token)["state"] == "verified"  # the old token lives
+
+
+def test_wrong_return_codes_are_rate_limited_and_a_right_one_still_opens(
+    database_url: str, tmp_path: Path
+) -> None:
+    with Gateway.start(database_url, tmp_path, privacy_verify_per_hour=2) as gw:
+        gw.create_order(gw.principal("channel"), SAMPLE_ORDER)
+        request_id, token = gw.submit_privacy()
+        gw.verify_privacy(request_id, token, gw.code_for(request_id))
+        [text] = [m["text"] for m in gw.outbox() if "return code" in m["text"]]
+        found = re.search(r"return code (opgr_[\w-]+)", text)
+        assert found is not None
+
+        def follow(code: str) -> httpx.Response:
+            return gw.client.post(
+                "/privacy/follow",
+                data={"request_id": request_id, "return_code": code},
+                headers={"Origin": str(gw.client.base_url), "Accept-Language": "en"},
+                follow_redirects=False,
+            )
+
+        assert [follow(f"opgr_guess{n}").status_code for n in range(3)] == [404, 404, 429]
+        limited = follow("opgr_guess3")
+        assert limited.status_code == 429
+        assert int(limited.headers["retry-after"]) > 0
+        opened = follow(found.group(1))  # the customer's own still works
+        assert opened.status_code == 303
+        assert opened.headers["location"] == "/privacy/status"
+        assert f"opg_request={request_id}:opgs_" in opened.headers["set-cookie"]

@@ -306,8 +306,12 @@ class PrivacyRequests:
             stored = None if row is None else row.return_hash
             matches = self._secrets.return_matches(key, return_code, stored)
             until = None if row is None else row.return_expires_at
+            over: list[str] = []
             if not matches or until is None or now >= until:
                 refused = True
+                # Wrong return codes count with wrong codes (a right one always works).
+                wrong = self.limits.client("wrong_code", self._rules.verify_per_hour)
+                over = await self.limits.count(conn, [wrong])
             else:
                 refused = False
                 token, token_hash = self._secrets.new_token()
@@ -320,6 +324,8 @@ class PrivacyRequests:
                     return_expires_at=None,
                     updated_at=now,
                 )
+        if over:
+            await self.limits.refuse(over)
         if refused:
             await self._log.record(
                 PUBLIC, "privacy.follow", resource(key), Outcome.DENIED, details={}

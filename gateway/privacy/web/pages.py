@@ -206,6 +206,8 @@ class PrivacyPages(Controller):
             token = await privacy.follow(request_id, values["return_code"].strip())
         except NotFound:
             return page(request, "follow", status=404, here=FOLLOW, alert="err.follow")
+        except RateLimited as exc:
+            return page(request, "follow", here=FOLLOW, **refusal(exc))
         return redirect(
             STATUS,
             cookies=(
