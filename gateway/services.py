@@ -43,6 +43,7 @@ from gateway.reports import KeptReports, ProcessingRecord, Reports, load_record
 from gateway.retention import RetentionRules
 from gateway.reveal import Grants, delete_grants_of
 from gateway.subjects import SubjectKeys
+from gateway.systems import SystemsMap, load_map
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,7 @@ class Services:
     reports: Reports
     kept_reports: KeptReports
     voice: Voice
+    systems: SystemsMap
 
     async def close(self) -> None:
         await self.access_log.log.close()
@@ -107,6 +109,16 @@ def load_processing_record(
     )
 
 
+def load_systems_map(
+    settings: Settings, policy: PolicySet, retention: RetentionRules
+) -> SystemsMap:
+    return load_map(
+        settings.policy_dir or shipped_dir("policies"),
+        policy.classification,
+        retention.rules.keys(),
+    )
+
+
 def voice_of(settings: Settings, record: ProcessingRecord) -> Voice:
     """How the shop speaks to its customers: its name, notice and contact from the
     processing record, and the time zones its readers read in."""
@@ -122,6 +134,7 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
     policy = load_gateway_policy(settings)
     retention = load_retention(settings, policy)
     record = load_processing_record(settings, policy, retention)
+    systems = load_systems_map(settings, policy, retention)  # a bad map stops start-up
     voice = voice_of(settings, record)
     keys = load_keys(settings)
     engine = make_engine(settings.sqlalchemy_url, settings.db_pool_size)
@@ -255,4 +268,5 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         reports=reports,
         kept_reports=KeptReports(engine, reports, audit),
         voice=voice,
+        systems=systems,
     )

@@ -24,6 +24,7 @@ from gateway.cli.privacy import outbox as privacy_outbox
 from gateway.cli.privacy import worker as privacy_worker
 from gateway.cli.reports import report as report_command
 from gateway.cli.support import cli_settings, handle_errors, run_with_services
+from gateway.cli.systems import systems as systems_commands
 from gateway.core.secretfiles import owner_only_dir
 from gateway.core.settings import Settings
 from gateway.crypto import KeyRing, load_keys
@@ -313,3 +314,4 @@ main.add_command(privacy_outbox)
 main.add_command(certificate_commands)
 main.add_command(report_command)
 main.add_command(pii_commands)
+main.add_command(systems_commands)

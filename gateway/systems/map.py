@@ -1,0 +1,248 @@
+"""The systems map (`policies/systems.toml`): every system that holds customer data.
+
+A whole-chain erasure or copy reaches each system here, so the map is reviewed like
+the policy and checked at start-up against the classification (categories) and the
+retention rules. A field of an unknown category, a dataset with no field that
+identifies a subject, or a kept field without a known rule stops the gateway with the
+file, line and reason: such a map would leave data behind without anyone seeing it.
+A personal field with no erasure treatment does not stop it; it is a *gap*, which
+`gaps()` names (and the reports show), so a map can be written step by step.
+
+The gateway's own order store is one system of the map too, generated from the
+classification (`own_store`), never written by hand.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from gateway.core.errors import ConfigurationError
+from gateway.disclosure import Classification
+
+SYSTEMS_FILE = "systems.toml"
+OWN_STORE = "gateway"  # the key of the generated system: the gateway's own order store
+Identity = Literal["phone", "email", "order_number", "customer_id", "resident_id"]
+Treatment = Literal["delete_row", "null", "mask", "keep"]
+_KEY = r"^[a-z][a-z0-9_]{0,39}$"
+_DATASET_AT = 3  # systems.<key>.datasets.<name>: where a dataset's name is in an error
+_FIELD_AT = 5  # ... .fields.<index>: where a field's index is
+
+
+class MappedField(BaseModel):
+    """One field of a dataset: what it holds, whether it names the subject, and what an
+    erasure does to it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1, max_length=100)
+    category: str
+    identifies: Identity | None = None
+    erase: Treatment | None = None
+    rule: str | None = None  # the retention rule of `erase = "keep"`
+
+
+class Dataset(BaseModel):
+    """A table, collection or endpoint of a system."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    description: str = ""
+    fields: list[MappedField] = Field(min_length=1)
+
+    @property
+    def identities(self) -> list[MappedField]:
+        return [f for f in self.fields if f.identifies is not None]
+
+
+class System(BaseModel):
+    """A system that holds customer data, who answers for it, where it is, and how the
+    gateway reaches it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1)
+    owner: str = Field(min_length=1)
+    purpose: str = Field(min_length=3)
+    country: str = Field(pattern=r"^[A-Z]{2}$")
+    connector: Literal["gateway", "sql", "webhook", "manual"]
+    datasets: dict[str, Dataset] = Field(min_length=1)
+
+
+class _SystemsFile(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    systems: dict[str, System] = Field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Gap:
+    """A personal field whose erasure the map does not say: named, not fatal."""
+
+    system: str
+    dataset: str
+    field: str
+    category: str
+
+
+@dataclass(frozen=True, slots=True)
+class SystemsMap:
+    """Every system, the gateway's own store first."""
+
+    systems: Mapping[str, System]
+    personal: frozenset[str]  # the personal categories, for gaps
+
+    def gaps(self) -> list[Gap]:
+        return [
+            Gap(key, name, f.name, f.category)
+            for key, system in self.systems.items()
+            for name, dataset in system.datasets.items()
+            for f in dataset.fields
+            if f.category in self.personal and f.erase is None
+        ]
+
+
+def own_store(classification: Classification, country: str = "CN") -> System:
+    """The gateway's own store as the map shows it, from the classification: every
+    personal field is crypto-shredded with its subject's key (`null`), the order
+    reference and the contact identify the subject."""
+    identities: dict[str, Identity] = {
+        "external_id": "order_number",
+        "customer.phone": "phone",
+        "customer.email": "email",
+        "customer.id_number": "resident_id",
+    }
+    fields = [
+        MappedField(
+            name=path,
+            category=field.category,
+            identifies=identities.get(path),
+            erase="null" if classification.categories[field.category].personal else None,
+        )
+        for path, field in sorted(classification.fields.items())
+    ]
+    return System(
+        name="Order Privacy Gateway order store",
+        owner="Data protection officer",
+        purpose="orders from every sales channel, read only through the gateway",
+        country=country,
+        connector="gateway",
+        datasets={"orders": Dataset(description="orders and order lines", fields=fields)},
+    )
+
+
+def load_map(
+    policy_dir: Path,
+    classification: Classification,
+    retention_rules: Collection[str],
+) -> SystemsMap:
+    """The map in `policy_dir` (none: the gateway's own store alone), checked; raise
+    `ConfigurationError` naming the file, line and reason of every bad entry."""
+    personal = frozenset(n for n, c in classification.categories.items() if c.personal)
+    own = {OWN_STORE: own_store(classification)}
+    path = policy_dir / SYSTEMS_FILE
+    if not path.is_file():
+        return SystemsMap(own, personal)
+    text = path.read_text(encoding="utf-8")
+    try:
+        raw = _SystemsFile.model_validate(tomllib.loads(text))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigurationError(f"systems map {path}: {exc}") from None
+    except ValidationError as exc:
+        problems = [_shape_problem(text, error["loc"], error["msg"]) for error in exc.errors()]
+        raise ConfigurationError(f"systems map {path}: " + "; ".join(problems)) from None
+    problems = []
+    for key, system in raw.systems.items():
+        if not re.match(_KEY, key) or key == OWN_STORE:
+            problems.append(
+                f"line {_line(text, key)}: system {key!r}: a key is lower-case letters, "
+                f"digits and _ ({OWN_STORE!r} is the gateway's own store, generated)"
+            )
+        for name, dataset in system.datasets.items():
+            problems += _dataset_problems(text, key, name, dataset, classification, retention_rules)
+    if problems:
+        raise ConfigurationError(f"systems map {path}: " + "; ".join(problems))
+    return SystemsMap({**own, **raw.systems}, personal)
+
+
+def _dataset_problems(
+    text: str,
+    system: str,
+    name: str,
+    dataset: Dataset,
+    classification: Classification,
+    rules: Collection[str],
+) -> list[str]:
+    where = f"system {system!r}, dataset {name!r}"
+    problems = []
+    if not dataset.identities:
+        problems.append(
+            f"line {_line(text, system, name)}: {where} has no field that identifies a "
+            'subject (give one `identifies = "phone"`, email, order_number, customer_id '
+            "or resident_id)"
+        )
+    for f in dataset.fields:
+        at = f"line {_line(text, system, name, f.name)}: {where}, field {f.name!r}"
+        if f.category not in classification.categories:
+            known = ", ".join(sorted(classification.categories))
+            problems.append(f"{at}: unknown category {f.category!r} (known: {known})")
+        if f.erase == "keep" and f.rule not in rules:
+            problems.append(
+                f"{at}: kept on erasure under "
+                + (f"unknown retention rule {f.rule!r}" if f.rule else "no retention rule")
+                + f" (known: {', '.join(sorted(rules)) or 'none'})"
+            )
+        if f.erase != "keep" and f.rule is not None:
+            problems.append(f'{at}: a retention rule only goes with erase = "keep"')
+    return problems
+
+
+def _shape_problem(text: str, loc: tuple[int | str, ...], message: str) -> str:
+    """A validation error where the file has it: systems.<key>.datasets.<name>.fields.<i>."""
+    parts = [str(p) for p in loc]
+    system = parts[1] if parts[:1] == ["systems"] and len(parts) > 1 else None
+    in_dataset = parts[2:3] == ["datasets"] and len(parts) > _DATASET_AT
+    dataset = parts[_DATASET_AT] if in_dataset else None
+    line = _line(text, *(p for p in (system, dataset) if p is not None)) if system else 1
+    if dataset is not None and parts[4:5] == ["fields"] and len(parts) > _FIELD_AT:
+        line = _nth_entry(text, line, int(parts[_FIELD_AT]))
+    return f"line {line}: {'.'.join(parts)}: {message}"
+
+
+def _nth_entry(text: str, header_line: int, index: int) -> int:
+    """The line of the `index`-th `{ name = ... }` entry after a dataset's header."""
+    lines = text.splitlines()
+    seen = -1
+    for i in range(header_line, len(lines)):
+        if lines[i].lstrip().startswith("["):
+            break
+        if re.search(r"\bname\s*=", lines[i]):
+            seen += 1
+            if seen == index:
+                return i + 1
+    return header_line
+
+
+def _line(text: str, system: str, dataset: str | None = None, field: str | None = None) -> int:
+    """The line of a system's table, a dataset's, or a field's entry in it (1 if not
+    found: the message still names what is wrong)."""
+    header = f"[systems.{system}" + (f".datasets.{dataset}" if dataset else "") + "]"
+    lines = text.splitlines()
+    start = next((i for i, line in enumerate(lines) if line.strip() == header), None)
+    if start is None:
+        return 1
+    if field is None:
+        return start + 1
+    entry = re.compile(r"name\s*=\s*" + re.escape(f'"{field}"'))
+    for i in range(start + 1, len(lines)):
+        if lines[i].lstrip().startswith("[") and not lines[i].lstrip().startswith("[["):
+            break
+        if entry.search(lines[i]):
+            return i + 1
+    return start + 1
