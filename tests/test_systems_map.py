@@ -69,6 +69,8 @@ def test_the_shipped_map_lists_every_system_with_the_gateways_own_store_first(
         "external_id": "order_number",
     }
     assert shown["gaps"] == []
+    assert shown["systems"]["gateway"]["country"] == "CN"  # from [own_store], not assumed
+    assert shown["unplaced"] == []
 
 
 def test_a_personal_field_without_a_treatment_is_a_gap_not_a_stop(tmp_path: Path) -> None:
@@ -78,6 +80,11 @@ def test_a_personal_field_without_a_treatment_is_a_gap_not_a_stop(tmp_path: Path
     assert "crm: CRM (sql, CN)" in out
     assert "customers: 2 field(s); identified by mobile (phone)" in out
     assert "gap: crm.customers.full_name (name) has no erasure treatment" in out
+    # A map that does not say where the gateway's own store runs: named, not assumed.
+    assert "gateway: Order Privacy Gateway order store (gateway, country not stated)" in out
+    assert "gap: gateway has no country" in out
+    assert "3 system(s)" not in out
+    assert "2 system(s); 2 gap(s)" in out
 
 
 @pytest.mark.parametrize(
@@ -110,6 +117,7 @@ def test_a_personal_field_without_a_treatment_is_a_gap_not_a_stop(tmp_path: Path
             "'null', 'mask' or 'keep'",
         ),
         (("[systems.crm]", "[systems.CRM]"), 2, "system 'CRM': a key is lower-case letters"),
+        (('country = "CN"\n', ""), 2, "system 'crm': no country"),
     ],
 )
 def test_a_bad_entry_stops_start_up_with_file_line_and_reason(

@@ -35,6 +35,7 @@ def systems_list(as_json: bool) -> None:
     if as_json:
         shown = {
             "systems": {key: s.model_dump() for key, s in found.systems.items()},
+            "unplaced": found.unplaced(),
             "gaps": [
                 {"system": g.system, "dataset": g.dataset, "field": g.field, "category": g.category}
                 for g in found.gaps()
@@ -43,13 +44,16 @@ def systems_list(as_json: bool) -> None:
         click.echo(json.dumps(shown, ensure_ascii=False, indent=2))
         return
     for key, system in found.systems.items():
-        click.echo(f"{key}: {system.name} ({system.connector}, {system.country})")
+        where = system.country or "country not stated"
+        click.echo(f"{key}: {system.name} ({system.connector}, {where})")
         click.echo(f"  owner: {system.owner}; purpose: {system.purpose}")
         for name, dataset in system.datasets.items():
             ids = ", ".join(f"{f.name} ({f.identifies})" for f in dataset.identities)
             click.echo(f"  {name}: {len(dataset.fields)} field(s); identified by {ids}")
-    gaps = found.gaps()
-    click.echo(f"{len(found.systems)} system(s); {len(gaps)} gap(s)")
+    gaps, unplaced = found.gaps(), found.unplaced()
+    click.echo(f"{len(found.systems)} system(s); {len(gaps) + len(unplaced)} gap(s)")
+    for key in unplaced:
+        click.echo(f'  gap: {key} has no country (state it: [own_store] country = "CN")')
     for gap in gaps:
         click.echo(
             f"  gap: {gap.system}.{gap.dataset}.{gap.field} ({gap.category}) has no "

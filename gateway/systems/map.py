@@ -70,14 +70,26 @@ class System(BaseModel):
     name: str = Field(min_length=1)
     owner: str = Field(min_length=1)
     purpose: str = Field(min_length=3)
-    country: str = Field(pattern=r"^[A-Z]{2}$")
+    # None only for the gateway's own store when the map does not say where it runs.
+    country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
     connector: Literal["gateway", "sql", "webhook", "manual"]
     datasets: dict[str, Dataset] = Field(min_length=1)
+
+
+class _OwnStore(BaseModel):
+    """Where the gateway's own store runs, and who answers for it: facts the code
+    cannot know, so the map states them (reviewed) rather than the code assuming."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    country: str = Field(pattern=r"^[A-Z]{2}$")
+    owner: str = Field(default="Data protection officer", min_length=1)
 
 
 class _SystemsFile(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    own_store: _OwnStore | None = None
     systems: dict[str, System] = Field(default_factory=dict)
 
 
@@ -107,8 +119,16 @@ class SystemsMap:
             if f.category in self.personal and f.erase is None
         ]
 
+    def unplaced(self) -> list[str]:
+        """Systems whose country the map does not state (only the own store can be)."""
+        return [key for key, system in self.systems.items() if system.country is None]
 
-def own_store(classification: Classification, country: str = "CN") -> System:
+
+def own_store(
+    classification: Classification,
+    country: str | None = None,
+    owner: str = "Data protection officer",
+) -> System:
     """The gateway's own store as the map shows it, from the classification: every
     personal field is crypto-shredded with its subject's key (`null`), the order
     reference and the contact identify the subject."""
@@ -129,7 +149,7 @@ def own_store(classification: Classification, country: str = "CN") -> System:
     ]
     return System(
         name="Order Privacy Gateway order store",
-        owner="Data protection officer",
+        owner=owner,
         purpose="orders from every sales channel, read only through the gateway",
         country=country,
         connector="gateway",
@@ -145,10 +165,9 @@ def load_map(
     """The map in `policy_dir` (none: the gateway's own store alone), checked; raise
     `ConfigurationError` naming the file, line and reason of every bad entry."""
     personal = frozenset(n for n, c in classification.categories.items() if c.personal)
-    own = {OWN_STORE: own_store(classification)}
     path = policy_dir / SYSTEMS_FILE
     if not path.is_file():
-        return SystemsMap(own, personal)
+        return SystemsMap({OWN_STORE: own_store(classification)}, personal)
     text = path.read_text(encoding="utf-8")
     try:
         raw = _SystemsFile.model_validate(tomllib.loads(text))
@@ -158,7 +177,15 @@ def load_map(
         problems = [_shape_problem(text, error["loc"], error["msg"]) for error in exc.errors()]
         raise ConfigurationError(f"systems map {path}: " + "; ".join(problems)) from None
     problems = []
+    stated = raw.own_store
+    own = {
+        OWN_STORE: own_store(classification)
+        if stated is None
+        else own_store(classification, stated.country, stated.owner)
+    }
     for key, system in raw.systems.items():
+        if system.country is None:
+            problems.append(f"line {_line(text, key)}: system {key!r}: no country")
         if not re.match(_KEY, key) or key == OWN_STORE:
             problems.append(
                 f"line {_line(text, key)}: system {key!r}: a key is lower-case letters, "
