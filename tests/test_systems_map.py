@@ -7,7 +7,10 @@ a personal field without an erasure treatment is a gap that `systems list` names
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -140,3 +143,25 @@ def test_a_bad_entry_stops_start_up_with_file_line_and_reason(
     )
     with pytest.raises(ConfigurationError, match="systems map"):
         create_app(settings)
+
+
+def test_a_reader_that_goes_away_is_no_error(tmp_path: Path) -> None:
+    """`privacy-gateway systems list | head -1`: when the reader has gone, the command
+    stops quietly, without an error line or a traceback about a broken pipe."""
+    read, write = os.pipe()
+    os.close(read)  # the reader is gone before the first line is written
+    command = Path(sys.executable).parent / "privacy-gateway"
+    env = {**os.environ, "GATEWAY_VAR_DIR": str(tmp_path / "var")}
+    try:
+        done = subprocess.run(  # noqa: S603 - our own command, fixed arguments
+            [str(command), "systems", "list"],
+            env=env,
+            stdout=write,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+        )
+    finally:
+        os.close(write)
+    assert done.stderr == ""
+    assert done.returncode == 1

@@ -42,6 +42,11 @@ def handle_errors(func: Callable[P, T]) -> Callable[P, T]:
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
         try:
             return func(*args, **kwargs)
+        except BrokenPipeError:
+            # The reader went away (`... | head`): nothing is wrong, so no error line,
+            # and no second complaint when Python flushes stdout on the way out.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(1)
         except ConfigurationError as exc:
             click.echo(f"error: {exc.detail}", err=True)
             sys.exit(2)
