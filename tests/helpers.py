@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import html
 import re
 import socket
 from collections.abc import Iterator
@@ -433,3 +434,9 @@ def assert_problem(response: httpx.Response, status: int, slug: str) -> dict[str
     assert body["title"]
     assert body["detail"]
     return body
+
+
+def visible_text(page: str) -> str:
+    """What a reader sees of an HTML page: tags dropped, entities decoded, spaces
+    collapsed."""
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())

@@ -3,16 +3,11 @@ in their language, order by order, beside the JSON file, with the same content."
 
 from __future__ import annotations
 
-import html
 import re
 
 import pytest
 
-from tests.helpers import SAMPLE_ORDER, Gateway, sample_order
-
-
-def _text(page: str) -> str:
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
+from tests.helpers import SAMPLE_ORDER, Gateway, sample_order, visible_text
 
 
 def _completed_access(gw: Gateway) -> tuple[str, str]:
@@ -39,7 +34,7 @@ def test_the_copy_reads_order_by_order_in_the_readers_language(gateway: Gateway,
     page = answer.text
     sections = re.findall(r'<section class="order".*?</section>', page, re.S)
     assert len(sections) == 2  # one per order
-    shown = {re.findall(r"WEB-\d+", _text(s))[0]: _text(s) for s in sections}
+    shown = {re.findall(r"WEB-\d+", visible_text(s))[0]: visible_text(s) for s in sections}
     first, second = shown["WEB-10001"], shown["WEB-10002"]
     labels = {
         "en": (

@@ -9,7 +9,6 @@ server, and says plainly when one was altered.
 from __future__ import annotations
 
 import copy
-import html
 import json
 import re
 import tomllib
@@ -19,14 +18,10 @@ import pytest
 
 from gateway.core.resources import shipped_dir
 from gateway.privacy.web.texts import TEXT
-from tests.helpers import Gateway, sample_order
+from tests.helpers import Gateway, sample_order, visible_text
 
 SHOP = tomllib.loads((shipped_dir("policies") / "processing.toml").read_text("utf-8"))["controller"]
 TAX_LAW = "中华人民共和国税收征收管理法实施细则 第二十九条"
-
-
-def _text(page: str) -> str:
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
 
 
 def _erased(gw: Gateway) -> tuple[dict[str, Any], str, str]:
@@ -54,7 +49,7 @@ def _check(gw: Gateway, lang: str = "en", **form: Any) -> tuple[int, str]:
         files=files,
         headers={"Accept-Language": lang, "Origin": str(gw.client.base_url)},
     )
-    return answer.status_code, _text(answer.text)
+    return answer.status_code, visible_text(answer.text)
 
 
 def test_the_issuer_is_the_shop_and_the_software_only_produced_it(gateway: Gateway) -> None:
@@ -77,7 +72,7 @@ def test_the_summary_says_what_the_signed_evidence_says(gateway: Gateway, lang: 
     [kept] = [entry for entry in cert["retained"] if entry["records"] > 0]
     gw.client.cookies.set("opg_request", f"{request_id}:{token}")
     page = gw.client.get("/privacy/certificate", headers={"Accept-Language": lang}).text
-    summary = _text(page[page.index('class="summary"') : page.index('id="c-evidence"')])
+    summary = visible_text(page[page.index('class="summary"') : page.index('id="c-evidence"')])
     erased = orders["records_deleted"] + orders["records_anonymised"]
     if lang == "en":
         assert f"personal data of the {erased} order record(s)" in summary
@@ -101,7 +96,7 @@ def test_the_summary_says_what_the_signed_evidence_says(gateway: Gateway, lang: 
     assert f"{kept['records']} " in summary
     assert kept["readable_by"] == ["finance"]
     assert "finance" in summary
-    assert "privacy-gateway" not in _text(page)  # no command line for a customer
+    assert "privacy-gateway" not in visible_text(page)  # no command line for a customer
 
 
 def test_nothing_kept_is_said_plainly(gateway: Gateway) -> None:
@@ -114,7 +109,7 @@ def test_nothing_kept_is_said_plainly(gateway: Gateway) -> None:
     assert gw.run_privacy_worker() == 1
     gw.client.cookies.set("opg_request", f"{request_id}:{token}")
     page = gw.client.get("/privacy/certificate", headers={"Accept-Language": "en"}).text
-    assert "Nothing: no law required us to keep any of it." in _text(page)
+    assert "Nothing: no law required us to keep any of it." in visible_text(page)
 
 
 def test_the_check_page_finds_a_genuine_certificate_and_an_altered_one(gateway: Gateway) -> None:
@@ -200,10 +195,10 @@ def test_the_result_says_what_became_of_orders_still_on_their_way(gateway: Gatew
     assert orders["open_orders"] == 2  # shipped and pending; delivered is done
     assert gw.privacy_status(request_id, token)["open_orders_erased"] == 2
     gw.client.cookies.set("opg_request", f"{request_id}:{token}")
-    status = _text(gw.client.get("/privacy/status", headers={"Accept-Language": "en"}).text)
+    status = visible_text(gw.client.get("/privacy/status", headers={"Accept-Language": "en"}).text)
     assert "2 of your orders were not yet delivered or completed" in status
     page = gw.client.get("/privacy/certificate", headers={"Accept-Language": "zh"}).text
-    summary = _text(page[page.index('class="summary"') : page.index('id="c-evidence"')])
+    summary = visible_text(page[page.index('class="summary"') : page.index('id="c-evidence"')])
     assert "其中 2 个订单尚未送达或完成" in summary
 
 

@@ -7,7 +7,6 @@ chosen by language (`GATEWAY_PRIVACY_TIME_ZONES`), to the minute, with the zone 
 
 from __future__ import annotations
 
-import html
 import re
 import tomllib
 from pathlib import Path
@@ -17,15 +16,10 @@ import pytest
 from gateway.core.errors import ConfigurationError
 from gateway.core.resources import shipped_dir
 from gateway.core.settings import load_settings
-from tests.helpers import SAMPLE_ORDER, Gateway, bearer
+from tests.helpers import SAMPLE_ORDER, Gateway, bearer, visible_text
 
 RECORD = tomllib.loads((shipped_dir("policies") / "processing.toml").read_text("utf-8"))
 SHOP = RECORD["controller"]
-
-
-def _text(page: str) -> str:
-    """What a reader sees: tags dropped, entities decoded, spaces collapsed."""
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
 
 
 @pytest.mark.parametrize(("accept", "lang"), [("en", "en"), ("zh-CN", "zh")])
@@ -46,7 +40,7 @@ def test_every_page_names_the_shop_with_its_notice_and_contact(
         footer = page.text[page.text.index("<footer") :]
         assert f'href="{SHOP["privacy_notice"]}"' in footer
         assert f'href="mailto:{SHOP["contact"]}"' in footer
-        assert SHOP["name"][lang] in _text(footer)
+        assert SHOP["name"][lang] in visible_text(footer)
 
 
 def test_times_read_in_the_readers_zone_to_the_minute_with_the_zone_named(
@@ -56,9 +50,9 @@ def test_times_read_in_the_readers_zone_to_the_minute_with_the_zone_named(
     gw.create_order(gw.principal("channel"), SAMPLE_ORDER)
     request_id, token = gw.submit_privacy()  # at the test clock's 2026-11-20 10:00:00 UTC
     gw.client.cookies.set("opg_request", f"{request_id}:{token}")
-    english = _text(gw.client.get("/privacy/status", headers={"Accept-Language": "en"}).text)
+    english = visible_text(gw.client.get("/privacy/status", headers={"Accept-Language": "en"}).text)
     assert "20 Nov 2026, 10:00 UTC" in english
-    chinese = _text(gw.client.get("/privacy/status", headers={"Accept-Language": "zh"}).text)
+    chinese = visible_text(gw.client.get("/privacy/status", headers={"Accept-Language": "zh"}).text)
     assert "2026年11月20日 18:00（Asia/Shanghai，UTC+8）" in chinese
     assert "10:00" not in chinese
     assert not re.search(r"\d:\d\d:\d\d", english + chinese)  # never seconds
@@ -70,7 +64,9 @@ def test_the_zone_of_each_language_is_a_setting(database_url: str, tmp_path: Pat
         gw.create_order(gw.principal("channel"), SAMPLE_ORDER)
         request_id, token = gw.submit_privacy()
         gw.client.cookies.set("opg_request", f"{request_id}:{token}")
-        page = _text(gw.client.get("/privacy/status", headers={"Accept-Language": "en"}).text)
+        page = visible_text(
+            gw.client.get("/privacy/status", headers={"Accept-Language": "en"}).text
+        )
     assert "20 Nov 2026, 05:00 (America/New_York, UTC-5)" in page
 
 
@@ -143,7 +139,7 @@ def test_the_extension_notice_says_what_the_page_shows(gateway: Gateway, lang: s
     [notice] = [text for text in _sent(gw, request_id) if reason in text]
     gw.client.cookies.set("opg_request", f"{request_id}:{token}")
     page = gw.client.get("/privacy/status", headers={"Accept-Language": lang}).text
-    deadlines = _text(page[page.index('id="deadlines"') :].split("</dl>")[0])
+    deadlines = visible_text(page[page.index('id="deadlines"') :].split("</dl>")[0])
     if lang == "zh":
         before, after, pipl = (
             "2026年12月20日 18:00（Asia/Shanghai，UTC+8）",

@@ -194,11 +194,7 @@ class PrivacyPages(Controller):
     ) -> Response[Any]:
         """A return code opens its request once, with a new status token shown once."""
         values = await _form(request, *FOLLOW_FIELDS)
-        errors = {
-            name: f"err.{name}"
-            for name, value in values.items()
-            if not value.strip() or len(value) > MAX_LOOKUP_LENGTH
-        }
+        errors = _lookup_errors(values)
         if errors:
             return page(request, "follow", status=422, here=FOLLOW, errors=errors)
         request_id = values["request_id"].strip()
