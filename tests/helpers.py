@@ -22,7 +22,7 @@ from sqlalchemy import delete, func, inspect, select, text
 from gateway.app import create_app
 from gateway.auth import NewPrincipal
 from gateway.cli import main
-from gateway.core.clock import ManualClock, utc_text
+from gateway.core.clock import ManualClock
 from gateway.core.db import make_engine
 from gateway.core.settings import Settings
 from gateway.models import (
@@ -289,16 +289,7 @@ class Gateway:
         (read through the app's own services: the command is tested in test_cli.py, and
         building a second set of services for every read made the suite slow)."""
         queued = self.in_app(lambda: read_outbox(self.services.engine, self.services.subjects, 100))
-        return [
-            {
-                "created_at": utc_text(m.created_at),
-                "request_id": m.request_id,
-                "channel": m.channel,
-                "to": m.to,
-                "text": m.text,
-            }
-            for m in queued
-        ]
+        return [m.as_json() for m in queued]
 
     def code_for(self, request_id: str) -> str:
         """The code the outbox holds for the request (the subject's phone would show it)."""

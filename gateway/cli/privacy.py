@@ -58,14 +58,7 @@ def outbox(as_json: bool, limit: int) -> None:
 
     for message in run_with_services(work):
         if as_json:
-            shown = {
-                "created_at": utc_text(message.created_at),
-                "request_id": message.request_id,
-                "channel": message.channel,
-                "to": message.to,
-                "text": message.text,
-            }
-            click.echo(json.dumps(shown, ensure_ascii=False))
+            click.echo(json.dumps(message.as_json(), ensure_ascii=False))
         else:
             click.echo(f"{utc_text(message.created_at)}  {message.channel} to {message.to}")
             click.echo(f"  request {message.request_id}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 
 import click
 
@@ -36,10 +37,7 @@ def systems_list(as_json: bool) -> None:
         shown = {
             "systems": {key: s.model_dump() for key, s in found.systems.items()},
             "unplaced": found.unplaced(),
-            "gaps": [
-                {"system": g.system, "dataset": g.dataset, "field": g.field, "category": g.category}
-                for g in found.gaps()
-            ],
+            "gaps": [asdict(gap) for gap in found.gaps()],
         }
         click.echo(json.dumps(shown, ensure_ascii=False, indent=2))
         return

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from audit import snapshot
 from gateway import subjects as subject_records
+from gateway.core.clock import utc_text
 from gateway.crypto import DecryptionFailed
 from gateway.privacy.model import store
 from gateway.privacy.notify.notifier import unseal
@@ -24,6 +25,16 @@ class QueuedMessage:
     channel: str
     to: str
     text: str
+
+    def as_json(self) -> dict[str, str | None]:
+        """The message as `privacy-gateway outbox --json` prints it."""
+        return {
+            "created_at": utc_text(self.created_at),
+            "request_id": self.request_id,
+            "channel": self.channel,
+            "to": self.to,
+            "text": self.text,
+        }
 
 
 async def read_outbox(
