@@ -1,0 +1,296 @@
+"""The SQL connector: PostgreSQL, MySQL/MariaDB and SQLite, through SQLAlchemy.
+
+It finds the subject's rows by the dataset's identity fields (equality on normalised
+values, both sides normalised the same way: `gateway.systems.identities`), exports
+them for an access request, and erases them per field treatment inside one
+transaction per dataset, with counts. After erasure, `rescan` searches again: rows
+still matching an identity that still hold a value the map says goes are what a
+certificate must not hide. Values are bound parameters, never text in a query, a log
+or an error; a driver's message can quote them, so only its type is ever shown.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import String, and_, cast, column, delete, func, inspect, or_, select, table, update
+from sqlalchemy.exc import NoSuchTableError, SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.pool import NullPool
+from sqlalchemy.sql import ColumnElement, TableClause
+
+from gateway.systems.connector import Connections, ConnectorFailed, Job, Outcome, register
+from gateway.systems.identities import PHONE_NOISE, Identities
+from gateway.systems.map import Dataset, Identity, System
+
+MASK = "***"  # what `erase = "mask"` writes over a value
+EXPORT_ROWS = 10_000  # per dataset: an access copy larger than this is a mapping problem
+_ASYNC_DRIVERS = (
+    ("postgres://", "postgresql+asyncpg://"),
+    ("postgresql://", "postgresql+asyncpg://"),
+    ("postgresql+psycopg://", "postgresql+asyncpg://"),
+    ("mysql://", "mysql+aiomysql://"),
+    ("mariadb://", "mysql+aiomysql://"),
+    ("mysql+pymysql://", "mysql+aiomysql://"),
+    ("sqlite://", "sqlite+aiosqlite://"),
+)
+_DAYS_A_YEAR = 365
+
+
+def async_url(url: str) -> str:
+    """A system's URL with the async driver the gateway ships for its database."""
+    for prefix, driver in _ASYNC_DRIVERS:
+        if url.startswith(prefix):
+            return driver + url[len(prefix) :]
+    return url
+
+
+def _normalised(col: ColumnElement[Any], kind: Identity) -> ColumnElement[Any]:
+    """The stored value normalised as `identities.normalise` normalises the subject's."""
+    text: ColumnElement[Any] = func.trim(cast(col, String))
+    if kind == "phone":
+        for noise in PHONE_NOISE:
+            text = func.replace(text, noise, "")
+        return text
+    if kind == "email":
+        return func.lower(text)
+    if kind == "resident_id":
+        return func.upper(text)
+    return text
+
+
+def _table(name: str, dataset: Dataset) -> TableClause:
+    return table(name, *(column(f.name) for f in dataset.fields))
+
+
+def match(t: TableClause, dataset: Dataset, ids: Identities) -> ColumnElement[bool] | None:
+    """Rows naming the subject by any identity the dataset has and the request knows."""
+    clauses = [
+        _normalised(t.c[f.name], f.identifies).in_(sorted(ids.values[f.identifies]))
+        for f in dataset.identities
+        if f.identifies is not None and ids.values.get(f.identifies)
+    ]
+    return or_(*clauses) if clauses else None
+
+
+def still_holding(t: TableClause, dataset: Dataset) -> ColumnElement[bool] | None:
+    """Rows in which a value the map says goes is still there (None: the whole row
+    goes, so any matching row still holds the subject)."""
+    if any(f.erase == "delete_row" for f in dataset.fields):
+        return None
+    held: list[ColumnElement[bool]] = [
+        t.c[f.name].is_not(None) for f in dataset.fields if f.erase == "null"
+    ]
+    held += [
+        and_(t.c[f.name].is_not(None), cast(t.c[f.name], String) != MASK)
+        for f in dataset.fields
+        if f.erase == "mask"
+    ]
+    return or_(*held) if held else None
+
+
+def _plain(value: Any) -> Any:
+    """A database value as JSON can carry it."""
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value).hex()
+    return str(value)
+
+
+class SqlConnector:
+    """One system reached through its own database."""
+
+    method = "sql"
+
+    def __init__(self, key: str, system: System, connections: Connections) -> None:
+        self._key = key
+        self._system = system
+        self._connections = connections
+
+    def _engine(self) -> AsyncEngine:
+        url = async_url(self._connections.url(self._key))
+        try:
+            return create_async_engine(url, poolclass=NullPool)
+        except (SQLAlchemyError, ValueError, ImportError) as exc:
+            raise ConnectorFailed(
+                f"the connection URL of {self._key!r} is not usable ({type(exc).__name__})",
+                retry=False,
+            ) from None
+
+    async def _each(self, job: Job, fn: Any) -> dict[str, Any]:
+        """Run `fn(conn, name, dataset)` for every dataset, one transaction each."""
+        engine = self._engine()
+        results: dict[str, Any] = {}
+        try:
+            for name, dataset in self._system.datasets.items():
+                async with engine.begin() as conn:
+                    results[name] = await fn(conn, name, dataset, job)
+        except SQLAlchemyError as exc:
+            raise ConnectorFailed(
+                f"{self._key!r}: the database refused or could not be reached "
+                f"({type(exc).__name__})"
+            ) from None
+        except OSError as exc:
+            raise ConnectorFailed(
+                f"{self._key!r}: could not connect ({type(exc).__name__})"
+            ) from None
+        finally:
+            await engine.dispose()
+        return results
+
+    async def erase(self, job: Job) -> Outcome:
+        datasets = await self._each(job, self._erase_dataset)
+        return Outcome("done", {"method": self.method, "datasets": datasets})
+
+    async def _erase_dataset(
+        self, conn: AsyncConnection, name: str, dataset: Dataset, job: Job
+    ) -> dict[str, Any]:
+        t = _table(name, dataset)
+        mine = match(t, dataset, job.identities)
+        if mine is None:
+            return _nothing(dataset, "no identity of this dataset is known for the subject")
+        found = await _count(conn, t, mine)
+        holding = still_holding(t, dataset)
+        deleted = anonymised = 0
+        if any(f.erase == "delete_row" for f in dataset.fields):
+            deleted = int((await conn.execute(delete(t).where(mine))).rowcount)
+        elif holding is not None:
+            values: dict[str, Any] = {f.name: None for f in dataset.fields if f.erase == "null"}
+            values |= {f.name: MASK for f in dataset.fields if f.erase == "mask"}
+            result = await conn.execute(update(t).where(mine, holding).values(**values))
+            anonymised = int(result.rowcount)
+        return {
+            "rows_found": found,
+            "deleted": deleted,
+            "anonymised": anonymised,
+            "kept": _kept(dataset, found - deleted, job),
+            "untreated": sorted(f.name for f in dataset.fields if f.erase is None),
+        }
+
+    async def export(self, job: Job) -> Outcome:
+        found = await self._each(job, self._export_dataset)
+        data = {name: rows for name, (rows, _) in found.items()}
+        evidence = {
+            "method": self.method,
+            "datasets": {
+                name: {"rows": len(rows), "truncated": cut} for name, (rows, cut) in found.items()
+            },
+        }
+        return Outcome("done", evidence, data)
+
+    async def _export_dataset(
+        self, conn: AsyncConnection, name: str, dataset: Dataset, job: Job
+    ) -> tuple[list[dict[str, Any]], bool]:
+        t = _table(name, dataset)
+        mine = match(t, dataset, job.identities)
+        if mine is None:
+            return [], False
+        rows = (await conn.execute(select(t).where(mine).limit(EXPORT_ROWS + 1))).mappings().all()
+        return [{k: _plain(v) for k, v in row.items()} for row in rows[:EXPORT_ROWS]], len(
+            rows
+        ) > EXPORT_ROWS
+
+    async def rescan(self, job: Job) -> dict[str, int] | None:
+        return await self._each(job, self._rescan_dataset)
+
+    async def _rescan_dataset(
+        self, conn: AsyncConnection, name: str, dataset: Dataset, job: Job
+    ) -> int:
+        t = _table(name, dataset)
+        mine = match(t, dataset, job.identities)
+        if mine is None:
+            return 0
+        holding = still_holding(t, dataset)
+        if holding is None and not any(f.erase == "delete_row" for f in dataset.fields):
+            return 0  # nothing in it goes: kept whole under its rules
+        where = mine if holding is None else and_(mine, holding)
+        return await _count(conn, t, where)
+
+    async def check(self) -> list[str]:
+        """Every table and column the map names, against the live schema (read only)."""
+        try:
+            engine = self._engine()
+        except ConnectorFailed as exc:
+            return [exc.reason]
+        try:
+            async with engine.connect() as conn:
+                return await conn.run_sync(self._check_schema)
+        except (SQLAlchemyError, OSError) as exc:
+            return [f"could not connect ({type(exc).__name__})"]
+        finally:
+            await engine.dispose()
+
+    def _check_schema(self, conn: Any) -> list[str]:
+        inspector = inspect(conn)
+        problems: list[str] = []
+        for name, dataset in self._system.datasets.items():
+            try:
+                columns = {c["name"]: c for c in inspector.get_columns(name)}
+            except NoSuchTableError:
+                problems.append(f"dataset {name!r}: no table {name!r}")
+                continue
+            for f in dataset.fields:
+                col = columns.get(f.name)
+                if col is None:
+                    problems.append(f"dataset {name!r}: table {name!r} has no column {f.name!r}")
+                elif f.erase == "null" and not col.get("nullable", True):
+                    problems.append(
+                        f"dataset {name!r}: column {f.name!r} is NOT NULL, so it cannot be "
+                        'erased with erase = "null" (use "mask" or "delete_row")'
+                    )
+        return problems
+
+    async def close(self) -> None:
+        return None
+
+
+async def _count(conn: AsyncConnection, t: TableClause, where: ColumnElement[bool]) -> int:
+    return int((await conn.execute(select(func.count()).select_from(t).where(where))).scalar_one())
+
+
+def _latest_end(job: Job, years: int) -> str:
+    """The latest day a row kept now can be kept to: a rule counts from the record's own
+    date, which is no later than today."""
+    return (job.now + timedelta(days=_DAYS_A_YEAR * years)).date().isoformat()
+
+
+def _nothing(dataset: Dataset, why: str) -> dict[str, Any]:
+    return {
+        "rows_found": 0,
+        "deleted": 0,
+        "anonymised": 0,
+        "kept": [],
+        "untreated": sorted(f.name for f in dataset.fields if f.erase is None),
+        "skipped": why,
+    }
+
+
+def _kept(dataset: Dataset, rows: int, job: Job) -> list[dict[str, Any]]:
+    """What stays under a retention rule, by rule: its fields, rows and the latest end."""
+    by_rule: dict[str, list[str]] = {}
+    for f in dataset.fields:
+        if f.erase == "keep" and f.rule is not None:
+            by_rule.setdefault(f.rule, []).append(f.name)
+    years = job.rule_years
+    return [
+        {
+            "rule": rule,
+            "fields": sorted(fields),
+            "records": max(rows, 0),
+            "until": _latest_end(job, years[rule]) if rule in years else None,
+        }
+        for rule, fields in sorted(by_rule.items())
+    ]
+
+
+@register("sql")
+def _sql(key: str, system: System, connections: Connections) -> SqlConnector:
+    return SqlConnector(key, system, connections)
