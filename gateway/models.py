@@ -5,6 +5,7 @@ from gateway.auth.store import principals
 from gateway.core.db import metadata
 from gateway.core.ratelimits import rate_limits
 from gateway.orders.tables import order_items, orders
+from gateway.privacy.model.chain import privacy_system_steps
 from gateway.privacy.model.store import (
     outbox,
     privacy_holds,
@@ -36,6 +37,7 @@ __all__ = [
     "privacy_requests",
     "privacy_scope",
     "privacy_steps",
+    "privacy_system_steps",
     "rate_limits",
     "report_archive",
     "subject_identifiers",

@@ -25,6 +25,7 @@ from gateway.logsearch import LogSearch
 from gateway.orders import DOCUMENT_FIELDS, LIST_SECTIONS, STATUSES, OrderService, SearchLimits
 from gateway.pii import shared_detector
 from gateway.privacy import (
+    Chain,
     Controller,
     Downloads,
     ErasureSteps,
@@ -43,7 +44,7 @@ from gateway.reports import KeptReports, ProcessingRecord, Reports, load_record
 from gateway.retention import RetentionRules
 from gateway.reveal import Grants, delete_grants_of
 from gateway.subjects import SubjectKeys
-from gateway.systems import SystemsMap, load_map
+from gateway.systems import FileConnections, SystemsMap, load_map
 
 
 @dataclass(frozen=True)
@@ -207,6 +208,16 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         export_hours=settings.privacy_export_hours,
         free_text_detection=settings.pii_detection,
         voice=voice,
+        chain=Chain(
+            engine,
+            systems,
+            FileConnections(settings.systems_directory, settings.systems_callback_url),
+            subjects,
+            audit,
+            clock,
+            max_attempts=settings.systems_max_attempts,
+            rule_years={name: rule.years for name, rule in retention.rules.items()},
+        ),
     )
     sweeper = Sweeper(
         engine,

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
 import copy
 import html
 import re
+import shutil
 import socket
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +28,7 @@ from gateway.auth import NewPrincipal
 from gateway.cli import main
 from gateway.core.clock import ManualClock
 from gateway.core.db import make_engine
+from gateway.core.resources import shipped_dir
 from gateway.core.settings import Settings
 from gateway.models import (
     data_subjects,
@@ -37,6 +42,7 @@ from gateway.models import (
     privacy_requests,
     privacy_scope,
     privacy_steps,
+    privacy_system_steps,
     rate_limits,
     subject_identifiers,
     subject_keys,
@@ -126,6 +132,7 @@ async def reset_database(url: str) -> None:
                 privacy_scope,
                 privacy_objections,
                 privacy_steps,
+                privacy_system_steps,
                 privacy_requests,
                 outbox,
                 rate_limits,
@@ -232,6 +239,17 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
+@cache
+def own_store_policies() -> Path:
+    """The shipped policies without the systems map: the gateway's own store is then the
+    only system (the map's other systems need servers of their own: tests/systems)."""
+    folder = tempfile.mkdtemp(prefix="opg-policies-")
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    target = Path(folder) / "policies"
+    shutil.copytree(shipped_dir("policies"), target, ignore=shutil.ignore_patterns("systems.toml"))
+    return target
+
+
 def totp_code(secret: str, clock: ManualClock, steps: int = 0) -> str:
     """The code an authenticator app shows at the gateway's (controllable) time."""
     return pyotp.TOTP(secret).at(clock.now(), counter_offset=steps)
@@ -253,6 +271,8 @@ class Gateway:
         overrides.setdefault("privacy_worker_seconds", 0)
         # Verified erasures run at once unless a test is about the cooling-off period.
         overrides.setdefault("privacy_cooling_off_hours", 0)
+        # The gateway's own store alone, unless a test is about the systems map.
+        overrides.setdefault("policy_dir", own_store_policies())
         settings = Settings(database_url=database_url, var_dir=var_dir, **overrides)
         clock = ManualClock()
         env = {"GATEWAY_DATABASE_URL": database_url, "GATEWAY_VAR_DIR": str(var_dir)}

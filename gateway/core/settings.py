@@ -253,6 +253,28 @@ class Settings(BaseSettings):
         "Used on the /privacy pages, in notices and in certificates, always with the zone "
         "named. A language left out reads UTC; an unknown zone stops start-up.",
     )
+    systems_dir: Path | None = Field(
+        default=None,
+        description="Directory of the connection files of the systems map's systems: "
+        "`<key>.url` (a SQLAlchemy URL, or a webhook's https URL) and `<key>.secret` (a "
+        "webhook's HMAC key, 32 bytes or more), owner-only. Empty: `<var_dir>/systems`. "
+        "Never in the map, which is reviewed and committed.",
+    )
+    systems_callback_url: str | None = Field(
+        default=None,
+        description="The gateway's address as webhook systems reach it (`https://"
+        "gateway.internal`): a system that answers `202` reports completion to "
+        "`<this>/v1/privacy/systems/<key>/callback`. Not set: webhook systems must "
+        "answer at once. https only, except for localhost.",
+    )
+    systems_max_attempts: int = Field(
+        default=5,
+        ge=1,
+        le=50,
+        description="Attempts at a system of the map (with backoff: 1, 2, 4 ... minutes, "
+        "at most an hour apart) before the request is blocked for a DPO, who retries it "
+        "or records a manual completion.",
+    )
     pii_detection: bool = Field(
         default=True,
         description="Detect personal data in free text (note, gift_message) when an order is "
@@ -312,7 +334,7 @@ class Settings(BaseSettings):
                 ) from None
         return value
 
-    @field_validator("privacy_public_url")
+    @field_validator("privacy_public_url", "systems_callback_url")
     @classmethod
     def _public_url(cls, value: str | None) -> str | None:
         if value is None or not value.strip():
@@ -366,6 +388,11 @@ class Settings(BaseSettings):
     def is_embedded(self) -> bool:
         """True for the embedded SQLite default, which keeps its state under `var_dir`."""
         return self.sqlalchemy_url.startswith("sqlite")
+
+    @property
+    def systems_directory(self) -> Path:
+        """Where the systems' connection files are read."""
+        return self.systems_dir if self.systems_dir is not None else self.var_dir / "systems"
 
     @property
     def key_directory(self) -> Path | None:

@@ -6,6 +6,7 @@ from gateway.privacy.desk.links import Links
 from gateway.privacy.desk.register import Register
 from gateway.privacy.documents.certificate import verify_signature as verify_certificate_signature
 from gateway.privacy.downloads import Downloads
+from gateway.privacy.execution.chain import Chain
 from gateway.privacy.execution.erasure import ErasureSteps
 from gateway.privacy.execution.runner import InProcessRunner, run_once
 from gateway.privacy.execution.sweeper import Sweeper
@@ -31,6 +32,7 @@ from gateway.privacy.web.pages import PAGE_HANDLERS, template_config
 __all__ = [
     "PAGE_HANDLERS",
     "CertificateController",
+    "Chain",
     "Controller",
     "Downloads",
     "ErasureSteps",

@@ -27,7 +27,7 @@ from gateway.core.settings import Settings
 from gateway.privacy.model.states import State
 from gateway.privacy.web.texts import LANGUAGES, TEXT, choose_language
 from tests.browser import chromium_page, live_gateway
-from tests.helpers import SAMPLE_ORDER, assert_no_personal_data, bearer
+from tests.helpers import SAMPLE_ORDER, assert_no_personal_data, bearer, own_store_policies
 
 PHONE = SAMPLE_ORDER["customer"]["phone"]
 ORDER_NUMBER = SAMPLE_ORDER["external_id"]
@@ -90,7 +90,7 @@ def serve(database_url: str, tmp_path: Path, **overrides: Any) -> Iterator[Live]
         var_dir=var_dir,
         privacy_worker_seconds=0,
         privacy_cooling_off_hours=0,
-        **overrides,
+        **{"policy_dir": own_store_policies(), **overrides},
     )
     env = {"GATEWAY_DATABASE_URL": database_url, "GATEWAY_VAR_DIR": str(var_dir)}
     with live_gateway(settings, ManualClock()) as base_url:

@@ -27,8 +27,11 @@ from gateway.core.errors import InvalidTransition
 from gateway.crypto import KeyRing, decrypt_field, encrypt_field
 from gateway.privacy.documents import certificate
 from gateway.privacy.documents.exports import build_export
+from gateway.privacy.execution import documents as chain_documents
 from gateway.privacy.execution import steps as step_records
-from gateway.privacy.execution.erasure import ErasureIncomplete, ErasureSteps, StepContext
+from gateway.privacy.execution.chain import Chain
+from gateway.privacy.execution.erasure import ErasureIncomplete, ErasureSteps, StepContext, StepFn
+from gateway.privacy.model import chain as chain_records
 from gateway.privacy.model import store
 from gateway.privacy.model.scope import RULE
 from gateway.privacy.model.states import RUNNABLE, Deadlines, Kind, State, check_move
@@ -58,6 +61,7 @@ class Workflow:
         export_hours: int,
         free_text_detection: bool,
         voice: Voice,
+        chain: Chain | None = None,
     ) -> None:
         self._engine = engine
         self._steps = steps
@@ -68,7 +72,29 @@ class Workflow:
         self._export_hours = export_hours
         self._free_text_detection = free_text_detection
         self._voice = voice
+        self.chain = chain if chain is not None and chain.active else None
         self.worker_id = f"{WORKER}-{uuid.uuid4().hex[:12]}"
+        if self.chain is not None:
+            self.chain.actor = self.worker_id
+
+    def steps_of(self, kind: str) -> tuple[tuple[str, StepFn | None], ...]:
+        """A request's steps in order. With other systems in the map, the subject's
+        identities are gathered first, every system is reached (`systems`, run outside
+        the own store's transactions) before the own store is erased, and searched
+        again (`systems_rescan`) before the data key, which seals the identities, goes."""
+        own: tuple[tuple[str, StepFn | None], ...] = (
+            self._steps.steps if kind == Kind.ERASURE.value else (("export", None),)
+        )
+        if self.chain is None:
+            return own
+        first: tuple[tuple[str, StepFn | None], ...] = (
+            ("identities", self.chain.gather),
+            ("systems", None),
+        )
+        if kind != Kind.ERASURE.value:
+            return first + own
+        at = [name for name, _ in own].index("data_key")
+        return first + own[:at] + (("systems_rescan", None),) + own[at:]
 
     async def run_pending(self, max_steps: int | None = None) -> int:
         """Run every claimable request; returns how many were finished. `max_steps`
@@ -144,8 +170,7 @@ class Workflow:
                     started_at=now,
                     updated_at=now,
                 )
-        steps = self._steps.steps if row.kind == Kind.ERASURE.value else (("export", None),)
-        for position, (name, fn) in enumerate(steps):
+        for position, (name, fn) in enumerate(self.steps_of(row.kind)):
             async with self._engine.begin() as conn:
                 done = await step_records.done_steps(conn, request_id)
                 if name in done:
@@ -154,12 +179,21 @@ class Workflow:
                     if budget[0] <= 0:
                         return 0
                     budget[0] -= 1
+                if await self._current(conn, request_id) is None:
+                    return 0  # put on hold meanwhile, or taken over after our lease ran out
+            outside = await self._outside(name, request_id)  # other systems, no own locks
+            if outside is False:
+                return 0  # a system is waiting or failed: the request resumes later
+            async with self._engine.begin() as conn:
                 row = await self._current(conn, request_id)
                 if row is None:
-                    return 0  # put on hold meanwhile, or taken over after our lease ran out
+                    return 0
                 now = self._clock.now()
                 ctx = StepContext(conn, row, now, await store.scope_of(conn, row))
-                result = await (fn(ctx) if fn is not None else self._export(ctx))
+                if isinstance(outside, dict):
+                    result = outside
+                else:
+                    result = await (fn(ctx) if fn is not None else self._export(ctx))
                 await step_records.record_step(conn, request_id, name, position, result, now)
                 await store.update_request(conn, request_id, None, claim_expires_at=now + LEASE)
             await self._audit.record(
@@ -171,6 +205,19 @@ class Workflow:
         await self._complete(request_id)
         return 1
 
+    async def _outside(self, name: str, request_id: uuid.UUID) -> dict[str, Any] | bool | None:
+        """The steps that reach other systems run here, outside the own store's
+        transactions: their result, False when not all systems are done yet, or None
+        for a step of the own store."""
+        if self.chain is None or name not in {"systems", "systems_rescan"}:
+            return None
+        if name == "systems_rescan":
+            return await self.chain.rescan(request_id)
+        if not await self.chain.advance(request_id):
+            return False
+        async with self._engine.begin() as conn:
+            return await chain_documents.summary(conn, request_id)
+
     async def _incomplete(self, request_id: uuid.UUID, exc: ErasureIncomplete) -> None:
         """Something was found after the steps ran: run them all again next time (their
         counts add up). After a few rounds that find the same, a DPO must look: the
@@ -181,6 +228,7 @@ class Workflow:
             row = await store.get_request(conn, request_id, lock=True)
             failures = 1 + (0 if row is None else int(row.verification_failures))
             await step_records.mark_for_rerun(conn, request_id)
+            await chain_records.rerun_all(conn, request_id, self._clock.now())
             if failures >= MAX_VERIFICATION_FAILURES:
                 blocked = "the final search still finds the subject in: " + ", ".join(sorted(found))
             await store.update_request(
@@ -200,6 +248,7 @@ class Workflow:
             steps = await step_records.done_steps(conn, request_id)
             scope = () if row is None else await store.scope_of(conn, row)
             covered = await store.scope_counts(conn, request_id)
+            systems = await self._systems_entries(conn, request_id, steps)
         if row is None or row.state != State.IN_PROGRESS.value:
             return  # held meanwhile, or taken over: whoever runs it next completes it
         now = self._clock.now()
@@ -217,9 +266,12 @@ class Workflow:
             "updated_at": now,
             "match_digests": None,
             "contact_key": None,
+            "identities_sealed": None,
         }
         if row.kind == Kind.ERASURE.value:
             body = self._certificate(row, steps, now, entry.seq, entry.hash, scope, covered)
+            if systems is not None:
+                body["systems"] = systems
             values["certificate"] = json.dumps(certificate.sign(body, self._keys.audit_signing_key))
         async with self._engine.begin() as conn:
             current = await self._current(conn, request_id)
@@ -234,6 +286,18 @@ class Workflow:
                     # Nothing personal is left to restrict; what the law keeps is now
                     # governed by its retention rule (its roles only).
                     await subject_records.lift_restriction(conn, subject_id)
+
+    async def _systems_entries(
+        self, conn: AsyncConnection, request_id: uuid.UUID, steps: Mapping[str, Any]
+    ) -> list[dict[str, Any]] | None:
+        """The certificate's account of every system of the map (None: no others)."""
+        if self.chain is None:
+            return None
+        own = [name for name, _ in self._steps.steps]
+        rescan = steps.get("systems_rescan", {}).get("found", {})
+        return await chain_documents.certificate_systems(
+            conn, request_id, self.chain.systems, own, rescan
+        )
 
     def _certificate(
         self,
@@ -323,6 +387,11 @@ class Workflow:
         newest_first = [reads[seq] for seq in sorted(reads, reverse=True)]  # as the log answers
         scope = {"rule": scope_rule(ctx.request.contact_kind), "records": len(keys)}
         document = await build_export(ctx.conn, keys, scope, newest_first, ctx.now)
+        if self.chain is not None:
+            opened = self._subjects.unwrap(key_row)
+            document["systems"] = await chain_documents.export_systems(
+                ctx.conn, ctx.request.id, self.chain.systems, opened
+            )
         await store.update_request(
             ctx.conn,
             ctx.request.id,

@@ -61,6 +61,10 @@ privacy_requests = Table(
     # `return_expires_at`): it opens the request in a new browser with a new token.
     Column("return_hash", LargeBinary(32), nullable=True),
     Column("return_expires_at", UtcDateTime, nullable=True),
+    # What identifies the subject in the map's other systems, sealed under the key of
+    # the record the request names: gathered before the own store is erased, so each
+    # system can be reached (and searched again) after; destroyed with that key.
+    Column("identities_sealed", LargeBinary, nullable=True),
     Column("code_hash", LargeBinary(32), nullable=True),
     Column("code_expires_at", UtcDateTime, nullable=True),
     Column("code_failures", Integer, nullable=False, default=0),
@@ -186,7 +190,8 @@ privacy_holds = Table(
 _REQUEST_COLUMNS = [
     c
     for c in privacy_requests.c
-    if c.name not in {"contact_sealed", "export_sealed", "certificate", "match_digests"}
+    if c.name
+    not in {"contact_sealed", "export_sealed", "certificate", "match_digests", "identities_sealed"}
 ]
 
 

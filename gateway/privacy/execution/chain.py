@@ -1,0 +1,424 @@
+"""The whole chain: a request's part in every other system of the map.
+
+Before the gateway erases its own copy, `gather` collects what identifies the subject
+elsewhere (the verified contact, the phone, e-mail, resident id and order numbers of
+the orders in scope) and seals it under the key of the record the request names, so
+it is destroyed with that key. `advance` then reaches each system through its
+connector, outside any transaction of the gateway's own store (a slow system must not
+hold the store's locks), and records each system's status, attempts and evidence:
+a system that fails is tried again with backoff and, after
+`GATEWAY_SYSTEMS_MAX_ATTEMPTS`, blocks the request for a DPO. `rescan` searches the
+SQL systems again before the data key is destroyed: a system still holding the
+subject fails certification, like the gateway's own store.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from gateway import subjects as subject_records
+from gateway.accesslog import AccessLog
+from gateway.core.clock import Clock, utc_text
+from gateway.crypto import DecryptionFailed, decrypt_field, encrypt_field
+from gateway.orders import ORDER_COLUMNS, orders
+from gateway.privacy.execution.erasure import ErasureIncomplete, StepContext
+from gateway.privacy.model import chain as records
+from gateway.privacy.model import store
+from gateway.privacy.model.chain import DONE, PENDING, WAITING, SystemStep
+from gateway.privacy.model.states import Kind
+from gateway.subjects import SubjectKey, SubjectKeys
+from gateway.systems import (
+    OWN_STORE,
+    Connections,
+    ConnectorFailed,
+    Identities,
+    Identity,
+    Job,
+    Outcome,
+    System,
+    SystemsMap,
+    connector_for,
+)
+
+log = logging.getLogger("gateway.privacy")
+
+# The order fields that identify the subject in other systems, by identity kind.
+IDENTIFYING: Mapping[str, Identity] = {
+    "external_id": "order_number",
+    "customer.phone": "phone",
+    "customer.email": "email",
+    "customer.id_number": "resident_id",
+}
+BACKOFF_FIRST = timedelta(minutes=1)
+BACKOFF_MOST = timedelta(hours=1)
+CALLBACK_WAIT = timedelta(hours=24)  # a webhook that said 202 and never called back
+_SEALED = {"table": "privacy_requests", "column": "identities_sealed"}
+_DATA = {"table": "privacy_system_steps", "column": "data_sealed"}
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """Everything one attempt at one system needs."""
+
+    request: store.RequestRow
+    key: str
+    system: System
+    step: SystemStep
+    identities: Identities | None  # None: destroyed with the data key (after a rescan)
+    subject_key: SubjectKey | None
+
+
+class Chain:
+    """Reaches every system of the map for a request, step by step, resumably."""
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        systems: SystemsMap,
+        connections: Connections,
+        subjects: SubjectKeys,
+        audit: AccessLog,
+        clock: Clock,
+        *,
+        max_attempts: int,
+        rule_years: Mapping[str, int],
+    ) -> None:
+        self._engine = engine
+        self.systems = systems
+        self._connections = connections
+        self._subjects = subjects
+        self._audit = audit
+        self._clock = clock
+        self._max_attempts = max_attempts
+        self._rule_years = dict(rule_years)
+        self.actor = "privacy-worker"  # the workflow names its worker here
+        self.external: dict[str, System] = {
+            k: s for k, s in systems.systems.items() if k != OWN_STORE
+        }
+
+    @property
+    def active(self) -> bool:
+        """True when the map names any system besides the gateway's own store."""
+        return bool(self.external)
+
+    # --- the subject's identities ------------------------------------------------
+
+    async def gather(self, ctx: StepContext) -> dict[str, Any]:
+        """The `identities` step: what identifies the subject elsewhere, sealed."""
+        key = await self._subject_key(ctx.conn, ctx.request)
+        pairs: list[tuple[Identity, str]] = []
+        for subject_id in ctx.subjects:
+            pairs += await self._from_orders(ctx.conn, subject_id)
+        contact = await self._contact(ctx.conn, ctx.request, key)
+        if contact is not None and ctx.request.contact_kind in {"phone", "email"}:
+            pairs.append((ctx.request.contact_kind, contact))  # type: ignore[arg-type]
+        found = Identities.of(pairs)
+        earlier = await self.identities(ctx.conn, ctx.request)
+        if earlier is not None:
+            found = earlier.merged(found)  # a re-run after the own store went keeps them
+        if key is not None and key.dek is not None:
+            sealed = encrypt_field(
+                key.dek,
+                json.dumps(found.to_json()),
+                row_id=ctx.request.id,
+                dek_version=key.dek_version,
+                **_SEALED,
+            )
+            await store.update_request(ctx.conn, ctx.request.id, None, identities_sealed=sealed)
+        return {
+            "store": "the systems map",
+            "action": "identities gathered",
+            "records": sum(len(v) for v in found.values.values()),
+            "kinds": found.kinds(),
+            "method": "sealed under the data key of the record the request names",
+        }
+
+    async def _from_orders(
+        self, conn: AsyncConnection, subject_id: uuid.UUID
+    ) -> list[tuple[Identity, str]]:
+        row = await subject_records.key_row(conn, subject_id)
+        if row is None or row.wrapped_key is None:
+            return []
+        key = self._subjects.unwrap(row)
+        assert key.dek is not None  # noqa: S101 - a live key row unwraps to a key
+        columns = {path: orders.c[ORDER_COLUMNS[path]] for path in IDENTIFYING}
+        query = select(orders.c.id, *columns.values()).where(orders.c.subject_id == subject_id)
+        pairs: list[tuple[Identity, str]] = []
+        for order in await conn.execute(query):
+            for path, col in columns.items():
+                value = order._mapping[col.name]
+                if isinstance(value, bytes) and value:
+                    value = decrypt_field(
+                        key.dek,
+                        value,
+                        table="orders",
+                        column=col.name,
+                        row_id=order.id,
+                        dek_version=key.dek_version,
+                    )
+                if isinstance(value, str) and value:
+                    pairs.append((IDENTIFYING[path], value))
+        return pairs
+
+    async def _subject_key(
+        self, conn: AsyncConnection, request: store.RequestRow
+    ) -> SubjectKey | None:
+        if request.subject_id is None:
+            return None
+        row = await subject_records.key_row(conn, request.subject_id)
+        return None if row is None or row.wrapped_key is None else self._subjects.unwrap(row)
+
+    async def _contact(
+        self, conn: AsyncConnection, request: store.RequestRow, key: SubjectKey | None
+    ) -> str | None:
+        sealed = await store.get_blob(conn, request.id, "contact_sealed")
+        if key is None or key.dek is None or sealed is None:
+            return None
+        try:
+            return decrypt_field(
+                key.dek,
+                sealed,
+                table="privacy_requests",
+                column="contact_sealed",
+                row_id=request.id,
+                dek_version=key.dek_version,
+            )
+        except DecryptionFailed:
+            return None
+
+    async def identities(
+        self, conn: AsyncConnection, request: store.RequestRow
+    ) -> Identities | None:
+        """The sealed identities, or None once the key that seals them is destroyed."""
+        sealed = await store.get_blob(conn, request.id, "identities_sealed")
+        key = await self._subject_key(conn, request)
+        if sealed is None or key is None or key.dek is None:
+            return None
+        text = decrypt_field(
+            key.dek, sealed, row_id=request.id, dek_version=key.dek_version, **_SEALED
+        )
+        return Identities.from_json(json.loads(text))
+
+    # --- reaching each system ----------------------------------------------------
+
+    async def advance(self, request_id: uuid.UUID) -> bool:
+        """Try every system not done yet; True once all are done."""
+        now = self._clock.now()
+        async with self._engine.begin() as conn:
+            request = await store.get_request(conn, request_id)
+            if request is None:
+                return False
+            identities = await self.identities(conn, request)
+            subject_key = await self._subject_key(conn, request)
+            steps = {}
+            for key, system in self.external.items():
+                steps[key] = await records.ensure_step(conn, request_id, key, system.connector, now)
+        done = True
+        for key, system in self.external.items():
+            step = steps[key]
+            if step.status == DONE:
+                continue
+            attempt = Attempt(request, key, system, step, identities, subject_key)
+            done = await self._attempt(attempt) and done
+        return done
+
+    async def _attempt(self, at: Attempt) -> bool:
+        now = self._clock.now()
+        if at.step.status == WAITING:
+            overdue = at.step.waiting_since is not None and now - at.step.waiting_since > (
+                CALLBACK_WAIT
+            )
+            if at.system.connector != "webhook" or not overdue:
+                return False
+            await self._failed(at, ConnectorFailed(f"no callback from {at.key!r} within 24 h"))
+            return False
+        if at.step.next_attempt_at is not None and now < at.step.next_attempt_at:
+            return False
+        if at.identities is None:
+            # The data key is gone: the systems were reached and searched before it went.
+            outcome = Outcome("done", at.step.evidence or {"method": at.system.connector})
+            await self._record(at, outcome)
+            return True
+        excluded = _excluded(at.system, at.identities)
+        if excluded is not None:
+            await self._record(at, Outcome("done", {"method": at.system.connector, **excluded}))
+            return True
+        try:
+            connector = connector_for(at.key, at.system, self._connections)
+            job = self._job(at, now)
+            erasure = at.request.kind == Kind.ERASURE.value
+            try:
+                outcome = await (connector.erase(job) if erasure else connector.export(job))
+            finally:
+                await connector.close()
+        except ConnectorFailed as exc:
+            await self._failed(at, exc)
+            return False
+        await self._record(at, outcome)
+        return outcome.status == DONE
+
+    def _job(self, at: Attempt, now: datetime) -> Job:
+        assert at.identities is not None  # noqa: S101 - checked by the caller
+        target = at.request.target_at or now
+        return Job(
+            request_id=at.request.id,
+            kind="erasure" if at.request.kind == Kind.ERASURE.value else "access",
+            system=at.key,
+            spec=at.system,
+            identities=at.identities,
+            delivery_id=at.step.delivery_id,
+            attempt=at.step.attempts + 1,
+            now=now,
+            deadline=target,
+            rule_years=self._rule_years,
+        )
+
+    async def _failed(self, at: Attempt, exc: ConnectorFailed) -> None:
+        """Try again later, or block the request for a DPO when retrying cannot help."""
+        now = self._clock.now()
+        attempts = at.step.attempts + 1
+        blocked = None
+        if not exc.retry or attempts >= self._max_attempts:
+            times = "once" if attempts == 1 else f"{attempts} times"
+            blocked = f"system {at.key!r} ({at.system.name}) failed {times}: {exc.reason}"
+        delay = min(BACKOFF_FIRST * 2 ** (attempts - 1), BACKOFF_MOST)
+        async with self._engine.begin() as conn:
+            await records.save_step(
+                conn,
+                at.request.id,
+                at.key,
+                status=PENDING,
+                attempts=attempts,
+                last_error=exc.reason,
+                next_attempt_at=None if blocked else now + delay,
+                waiting_since=None,
+                updated_at=now,
+            )
+            if blocked is not None:
+                await store.update_request(conn, at.request.id, None, blocked_reason=blocked)
+        await self._audit.record(
+            self.actor,
+            "privacy.system_failed",
+            f"privacy/{at.request.id}",
+            details={
+                "system": at.key,
+                "attempts": attempts,
+                "error": exc.reason,
+                "blocked": blocked is not None,
+            },
+        )
+
+    async def _record(self, at: Attempt, outcome: Outcome) -> None:
+        now = self._clock.now()
+        evidence = _merged(at.step.evidence, dict(outcome.evidence))
+        if outcome.status == DONE:
+            evidence["finished_at"] = utc_text(now)
+        values: dict[str, Any] = {
+            "status": outcome.status,
+            "attempts": at.step.attempts + 1,
+            "last_error": None,
+            "next_attempt_at": None,
+            "waiting_since": now if outcome.status == WAITING else None,
+            "evidence": evidence,
+            "updated_at": now,
+        }
+        if outcome.data and at.subject_key is not None and at.subject_key.dek is not None:
+            values["data_sealed"] = seal_data(at.subject_key, at.step, outcome.data)
+        async with self._engine.begin() as conn:
+            await records.save_step(conn, at.request.id, at.key, **values)
+        await self._audit.record(
+            self.actor,
+            "privacy.system",
+            f"privacy/{at.request.id}",
+            details={"system": at.key, "method": evidence.get("method"), "status": outcome.status},
+        )
+
+    # --- searching again -----------------------------------------------------------
+
+    async def rescan(self, request_id: uuid.UUID) -> dict[str, Any]:
+        """The `systems_rescan` step: every SQL system searched again; any holding the
+        subject still fails the request's certification."""
+        async with self._engine.begin() as conn:
+            request = await store.get_request(conn, request_id)
+            identities = None if request is None else await self.identities(conn, request)
+        searched: dict[str, int] = {}
+        if request is not None and identities is not None:
+            for key, system in self.external.items():
+                connector = connector_for(key, system, self._connections)
+                job = Job(
+                    request_id=request_id,
+                    kind="erasure",
+                    system=key,
+                    spec=system,
+                    identities=identities,
+                    delivery_id=uuid.uuid4(),
+                    attempt=1,
+                    now=self._clock.now(),
+                    deadline=self._clock.now(),
+                )
+                try:
+                    found = await connector.rescan(job)
+                finally:
+                    await connector.close()
+                for dataset, count in (found or {}).items():
+                    searched[f"{key}.{dataset}"] = count
+        if any(searched.values()):
+            raise ErasureIncomplete({k: v for k, v in searched.items() if v})
+        return {
+            "store": "systems of the map (SQL)",
+            "action": "verified",
+            "records": 0,
+            "method": "searched again by every identity: "
+            + (", ".join(sorted(searched)) or "no SQL system"),
+            "found": searched,
+        }
+
+
+def _excluded(system: System, identities: Identities) -> dict[str, Any] | None:
+    """A system that identifies subjects only by what this request does not know."""
+    kinds = {f.identifies for d in system.datasets.values() for f in d.identities}
+    if kinds & set(identities.kinds()):
+        return None
+    names = ", ".join(sorted(k for k in kinds if k is not None))
+    return {"excluded": f"finds subjects only by {names}, which is not known for this subject"}
+
+
+def _merged(earlier: Mapping[str, Any] | None, now: dict[str, Any]) -> dict[str, Any]:
+    """Evidence over runs: counts of each dataset add up, the latest facts win."""
+    if not earlier or "datasets" not in earlier or "datasets" not in now:
+        return now
+    datasets = {}
+    for name, counts in now["datasets"].items():
+        before = earlier["datasets"].get(name, {})
+        datasets[name] = {
+            k: (int(v) + int(before.get(k, 0)) if isinstance(v, int) and k != "truncated" else v)
+            for k, v in counts.items()
+        }
+    return {**now, "datasets": datasets, "runs": int(earlier.get("runs", 1)) + 1}
+
+
+def seal_data(key: SubjectKey, step: SystemStep, data: Mapping[str, Any]) -> bytes:
+    """What a system returned for an access request, under the subject's key."""
+    assert key.dek is not None  # noqa: S101 - callers check the key
+    return encrypt_field(
+        key.dek,
+        json.dumps(data, ensure_ascii=False, sort_keys=True),
+        row_id=step.delivery_id,
+        dek_version=key.dek_version,
+        **_DATA,
+    )
+
+
+def open_data(key: SubjectKey, delivery_id: uuid.UUID, sealed: bytes) -> Any:
+    assert key.dek is not None  # noqa: S101 - callers check the key
+    text = decrypt_field(key.dek, sealed, row_id=delivery_id, dek_version=key.dek_version, **_DATA)
+    return json.loads(text)
