@@ -275,7 +275,11 @@ class Gateway:
         overrides.setdefault("policy_dir", own_store_policies())
         settings = Settings(database_url=database_url, var_dir=var_dir, **overrides)
         clock = ManualClock()
-        env = {"GATEWAY_DATABASE_URL": database_url, "GATEWAY_VAR_DIR": str(var_dir)}
+        env = {
+            "GATEWAY_DATABASE_URL": database_url,
+            "GATEWAY_VAR_DIR": str(var_dir),
+            "GATEWAY_POLICY_DIR": str(settings.policy_dir),
+        }
         with TestClient(create_app(settings, clock=clock)) as client:
             yield cls(client, settings, clock, env)
 

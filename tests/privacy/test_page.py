@@ -92,7 +92,11 @@ def serve(database_url: str, tmp_path: Path, **overrides: Any) -> Iterator[Live]
         privacy_cooling_off_hours=0,
         **{"policy_dir": own_store_policies(), **overrides},
     )
-    env = {"GATEWAY_DATABASE_URL": database_url, "GATEWAY_VAR_DIR": str(var_dir)}
+    env = {
+        "GATEWAY_DATABASE_URL": database_url,
+        "GATEWAY_VAR_DIR": str(var_dir),
+        "GATEWAY_POLICY_DIR": str(settings.policy_dir),
+    }
     with live_gateway(settings, ManualClock()) as base_url:
         yield Live(base_url, env)
 
