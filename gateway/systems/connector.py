@@ -115,4 +115,5 @@ def connector_for(key: str, system: System, connections: Connections) -> Connect
 
 
 def methods() -> list[str]:
+    """The connector methods a map may name (for its checks and the docs)."""
     return sorted(_REGISTRY)
