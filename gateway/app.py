@@ -33,9 +33,11 @@ from gateway.privacy import (
     CertificateController,
     InProcessRunner,
     LinkController,
+    ManualPartController,
     ObjectionController,
     PublicRequestController,
     RegisterController,
+    SystemCallbackController,
     template_config,
 )
 from gateway.reports import ReportController
@@ -118,6 +120,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             CertificateController,
             RegisterController,
             LinkController,
+            SystemCallbackController,
+            ManualPartController,
             ReportController,
             *PAGE_HANDLERS,
             *ASSET_HANDLERS,
@@ -134,6 +138,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             "objections": _provide(services.objections),
             "links": _provide(services.links),
             "register": _provide(services.register),
+            "answers": _provide(services.answers),
+            "manual": _provide(services.manual_parts),
             "downloads": _provide(services.downloads),
             "reports": _provide(services.reports),
             "kept": _provide(services.kept_reports),
@@ -154,6 +160,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
                     "^/v1/privacy/requests",
                     "^/v1/privacy/objections",
                     "^/v1/privacy/certificates",
+                    # Signed by the system itself (gateway.systems.signing), not a bearer.
+                    "^/v1/privacy/systems/[a-z][a-z0-9_]{0,39}/callback$",
                 ],
             ),
         ],

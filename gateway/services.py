@@ -31,11 +31,13 @@ from gateway.privacy import (
     ErasureSteps,
     IntakeRules,
     Links,
+    ManualParts,
     Objections,
     PrivacyRequests,
     Register,
     RequestSecrets,
     Sweeper,
+    SystemAnswers,
     Voice,
     Workflow,
     load_notifier,
@@ -77,6 +79,8 @@ class Services:
     kept_reports: KeptReports
     voice: Voice
     systems: SystemsMap
+    answers: SystemAnswers
+    manual_parts: ManualParts
 
     async def close(self) -> None:
         await self.access_log.log.close()
@@ -198,6 +202,17 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         engine, subjects, request_secrets, clock, audit, notifier, intake, voice
     )
     register = Register(engine, policy, audit, clock, subjects, notifier, voice)
+    chain = Chain(
+        engine,
+        systems,
+        FileConnections(settings.systems_directory, settings.systems_callback_url),
+        subjects,
+        audit,
+        clock,
+        max_attempts=settings.systems_max_attempts,
+        rule_years={name: rule.years for name, rule in retention.rules.items()},
+    )
+    answers = SystemAnswers(chain)
     workflow = Workflow(
         engine,
         ErasureSteps(policy.classification, retention, subjects, request_secrets),
@@ -208,16 +223,7 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         export_hours=settings.privacy_export_hours,
         free_text_detection=settings.pii_detection,
         voice=voice,
-        chain=Chain(
-            engine,
-            systems,
-            FileConnections(settings.systems_directory, settings.systems_callback_url),
-            subjects,
-            audit,
-            clock,
-            max_attempts=settings.systems_max_attempts,
-            rule_years={name: rule.years for name, rule in retention.rules.items()},
-        ),
+        chain=chain,
     )
     sweeper = Sweeper(
         engine,
@@ -280,4 +286,6 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         kept_reports=KeptReports(engine, reports, audit),
         voice=voice,
         systems=systems,
+        answers=answers,
+        manual_parts=ManualParts(register, answers, systems, clock),
     )

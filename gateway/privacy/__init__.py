@@ -2,10 +2,13 @@
 notices, signed documents and the public pages.
 """
 
+from gateway.privacy.chain_routes import ManualPartController, SystemCallbackController
 from gateway.privacy.desk.links import Links
 from gateway.privacy.desk.register import Register
+from gateway.privacy.desk.systems import ManualParts
 from gateway.privacy.documents.certificate import verify_signature as verify_certificate_signature
 from gateway.privacy.downloads import Downloads
+from gateway.privacy.execution.answers import SystemAnswers
 from gateway.privacy.execution.chain import Chain
 from gateway.privacy.execution.erasure import ErasureSteps
 from gateway.privacy.execution.runner import InProcessRunner, run_once
@@ -40,6 +43,8 @@ __all__ = [
     "IntakeRules",
     "LinkController",
     "Links",
+    "ManualPartController",
+    "ManualParts",
     "Message",
     "Notifier",
     "ObjectionController",
@@ -51,6 +56,8 @@ __all__ = [
     "RegisterController",
     "RequestSecrets",
     "Sweeper",
+    "SystemAnswers",
+    "SystemCallbackController",
     "Voice",
     "Workflow",
     "hold_history",

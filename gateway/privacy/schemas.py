@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
@@ -215,8 +216,56 @@ class RegisterEntry(Answer):
     rejection: Rejection | None
 
 
+class SystemPart(Answer):
+    """One system's part of a whole-chain request, as the register shows it."""
+
+    system: str = Field(description="The system's key in the systems map.")
+    method: str = Field(description="sql, webhook or manual.")
+    status: Literal["pending", "waiting", "done"]
+    attempts: int
+    last_error: str | None = Field(description="Why the last attempt failed (no personal data).")
+    next_attempt_at: str | None
+    waiting_for: str | None = Field(description="What the step waits for, if not done.")
+
+
 class RegisterRequest(RegisterEntry):
     steps_done: list[StepDone]
+    systems: list[SystemPart] = Field(
+        description="Each system of the map reached for this request (none before it runs)."
+    )
+
+
+class ManualRecordIn(_Strict):
+    """What a person did in a manual system (paper archive, partner without an API)."""
+
+    action: Literal["erased", "anonymised", "copied", "nothing_found"] = Field(
+        description="erased/anonymised/nothing_found for an erasure, copied/nothing_found "
+        "for an access request."
+    )
+    done_on: date = Field(description="The day it was done (not in the future).")
+    reference: str = Field(
+        min_length=1,
+        max_length=100,
+        pattern=r"^[\w .:/#-]+$",
+        description="Where the record of it is kept (a ticket, a destruction log's number); "
+        "no personal data.",
+    )
+
+
+class ManualRecorded(Answer):
+    """A manual system's part after a person's record of it."""
+
+    request_id: str
+    system: str
+    part: SystemPart
+
+
+class CallbackAck(Answer):
+    """The gateway's receipt of a webhook system's callback."""
+
+    request: str
+    system: str
+    result: Literal["recorded", "already recorded", "failure recorded"]
 
 
 class RegisterNotified(RegisterRequest):

@@ -1,9 +1,10 @@
 """The systems map: every system that holds customer data, for whole-chain requests
 (`policies/systems.toml`, with the gateway's own store generated into it), and the
-connectors that reach each system (SQL, manual; one file each, one registry).
+connectors that reach each system (SQL, webhook, manual; one file each, one
+registry).
 """
 
-from gateway.systems import manual, sql
+from gateway.systems import manual, signing, sql, webhook
 from gateway.systems.connections import FileConnections
 from gateway.systems.connector import (
     Connections,
@@ -26,10 +27,16 @@ from gateway.systems.map import (
     load_map,
     own_store,
 )
+from gateway.systems.signing import BadSignature
+from gateway.systems.signing import verify as verify_signature
+from gateway.systems.webhook import MAX_ANSWER_BYTES, Answer, outcome_of, read_answer
 
 __all__ = [
     "IDENTITIES",
+    "MAX_ANSWER_BYTES",
     "OWN_STORE",
+    "Answer",
+    "BadSignature",
     "Connections",
     "Connector",
     "ConnectorFailed",
@@ -47,6 +54,11 @@ __all__ = [
     "load_map",
     "manual",
     "methods",
+    "outcome_of",
     "own_store",
+    "read_answer",
+    "signing",
     "sql",
+    "verify_signature",
+    "webhook",
 ]

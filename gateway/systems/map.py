@@ -74,6 +74,9 @@ class System(BaseModel):
     country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
     connector: Literal["gateway", "sql", "webhook", "manual"]
     datasets: dict[str, Dataset] = Field(min_length=1)
+    # The principal (its bearer token's name) who may record a manual system's part
+    # besides a DPO: the person the map names as `owner`, signed in as themselves.
+    owner_principal: str | None = Field(default=None, min_length=1, max_length=100)
 
 
 class _OwnStore(BaseModel):
@@ -191,6 +194,11 @@ def load_map(
                 f"line {_line(text, key)}: system {key!r}: a key is lower-case letters, "
                 f"digits and _ ({OWN_STORE!r} is the gateway's own store, generated)"
             )
+        if system.owner_principal is not None and system.connector != "manual":
+            problems.append(
+                f"line {_line(text, key)}: system {key!r}: owner_principal only goes with "
+                'connector = "manual" (a person records what was done)'
+            )
         for name, dataset in system.datasets.items():
             problems += _dataset_problems(text, key, name, dataset, classification, retention_rules)
     if problems:
@@ -227,6 +235,12 @@ def _dataset_problems(
             )
         if f.erase != "keep" and f.rule is not None:
             problems.append(f'{at}: a retention rule only goes with erase = "keep"')
+    treatments = {f.erase for f in dataset.fields}
+    if "delete_row" in treatments and "keep" in treatments:
+        problems.append(
+            f"line {_line(text, system, name)}: {where}: a row cannot be deleted and kept: "
+            'give the kept fields "keep" and the others "null" or "mask", or delete the row'
+        )
     return problems
 
 

@@ -31,7 +31,9 @@ from gateway.core.principal import Principal
 from gateway.disclosure import PolicySet
 from gateway.privacy.desk.views import dpo_view
 from gateway.privacy.execution import steps as step_records
+from gateway.privacy.execution.documents import register_view
 from gateway.privacy.intake.subject import open_contact
+from gateway.privacy.model import chain as system_steps
 from gateway.privacy.model import store
 from gateway.privacy.model.states import FINAL, OPEN, Kind, Sla, State, check_move
 from gateway.privacy.notify.message import Message, Notifier
@@ -80,6 +82,18 @@ class Register:
         self._subjects = subjects
         self._notifier = notifier
         self._voice = voice
+
+    @property
+    def engine(self) -> AsyncEngine:
+        return self._engine
+
+    async def kind_of(self, key: uuid.UUID) -> str:
+        """A request's kind (erasure or access); NotFound when there is none."""
+        async with snapshot(self._engine) as conn:
+            row = await store.get_request(conn, key)
+        if row is None:
+            raise NotFound("no privacy request with this id")
+        return row.kind
 
     def _allow(self, principal: Principal, act: str) -> None:
         plan = self._policy.plan_for(principal.role)
@@ -150,6 +164,7 @@ class Register:
             row = await store.get_request(conn, key)
             steps = await step_records.done_steps(conn, key)
             holds = await store.holds_of(conn, [key])
+            systems = await register_view(conn, key)
         if row is None:
             raise NotFound("no privacy request with this id")
         await self._audit.record(principal.name, "privacy.read", f"privacy/{key}")
@@ -157,6 +172,7 @@ class Register:
         view["steps_done"] = [
             {"step": n, "finished_at": utc_text(i["finished_at"])} for n, i in steps.items()
         ]
+        view["systems"] = systems
         return view
 
     async def hold(self, principal: Principal, request_id: str, reason: str) -> dict[str, Any]:
@@ -179,6 +195,8 @@ class Register:
                 raise NotFound("no privacy request with this id")
             if row.blocked_reason is None:
                 raise InvalidTransition("this request is not blocked")
+            # Systems that failed are tried again at once, from a fresh count.
+            await system_steps.retry_failed(conn, key, self._clock.now())
             await store.update_request(
                 conn,
                 key,

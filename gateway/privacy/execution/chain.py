@@ -31,6 +31,7 @@ from gateway.core.clock import Clock, utc_text
 from gateway.crypto import DecryptionFailed, decrypt_field, encrypt_field
 from gateway.orders import ORDER_COLUMNS, orders
 from gateway.privacy.execution.erasure import ErasureIncomplete, StepContext
+from gateway.privacy.execution.evidence import excluded, merged, seal_data
 from gateway.privacy.model import chain as records
 from gateway.privacy.model import store
 from gateway.privacy.model.chain import DONE, PENDING, WAITING, SystemStep
@@ -62,7 +63,6 @@ BACKOFF_FIRST = timedelta(minutes=1)
 BACKOFF_MOST = timedelta(hours=1)
 CALLBACK_WAIT = timedelta(hours=24)  # a webhook that said 202 and never called back
 _SEALED = {"table": "privacy_requests", "column": "identities_sealed"}
-_DATA = {"table": "privacy_system_steps", "column": "data_sealed"}
 
 
 @dataclass(frozen=True)
@@ -92,12 +92,12 @@ class Chain:
         max_attempts: int,
         rule_years: Mapping[str, int],
     ) -> None:
-        self._engine = engine
+        self.engine = engine
         self.systems = systems
-        self._connections = connections
+        self.connections = connections
         self._subjects = subjects
         self._audit = audit
-        self._clock = clock
+        self.clock = clock
         self._max_attempts = max_attempts
         self._rule_years = dict(rule_years)
         self.actor = "privacy-worker"  # the workflow names its worker here
@@ -212,8 +212,8 @@ class Chain:
 
     async def advance(self, request_id: uuid.UUID) -> bool:
         """Try every system not done yet; True once all are done."""
-        now = self._clock.now()
-        async with self._engine.begin() as conn:
+        now = self.clock.now()
+        async with self.engine.begin() as conn:
             request = await store.get_request(conn, request_id)
             if request is None:
                 return False
@@ -232,14 +232,16 @@ class Chain:
         return done
 
     async def _attempt(self, at: Attempt) -> bool:
-        now = self._clock.now()
+        now = self.clock.now()
         if at.step.status == WAITING:
             overdue = at.step.waiting_since is not None and now - at.step.waiting_since > (
                 CALLBACK_WAIT
             )
             if at.system.connector != "webhook" or not overdue:
                 return False
-            await self._failed(at, ConnectorFailed(f"no callback from {at.key!r} within 24 h"))
+            await self.failed(
+                at, ConnectorFailed(f"no callback from {at.key!r} within 24 h"), counted=True
+            )
             return False
         if at.step.next_attempt_at is not None and now < at.step.next_attempt_at:
             return False
@@ -248,12 +250,12 @@ class Chain:
             outcome = Outcome("done", at.step.evidence or {"method": at.system.connector})
             await self._record(at, outcome)
             return True
-        excluded = _excluded(at.system, at.identities)
-        if excluded is not None:
-            await self._record(at, Outcome("done", {"method": at.system.connector, **excluded}))
+        out = excluded(at.system, at.identities)
+        if out is not None:
+            await self._record(at, Outcome("done", {"method": at.system.connector, **out}))
             return True
         try:
-            connector = connector_for(at.key, at.system, self._connections)
+            connector = connector_for(at.key, at.system, self.connections)
             job = self._job(at, now)
             erasure = at.request.kind == Kind.ERASURE.value
             try:
@@ -261,7 +263,7 @@ class Chain:
             finally:
                 await connector.close()
         except ConnectorFailed as exc:
-            await self._failed(at, exc)
+            await self.failed(at, exc)
             return False
         await self._record(at, outcome)
         return outcome.status == DONE
@@ -282,20 +284,24 @@ class Chain:
             rule_years=self._rule_years,
         )
 
-    async def _failed(self, at: Attempt, exc: ConnectorFailed) -> None:
-        """Try again later, or block the request for a DPO when retrying cannot help."""
-        now = self._clock.now()
-        attempts = at.step.attempts + 1
+    async def failed(
+        self, at: Attempt, exc: ConnectorFailed, actor: str | None = None, *, counted: bool = False
+    ) -> bool:
+        """Try again later, or block the request for a DPO when retrying cannot help.
+        False when the step had moved on meanwhile (nothing is recorded then)."""
+        now = self.clock.now()
+        attempts = at.step.attempts + (0 if counted else 1)
         blocked = None
         if not exc.retry or attempts >= self._max_attempts:
             times = "once" if attempts == 1 else f"{attempts} times"
             blocked = f"system {at.key!r} ({at.system.name}) failed {times}: {exc.reason}"
         delay = min(BACKOFF_FIRST * 2 ** (attempts - 1), BACKOFF_MOST)
-        async with self._engine.begin() as conn:
-            await records.save_step(
+        async with self.engine.begin() as conn:
+            saved = await records.save_step(
                 conn,
                 at.request.id,
                 at.key,
+                expect=at.step.status,
                 status=PENDING,
                 attempts=attempts,
                 last_error=exc.reason,
@@ -303,10 +309,12 @@ class Chain:
                 waiting_since=None,
                 updated_at=now,
             )
+            if not saved:
+                return False
             if blocked is not None:
                 await store.update_request(conn, at.request.id, None, blocked_reason=blocked)
         await self._audit.record(
-            self.actor,
+            actor or self.actor,
             "privacy.system_failed",
             f"privacy/{at.request.id}",
             details={
@@ -316,15 +324,26 @@ class Chain:
                 "blocked": blocked is not None,
             },
         )
+        return True
 
     async def _record(self, at: Attempt, outcome: Outcome) -> None:
-        now = self._clock.now()
-        evidence = _merged(at.step.evidence, dict(outcome.evidence))
+        async with self.engine.begin() as conn:
+            await self.save_outcome(conn, at, outcome, counted=False)
+        await self.audit_outcome(at, outcome, self.actor)
+
+    async def save_outcome(
+        self, conn: AsyncConnection, at: Attempt, outcome: Outcome, *, counted: bool
+    ) -> bool:
+        """Store what a system answered, only if its step is still as `at` read it
+        (False: another answer got there first). `counted`: the attempt that this
+        answers was counted already (a callback or a person's record of a waiting step)."""
+        now = self.clock.now()
+        evidence = merged(at.step.evidence, dict(outcome.evidence))
         if outcome.status == DONE:
             evidence["finished_at"] = utc_text(now)
         values: dict[str, Any] = {
             "status": outcome.status,
-            "attempts": at.step.attempts + 1,
+            "attempts": at.step.attempts + (0 if counted else 1),
             "last_error": None,
             "next_attempt_at": None,
             "waiting_since": now if outcome.status == WAITING else None,
@@ -333,27 +352,44 @@ class Chain:
         }
         if outcome.data and at.subject_key is not None and at.subject_key.dek is not None:
             values["data_sealed"] = seal_data(at.subject_key, at.step, outcome.data)
-        async with self._engine.begin() as conn:
-            await records.save_step(conn, at.request.id, at.key, **values)
+        return await records.save_step(conn, at.request.id, at.key, expect=at.step.status, **values)
+
+    async def audit_outcome(self, at: Attempt, outcome: Outcome, actor: str) -> None:
         await self._audit.record(
-            self.actor,
+            actor,
             "privacy.system",
             f"privacy/{at.request.id}",
-            details={"system": at.key, "method": evidence.get("method"), "status": outcome.status},
+            details={
+                "system": at.key,
+                "method": outcome.evidence.get("method", at.system.connector),
+                "status": outcome.status,
+            },
         )
+
+    async def attempt_at(
+        self, conn: AsyncConnection, request_id: uuid.UUID, key: str, step: SystemStep
+    ) -> Attempt | None:
+        """What recording an answer for `step` needs, or None if the request is gone."""
+        request = await store.get_request(conn, request_id)
+        system = self.external.get(key)
+        if request is None or system is None:
+            return None
+        identities = await self.identities(conn, request)
+        subject_key = await self._subject_key(conn, request)
+        return Attempt(request, key, system, step, identities, subject_key)
 
     # --- searching again -----------------------------------------------------------
 
     async def rescan(self, request_id: uuid.UUID) -> dict[str, Any]:
         """The `systems_rescan` step: every SQL system searched again; any holding the
         subject still fails the request's certification."""
-        async with self._engine.begin() as conn:
+        async with self.engine.begin() as conn:
             request = await store.get_request(conn, request_id)
             identities = None if request is None else await self.identities(conn, request)
         searched: dict[str, int] = {}
         if request is not None and identities is not None:
             for key, system in self.external.items():
-                connector = connector_for(key, system, self._connections)
+                connector = connector_for(key, system, self.connections)
                 job = Job(
                     request_id=request_id,
                     kind="erasure",
@@ -362,8 +398,8 @@ class Chain:
                     identities=identities,
                     delivery_id=uuid.uuid4(),
                     attempt=1,
-                    now=self._clock.now(),
-                    deadline=self._clock.now(),
+                    now=self.clock.now(),
+                    deadline=self.clock.now(),
                 )
                 try:
                     found = await connector.rescan(job)
@@ -381,44 +417,3 @@ class Chain:
             + (", ".join(sorted(searched)) or "no SQL system"),
             "found": searched,
         }
-
-
-def _excluded(system: System, identities: Identities) -> dict[str, Any] | None:
-    """A system that identifies subjects only by what this request does not know."""
-    kinds = {f.identifies for d in system.datasets.values() for f in d.identities}
-    if kinds & set(identities.kinds()):
-        return None
-    names = ", ".join(sorted(k for k in kinds if k is not None))
-    return {"excluded": f"finds subjects only by {names}, which is not known for this subject"}
-
-
-def _merged(earlier: Mapping[str, Any] | None, now: dict[str, Any]) -> dict[str, Any]:
-    """Evidence over runs: counts of each dataset add up, the latest facts win."""
-    if not earlier or "datasets" not in earlier or "datasets" not in now:
-        return now
-    datasets = {}
-    for name, counts in now["datasets"].items():
-        before = earlier["datasets"].get(name, {})
-        datasets[name] = {
-            k: (int(v) + int(before.get(k, 0)) if isinstance(v, int) and k != "truncated" else v)
-            for k, v in counts.items()
-        }
-    return {**now, "datasets": datasets, "runs": int(earlier.get("runs", 1)) + 1}
-
-
-def seal_data(key: SubjectKey, step: SystemStep, data: Mapping[str, Any]) -> bytes:
-    """What a system returned for an access request, under the subject's key."""
-    assert key.dek is not None  # noqa: S101 - callers check the key
-    return encrypt_field(
-        key.dek,
-        json.dumps(data, ensure_ascii=False, sort_keys=True),
-        row_id=step.delivery_id,
-        dek_version=key.dek_version,
-        **_DATA,
-    )
-
-
-def open_data(key: SubjectKey, delivery_id: uuid.UUID, sealed: bytes) -> Any:
-    assert key.dek is not None  # noqa: S101 - callers check the key
-    text = decrypt_field(key.dek, sealed, row_id=delivery_id, dek_version=key.dek_version, **_DATA)
-    return json.loads(text)

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway.core.clock import utc_text
-from gateway.privacy.execution.chain import open_data
+from gateway.privacy.execution.evidence import open_data
 from gateway.privacy.model import chain as records
 from gateway.subjects import SubjectKey
 from gateway.systems import OWN_STORE, System, SystemsMap

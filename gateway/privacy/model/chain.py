@@ -129,18 +129,25 @@ async def ensure_step(
 
 
 async def save_step(
-    conn: AsyncConnection, request_id: uuid.UUID, system: str, **values: Any
-) -> None:
+    conn: AsyncConnection,
+    request_id: uuid.UUID,
+    system: str,
+    *,
+    expect: str | None = None,
+    **values: Any,
+) -> bool:
+    """Update a step; with `expect`, only while its status is still that one (two
+    answers for one step cannot both land). True when the step was updated."""
     if "evidence" in values and values["evidence"] is not None:
         values["evidence"] = json.dumps(values["evidence"], sort_keys=True, ensure_ascii=False)
-    await conn.execute(
-        update(privacy_system_steps)
-        .where(
-            privacy_system_steps.c.request_id == request_id,
-            privacy_system_steps.c.system == system,
-        )
-        .values(**values)
+    query = update(privacy_system_steps).where(
+        privacy_system_steps.c.request_id == request_id,
+        privacy_system_steps.c.system == system,
     )
+    if expect is not None:
+        query = query.where(privacy_system_steps.c.status == expect)
+    result = await conn.execute(query.values(**values))
+    return bool(result.rowcount)
 
 
 async def sealed_data(conn: AsyncConnection, request_id: uuid.UUID) -> dict[str, bytes]:

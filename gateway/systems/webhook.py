@@ -1,0 +1,258 @@
+"""The webhook connector: for systems with an API (CRM, marketing, couriers).
+
+The gateway POSTs a signed JSON job (`gateway.systems.signing`) to the system's URL
+(`<systems_dir>/<key>.url`, https; plain http only to a loopback address) with the
+subject's identities, the datasets the map names and, when the gateway has a public
+address, a callback URL. The system answers, signed with the same secret:
+
+- `200` with `{"status": "done", "datasets": {...counts...}, "receipt": ..., "data": ...}`
+  when it did the work at once;
+- `202` with `{"status": "accepted"}` when it will call the callback URL later with the
+  `done` document (or `{"status": "failed", "reason": "<code>"}`);
+- anything else is a failure: `429` and `5xx` are tried again with backoff, other
+  answers block the request for a DPO. An answer that is not signed is refused: an
+  attacker between the two could otherwise claim an erasure that never happened.
+
+The delivery id is the same on every attempt, so a system that got the job and
+answered too late does the work once. The protocol is in `docs/concepts/webhook-systems.md`.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import uuid
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from gateway.core.clock import utc_text
+from gateway.systems.connector import Connections, ConnectorFailed, Job, Outcome, register
+from gateway.systems.map import System
+from gateway.systems.signing import BadSignature, sign, verify
+
+TIMEOUT_SECONDS = 30.0  # one call; the request's deadline bounds the retries
+MAX_ANSWER_BYTES = 5 * 1024 * 1024
+PROTOCOL = 1
+_RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+_OK, _ACCEPTED = 200, 202
+
+
+class Kept(BaseModel):
+    """Records a system keeps under a retention rule of the map."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rule: str = Field(max_length=64)
+    fields: list[str] = Field(default_factory=list, max_length=200)
+    records: int = Field(ge=0)
+    until: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$")
+
+
+class Counts(BaseModel):
+    """What a system did in one dataset, in numbers (never a value)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rows_found: int = Field(ge=0)
+    deleted: int = Field(default=0, ge=0)
+    anonymised: int = Field(default=0, ge=0)
+    kept: list[Kept] = Field(default_factory=list, max_length=50)
+
+
+class Answer(BaseModel):
+    """A system's signed answer or callback."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: Literal["done", "accepted", "failed"]
+    # A system's own reference for what it did: shown in the certificate.
+    receipt: str | None = Field(default=None, max_length=100, pattern=r"^[\w.:/#-]+$")
+    datasets: dict[str, Counts] = Field(default_factory=dict)
+    # A failure's code, not prose: what a system writes here goes into the audit log.
+    reason: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9_]{0,39}$")
+    data: dict[str, list[dict[str, Any]]] = Field(default_factory=dict)
+
+
+def job_body(job: Job, callback_url: str | None) -> bytes:
+    """The JSON the gateway sends: the job, the map's datasets, no secret."""
+    document = {
+        "protocol": PROTOCOL,
+        "type": job.kind,
+        "system": job.system,
+        "request": str(job.request_id),
+        "delivery": str(job.delivery_id),
+        "attempt": job.attempt,
+        "deadline": utc_text(job.deadline),
+        "identities": {k: sorted(v) for k, v in sorted(job.identities.values.items())},
+        "datasets": {
+            name: {"fields": [f.model_dump(exclude_none=True) for f in dataset.fields]}
+            for name, dataset in sorted(job.spec.datasets.items())
+        },
+        "callback_url": callback_url,
+    }
+    return json.dumps(document, ensure_ascii=False, sort_keys=True).encode()
+
+
+def read_answer(
+    system: System,
+    secret: bytes,
+    headers: Mapping[str, str],
+    body: bytes,
+    delivery: uuid.UUID,
+    now: datetime,
+) -> Answer:
+    """A signed answer for this delivery, checked against the map; `ConnectorFailed`
+    (not retried: the system must be fixed) for anything else."""
+    try:
+        signed_for = verify(secret, headers, body, now)
+    except BadSignature as exc:
+        raise ConnectorFailed(f"the answer is not signed: {exc.reason}", retry=False) from None
+    if signed_for != delivery:
+        raise ConnectorFailed("the answer is signed for another delivery", retry=False)
+    try:
+        answer = Answer.model_validate_json(body)
+    except ValidationError as exc:
+        where = ", ".join(".".join(str(p) for p in e["loc"]) or "body" for e in exc.errors()[:5])
+        raise ConnectorFailed(
+            f"the answer does not follow the protocol at {where}", retry=False
+        ) from None
+    unknown = sorted((set(answer.datasets) | set(answer.data)) - set(system.datasets))
+    if unknown:
+        raise ConnectorFailed(
+            "the answer names dataset(s) the map does not have: " + ", ".join(unknown),
+            retry=False,
+        )
+    return answer
+
+
+def outcome_of(answer: Answer, kind: str) -> Outcome:
+    """A `done` answer as the step's outcome: counts and the receipt, data sealed apart."""
+    evidence: dict[str, Any] = {"method": "webhook"}
+    if kind == "access":
+        evidence["datasets"] = {n: {"rows": len(rows)} for n, rows in answer.data.items()}
+    else:
+        evidence["datasets"] = {n: c.model_dump() for n, c in answer.datasets.items()}
+    if answer.receipt is not None:
+        evidence["receipt"] = answer.receipt
+    return Outcome("done", evidence, answer.data if kind == "access" else {})
+
+
+def check_url(url: str) -> None:
+    """https, or http to this machine only: a job carries identities."""
+    parts = urlsplit(url)
+    if parts.scheme == "https" and parts.hostname:
+        return
+    if parts.scheme == "http" and parts.hostname:
+        host = parts.hostname
+        try:
+            loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            loopback = False
+        if loopback:
+            return
+    raise ConnectorFailed(
+        "the webhook URL must be https (plain http only to a loopback address)", retry=False
+    )
+
+
+class WebhookConnector:
+    """A system reached over its own signed HTTP API."""
+
+    method = "webhook"
+
+    def __init__(self, key: str, system: System, connections: Connections) -> None:
+        self._key = key
+        self._system = system
+        self._connections = connections
+
+    async def _post(self, body: bytes, delivery: uuid.UUID, now: datetime) -> httpx.Response:
+        url = self._connections.url(self._key)
+        check_url(url)
+        secret = self._connections.secret(self._key)
+        headers = {"Content-Type": "application/json", **sign(secret, delivery, body, now)}
+        try:
+            async with httpx.AsyncClient(
+                timeout=TIMEOUT_SECONDS, follow_redirects=False, trust_env=False
+            ) as client:
+                response = await client.post(url, content=body, headers=headers)
+        except httpx.HTTPError as exc:
+            raise ConnectorFailed(f"could not reach the system ({type(exc).__name__})") from None
+        if len(response.content) > MAX_ANSWER_BYTES:
+            raise ConnectorFailed("the answer is larger than 5 MiB", retry=False)
+        return response
+
+    async def _run(self, job: Job) -> Outcome:
+        callback = self._connections.callback_url(self._key)
+        response = await self._post(job_body(job, callback), job.delivery_id, job.now)
+        status = response.status_code
+        if status not in (_OK, _ACCEPTED):
+            # The body is never quoted: a system's error page can echo the identities.
+            raise ConnectorFailed(
+                f"the system answered HTTP {status}", retry=status in _RETRY_STATUSES
+            )
+        secret = self._connections.secret(self._key)
+        answer = read_answer(
+            self._system, secret, response.headers, response.content, job.delivery_id, job.now
+        )
+        if status == _ACCEPTED or answer.status == "accepted":
+            if callback is None:
+                raise ConnectorFailed(
+                    "the system answered 202 but the gateway has no public address for its "
+                    "callback (GATEWAY_SYSTEMS_CALLBACK_URL)",
+                    retry=False,
+                )
+            evidence: dict[str, Any] = {"method": self.method, "accepted_at": utc_text(job.now)}
+            if answer.receipt is not None:
+                evidence["receipt"] = answer.receipt
+            return Outcome("waiting", evidence)
+        if answer.status == "failed":
+            raise ConnectorFailed(f"the system reported {answer.reason or 'a failure'}")
+        return outcome_of(answer, job.kind)
+
+    async def erase(self, job: Job) -> Outcome:
+        return await self._run(job)
+
+    async def export(self, job: Job) -> Outcome:
+        return await self._run(job)
+
+    async def rescan(self, job: Job) -> dict[str, int] | None:
+        return None  # the system's signed answer is the evidence
+
+    async def check(self) -> list[str]:
+        """The URL and secret files are there and usable, and the system answers a signed
+        `check` job listing the datasets it serves."""
+        delivery = uuid.uuid4()
+        now = datetime.now(UTC)
+        document = {
+            "protocol": PROTOCOL,
+            "type": "check",
+            "system": self._key,
+            "delivery": str(delivery),
+            "datasets": sorted(self._system.datasets),
+        }
+        body = json.dumps(document, sort_keys=True).encode()
+        try:
+            response = await self._post(body, delivery, now)
+            if response.status_code != _OK:
+                return [f"the system answered the check with HTTP {response.status_code}"]
+            secret = self._connections.secret(self._key)
+            answer = read_answer(
+                self._system, secret, response.headers, response.content, delivery, now
+            )
+        except ConnectorFailed as exc:
+            return [exc.reason]
+        missing = sorted(set(self._system.datasets) - set(answer.datasets))
+        return [f"dataset {name!r}: the system does not serve it" for name in missing]
+
+    async def close(self) -> None:
+        return None
+
+
+@register("webhook")
+def _webhook(key: str, system: System, connections: Connections) -> WebhookConnector:
+    return WebhookConnector(key, system, connections)
