@@ -140,6 +140,12 @@ def demo(if_empty: bool, count: int) -> None:
         scope = f" ({bound_to})" if bound_to else ""
         click.echo(f"  {role:<17} {name:<24}{scope}\n      {token}")
     click.echo(f"tokens saved to {result.tokens_file} (mode 0600); they are shown only once")
+    if result.systems:
+        click.echo(
+            f"demo databases for the systems map's SQL systems ({', '.join(result.systems)}) "
+            f"in {settings.systems_directory}: an erasure reaches them too "
+            "(`privacy-gateway systems list`)"
+        )
     order, phone = result.try_privacy
     click.echo(
         f"try the privacy page (/privacy) as a demo customer: order {order}, phone {phone}; "

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import sys
 from dataclasses import asdict
 
 import click
@@ -57,3 +59,46 @@ def systems_list(as_json: bool) -> None:
             f"  gap: {gap.system}.{gap.dataset}.{gap.field} ({gap.category}) has no "
             "erasure treatment"
         )
+
+
+@systems.command("check")
+@click.option("--system", "only", default=None, help="Check this system only (its key).")
+@click.option("--json", "as_json", is_flag=True, help="Print the problems as JSON.")
+@handle_errors
+def systems_check(only: str | None, as_json: bool) -> None:
+    """Connect to each system and check the map against it, changing nothing: a SQL
+    system's tables and columns (a missing one named, a NOT NULL column the map would
+    null), a webhook system's URL, secret and the datasets it says it serves, and every
+    missing connection file. Exits 1 when anything is wrong."""
+    from gateway.systems import OWN_STORE, ConnectorFailed, FileConnections, connector_for
+
+    settings = cli_settings()
+    found = _load()
+    keys = [k for k in found.systems if k != OWN_STORE and (only is None or k == only)]
+    if only is not None and not keys:
+        known = ", ".join(k for k in found.systems if k != OWN_STORE) or "none"
+        raise click.UsageError(f"no system {only!r} in the map (systems: {known})")
+    connections = FileConnections(settings.systems_directory, settings.systems_callback_url)
+
+    async def check(key: str) -> list[str]:
+        try:
+            connector = connector_for(key, found.systems[key], connections)
+            try:
+                return await connector.check()
+            finally:
+                await connector.close()
+        except ConnectorFailed as exc:
+            return [exc.reason]
+
+    problems = {key: asyncio.run(check(key)) for key in keys}
+    if as_json:
+        click.echo(json.dumps({"problems": problems}, ensure_ascii=False, indent=2))
+    else:
+        for key, found_problems in problems.items():
+            system = found.systems[key]
+            state = "ok" if not found_problems else f"{len(found_problems)} problem(s)"
+            click.echo(f"{key}: {system.name} ({system.connector}): {state}")
+            for problem in found_problems:
+                click.echo(f"  - {problem}")
+    if any(problems.values()):
+        sys.exit(1)

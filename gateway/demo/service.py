@@ -11,6 +11,7 @@ from gateway.auth import NewPrincipal, count_principals
 from gateway.core.errors import ConfigurationError
 from gateway.core.secretfiles import write_secret_file
 from gateway.demo.data import DEMO_PRINCIPALS, demo_orders
+from gateway.demo.systems import seed_systems
 from gateway.orders import count_orders, import_lines
 
 if TYPE_CHECKING:
@@ -24,6 +25,7 @@ class DemoResult:
     tokens_file: Path
     # A fake customer to try the /privacy page with: (order number, phone).
     try_privacy: tuple[str, str]
+    systems: list[str]  # the map's SQL systems given a demo database
 
 
 async def seed_demo(services: Services, count: int, *, if_empty: bool) -> DemoResult | None:
@@ -50,9 +52,11 @@ async def seed_demo(services: Services, count: int, *, if_empty: bool) -> DemoRe
         ),
     )
     first = documents[0]
+    systems = seed_systems(services.systems, services.settings.systems_directory, documents)
     return DemoResult(
         report.created + report.unchanged,
         issued,
         tokens_file,
         (first["external_id"], first["customer"]["phone"]),
+        systems,
     )

@@ -228,7 +228,10 @@ class Workflow:
             row = await store.get_request(conn, request_id, lock=True)
             failures = 1 + (0 if row is None else int(row.verification_failures))
             await step_records.mark_for_rerun(conn, request_id)
-            await chain_records.rerun_all(conn, request_id, self._clock.now())
+            # Only the systems the search found the subject in run again: a person who
+            # emptied the paper archive is not asked twice because the CRM was not done.
+            holding = {k.split(".", 1)[0] for k in found}
+            await chain_records.rerun(conn, request_id, holding, self._clock.now())
             if failures >= MAX_VERIFICATION_FAILURES:
                 blocked = "the final search still finds the subject in: " + ", ".join(sorted(found))
             await store.update_request(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -158,12 +159,19 @@ async def sealed_data(conn: AsyncConnection, request_id: uuid.UUID) -> dict[str,
     return {row.system: row.data_sealed for row in await conn.execute(query)}
 
 
-async def rerun_all(conn: AsyncConnection, request_id: uuid.UUID, now: datetime) -> None:
-    """Every system runs again (after a search found the subject still there), keeping
-    its evidence so the counts of both runs add up."""
+async def rerun(
+    conn: AsyncConnection, request_id: uuid.UUID, systems: Collection[str], now: datetime
+) -> None:
+    """These systems run again (a search found the subject still there), keeping their
+    evidence so the counts of both runs add up."""
+    if not systems:
+        return
     await conn.execute(
         update(privacy_system_steps)
-        .where(privacy_system_steps.c.request_id == request_id)
+        .where(
+            privacy_system_steps.c.request_id == request_id,
+            privacy_system_steps.c.system.in_(sorted(systems)),
+        )
         .values(
             status=PENDING, attempts=0, next_attempt_at=None, waiting_since=None, updated_at=now
         )

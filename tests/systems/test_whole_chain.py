@@ -1,0 +1,314 @@
+"""The whole chain end to end, through the gateway's real API and CLI: a CRM on
+PostgreSQL, a warehouse system on MariaDB, a marketing tool with an HTTP API and a
+paper archive a person handles, beside the gateway's own store (SQLite and PostgreSQL).
+
+An erasure reaches every system and ends with a certificate that carries each one's
+evidence and verifies offline; nothing of the subject is left where the map says it
+goes, and nobody else's data changes. A system that cannot be reached blocks the
+request with the reason and recovers on a DPO's retry; a system that keeps the
+subject after erasure blocks certification.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.helpers import (
+    SAMPLE_ORDER,
+    Gateway,
+    assert_no_personal_data,
+    assert_problem,
+    bearer,
+    dump_audit,
+    own_store_policies,
+    sample_order,
+)
+from tests.systems.chain import (
+    CRM_MAP,
+    CRM_ROWS,
+    WMS_MAP,
+    connect,
+    fetch,
+    new_database,
+    seed_crm,
+    seed_wms,
+)
+from tests.systems.receiver import MAP as MAILER_MAP
+from tests.systems.receiver import Receiver, serve
+
+ARCHIVE_MAP = """
+[systems.paper_archive]
+name = "Signed delivery receipts (paper)"
+owner = "Warehouse supervisor, Shanghai"
+owner_principal = "archive-clerk"
+purpose = "proof of delivery for disputes"
+country = "CN"
+connector = "manual"
+
+[systems.paper_archive.datasets.receipts]
+fields = [
+    { name = "order number", category = "order_reference", identifies = "order_number", erase = "delete_row" },
+    { name = "signature and name", category = "name", erase = "delete_row" },
+]
+"""
+# A sync job that writes the customer back into the CRM whenever it is deleted.
+COMES_BACK = (
+    "CREATE FUNCTION comes_back() RETURNS trigger AS $$ BEGIN "
+    "INSERT INTO customers VALUES (OLD.customer_id || 'x', OLD.mobile, OLD.email, "
+    "OLD.full_name, OLD.points); RETURN OLD; END $$ LANGUAGE plpgsql",
+    "CREATE TRIGGER sync_back AFTER DELETE ON customers FOR EACH ROW EXECUTE FUNCTION comes_back()",
+)
+
+
+@dataclass
+class Chain:
+    gw: Gateway
+    mailer: Receiver
+    crm: str
+    wms: str
+    systems_dir: Path
+
+
+@pytest.fixture
+def chain(database_url: str, tmp_path: Path) -> Iterator[Chain]:
+    with (
+        new_database("postgresql", tmp_path) as crm,
+        new_database("mariadb", tmp_path) as wms,
+    ):
+        seed_crm(crm)
+        seed_wms(wms)
+        policies = tmp_path / "policies"
+        shutil.copytree(own_store_policies(), policies)
+        text = CRM_MAP + WMS_MAP + MAILER_MAP + ARCHIVE_MAP
+        (policies / "systems.toml").write_text(text, encoding="utf-8")
+        systems_dir = tmp_path / "systems"
+        secret = secrets.token_urlsafe(32)
+        with Gateway.start(
+            database_url,
+            tmp_path,
+            policy_dir=policies,
+            systems_dir=systems_dir,
+            systems_callback_url="https://gateway.example.com",
+        ) as gw:
+            receiver = Receiver(secret.encode(), gw.clock.now)
+            with serve(receiver):
+                connect(systems_dir, "crm", crm)
+                connect(systems_dir, "wms", wms)
+                connect(systems_dir, "mailer", receiver.url, secret)
+                yield Chain(gw, receiver, crm, wms, systems_dir)
+
+
+def _verified(gw: Gateway) -> tuple[str, str]:
+    writer = gw.principal("channel")
+    gw.create_order(writer, SAMPLE_ORDER)
+    stranger = {"customer.phone": "13900001111", "customer.email": "lisi@example.com"}
+    gw.create_order(writer, sample_order(external_id="WEB-20001", **stranger))
+    request_id, token = gw.submit_privacy()
+    response = gw.verify_privacy(request_id, token, gw.code_for(request_id))
+    assert response.status_code == 200, response.text
+    return request_id, token
+
+
+def _register(gw: Gateway, request_id: str) -> dict[str, Any]:
+    if "dpo" not in gw.tokens:
+        gw.tokens["dpo"] = gw.principal("dpo")
+    response = gw.client.get(f"/v1/privacy/register/{request_id}", headers=bearer(gw.tokens["dpo"]))
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def _complete(gw: Gateway, token: str, request_id: str, system: str, **record: Any) -> Any:
+    body = {"action": "erased", "done_on": gw.clock.now().date().isoformat()} | record
+    body.setdefault("reference", "DESTRUCTION-LOG 2026/118")
+    return gw.client.post(
+        f"/v1/privacy/register/{request_id}/systems/{system}/complete",
+        json=body,
+        headers=bearer(token),
+    )
+
+
+def _certificate(gw: Gateway, request_id: str, token: str) -> dict[str, Any]:
+    response = gw.client.get(
+        f"/v1/privacy/requests/{request_id}/certificate", headers={"X-Status-Token": token}
+    )
+    assert response.status_code == 200, response.text
+    document: dict[str, Any] = response.json()
+    return document
+
+
+def test_an_erasure_reaches_every_system_and_certifies_each_ones_evidence(
+    chain: Chain, tmp_path: Path
+) -> None:
+    gw = chain.gw
+    request_id, token = _verified(gw)
+    assert gw.run_privacy_worker() == 0  # the paper archive waits for a person
+    parts = {p["system"]: p for p in _register(gw, request_id)["systems"]}
+    assert {k: p["status"] for k, p in parts.items()} == {
+        "crm": "done",
+        "mailer": "done",
+        "paper_archive": "waiting",
+        "wms": "done",
+    }
+    assert parts["paper_archive"]["waiting_for"] == "a person to record it"
+
+    # Who may record the archive's part: a DPO or the archive's named owner, no one else.
+    clerk = gw.principal("warehouse", region="north", name="archive-clerk")
+    agent = gw.principal("customer_service")
+    assert_problem(_complete(gw, agent, request_id, "paper_archive"), 403, "forbidden")
+    assert_problem(_complete(gw, clerk, request_id, "crm"), 403, "forbidden")  # not theirs
+    future = (gw.clock.now() + timedelta(days=1)).date().isoformat()
+    bad = assert_problem(
+        _complete(gw, clerk, request_id, "paper_archive", done_on=future), 422, "invalid-input"
+    )
+    assert bad["errors"] == [{"field": "done_on", "message": "is in the future"}]
+    done = _complete(gw, clerk, request_id, "paper_archive")
+    assert done.status_code == 200, done.text
+    assert done.json()["part"]["status"] == "done"
+    again = _complete(gw, clerk, request_id, "paper_archive")
+    assert_problem(again, 409, "conflict")
+
+    assert gw.run_privacy_worker() == 1
+    assert gw.privacy_status(request_id, token)["state"] == "completed"
+    document = _certificate(gw, request_id, token)
+    systems = {e["system"]: e for e in document["certificate"]["systems"]}
+    assert list(systems) == ["gateway", "crm", "wms", "mailer", "paper_archive"]
+    assert systems["crm"]["datasets"] == [
+        {"dataset": "customers", "rows_found": 1, "deleted": 1, "anonymised": 0, "kept": []}
+    ]
+    assert systems["crm"]["searched_again"] == {"customers": 0}
+    [shipments] = systems["wms"]["datasets"]
+    assert (shipments["rows_found"], shipments["anonymised"]) == (2, 2)
+    [kept] = shipments["kept"]
+    assert (kept["rule"], kept["fields"], kept["records"]) == (
+        "ecommerce_transaction",
+        ["city", "order_no"],
+        2,
+    )
+    assert systems["mailer"]["receipt"] == "MKT-42"
+    assert systems["paper_archive"]["manual"] == {
+        "action": "erased",
+        "done_on": gw.clock.now().date().isoformat(),
+        "reference": "DESTRUCTION-LOG 2026/118",
+        "recorded_by": "archive-clerk",
+    }
+    assert_no_personal_data(json.dumps(document, ensure_ascii=False))
+
+    # Offline, with the public key alone: valid; with one count changed: not.
+    key = tmp_path / "audit.pem"
+    key.write_text(gw.cli("audit", "public-key").stdout)
+    file = tmp_path / "certificate.json"
+    file.write_text(json.dumps(document), encoding="utf-8")
+    shown = gw.cli("certificate", "verify", str(file), "--public-key", str(key))
+    assert (shown.exit_code, shown.stdout.split(":")[0]) == (0, "valid")
+    document["certificate"]["systems"][1]["datasets"][0]["deleted"] = 0
+    file.write_text(json.dumps(document), encoding="utf-8")
+    forged = gw.cli("certificate", "verify", str(file), "--public-key", str(key))
+    assert (forged.exit_code, forged.stdout.split(":")[0]) == (1, "INVALID")
+
+    # Nothing of the subject left where the map says it goes; nobody else touched.
+    assert fetch(chain.crm, "SELECT * FROM customers ORDER BY customer_id") == [
+        row for row in CRM_ROWS if row[0] != "C-1"
+    ]
+    assert fetch(chain.wms, "SELECT * FROM shipments ORDER BY id") == [
+        (1, "WEB-10001", None, None, "***", "北京市"),
+        (2, "WEB-10002", None, None, "***", "北京市"),
+        (3, "WEB-20001", "13900001111", "李四", "南京路1号", "上海市"),
+    ]
+    assert [c["name"] for c in chain.mailer.contacts] == ["李四", "王五"]
+    assert_no_personal_data(asyncio.run(dump_audit(gw.settings.database_url)).decode())
+
+
+def test_an_unreachable_system_blocks_with_its_reason_and_recovers_on_retry(
+    chain: Chain,
+) -> None:
+    gw = chain.gw
+    (chain.systems_dir / "wms.url").unlink()  # the operator has not connected it yet
+    request_id, token = _verified(gw)
+    clerk = gw.principal("warehouse", region="north", name="archive-clerk")
+    gw.run_privacy_worker()
+    assert _complete(gw, clerk, request_id, "paper_archive").status_code == 200
+    assert gw.run_privacy_worker() == 0
+    view = _register(gw, request_id)
+    assert view["blocked"] == (
+        "system 'wms' (Warehouse management) failed once: no connection file wms.url in the "
+        "systems directory (GATEWAY_SYSTEMS_DIR)"
+    )
+    assert gw.privacy_status(request_id, token)["state"] == "in_progress"
+    assert fetch(chain.wms, "SELECT receiver_phone FROM shipments WHERE id = 1") == [
+        ("13812345678",)
+    ]
+
+    connect(chain.systems_dir, "wms", chain.wms)
+    retried = gw.client.post(
+        f"/v1/privacy/register/{request_id}/retry",
+        json={"reason": "the warehouse system is connected now"},
+        headers=bearer(gw.tokens["dpo"]),
+    )
+    assert retried.status_code == 200, retried.text
+    assert gw.run_privacy_worker() == 1
+    assert gw.privacy_status(request_id, token)["state"] == "completed"
+    assert fetch(chain.wms, "SELECT receiver_phone FROM shipments WHERE id = 1") == [(None,)]
+
+
+def test_a_system_that_keeps_the_subject_fails_certification(chain: Chain) -> None:
+    gw = chain.gw
+    asyncio.run(_admin(chain.crm, COMES_BACK))
+    request_id, token = _verified(gw)
+    clerk = gw.principal("warehouse", region="north", name="archive-clerk")
+    for _ in range(4):  # each round erases, searches again and finds the subject back
+        gw.run_privacy_worker()
+        parts = {p["system"]: p for p in _register(gw, request_id)["systems"]}
+        if parts["paper_archive"]["status"] == "waiting":
+            assert _complete(gw, clerk, request_id, "paper_archive").status_code == 200
+    view = _register(gw, request_id)
+    assert view["blocked"] == "the final search still finds the subject in: crm.customers"
+    assert gw.privacy_status(request_id, token)["state"] == "in_progress"
+    response = gw.client.get(
+        f"/v1/privacy/requests/{request_id}/certificate", headers={"X-Status-Token": token}
+    )
+    assert response.status_code == 404
+
+    asyncio.run(_admin(chain.crm, ["DROP TRIGGER sync_back ON customers"]))
+    retried = gw.client.post(
+        f"/v1/privacy/register/{request_id}/retry",
+        json={"reason": "the CRM's sync job no longer writes erased customers back"},
+        headers=bearer(gw.tokens["dpo"]),
+    )
+    assert retried.status_code == 200, retried.text
+    for _ in range(2):
+        gw.run_privacy_worker()
+        parts = {p["system"]: p for p in _register(gw, request_id)["systems"]}
+        if parts["paper_archive"]["status"] == "waiting":
+            assert _complete(gw, clerk, request_id, "paper_archive").status_code == 200
+    assert gw.privacy_status(request_id, token)["state"] == "completed"
+    crm = {e["system"]: e for e in _certificate(gw, request_id, token)["certificate"]["systems"]}
+    assert crm["crm"]["searched_again"] == {"customers": 0}
+    assert crm["crm"]["datasets"][0]["deleted"] >= 4  # every round's deletions add up
+    assert fetch(chain.crm, "SELECT count(*) FROM customers WHERE full_name = '张三'") == [(0,)]
+
+
+async def _admin(url: str, statements: Any) -> None:
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
+    from sqlalchemy.pool import NullPool
+
+    from gateway.systems.sql import async_url
+
+    engine = create_async_engine(async_url(url), poolclass=NullPool)
+    try:
+        async with engine.begin() as conn:
+            for statement in statements:
+                await conn.execute(text(statement))
+    finally:
+        await engine.dispose()
