@@ -232,7 +232,7 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         verify_hours=settings.privacy_verify_hours,
         lead_hours=settings.privacy_sla_lead_hours,
     )
-    reports = Reports(engine, policy, retention, record, audit, clock)
+    reports = Reports(engine, policy, retention, record, systems, audit, clock)
     orders.append(
         OrderService(
             engine,

@@ -20,6 +20,7 @@ from audit import AuditLog
 from gateway.disclosure import PolicySet
 from gateway.reports.record import ProcessingRecord
 from gateway.retention import RetentionRules
+from gateway.systems import SystemsMap
 
 Lang = Literal["en", "zh"]
 Format = Literal["json", "html", "csv"]
@@ -136,12 +137,14 @@ class Built:
 
 @dataclass(frozen=True)
 class Context:
-    """What a builder may read: the database, the policy, the record, the header."""
+    """What a builder may read: the database, the policy, the record, the systems map,
+    the header."""
 
     engine: AsyncEngine
     policy: PolicySet
     retention: RetentionRules
     record: ProcessingRecord
+    systems: SystemsMap
     log: AuditLog
     header: Header
     # Told how many entries were verified so far (the command line's progress bar).

@@ -26,6 +26,7 @@ from gateway.reports import access, archive, dsr, integrity, logscan, pipl, rend
 from gateway.reports.document import Built, Context, Format, Header, Lang, Period
 from gateway.reports.record import ProcessingRecord
 from gateway.retention import RetentionRules
+from gateway.systems import SystemsMap
 
 Builder = Callable[[Context], Awaitable[Built]]
 DEFAULT_DAYS = 365
@@ -80,6 +81,7 @@ class Reports:
         policy: PolicySet,
         retention: RetentionRules,
         record: ProcessingRecord,
+        systems: SystemsMap,
         log: AccessLog,
         clock: Clock,
     ) -> None:
@@ -87,6 +89,7 @@ class Reports:
         self._policy = policy
         self._retention = retention
         self._record = record
+        self._systems = systems
         self._log = log
         self._clock = clock
 
@@ -175,7 +178,13 @@ class Reports:
             lang=lang,  # type: ignore[arg-type]  # checked above
         )
         ctx = Context(
-            self._engine, self._policy, self._retention, self._record, self._log.log, header
+            self._engine,
+            self._policy,
+            self._retention,
+            self._record,
+            self._systems,
+            self._log.log,
+            header,
         )
         if progress is not None:
             ctx = replace(ctx, progress=progress)
