@@ -1,6 +1,7 @@
 """`pipl-audit` (PIPL Art. 54 compliance audit) and `pipl-pia` (Art. 55-56 impact
-assessment record): the same record, policy, register and log as the GDPR reports,
-read for the questions the PIPL asks."""
+assessment record): the same record, systems map, policy, register and log as the
+GDPR reports, read for the questions the PIPL asks. A system abroad is a provision
+abroad (Art. 55(4)) of each activity taken to reach it (`gateway.reports.systems`)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from datetime import date
 from typing import Any
 
 from audit import snapshot
-from gateway.reports import access, dsr, integrity, logscan
+from gateway.reports import access, dsr, integrity, logscan, systems
 from gateway.reports.document import (
     Built,
     Code,
@@ -21,8 +22,16 @@ from gateway.reports.document import (
     Table,
     Texts,
 )
-from gateway.reports.record import Activity, gaps
-from gateway.reports.ropa import categories, gap_item, gap_where, role_level_pairs, role_levels
+from gateway.reports.record import Activity
+from gateway.reports.ropa import (
+    categories,
+    gap_item,
+    gap_where,
+    record_transfers,
+    role_level_pairs,
+    role_levels,
+    transfer_texts,
+)
 from gateway.reports.text import basis
 
 WORKFLOW = ("privacy.complete", "privacy.step", "privacy.retention_end")
@@ -36,7 +45,7 @@ def triggers(ctx: Context, a: Activity) -> list[str]:
         found.append("art55_1_sensitive")
     if any(ctx.record.recipients[r].kind in ("processor", "controller") for r in a.recipients):
         found.append("art55_3_entrust_or_provide")
-    if a.transfers:
+    if a.transfers or systems.of_activity(ctx, a):
         found.append("art55_4_cross_border")
     return found
 
@@ -73,7 +82,7 @@ def findings(ctx: Context, parts: dict[str, Any]) -> list[tuple[dict[str, Any], 
     def add(severity: str, code: str, subject: str, shown: Any) -> None:
         out.append(({"severity": severity, "code": code, "subject": subject}, shown))
 
-    for g in gaps(ctx.record, ctx.policy.classification, ctx.policy.plans):
+    for g in systems.all_gaps(ctx):
         where = [gap_where(g.where, ctx), gap_item(g.code, g.where, g.item)]
         add("medium", f"record_{g.code}", f"{g.where} {g.item}", where)
     missed = parts["requests"]["missed"]
@@ -142,6 +151,7 @@ async def audit_data(ctx: Context) -> tuple[dict[str, Any], list[list[Any]]]:
             }
             for a in ctx.record.activities
         ],
+        **systems.data(ctx),
         "sensitive_personal_information": _sensitive(ctx),
         "access_control": {
             role: {name: role_levels(ctx, name).get(role, "hidden") for name in personal}
@@ -238,8 +248,10 @@ REQUEST_FIGURES = (
 async def build_audit(ctx: Context) -> Built:
     d, findings = await audit_data(ctx)
     reveals = d["reveals"]
+    names = {a["id"]: a["name"] for a in d["activities"]}
     sections = [
         _activities_section(d, ctx.lang),
+        systems.section(d, names),
         _sensitive_section(d),
         _access_control_section(d),
         Section(
@@ -280,6 +292,8 @@ def pia_entry(ctx: Context, a: Activity) -> dict[str, Any]:
         "name": a.name(lang),
         "art55_triggers": found,
         "assessment_required": bool(found),
+        "transfers": record_transfers(ctx, a),
+        "system_transfers": systems.of_activity(ctx, a),
         "assessment": None,
     }
     if pia is None:
@@ -310,47 +324,38 @@ def pia_entry(ctx: Context, a: Activity) -> dict[str, Any]:
     return entry
 
 
+PIA_FACTS = (
+    "assessed_on",
+    "assessor",
+    "purpose_and_method",
+    "measures_assessment",
+    "conclusion",
+    "review_by",
+    "keep_until",
+)
+
+
+def _pia_section(e: dict[str, Any], lang: Lang) -> Section:
+    pia = e["assessment"]
+    moved = transfer_texts(e, lang)
+    facts: list[tuple[str, Any]] = [
+        ("art55_triggers", _labels(e["art55_triggers"])),
+        ("assessment_required", e["assessment_required"]),
+        ("transfers", Texts(tuple(moved)) if moved else Label("none")),
+    ]
+    tables = []
+    if pia is not None:
+        facts += [(k, pia[k]) for k in PIA_FACTS]
+        rows = [
+            [r["risk"], Label(r["likelihood"]), Label(r["severity"]), Texts(tuple(r["measures"]))]
+            for r in pia["risks"]
+        ]
+        tables.append(Table("risks", ("risk", "likelihood", "severity", "measures"), rows))
+    elif e["assessment_required"]:
+        facts.append(("assessment", None))
+    return Section("activity", title=e["name"], flag_missing=True, facts=facts, tables=tables)
+
+
 async def build_pia(ctx: Context) -> Built:
     entries = [pia_entry(ctx, a) for a in ctx.record.activities]
-    sections = []
-    for e in entries:
-        pia = e["assessment"]
-        facts: list[tuple[str, Any]] = [
-            ("art55_triggers", _labels(e["art55_triggers"])),
-            ("assessment_required", e["assessment_required"]),
-        ]
-        tables = []
-        if pia is not None:
-            facts += [
-                (k, pia[k])
-                for k in (
-                    "assessed_on",
-                    "assessor",
-                    "purpose_and_method",
-                    "measures_assessment",
-                    "conclusion",
-                    "review_by",
-                    "keep_until",
-                )
-            ]
-            tables.append(
-                Table(
-                    "risks",
-                    ("risk", "likelihood", "severity", "measures"),
-                    [
-                        [
-                            r["risk"],
-                            Label(r["likelihood"]),
-                            Label(r["severity"]),
-                            Texts(tuple(r["measures"])),
-                        ]
-                        for r in pia["risks"]
-                    ],
-                )
-            )
-        elif e["assessment_required"]:
-            facts.append(("assessment", None))
-        sections.append(
-            Section("activity", title=e["name"], flag_missing=True, facts=facts, tables=tables)
-        )
-    return Built({"activities": entries}, sections)
+    return Built({"activities": entries}, [_pia_section(e, ctx.lang) for e in entries])

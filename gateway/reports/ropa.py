@@ -4,6 +4,8 @@ Every item Art. 30(1)(a)-(g) asks for is present or named as missing. The data
 categories come with what the gateway itself enforces for them (the fields they
 hold, whether they are encrypted at rest, sensitive, and at which level each
 role sees them), so the record cannot drift from the running policy unnoticed.
+The systems come from the systems map, and a system abroad is a transfer
+(`gateway.reports.systems`), so the record cannot drift from the map either.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from gateway.disclosure import Level
+from gateway.reports import systems
 from gateway.reports.document import (
     Built,
     Code,
@@ -22,8 +25,8 @@ from gateway.reports.document import (
     Table,
     Texts,
 )
-from gateway.reports.record import Activity, Party, ProcessingRecord, gaps
-from gateway.reports.text import basis, words
+from gateway.reports.record import Activity, Party, ProcessingRecord
+from gateway.reports.text import basis, label, words
 
 _ORDER = (Level.HIDDEN, Level.MASKED, Level.CLEAR_AFTER_2FA, Level.CLEAR)
 
@@ -91,15 +94,8 @@ def activity(ctx: Context, a: Activity, missing: list[str]) -> dict[str, Any]:
             }
             for r in a.recipients
         ],
-        "transfers": [
-            {
-                "country": t.country,
-                "recipient": record.recipients[t.recipient].name(lang),
-                "safeguard": t.safeguard.value,
-                "documentation": t.documentation(lang) if t.documentation else None,
-            }
-            for t in a.transfers
-        ],
+        "transfers": record_transfers(ctx, a),
+        "system_transfers": systems.of_activity(ctx, a),
         "retention": a.retention(lang) if a.retention else None,
         "retention_rules": [
             {
@@ -117,9 +113,21 @@ def activity(ctx: Context, a: Activity, missing: list[str]) -> dict[str, Any]:
     }
 
 
+def record_transfers(ctx: Context, a: Activity) -> list[dict[str, Any]]:
+    return [
+        {
+            "country": t.country,
+            "recipient": ctx.record.recipients[t.recipient].name(ctx.lang),
+            "safeguard": t.safeguard.value,
+            "documentation": t.documentation(ctx.lang) if t.documentation else None,
+        }
+        for t in a.transfers
+    ]
+
+
 def record_data(ctx: Context) -> dict[str, Any]:
     record: ProcessingRecord = ctx.record
-    found = gaps(record, ctx.policy.classification, ctx.policy.plans)
+    found = systems.all_gaps(ctx)
     missing: dict[str, list[str]] = {}
     for g in found:
         if g.code == "missing_item" and g.where.startswith("activity:"):
@@ -130,6 +138,7 @@ def record_data(ctx: Context) -> dict[str, Any]:
         "dpo": party(record.dpo, ctx.lang),
         "pipl_officer": party(record.pipl_officer, ctx.lang),
         "activities": [activity(ctx, a, missing.get(a.id, [])) for a in record.activities],
+        **systems.data(ctx),
         "gaps": [g.document() for g in found],
         "complete": not found,
     }
@@ -148,14 +157,25 @@ def _transfer(t: dict[str, Any], lang: Lang) -> str:
     )
 
 
-def activity_facts(a: dict[str, Any], lang: Lang) -> list[tuple[str, Any]]:
-    lb = a["legal_basis"]
-    transfers = [
+def _system_transfer(t: dict[str, Any], lang: Lang) -> list[str]:
+    """`DE: Customer CRM, a system of the systems map.`, and whether it is documented."""
+    text = label("phrase.system_transfer", lang).format(country=t["country"], name=t["name"])
+    return [text] if t["documented"] else [text, label("phrase.system_undocumented", lang)]
+
+
+def transfer_texts(a: dict[str, Any], lang: Lang) -> list[str]:
+    """The record's transfers (with their documentation), then the systems abroad."""
+    return [
         text
         for t in a["transfers"]
         for text in (_transfer(t, lang), t["documentation"])
         if text is not None
-    ]
+    ] + [text for t in a["system_transfers"] for text in _system_transfer(t, lang)]
+
+
+def activity_facts(a: dict[str, Any], lang: Lang) -> list[tuple[str, Any]]:
+    lb = a["legal_basis"]
+    transfers = transfer_texts(a, lang)
     return [
         ("purposes", _texts(a["purposes"])),
         ("legal_basis_gdpr", lb["gdpr"]),
@@ -179,15 +199,18 @@ def gap_where(where: str, ctx: Context) -> Any:
         return Pair(Label(kind, "where"), Code(name))
     if kind == "role":
         return Pair(Label(kind, "where"), Label(name, "role", show_code=True))
+    if kind == "system":
+        return Pair(Label(kind, "where"), ctx.systems.systems[name].name)
     return Label(kind, "where")
 
 
 def gap_item(code: str, where: str, item: str) -> Any:
-    """What is missing: an item of the record (by its heading), a country, a category."""
+    """What is missing: an item of the record (by its heading), a country, a category,
+    a system's field (`dataset.field`)."""
     if code == "missing_item":
         party = "" if ":" in where else f"{where}_"
         return Label(party + item.replace(".", "_"), "fact")
-    if code == "transfer_undocumented":
+    if code in ("transfer_undocumented", "system_transfer_undocumented", "system_without_erasure"):
         return Code(item)
     return Label(item)
 
@@ -263,6 +286,8 @@ async def build(ctx: Context) -> Built:
         sections.append(_activity_section(a, ctx.lang))
         cells = [v for k, v in activity_facts(a, ctx.lang) if k != "legal_basis_explanation"]
         rows.append([a["id"], a["name"], *cells, ", ".join(a["missing"])])
+    names = {a["id"]: a["name"] for a in data["activities"]}
+    sections.append(systems.section(data, names))
     gaps_table = Table(
         "gaps", ("finding", "where", "item"), [gap_row(g, ctx) for g in data["gaps"]]
     )
