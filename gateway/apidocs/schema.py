@@ -48,6 +48,8 @@ _ANY = {
     503: "The audit log cannot be written: nothing was disclosed",
 }
 _AUTHED = {401: "No valid bearer token"}
+# Public operations authenticated otherwise (a webhook system's signature, `signed=True`).
+_SIGNED = {401: "The signature does not verify (X-OPG-Signature, see the webhook docs)"}
 
 PROBLEM_SCHEMA = Schema(
     type=OpenAPIType.OBJECT,
@@ -115,14 +117,15 @@ def _pydantic_schemas(names: list[str]) -> dict[str, Any]:
 _REF = "#/components/schemas/{model}"
 
 
-def _public_operations(app: Litestar) -> set[tuple[str, str]]:
-    """(path, method) of every operation that takes no bearer token."""
-    public = set()
+def _public_operations(app: Litestar) -> dict[tuple[str, str], bool]:
+    """(path, method) of every operation that takes no bearer token: whether it is
+    authenticated by a signature instead."""
+    public = {}
     for route in app.routes:
         for handler in getattr(route, "route_handlers", ()):
             if isinstance(handler, HTTPRouteHandler) and handler.opt.get("exclude_from_auth"):
                 for method in handler.http_methods:
-                    public.add((route.path_format, method.lower()))
+                    public[(route.path_format, method.lower())] = bool(handler.opt.get("signed"))
     return public
 
 
@@ -148,7 +151,9 @@ def complete(app: Litestar) -> None:
             if is_public:
                 operation.security = []
             responses: dict[str, Any] = dict(operation.responses or {})
-            errors = _ANY if is_public else {**_AUTHED, **_ANY}
+            errors = {**_AUTHED, **_ANY}
+            if is_public:
+                errors = {**_SIGNED, **_ANY} if public[(path, method)] else _ANY
             for status, description in errors.items():
                 responses[str(status)] = OpenAPIResponse(description=description, content=problem)
             operation.responses = dict(sorted(responses.items()))

@@ -32,6 +32,7 @@ class SystemCallbackController(Controller):
     @post(
         "/{system:str}/callback",
         exclude_from_auth=True,
+        signed=True,  # by the system's secret: documented with its 401 (gateway.apidocs)
         status_code=200,
         request_max_body_size=MAX_ANSWER_BYTES,
         cache_control=CacheControlHeader(no_store=True),

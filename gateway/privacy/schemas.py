@@ -226,6 +226,9 @@ class SystemPart(Answer):
     last_error: str | None = Field(description="Why the last attempt failed (no personal data).")
     next_attempt_at: str | None
     waiting_for: str | None = Field(description="What the step waits for, if not done.")
+    task: str | None = Field(
+        default=None, description="A manual system's task: what a person is to do there."
+    )
 
 
 class RegisterRequest(RegisterEntry):

@@ -21,6 +21,7 @@ from tests.helpers import (
     bearer,
     own_store_policies,
     sample_order,
+    visible_text,
 )
 from tests.systems.chain import connect
 from tests.systems.receiver import MAP, Receiver, serve
@@ -229,4 +230,13 @@ def test_the_access_copy_carries_what_the_system_holds(mailer: tuple[Gateway, Re
         {"id": 1, "phone": "8613812345678", "email": "zhangsan@example.com", "name": "张三"}
     ]
     assert len(receiver.contacts) == 3  # a copy changes nothing
+    for lang, heading in (
+        ("en", "What our other systems hold about you"),
+        ("zh", "我们的其他系统保存的您的数据"),
+    ):
+        page = visible_text(gw.client.get("/privacy/copy", headers={"Accept-Language": lang}).text)
+        assert heading in page
+        assert "Marketing e-mail tool" in page
+        assert "8613812345678" in page  # as the marketing tool stores it
+        assert "zhangsan@example.com" in page
     assert_no_personal_data(json.dumps(_register(gw, request_id)))

@@ -32,6 +32,7 @@ from tests.helpers import (
     dump_audit,
     own_store_policies,
     sample_order,
+    visible_text,
 )
 from tests.systems.chain import (
     CRM_MAP,
@@ -203,18 +204,8 @@ def test_an_erasure_reaches_every_system_and_certifies_each_ones_evidence(
         "recorded_by": "archive-clerk",
     }
     assert_no_personal_data(json.dumps(document, ensure_ascii=False))
-
-    # Offline, with the public key alone: valid; with one count changed: not.
-    key = tmp_path / "audit.pem"
-    key.write_text(gw.cli("audit", "public-key").stdout)
-    file = tmp_path / "certificate.json"
-    file.write_text(json.dumps(document), encoding="utf-8")
-    shown = gw.cli("certificate", "verify", str(file), "--public-key", str(key))
-    assert (shown.exit_code, shown.stdout.split(":")[0]) == (0, "valid")
-    document["certificate"]["systems"][1]["datasets"][0]["deleted"] = 0
-    file.write_text(json.dumps(document), encoding="utf-8")
-    forged = gw.cli("certificate", "verify", str(file), "--public-key", str(key))
-    assert (forged.exit_code, forged.stdout.split(":")[0]) == (1, "INVALID")
+    _pages_show_every_system(gw, request_id, token)
+    _verifies_offline(gw, document, tmp_path)
 
     # Nothing of the subject left where the map says it goes; nobody else touched.
     assert fetch(chain.crm, "SELECT * FROM customers ORDER BY customer_id") == [
@@ -296,6 +287,35 @@ def test_a_system_that_keeps_the_subject_fails_certification(chain: Chain) -> No
     assert crm["crm"]["searched_again"] == {"customers": 0}
     assert crm["crm"]["datasets"][0]["deleted"] >= 4  # every round's deletions add up
     assert fetch(chain.crm, "SELECT count(*) FROM customers WHERE full_name = '张三'") == [(0,)]
+
+
+def _pages_show_every_system(gw: Gateway, request_id: str, token: str) -> None:
+    gw.client.cookies.set("opg_request", f"{request_id}:{token}")
+    for lang, heading, summary in (
+        ("en", "In every system that held your data", "also erased in 4 other system(s)"),
+        ("zh", "在保存您数据的每个系统中", "同时已在保存您数据的其他 4 个系统中删除"),
+    ):
+        page = gw.client.get("/privacy/certificate", headers={"Accept-Language": lang}).text
+        shown = visible_text(page)
+        assert heading in shown
+        assert summary in shown
+        for evidence in ("Customer CRM", "MKT-42", "DESTRUCTION-LOG 2026/118", "archive-clerk"):
+            assert evidence in shown
+        assert_no_personal_data(page)
+
+
+def _verifies_offline(gw: Gateway, document: dict[str, Any], tmp_path: Path) -> None:
+    """Offline, with the public key alone: valid; with one count changed: not."""
+    key = tmp_path / "audit.pem"
+    key.write_text(gw.cli("audit", "public-key").stdout)
+    file = tmp_path / "certificate.json"
+    file.write_text(json.dumps(document), encoding="utf-8")
+    shown = gw.cli("certificate", "verify", str(file), "--public-key", str(key))
+    assert (shown.exit_code, shown.stdout.split(":")[0]) == (0, "valid")
+    document["certificate"]["systems"][1]["datasets"][0]["deleted"] = 0
+    file.write_text(json.dumps(document), encoding="utf-8")
+    forged = gw.cli("certificate", "verify", str(file), "--public-key", str(key))
+    assert (forged.exit_code, forged.stdout.split(":")[0]) == (1, "INVALID")
 
 
 async def _admin(url: str, statements: Any) -> None:

@@ -94,6 +94,14 @@ NOT_COVERED = (
     "application exported before the request. Retained records listed here are erased when "
     "their retention period ends."
 )
+# With a systems map: the certificate covers the systems it lists, and names the rest.
+NOT_COVERED_CHAIN = (
+    "This certificate covers the data held by this gateway's order store and by the systems "
+    "listed under systems, as the reviewed systems map names them, with what each did. It "
+    "does not cover systems the map does not name, e-mail or chat with customer service "
+    "outside them, or data an application exported before the request. Retained records "
+    "listed here are erased when their retention period ends."
+)
 
 
 def canonical(body: Mapping[str, Any]) -> bytes:

@@ -150,6 +150,7 @@ async def register_view(conn: AsyncConnection, request_id: uuid.UUID) -> list[di
             if step.next_attempt_at is None
             else utc_text(step.next_attempt_at),
             "waiting_for": _waiting_for(step),
+            "task": None if step.status == records.DONE else (step.evidence or {}).get("task"),
         }
         for key, step in (await records.steps_of(conn, request_id)).items()
     ]

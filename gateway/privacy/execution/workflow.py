@@ -346,7 +346,9 @@ class Workflow:
             "steps": [_step(name, info) for name, info in steps.items()],
             "retained": retained,
             "backups": certificate.BACKUPS,
-            "not_covered": certificate.NOT_COVERED,
+            "not_covered": certificate.NOT_COVERED
+            if self.chain is None
+            else certificate.NOT_COVERED_CHAIN,
             "audit_chain_head": {"seq": seq, "hash": head},
             "issuer": self._issuer(),
             "produced_by": PRODUCED_BY,

@@ -31,6 +31,7 @@ class Summary:
     key_destroyed: str | None
     kept: list[Kept]
     contact: str | None  # the shop's, to ask first; the authorities come after
+    systems: str | None = None  # the other systems of the map the erasure reached
 
 
 def summarise(cert: Mapping[str, Any], lang: str, voice: Voice) -> Summary:
@@ -57,9 +58,17 @@ def summarise(cert: Mapping[str, Any], lang: str, voice: Voice) -> Summary:
         for entry in cert.get("retained", [])
         if int(entry.get("records", 0)) > 0
     ]
+    reached = [
+        str(entry["name"])
+        for entry in cert.get("systems", [])
+        if entry.get("method") != "gateway" and entry.get("result") == "erased"
+    ]
     return Summary(
         erased=erased,
         key_destroyed=t["sum_key"] if keys else None,
         kept=kept,
         contact=voice.controller.contact,
+        systems=t["sum_systems"].format(n=len(reached), names=t["list_sep"].join(reached))
+        if reached
+        else None,
     )

@@ -184,6 +184,15 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "copy_orders": ("Your orders ({n})", "您的订单（{n} 个）"),
     "copy_order": ("Order", "订单"),
     "copy_requests": ("Your privacy requests", "您的隐私请求"),
+    "copy_systems": (
+        "What our other systems hold about you, as each stores it",
+        "我们的其他系统保存的您的数据（按各系统的存储形式）",
+    ),
+    "copy_system_rows": ("{n} record(s)", "{n} 条记录"),
+    "copy_system_manual": (
+        "Kept on paper or by a partner: sent to you separately (reference {ref}).",
+        "以纸质形式或由合作方保存：将另行提供给您（编号 {ref}）。",
+    ),
     "copy_accesses": ("Who read your data ({n} times)", "谁查看过您的数据（{n} 次）"),
     "copy_accesses_intro": (
         "Each time our staff or systems read your orders, from our tamper-evident log.",
@@ -365,6 +374,31 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "finished_at": ("Finished", "完成时间"),
     "deleted_n": ("{n} deleted", "删除 {n} 条"),
     "anonymised_n": ("{n} anonymised", "匿名化 {n} 条"),
+    "systems_heading": ("In every system that held your data", "在保存您数据的每个系统中"),
+    "sum_systems": (
+        "It was also erased in {n} other system(s) that held it: {names}.",
+        "同时已在保存您数据的其他 {n} 个系统中删除：{names}。",
+    ),
+    "list_sep": (", ", "、"),
+    "system": ("System", "系统"),
+    "system_owner": ("Responsible", "负责人"),
+    "system_done": ("What was done", "处理结果"),
+    "system_evidence": ("Evidence", "证据"),
+    "result.erased": ("erased", "已删除"),
+    "result.excluded": ("not applicable", "不适用"),
+    "found_n": ("{n} found", "找到 {n} 条"),
+    "kept_n": ("{n} kept under {rule} until {until}", "按 {rule} 保留 {n} 条，至 {until}"),
+    "searched_again": ("searched again: nothing found", "再次搜索：未发现"),
+    "searched_found": ("searched again: still found", "再次搜索：仍发现"),
+    "receipt": ("the system's receipt", "系统回执"),
+    "recorded_by": (
+        "recorded by {who} on {day}, reference {ref}",
+        "由 {who} 于 {day} 记录，编号 {ref}",
+    ),
+    "method.sql": ("database, by the gateway", "数据库（由网关执行）"),
+    "method.webhook": ("the system's signed answer", "系统的签名答复"),
+    "method.manual": ("by a person", "人工处理"),
+    "method.gateway": ("this gateway's store", "本网关的存储"),
     "retained_heading": ("Records kept by law", "依法保留的记录"),
     "retained_none": ("None.", "无。"),
     "rule": ("Rule", "规则"),
@@ -537,6 +571,11 @@ _STATEMENTS_ZH = {
         "本证明仅涵盖本网关订单存储中保存的数据，不涵盖其外部的副本：销售渠道和电商平台的系统、"
         "支付和物流服务商、与客服的邮件或聊天记录、纸质记录，以及在请求之前由应用导出的数据。"
         "此处列出的保留记录将在保留期届满时删除。"
+    ),
+    certificate.NOT_COVERED_CHAIN: (
+        "本证明涵盖本网关订单存储以及下方 systems 所列系统中保存的数据（以经审核的系统清单为准），"
+        "并载明各系统所做的处理。不涵盖系统清单未列出的系统、其之外与客服的邮件或聊天记录，"
+        "以及在请求之前由应用导出的数据。此处列出的保留记录将在保留期届满时删除。"
     ),
     certificate.AUDIT_LOG_REASON: (
         "不含个人信息值：数据主体仅以带密钥的假名出现（去标识化数据，没有网关的密钥即无意义）；"
