@@ -236,6 +236,9 @@ class RegisterRequest(RegisterEntry):
     systems: list[SystemPart] = Field(
         description="Each system of the map reached for this request (none before it runs)."
     )
+    held_up_by: list[str] = Field(
+        description="The systems whose part is not done yet (their keys in the map)."
+    )
 
 
 class ManualRecordIn(_Strict):

@@ -74,6 +74,10 @@ class System(BaseModel):
     country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
     connector: Literal["gateway", "sql", "webhook", "manual"]
     datasets: dict[str, Dataset] = Field(min_length=1)
+    # Hours from the start of a request within which this system must have done its
+    # part (it never goes past the request's own target); a system failing or silent
+    # past it blocks the request for a DPO at once instead of being retried.
+    deadline_hours: int | None = Field(default=None, ge=1, le=24 * 90)
     # The principal (its bearer token's name) who may record a manual system's part
     # besides a DPO: the person the map names as `owner`, signed in as themselves.
     owner_principal: str | None = Field(default=None, min_length=1, max_length=100)

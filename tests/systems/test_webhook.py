@@ -30,10 +30,12 @@ CALLBACK_BASE = "https://gateway.example.com"
 
 
 @pytest.fixture
-def mailer(database_url: str, tmp_path: Path) -> Iterator[tuple[Gateway, Receiver]]:
+def mailer(
+    database_url: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[tuple[Gateway, Receiver]]:
     policies = tmp_path / "policies"
     shutil.copytree(own_store_policies(), policies)
-    (policies / "systems.toml").write_text(MAP, encoding="utf-8")
+    (policies / "systems.toml").write_text(getattr(request, "param", MAP), encoding="utf-8")
     systems_dir = tmp_path / "systems"
     secret = secrets.token_urlsafe(32)
     with Gateway.start(
@@ -200,6 +202,28 @@ def test_a_failing_system_backs_off_blocks_with_the_reason_and_recovers_on_retry
     assert gw.run_privacy_worker() == 1
     assert gw.privacy_status(request_id, token)["state"] == "completed"
     assert [c["name"] for c in receiver.contacts] == ["李四", "王五"]
+
+
+@pytest.mark.parametrize(
+    "mailer",
+    [MAP.replace('connector = "webhook"', 'connector = "webhook"\ndeadline_hours = 2')],
+    indirect=True,
+)
+def test_a_system_past_its_own_deadline_blocks_at_once(mailer: tuple[Gateway, Receiver]) -> None:
+    gw, receiver = mailer
+    receiver.mode = "fail"
+    request_id, _ = _verified(gw)
+    gw.run_privacy_worker()
+    assert len(receiver.jobs) == 1
+    assert receiver.jobs[0]["deadline"] == "2026-11-20T12:00:00Z"  # 2 h, not the 72 h target
+    assert _register(gw, request_id)["blocked"] is None  # 1 of 3 attempts: tried again
+    gw.clock.advance(hours=2)
+    gw.run_privacy_worker()
+    assert _register(gw, request_id)["blocked"] == (
+        "system 'mailer' (Marketing e-mail tool) failed 2 times: the system answered HTTP "
+        "503; its deadline (2026-11-20T12:00:00Z) has passed"
+    )
+    assert _register(gw, request_id)["held_up_by"] == ["mailer"]
 
 
 def test_an_unsigned_answer_is_not_taken_for_an_erasure(

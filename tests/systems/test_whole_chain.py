@@ -109,12 +109,12 @@ def chain(database_url: str, tmp_path: Path) -> Iterator[Chain]:
                 yield Chain(gw, receiver, crm, wms, systems_dir)
 
 
-def _verified(gw: Gateway) -> tuple[str, str]:
+def _verified(gw: Gateway, kind: str = "erasure") -> tuple[str, str]:
     writer = gw.principal("channel")
     gw.create_order(writer, SAMPLE_ORDER)
     stranger = {"customer.phone": "13900001111", "customer.email": "lisi@example.com"}
     gw.create_order(writer, sample_order(external_id="WEB-20001", **stranger))
-    request_id, token = gw.submit_privacy()
+    request_id, token = gw.submit_privacy(kind=kind)
     response = gw.verify_privacy(request_id, token, gw.code_for(request_id))
     assert response.status_code == 200, response.text
     return request_id, token
@@ -250,6 +250,72 @@ def test_an_unreachable_system_blocks_with_its_reason_and_recovers_on_retry(
     assert gw.run_privacy_worker() == 1
     assert gw.privacy_status(request_id, token)["state"] == "completed"
     assert fetch(chain.wms, "SELECT receiver_phone FROM shipments WHERE id = 1") == [(None,)]
+
+
+def test_an_access_request_copies_what_every_system_holds(chain: Chain) -> None:
+    gw = chain.gw
+    crm_before = fetch(chain.crm, "SELECT * FROM customers ORDER BY customer_id")
+    wms_before = fetch(chain.wms, "SELECT * FROM shipments ORDER BY id")
+    request_id, token = _verified(gw, "access")
+    assert gw.run_privacy_worker() == 0  # the paper archive's copy is made by a person
+    clerk = gw.principal("warehouse", region="north", name="archive-clerk")
+    wrong = assert_problem(_complete(gw, clerk, request_id, "paper_archive"), 422, "invalid-input")
+    assert wrong["errors"][0]["field"] == "action"  # "erased" is no answer to a copy
+    copied = _complete(gw, clerk, request_id, "paper_archive", action="copied")
+    assert copied.status_code == 200, copied.text
+    assert gw.run_privacy_worker() == 1
+    assert gw.privacy_status(request_id, token)["state"] == "completed"
+
+    gw.client.cookies.set("opg_request", f"{request_id}:{token}")
+    export = gw.client.get("/privacy/export").json()["systems"]
+    assert sorted(export) == ["crm", "mailer", "paper_archive", "wms"]
+    assert export["crm"]["datasets"]["customers"] == [
+        {
+            "customer_id": "C-1",
+            "mobile": "+86 138 1234 5678",
+            "email": "ZhangSan@Example.com",
+            "full_name": "张三",
+            "points": 120,
+        }
+    ]
+    shipments = export["wms"]["datasets"]["shipments"]
+    assert sorted(row["order_no"] for row in shipments) == ["WEB-10001", "WEB-10002"]
+    assert export["mailer"]["datasets"]["contacts"][0]["name"] == "张三"
+    assert export["paper_archive"]["manual"]["action"] == "copied"
+    for lang, manual in (("en", "sent to you separately"), ("zh", "将另行提供给您")):
+        page = visible_text(gw.client.get("/privacy/copy", headers={"Accept-Language": lang}).text)
+        for shown in ("Customer CRM", "+86 138 1234 5678", "Warehouse management", manual):
+            assert shown in page
+        assert "李四" not in page  # nobody else's rows
+    assert fetch(chain.crm, "SELECT * FROM customers ORDER BY customer_id") == crm_before
+    assert fetch(chain.wms, "SELECT * FROM shipments ORDER BY id") == wms_before
+
+
+def test_a_dpo_records_by_hand_the_part_of_a_system_that_cannot_be_reached(
+    chain: Chain,
+) -> None:
+    gw = chain.gw
+    (chain.systems_dir / "wms.url").unlink()
+    request_id, token = _verified(gw)
+    clerk = gw.principal("warehouse", region="north", name="archive-clerk")
+    gw.run_privacy_worker()
+    assert _complete(gw, clerk, request_id, "paper_archive").status_code == 200
+    assert gw.run_privacy_worker() == 0
+    assert _register(gw, request_id)["held_up_by"] == ["wms"]
+    assert_problem(_complete(gw, clerk, request_id, "wms"), 403, "forbidden")
+    by_hand = _complete(
+        gw, gw.tokens["dpo"], request_id, "wms", action="anonymised", reference="WMS-TICKET 4471"
+    )
+    assert by_hand.status_code == 200, by_hand.text
+    view = _register(gw, request_id)
+    assert (view["blocked"], view["held_up_by"]) == (None, [])
+    assert gw.run_privacy_worker() == 1
+    assert gw.privacy_status(request_id, token)["state"] == "completed"
+    wms = {e["system"]: e for e in _certificate(gw, request_id, token)["certificate"]["systems"]}
+    entry = wms["wms"]
+    assert (entry["method"], entry["instead_of"]) == ("manual", "sql")
+    assert entry["manual"]["reference"] == "WMS-TICKET 4471"
+    assert entry["searched_again"].startswith("not possible (no connection file wms.url")
 
 
 def test_a_system_that_keeps_the_subject_fails_certification(chain: Chain) -> None:

@@ -173,6 +173,8 @@ class Register:
             {"step": n, "finished_at": utc_text(i["finished_at"])} for n, i in steps.items()
         ]
         view["systems"] = systems
+        # Which systems the request waits for, so the DPO sees what holds it up.
+        view["held_up_by"] = [p["system"] for p in systems if p["status"] != "done"]
         return view
 
     async def hold(self, principal: Principal, request_id: str, reason: str) -> dict[str, Any]:

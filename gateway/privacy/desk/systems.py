@@ -3,9 +3,11 @@
 A paper archive or a partner without an API cannot be reached by the gateway: its step
 waits until someone records what was done, on which day, and where the record of it
 is kept. Who may? A DPO (`privacy_requests, manage`), or the principal the map names
-as that system's `owner_principal`, for that system only. The record is structured
-(an action, a day, a reference) rather than prose, because it goes into the signed
-certificate the subject receives.
+as that system's `owner_principal`, for that system only. A DPO may also record the
+part of any system whose connector keeps failing, once it was done by hand (the
+certificate says so: `instead_of`); that lifts the block the failure caused. The
+record is structured (an action, a day, a reference) rather than prose, because it goes
+into the signed certificate the subject receives.
 """
 
 from __future__ import annotations
@@ -53,7 +55,8 @@ class ManualParts:
             key = uuid.UUID(request_id)
         except ValueError:
             raise NotFound("no privacy request with this id") from None
-        if not self._is_owner(principal, system):
+        owner = self._is_owner(principal, system)
+        if not owner:
             await self._register.authorize(principal, "manage", f"privacy/{key}")
         kind = await self._register.kind_of(key)
         problems = []
@@ -65,7 +68,8 @@ class ManualParts:
         if problems:
             raise InvalidInput("the record is not valid", problems)
         entry = {**record, "done_on": record["done_on"].isoformat()}
-        await self._answers.complete(key, system, principal.name, entry)
+        # A DPO may also record by hand the part of a system whose connector failed.
+        await self._answers.complete(key, system, principal.name, entry, instead=not owner)
         async with snapshot(self._register.engine) as conn:
             parts = await register_view(conn, key)
         part = next(p for p in parts if p["system"] == system)

@@ -18,6 +18,7 @@ from typing import Any
 from gateway.core.errors import AuthenticationFailed, Conflict, InvalidInput, NotFound
 from gateway.privacy.execution.chain import Chain
 from gateway.privacy.model import chain as records
+from gateway.privacy.model import store
 from gateway.systems import (
     BadSignature,
     ConnectorFailed,
@@ -84,27 +85,52 @@ class SystemAnswers:
         return _ack(step.request_id, key, "recorded")
 
     async def complete(
-        self, request_id: uuid.UUID, key: str, actor: str, record: Mapping[str, Any]
+        self,
+        request_id: uuid.UUID,
+        key: str,
+        actor: str,
+        record: Mapping[str, Any],
+        *,
+        instead: bool = False,
     ) -> None:
-        """A person's record of a manual system's part (authorised by the register)."""
+        """A person's record of a system's part (authorised by the caller): a manual
+        system waiting for it, or, with `instead` (a DPO only), a system whose connector
+        failed and whose part was done by hand. The latter lifts the block it caused."""
         system = self._chain.external.get(key)
         if system is None:
             raise NotFound("no system with this key in the systems map")
-        if system.connector != "manual":
+        manual = system.connector == "manual"
+        if not manual and not instead:
             raise Conflict(f"system {key!r} is reached by its {system.connector} connector")
         async with self._chain.engine.begin() as conn:
-            steps = await records.steps_of(conn, request_id)
-            step = steps.get(key)
-            if step is None or step.status != records.WAITING:
-                raise Conflict(f"system {key!r} is not waiting for a person in this request")
+            step = (await records.steps_of(conn, request_id)).get(key)
+            if step is None or not _recordable(step, manual):
+                wanted = "waiting for a person" if manual else "failing"
+                raise Conflict(f"system {key!r} is not {wanted} in this request")
             at = await self._chain.attempt_at(conn, request_id, key, step)
             if at is None:
                 raise NotFound("no privacy request with this id")
-            evidence = {"method": "manual", "manual": {**record, "recorded_by": actor}}
+            evidence: dict[str, Any] = {
+                "method": "manual",
+                "manual": {**record, "recorded_by": actor},
+            }
+            if not manual:
+                evidence["instead_of"] = system.connector
             outcome = Outcome("done", evidence)
             if not await self._chain.save_outcome(conn, at, outcome, counted=True):
                 raise Conflict(f"system {key!r} was recorded meanwhile")
+            blocked = at.request.blocked_reason
+            if blocked is not None and blocked.startswith(f"system {key!r} "):
+                await store.update_request(conn, request_id, None, blocked_reason=None)
         await self._chain.audit_outcome(at, outcome, actor)
+
+
+def _recordable(step: records.SystemStep, manual: bool) -> bool:
+    """A manual system waits for a person; another system can be done by hand once its
+    connector has failed (a DPO's decision, shown as such in the certificate)."""
+    if manual:
+        return step.status == records.WAITING
+    return step.status != records.DONE and (step.attempts > 0 or step.last_error is not None)
 
 
 def _ack(request_id: uuid.UUID, key: str, result: str) -> dict[str, Any]:

@@ -234,14 +234,11 @@ class Chain:
     async def _attempt(self, at: Attempt) -> bool:
         now = self.clock.now()
         if at.step.status == WAITING:
-            overdue = at.step.waiting_since is not None and now - at.step.waiting_since > (
-                CALLBACK_WAIT
-            )
+            since = at.step.waiting_since or now
+            overdue = now - since > CALLBACK_WAIT or now >= self.deadline(at)
             if at.system.connector != "webhook" or not overdue:
-                return False
-            await self.failed(
-                at, ConnectorFailed(f"no callback from {at.key!r} within 24 h"), counted=True
-            )
+                return False  # a person's part: the register shows it waiting
+            await self.failed(at, ConnectorFailed(f"no callback from {at.key!r}"), counted=True)
             return False
         if at.step.next_attempt_at is not None and now < at.step.next_attempt_at:
             return False
@@ -268,9 +265,17 @@ class Chain:
         await self._record(at, outcome)
         return outcome.status == DONE
 
+    def deadline(self, at: Attempt) -> datetime:
+        """When this system's part must be done: the request's target (72 h), or sooner
+        when the map gives the system `deadline_hours` of its own from the start."""
+        target = at.request.target_at or self.clock.now() + timedelta(hours=72)
+        if at.system.deadline_hours is None:
+            return target
+        started = at.request.started_at or at.request.verified_at or self.clock.now()
+        return min(target, started + timedelta(hours=at.system.deadline_hours))
+
     def _job(self, at: Attempt, now: datetime) -> Job:
         assert at.identities is not None  # noqa: S101 - checked by the caller
-        target = at.request.target_at or now
         return Job(
             request_id=at.request.id,
             kind="erasure" if at.request.kind == Kind.ERASURE.value else "access",
@@ -280,7 +285,7 @@ class Chain:
             delivery_id=at.step.delivery_id,
             attempt=at.step.attempts + 1,
             now=now,
-            deadline=target,
+            deadline=self.deadline(at),
             rule_years=self._rule_years,
         )
 
@@ -292,9 +297,12 @@ class Chain:
         now = self.clock.now()
         attempts = at.step.attempts + (0 if counted else 1)
         blocked = None
-        if not exc.retry or attempts >= self._max_attempts:
+        late = now >= self.deadline(at)
+        if not exc.retry or attempts >= self._max_attempts or late:
             times = "once" if attempts == 1 else f"{attempts} times"
             blocked = f"system {at.key!r} ({at.system.name}) failed {times}: {exc.reason}"
+            if late:
+                blocked += f"; its deadline ({utc_text(self.deadline(at))}) has passed"
         delay = min(BACKOFF_FIRST * 2 ** (attempts - 1), BACKOFF_MOST)
         async with self.engine.begin() as conn:
             saved = await records.save_step(
@@ -380,31 +388,32 @@ class Chain:
 
     # --- searching again -----------------------------------------------------------
 
-    async def rescan(self, request_id: uuid.UUID) -> dict[str, Any]:
+    async def rescan(self, request_id: uuid.UUID) -> dict[str, Any] | None:
         """The `systems_rescan` step: every SQL system searched again; any holding the
-        subject still fails the request's certification."""
+        subject still fails the request's certification. None when a system could not
+        be searched: the request is blocked with the reason (a DPO retries), except for
+        a system whose part a person recorded by hand, which is then noted as such."""
         async with self.engine.begin() as conn:
             request = await store.get_request(conn, request_id)
             identities = None if request is None else await self.identities(conn, request)
+            steps = await records.steps_of(conn, request_id)
         searched: dict[str, int] = {}
+        by_hand: dict[str, str] = {}
         if request is not None and identities is not None:
             for key, system in self.external.items():
-                connector = connector_for(key, system, self.connections)
-                job = Job(
-                    request_id=request_id,
-                    kind="erasure",
-                    system=key,
-                    spec=system,
-                    identities=identities,
-                    delivery_id=uuid.uuid4(),
-                    attempt=1,
-                    now=self.clock.now(),
-                    deadline=self.clock.now(),
-                )
                 try:
-                    found = await connector.rescan(job)
-                finally:
-                    await connector.close()
+                    found = await self._search_again(request_id, key, system, identities)
+                except ConnectorFailed as exc:
+                    evidence = steps[key].evidence if key in steps else None
+                    if evidence is not None and "instead_of" in evidence:
+                        by_hand[key] = exc.reason
+                        continue
+                    blocked = f"system {key!r} ({system.name}) could not be searched again: "
+                    async with self.engine.begin() as conn:
+                        await store.update_request(
+                            conn, request_id, None, blocked_reason=blocked + exc.reason
+                        )
+                    return None
                 for dataset, count in (found or {}).items():
                     searched[f"{key}.{dataset}"] = count
         if any(searched.values()):
@@ -416,4 +425,25 @@ class Chain:
             "method": "searched again by every identity: "
             + (", ".join(sorted(searched)) or "no SQL system"),
             "found": searched,
+            **({"not_searched": by_hand} if by_hand else {}),
         }
+
+    async def _search_again(
+        self, request_id: uuid.UUID, key: str, system: System, identities: Identities
+    ) -> dict[str, int] | None:
+        connector = connector_for(key, system, self.connections)
+        job = Job(
+            request_id=request_id,
+            kind="erasure",
+            system=key,
+            spec=system,
+            identities=identities,
+            delivery_id=uuid.uuid4(),
+            attempt=1,
+            now=self.clock.now(),
+            deadline=self.clock.now(),
+        )
+        try:
+            return await connector.rescan(job)
+        finally:
+            await connector.close()

@@ -54,9 +54,14 @@ def _datasets(evidence: Mapping[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
-def _searched(key: str, method: str, rescan: Mapping[str, int]) -> Any:
-    found = {k.split(".", 1)[1]: v for k, v in rescan.items() if k.split(".", 1)[0] == key}
-    if method == "sql" and found:
+def _searched(key: str, method: str, rescan: Mapping[str, Any]) -> Any:
+    """What the final search found in a system (`rescan`: the step's record)."""
+    if key in rescan.get("not_searched", {}):
+        reason = rescan["not_searched"][key]
+        return f"not possible ({reason}): the record of the part done by hand is the evidence"
+    counts = rescan.get("found", {})
+    found = {k.split(".", 1)[1]: v for k, v in counts.items() if k.split(".", 1)[0] == key}
+    if found:  # searched again (a SQL system, also one whose part was done by hand)
         return found
     if method == "sql":
         return "not searched again: nothing of this system was erased"
@@ -77,7 +82,7 @@ async def certificate_systems(
     request_id: uuid.UUID,
     systems: SystemsMap,
     own_steps: list[str],
-    rescan: Mapping[str, int],
+    rescan: Mapping[str, Any],
 ) -> list[dict[str, Any]]:
     """Every system of the map: how it was reached, what it did, and its evidence."""
     steps = await records.steps_of(conn, request_id)

@@ -212,7 +212,8 @@ class Workflow:
         if self.chain is None or name not in {"systems", "systems_rescan"}:
             return None
         if name == "systems_rescan":
-            return await self.chain.rescan(request_id)
+            searched = await self.chain.rescan(request_id)
+            return False if searched is None else searched  # None: blocked, with why
         if not await self.chain.advance(request_id):
             return False
         async with self._engine.begin() as conn:
@@ -297,7 +298,7 @@ class Workflow:
         if self.chain is None:
             return None
         own = [name for name, _ in self._steps.steps]
-        rescan = steps.get("systems_rescan", {}).get("found", {})
+        rescan = steps.get("systems_rescan", {})
         return await chain_documents.certificate_systems(
             conn, request_id, self.chain.systems, own, rescan
         )
