@@ -60,6 +60,20 @@ def test_the_demo_erasure_reaches_the_shipped_maps_systems(
         assert recorded.status_code == 200, recorded.text
         assert gw.run_privacy_worker() == 1
         assert gw.privacy_status(request_id, token)["state"] == "completed"
+        certificate = gw.client.get(
+            f"/v1/privacy/requests/{request_id}/certificate", headers={"X-Status-Token": token}
+        ).json()["certificate"]
+        results = {e["system"]: (e["method"], e["result"]) for e in certificate["systems"]}
+        assert results == {
+            "gateway": ("gateway", "erased"),
+            "crm": ("sql", "erased"),
+            "wms": ("sql", "erased"),
+            "paper_archive": ("manual", "nothing_found"),
+        }
+        archive = certificate["systems"][-1]["searched_again"]
+        assert (
+            archive == "not possible (manual): the record of the person who did it is the evidence"
+        )
 
 
 def _check(env: dict[str, str], *args: str) -> tuple[int, str]:

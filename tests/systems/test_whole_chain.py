@@ -313,7 +313,11 @@ def test_a_dpo_records_by_hand_the_part_of_a_system_that_cannot_be_reached(
     assert gw.privacy_status(request_id, token)["state"] == "completed"
     wms = {e["system"]: e for e in _certificate(gw, request_id, token)["certificate"]["systems"]}
     entry = wms["wms"]
-    assert (entry["method"], entry["instead_of"]) == ("manual", "sql")
+    assert (entry["method"], entry["instead_of"], entry["result"]) == (
+        "manual",
+        "sql",
+        "anonymised",
+    )
     assert entry["manual"]["reference"] == "WMS-TICKET 4471"
     assert entry["searched_again"].startswith("not possible (no connection file wms.url")
 

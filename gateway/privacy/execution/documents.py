@@ -65,7 +65,9 @@ def _searched(key: str, method: str, rescan: Mapping[str, Any]) -> Any:
         return found
     if method == "sql":
         return "not searched again: nothing of this system was erased"
-    return f"not possible ({method}): the system's own answer is the evidence"
+    if method == "manual":
+        return "not possible (manual): the record of the person who did it is the evidence"
+    return f"not possible ({method}): the system's own signed answer is the evidence"
 
 
 def _place(key: str, system: System) -> dict[str, Any]:
@@ -101,7 +103,8 @@ async def certificate_systems(
             entry |= {"result": "excluded", "reason": evidence["excluded"]}
         else:
             entry |= {
-                "result": "erased",
+                # A person's record says what they found: nothing is not "erased".
+                "result": evidence.get("manual", {}).get("action", "erased"),
                 "datasets": _datasets(evidence),
                 "searched_again": _searched(key, method, rescan),
             }

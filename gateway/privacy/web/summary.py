@@ -61,7 +61,7 @@ def summarise(cert: Mapping[str, Any], lang: str, voice: Voice) -> Summary:
     reached = [
         str(entry["name"])
         for entry in cert.get("systems", [])
-        if entry.get("method") != "gateway" and entry.get("result") == "erased"
+        if entry.get("method") != "gateway" and entry.get("result") in {"erased", "anonymised"}
     ]
     return Summary(
         erased=erased,

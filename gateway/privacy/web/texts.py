@@ -386,6 +386,8 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "system_evidence": ("Evidence", "证据"),
     "result.erased": ("erased", "已删除"),
     "result.excluded": ("not applicable", "不适用"),
+    "result.anonymised": ("anonymised", "已匿名化"),
+    "result.nothing_found": ("nothing found", "未发现相关记录"),
     "found_n": ("{n} found", "找到 {n} 条"),
     "kept_n": ("{n} kept under {rule} until {until}", "按 {rule} 保留 {n} 条，至 {until}"),
     "searched_again": ("searched again: nothing found", "再次搜索：未发现"),
