@@ -119,6 +119,24 @@ def test_a_personal_field_without_a_treatment_is_a_gap_not_a_stop(tmp_path: Path
             "systems.crm.datasets.customers.fields.0.erase: Input should be 'delete_row', "
             "'null', 'mask' or 'keep'",
         ),
+        (
+            (
+                '{ name = "full_name", category = "name" }',
+                '{ name = "full_name", category = "name", erase = "keep", rule = "tax_record" }',
+            ),
+            9,
+            "system 'crm', dataset 'customers': a row cannot be deleted and kept",
+        ),
+        (
+            ('connector = "sql"', 'connector = "sql"\nowner_principal = "crm-team"'),
+            2,
+            "system 'crm': owner_principal only goes with connector = \"manual\"",
+        ),
+        (
+            ('connector = "sql"', 'connector = "sql"\ndeadline_hours = 0'),
+            2,
+            "systems.crm.deadline_hours: Input should be greater than or equal to 1",
+        ),
         (("[systems.crm]", "[systems.CRM]"), 2, "system 'CRM': a key is lower-case letters"),
         (('country = "CN"\n', ""), 2, "system 'crm': no country"),
     ],
