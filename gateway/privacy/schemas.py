@@ -252,9 +252,10 @@ class ManualRecordIn(_Strict):
     reference: str = Field(
         min_length=1,
         max_length=100,
-        pattern=r"^[\w .:/#-]+$",
-        description="Where the record of it is kept (a ticket, a destruction log's number); "
-        "no personal data.",
+        pattern=r"^[A-Za-z0-9_ .:/#-]+$",
+        description="Where the record of it is kept (a ticket, a destruction log's number): "
+        "ASCII letters, digits and ` _.:/#-`; no personal data (one holding the subject's "
+        "phone, e-mail or resident id is refused).",
     )
 
 

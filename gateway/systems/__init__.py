@@ -29,7 +29,13 @@ from gateway.systems.map import (
 )
 from gateway.systems.signing import BadSignature
 from gateway.systems.signing import verify as verify_signature
-from gateway.systems.webhook import MAX_ANSWER_BYTES, Answer, outcome_of, read_answer
+from gateway.systems.webhook import (
+    MAX_ANSWER_BYTES,
+    Answer,
+    check_answer,
+    outcome_of,
+    read_answer,
+)
 
 __all__ = [
     "IDENTITIES",
@@ -50,6 +56,7 @@ __all__ = [
     "Outcome",
     "System",
     "SystemsMap",
+    "check_answer",
     "connector_for",
     "load_map",
     "manual",

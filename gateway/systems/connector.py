@@ -28,10 +28,19 @@ class ConnectorFailed(Exception):
     """The system could not do it now. `reason` names what went wrong without any
     personal data (it is shown in the register and kept in the step's record)."""
 
-    def __init__(self, reason: str, *, retry: bool = True) -> None:
+    def __init__(
+        self,
+        reason: str,
+        *,
+        retry: bool = True,
+        evidence: Mapping[str, Any] | None = None,
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.retry = retry  # False: trying again cannot help (a DPO must act)
+        # What was done before it failed (datasets erased in their own transactions):
+        # kept, so the counts of a later attempt add up to what really happened.
+        self.evidence = evidence
 
 
 @dataclass(frozen=True)

@@ -23,8 +23,12 @@ IDENTITIES: tuple[Identity, ...] = (
     "customer_id",
     "resident_id",
 )
+# What both sides drop from any value before comparing (a value imported with a
+# trailing newline, a tab or an ideographic space is the same value), then trim spaces.
+WHITESPACE = ("\t", "\n", "\r", "\u00a0", "\u3000")
 # What the SQL connector strips from a stored phone number before comparing.
 PHONE_NOISE = (" ", "-", "(", ")", "+", ".")
+_DIGITS = frozenset("0123456789")
 _CN_PREFIX = "86"
 _CN_MOBILE = re.compile(r"^1\d{10}$")
 
@@ -32,7 +36,7 @@ _CN_MOBILE = re.compile(r"^1\d{10}$")
 def phone_forms(value: str) -> set[str]:
     """A phone number with its noise stripped, with and without China's country code
     (the forms a system may hold it in, once the column is stripped the same way)."""
-    digits = "".join(ch for ch in value if ch.isdigit())
+    digits = "".join(ch for ch in value if ch in _DIGITS)  # not "１" or "²": SQL keeps those
     if not digits:
         return set()
     forms = {digits}
@@ -46,7 +50,10 @@ def phone_forms(value: str) -> set[str]:
 def normalise(kind: Identity, value: str) -> set[str]:
     """The forms a stored value of this kind is compared with (after the same
     normalisation of the stored side: stripped, and lower- or upper-cased)."""
-    text = value.strip()
+    text = value
+    for ch in WHITESPACE:
+        text = text.replace(ch, "")
+    text = text.strip(" ")  # as SQL's trim(): spaces only, the rest went above
     if not text:
         return set()
     if kind == "phone":
@@ -86,6 +93,18 @@ class Identities:
     def from_json(cls, data: Mapping[str, list[str]]) -> Identities:
         known = set(IDENTITIES)
         return cls({k: frozenset(v) for k, v in data.items() if k in known})
+
+    def appear_in(self, text: str) -> bool:
+        """Whether `text` (a system's receipt, a person's reference) holds the subject's
+        phone, e-mail or resident id, in any of the forms they are compared in."""
+        digits = "".join(ch for ch in text if ch in _DIGITS)
+        folded = text.lower()
+        for kind, values in self.values.items():
+            if kind == "phone" and any(v in digits for v in values):
+                return True
+            if kind in ("email", "resident_id") and any(v.lower() in folded for v in values):
+                return True
+        return False
 
     def merged(self, other: Identities) -> Identities:
         kinds = sorted(set(self.values) | set(other.values))

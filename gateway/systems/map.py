@@ -30,6 +30,9 @@ SYSTEMS_FILE = "systems.toml"
 OWN_STORE = "gateway"  # the key of the generated system: the gateway's own order store
 Identity = Literal["phone", "email", "order_number", "customer_id", "resident_id"]
 Treatment = Literal["delete_row", "null", "mask", "keep"]
+# What a request proves about its subject (the contact verified with a code, the order
+# numbers in scope): a dataset found by nothing of these can never be reached.
+PROVABLE: frozenset[str] = frozenset({"phone", "email", "order_number"})
 _KEY = r"^[a-z][a-z0-9_]{0,39}$"
 _DATASET_AT = 3  # systems.<key>.datasets.<name>: where a dataset's name is in an error
 _FIELD_AT = 5  # ... .fields.<index>: where a field's index is
@@ -225,6 +228,13 @@ def _dataset_problems(
             f"line {_line(text, system, name)}: {where} has no field that identifies a "
             'subject (give one `identifies = "phone"`, email, order_number, customer_id '
             "or resident_id)"
+        )
+    elif not any(f.identifies in PROVABLE for f in dataset.identities):
+        problems.append(
+            f"line {_line(text, system, name)}: {where} finds subjects only by "
+            + ", ".join(sorted({str(f.identifies) for f in dataset.identities}))
+            + ", which no request proves: map the field that holds the phone, e-mail "
+            "or order number too (a request proves its verified contact and its orders)"
         )
     for f in dataset.fields:
         at = f"line {_line(text, system, name, f.name)}: {where}, field {f.name!r}"

@@ -12,18 +12,32 @@ or an error; a driver's message can quote them, so only its type is ever shown.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import String, and_, cast, column, delete, func, inspect, or_, select, table, update
-from sqlalchemy.exc import NoSuchTableError, SQLAlchemyError
+from sqlalchemy import (
+    String,
+    and_,
+    cast,
+    column,
+    delete,
+    func,
+    inspect,
+    or_,
+    select,
+    table,
+    update,
+)
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchTableError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 from sqlalchemy.sql import ColumnElement, TableClause
 
 from gateway.systems.connector import Connections, ConnectorFailed, Job, Outcome, register
-from gateway.systems.identities import PHONE_NOISE, Identities
+from gateway.systems.identities import PHONE_NOISE, WHITESPACE, Identities
 from gateway.systems.map import Dataset, Identity, System
 
 MASK = "***"  # what `erase = "mask"` writes over a value
@@ -38,19 +52,31 @@ _ASYNC_DRIVERS = (
     ("sqlite://", "sqlite+aiosqlite://"),
 )
 _DAYS_A_YEAR = 365
+_BYTEWISE = frozenset({"mysql", "mariadb"})
 
 
 def async_url(url: str) -> str:
-    """A system's URL with the async driver the gateway ships for its database."""
+    """A system's URL with the async driver the gateway ships for its database (and,
+    for MySQL and MariaDB, a utf8mb4 connection, which the comparison relies on)."""
     for prefix, driver in _ASYNC_DRIVERS:
         if url.startswith(prefix):
-            return driver + url[len(prefix) :]
+            url = driver + url[len(prefix) :]
+            break
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return url  # refused, with the reason, when an engine is made of it
+    if parsed.drivername == "mysql+aiomysql":
+        url = parsed.update_query_dict({"charset": "utf8mb4"}).render_as_string(hide_password=False)
     return url
 
 
 def _normalised(col: ColumnElement[Any], kind: Identity) -> ColumnElement[Any]:
     """The stored value normalised as `identities.normalise` normalises the subject's."""
-    text: ColumnElement[Any] = func.trim(cast(col, String))
+    text: ColumnElement[Any] = cast(col, String)
+    for ch in WHITESPACE:
+        text = func.replace(text, ch, "")
+    text = func.trim(text)
     if kind == "phone":
         for noise in PHONE_NOISE:
             text = func.replace(text, noise, "")
@@ -62,14 +88,27 @@ def _normalised(col: ColumnElement[Any], kind: Identity) -> ColumnElement[Any]:
     return text
 
 
+def _equal_to(value: ColumnElement[Any], forms: Sequence[str], dialect: str) -> ColumnElement[bool]:
+    """`value` is one of `forms`, compared byte for byte on MySQL and MariaDB: their
+    default collations ignore case and accents, so `zhängsan@` would equal `zhangsan@`
+    and a stranger's row would go. The connection speaks utf8mb4 (`async_url`), and
+    the stored text is cast to the connection's character set, so its binary
+    collation applies whatever the column's own is."""
+    if dialect in _BYTEWISE:
+        return value.collate("utf8mb4_bin").in_(forms)
+    return value.in_(forms)
+
+
 def _table(name: str, dataset: Dataset) -> TableClause:
     return table(name, *(column(f.name) for f in dataset.fields))
 
 
-def match(t: TableClause, dataset: Dataset, ids: Identities) -> ColumnElement[bool] | None:
+def match(
+    t: TableClause, dataset: Dataset, ids: Identities, dialect: str
+) -> ColumnElement[bool] | None:
     """Rows naming the subject by any identity the dataset has and the request knows."""
     clauses = [
-        _normalised(t.c[f.name], f.identifies).in_(sorted(ids.values[f.identifies]))
+        _equal_to(_normalised(t.c[f.name], f.identifies), sorted(ids.values[f.identifies]), dialect)
         for f in dataset.identities
         if f.identifies is not None and ids.values.get(f.identifies)
     ]
@@ -125,36 +164,38 @@ class SqlConnector:
                 retry=False,
             ) from None
 
-    async def _each(self, job: Job, fn: Any) -> dict[str, Any]:
-        """Run `fn(conn, name, dataset)` for every dataset, one transaction each."""
+    async def _each(self, job: Job, fn: Any, *, erasing: bool = False) -> dict[str, Any]:
+        """Run `fn(conn, name, dataset)` for every dataset, one transaction each. When
+        erasing, a failure carries what the datasets before it did (committed)."""
         engine = self._engine()
         results: dict[str, Any] = {}
         try:
             for name, dataset in self._system.datasets.items():
                 async with engine.begin() as conn:
                     results[name] = await fn(conn, name, dataset, job)
-        except SQLAlchemyError as exc:
+        except (SQLAlchemyError, OSError) as exc:
+            done = {"method": self.method, "datasets": dict(results)} if erasing else None
+            reached = isinstance(exc, SQLAlchemyError)
             raise ConnectorFailed(
                 f"{self._key!r}: the database refused or could not be reached "
                 f"({type(exc).__name__})"
-            ) from None
-        except OSError as exc:
-            raise ConnectorFailed(
-                f"{self._key!r}: could not connect ({type(exc).__name__})"
+                if reached
+                else f"{self._key!r}: could not connect ({type(exc).__name__})",
+                evidence=done if results else None,
             ) from None
         finally:
             await engine.dispose()
         return results
 
     async def erase(self, job: Job) -> Outcome:
-        datasets = await self._each(job, self._erase_dataset)
+        datasets = await self._each(job, self._erase_dataset, erasing=True)
         return Outcome("done", {"method": self.method, "datasets": datasets})
 
     async def _erase_dataset(
         self, conn: AsyncConnection, name: str, dataset: Dataset, job: Job
     ) -> dict[str, Any]:
         t = _table(name, dataset)
-        mine = match(t, dataset, job.identities)
+        mine = match(t, dataset, job.identities, conn.dialect.name)
         if mine is None:
             return _nothing(dataset, "no identity of this dataset is known for the subject")
         found = await _count(conn, t, mine)
@@ -190,7 +231,7 @@ class SqlConnector:
         self, conn: AsyncConnection, name: str, dataset: Dataset, job: Job
     ) -> tuple[list[dict[str, Any]], bool]:
         t = _table(name, dataset)
-        mine = match(t, dataset, job.identities)
+        mine = match(t, dataset, job.identities, conn.dialect.name)
         if mine is None:
             return [], False
         rows = (await conn.execute(select(t).where(mine).limit(EXPORT_ROWS + 1))).mappings().all()
@@ -205,7 +246,7 @@ class SqlConnector:
         self, conn: AsyncConnection, name: str, dataset: Dataset, job: Job
     ) -> int:
         t = _table(name, dataset)
-        mine = match(t, dataset, job.identities)
+        mine = match(t, dataset, job.identities, conn.dialect.name)
         if mine is None:
             return 0
         holding = still_holding(t, dataset)

@@ -19,10 +19,12 @@ answered too late does the work once. The protocol is in `docs/concepts/webhook-
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import json
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -32,6 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from gateway.core.clock import utc_text
 from gateway.systems.connector import Connections, ConnectorFailed, Job, Outcome, register
+from gateway.systems.identities import Identities
 from gateway.systems.map import System
 from gateway.systems.signing import BadSignature, sign, verify
 
@@ -70,8 +73,9 @@ class Answer(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     status: Literal["done", "accepted", "failed"]
-    # A system's own reference for what it did: shown in the certificate.
-    receipt: str | None = Field(default=None, max_length=100, pattern=r"^[\w.:/#-]+$")
+    # A system's own reference for what it did: shown in the certificate (ASCII: `\w`
+    # would take Han characters, a name; a phone is refused by `check_answer`).
+    receipt: str | None = Field(default=None, max_length=100, pattern=r"^[A-Za-z0-9_.:/#-]+$")
     datasets: dict[str, Counts] = Field(default_factory=dict)
     # A failure's code, not prose: what a system writes here goes into the audit log.
     reason: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9_]{0,39}$")
@@ -117,17 +121,59 @@ def read_answer(
     try:
         answer = Answer.model_validate_json(body)
     except ValidationError as exc:
-        where = ", ".join(".".join(str(p) for p in e["loc"]) or "body" for e in exc.errors()[:5])
+        where = ", ".join(_where(e["loc"]) for e in exc.errors()[:5])
         raise ConnectorFailed(
             f"the answer does not follow the protocol at {where}", retry=False
         ) from None
-    unknown = sorted((set(answer.datasets) | set(answer.data)) - set(system.datasets))
-    if unknown:
+    unknown = (set(answer.datasets) | set(answer.data)) - set(system.datasets)
+    if unknown:  # not named: a system's key can be anything, the subject's e-mail too
         raise ConnectorFailed(
-            "the answer names dataset(s) the map does not have: " + ", ".join(unknown),
-            retry=False,
+            f"the answer names {len(unknown)} dataset(s) the map does not have", retry=False
         )
     return answer
+
+
+# The protocol's own keys: any other key of an answer is the system's, and not shown.
+_KEYS = (
+    frozenset(Answer.model_fields) | frozenset(Counts.model_fields) | frozenset(Kept.model_fields)
+)
+
+
+def _where(loc: tuple[int | str, ...]) -> str:
+    """A validation error's place, without the keys a system chose (dataset names)."""
+    return ".".join(str(p) if isinstance(p, int) or p in _KEYS else "*" for p in loc) or "body"
+
+
+def check_answer(answer: Answer, system: System, kind: str, identities: Identities | None) -> None:
+    """What a `done` answer claims must add up against the map before it is evidence:
+    every dataset accounted for, every record found deleted, anonymised or kept under a
+    rule the map gives it, and no identifying value in the receipt."""
+    if identities is not None and answer.receipt and identities.appear_in(answer.receipt):
+        raise ConnectorFailed("the receipt holds a value that identifies the subject", retry=False)
+    if kind != "erasure" or answer.status != "done":
+        return
+    silent = sorted(set(system.datasets) - set(answer.datasets))
+    if silent:
+        raise ConnectorFailed(
+            "the answer says nothing of dataset(s) " + ", ".join(silent), retry=False
+        )
+    for name, counts in answer.datasets.items():
+        keep = {f.name: f.rule for f in system.datasets[name].fields if f.erase == "keep"}
+        for kept in counts.kept:
+            if kept.rule not in keep.values() or any(keep.get(f) != kept.rule for f in kept.fields):
+                raise ConnectorFailed(
+                    f"dataset {name!r}: records kept under a rule or fields the map does not "
+                    "give it",
+                    retry=False,
+                )
+        left = counts.rows_found - counts.deleted
+        accounted = max(counts.anonymised, sum(k.records for k in counts.kept))
+        if left > accounted:
+            raise ConnectorFailed(
+                f"dataset {name!r}: {counts.rows_found} record(s) found, but only "
+                f"{counts.deleted + accounted} deleted, anonymised or kept",
+                retry=False,
+            )
 
 
 def outcome_of(answer: Answer, kind: str) -> Outcome:
@@ -160,6 +206,25 @@ def check_url(url: str) -> None:
     )
 
 
+@dataclass(frozen=True)
+class Reply:
+    """A system's answer: its status, headers and (for 200 and 202) its body."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+
+
+async def _bounded(response: httpx.Response) -> bytes:
+    chunks, size = [], 0
+    async for chunk in response.aiter_bytes():
+        size += len(chunk)
+        if size > MAX_ANSWER_BYTES:
+            raise ConnectorFailed("the answer is larger than 5 MiB", retry=False)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 class WebhookConnector:
     """A system reached over its own signed HTTP API."""
 
@@ -170,26 +235,35 @@ class WebhookConnector:
         self._system = system
         self._connections = connections
 
-    async def _post(self, body: bytes, delivery: uuid.UUID, now: datetime) -> httpx.Response:
+    async def _post(self, body: bytes, delivery: uuid.UUID, now: datetime) -> Reply:
+        """POST a signed job; the answer, read to at most 5 MiB within one deadline for
+        the whole call (httpx's timeout is per read: a trickle would never end)."""
         url = self._connections.url(self._key)
         check_url(url)
         secret = self._connections.secret(self._key)
         headers = {"Content-Type": "application/json", **sign(secret, delivery, body, now)}
         try:
-            async with httpx.AsyncClient(
-                timeout=TIMEOUT_SECONDS, follow_redirects=False, trust_env=False
-            ) as client:
-                response = await client.post(url, content=body, headers=headers)
+            async with (
+                asyncio.timeout(TIMEOUT_SECONDS),
+                httpx.AsyncClient(
+                    timeout=TIMEOUT_SECONDS, follow_redirects=False, trust_env=False
+                ) as client,
+                client.stream("POST", url, content=body, headers=headers) as response,
+            ):
+                if response.status_code not in (_OK, _ACCEPTED):
+                    return Reply(response.status_code, {}, b"")  # the body is never read
+                return Reply(response.status_code, dict(response.headers), await _bounded(response))
+        except TimeoutError:
+            raise ConnectorFailed(
+                f"the system did not answer within {TIMEOUT_SECONDS:g} s"
+            ) from None
         except httpx.HTTPError as exc:
             raise ConnectorFailed(f"could not reach the system ({type(exc).__name__})") from None
-        if len(response.content) > MAX_ANSWER_BYTES:
-            raise ConnectorFailed("the answer is larger than 5 MiB", retry=False)
-        return response
 
     async def _run(self, job: Job) -> Outcome:
         callback = self._connections.callback_url(self._key)
-        response = await self._post(job_body(job, callback), job.delivery_id, job.now)
-        status = response.status_code
+        reply = await self._post(job_body(job, callback), job.delivery_id, job.now)
+        status = reply.status
         if status not in (_OK, _ACCEPTED):
             # The body is never quoted: a system's error page can echo the identities.
             raise ConnectorFailed(
@@ -197,8 +271,9 @@ class WebhookConnector:
             )
         secret = self._connections.secret(self._key)
         answer = read_answer(
-            self._system, secret, response.headers, response.content, job.delivery_id, job.now
+            self._system, secret, reply.headers, reply.body, job.delivery_id, job.now
         )
+        check_answer(answer, self._system, job.kind, job.identities)
         if status == _ACCEPTED or answer.status == "accepted":
             if callback is None:
                 raise ConnectorFailed(
@@ -237,13 +312,11 @@ class WebhookConnector:
         }
         body = json.dumps(document, sort_keys=True).encode()
         try:
-            response = await self._post(body, delivery, now)
-            if response.status_code != _OK:
-                return [f"the system answered the check with HTTP {response.status_code}"]
+            reply = await self._post(body, delivery, now)
+            if reply.status != _OK:
+                return [f"the system answered the check with HTTP {reply.status}"]
             secret = self._connections.secret(self._key)
-            answer = read_answer(
-                self._system, secret, response.headers, response.content, delivery, now
-            )
+            answer = read_answer(self._system, secret, reply.headers, reply.body, delivery, now)
         except ConnectorFailed as exc:
             return [exc.reason]
         missing = sorted(set(self._system.datasets) - set(answer.datasets))

@@ -82,18 +82,20 @@ class Receiver:
         return self._signed(200, delivery, answer)
 
     def _do(self, job: dict[str, Any]) -> dict[str, Any]:
-        """Find the subject by any identity the job names; erase or copy."""
+        """Find the subject by any identity the job names; erase or copy (its contacts
+        are the one dataset the map gives it, whatever the map calls it)."""
         ids = job["identities"]
+        dataset = next(iter(job["datasets"]))
         mine = [
             c
             for c in self.contacts
             if c["phone"] in ids.get("phone", []) or c["email"] in ids.get("email", [])
         ]
         if job["type"] == "access":
-            return {"status": "done", "data": {"contacts": [dict(c) for c in mine]}}
+            return {"status": "done", "data": {dataset: [dict(c) for c in mine]}}
         self.contacts = [c for c in self.contacts if c not in mine]
         counts = {"rows_found": len(mine), "deleted": len(mine)}
-        return {"status": "done", "receipt": "MKT-42", "datasets": {"contacts": counts}}
+        return {"status": "done", "receipt": "MKT-42", "datasets": {dataset: counts}}
 
     def _signed(
         self, status: int, delivery: uuid.UUID, document: dict[str, Any]

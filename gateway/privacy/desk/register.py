@@ -87,13 +87,13 @@ class Register:
     def engine(self) -> AsyncEngine:
         return self._engine
 
-    async def kind_of(self, key: uuid.UUID) -> str:
-        """A request's kind (erasure or access); NotFound when there is none."""
+    async def request_of(self, key: uuid.UUID) -> store.RequestRow:
+        """A request as stored; NotFound when there is none."""
         async with snapshot(self._engine) as conn:
             row = await store.get_request(conn, key)
         if row is None:
             raise NotFound("no privacy request with this id")
-        return row.kind
+        return row
 
     def _allow(self, principal: Principal, act: str) -> None:
         plan = self._policy.plan_for(principal.role)

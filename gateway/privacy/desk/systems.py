@@ -58,10 +58,13 @@ class ManualParts:
         owner = self._is_owner(principal, system)
         if not owner:
             await self._register.authorize(principal, "manage", f"privacy/{key}")
-        kind = await self._register.kind_of(key)
+        request = await self._register.request_of(key)
+        kind = request.kind
         problems = []
         if record["done_on"] > self._clock.now().date():
             problems.append(FieldProblem("done_on", "is in the future"))
+        if record["done_on"] < request.received_at.date():
+            problems.append(FieldProblem("done_on", "is before the request was received"))
         if record["action"] not in _FOR_KIND[kind]:
             allowed = ", ".join(sorted(_FOR_KIND[kind]))
             problems.append(FieldProblem("action", f"for an {kind} request is one of {allowed}"))

@@ -15,7 +15,13 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from gateway.core.errors import AuthenticationFailed, Conflict, InvalidInput, NotFound
+from gateway.core.errors import (
+    AuthenticationFailed,
+    Conflict,
+    FieldProblem,
+    InvalidInput,
+    NotFound,
+)
 from gateway.privacy.execution.chain import Chain
 from gateway.privacy.model import chain as records
 from gateway.privacy.model import store
@@ -23,6 +29,7 @@ from gateway.systems import (
     BadSignature,
     ConnectorFailed,
     Outcome,
+    check_answer,
     outcome_of,
     read_answer,
     verify_signature,
@@ -71,6 +78,10 @@ class SystemAnswers:
             at = await self._chain.attempt_at(conn, step.request_id, key, step)
             if at is None:
                 raise NotFound("no delivery with this id for this system")
+            try:
+                check_answer(answer, system, at.request.kind, at.identities)
+            except ConnectorFailed as exc:
+                raise InvalidInput(exc.reason) from None
             outcome = outcome_of(answer, at.request.kind)
             if answer.status == "done" and not await self._chain.save_outcome(
                 conn, at, outcome, counted=True
@@ -110,6 +121,9 @@ class SystemAnswers:
             at = await self._chain.attempt_at(conn, request_id, key, step)
             if at is None:
                 raise NotFound("no privacy request with this id")
+            if at.identities is not None and at.identities.appear_in(str(record["reference"])):
+                problem = FieldProblem("reference", "holds a value that identifies the subject")
+                raise InvalidInput("the record is not valid", [problem])
             evidence: dict[str, Any] = {
                 "method": "manual",
                 "manual": {**record, "recorded_by": actor},

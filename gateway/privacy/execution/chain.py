@@ -1,15 +1,19 @@
 """The whole chain: a request's part in every other system of the map.
 
 Before the gateway erases its own copy, `gather` collects what identifies the subject
-elsewhere (the verified contact, the phone, e-mail, resident id and order numbers of
-the orders in scope) and seals it under the key of the record the request names, so
-it is destroyed with that key. `advance` then reaches each system through its
-connector, outside any transaction of the gateway's own store (a slow system must not
-hold the store's locks), and records each system's status, attempts and evidence:
-a system that fails is tried again with backoff and, after
-`GATEWAY_SYSTEMS_MAX_ATTEMPTS`, blocks the request for a DPO. `rescan` searches the
-SQL systems again before the data key is destroyed: a system still holding the
-subject fails certification, like the gateway's own store.
+elsewhere and seals it under the key of the record the request names, so it is
+destroyed with that key. Only what the subject proved leaves the gateway: the contact
+they verified with a code, and the numbers of the orders in scope (which the own store
+covers by the same rule). Another phone, e-mail or resident id typed on one of those
+orders proves nothing (anyone can type a stranger's e-mail beside their own phone at
+checkout): sent out, it would copy or erase the stranger's records elsewhere.
+
+`advance` then reaches each system through its connector, outside any transaction of the
+gateway's own store (a slow system must not hold the store's locks), and records each
+system's status, attempts and evidence: a system that fails is tried again with backoff
+and, after `GATEWAY_SYSTEMS_MAX_ATTEMPTS`, blocks the request for a DPO. `rescan`
+searches the SQL systems again before the data key is destroyed: a system still holding
+the subject fails certification, like the gateway's own store.
 """
 
 from __future__ import annotations
@@ -30,8 +34,10 @@ from gateway.accesslog import AccessLog
 from gateway.core.clock import Clock, utc_text
 from gateway.crypto import DecryptionFailed, decrypt_field, encrypt_field
 from gateway.orders import ORDER_COLUMNS, orders
-from gateway.privacy.execution.erasure import ErasureIncomplete, StepContext
+from gateway.privacy.execution import steps as step_records
+from gateway.privacy.execution.erasure import StepContext
 from gateway.privacy.execution.evidence import excluded, merged, seal_data
+from gateway.privacy.execution.rescan import final_search
 from gateway.privacy.model import chain as records
 from gateway.privacy.model import store
 from gateway.privacy.model.chain import DONE, PENDING, WAITING, SystemStep
@@ -52,16 +58,16 @@ from gateway.systems import (
 
 log = logging.getLogger("gateway.privacy")
 
-# The order fields that identify the subject in other systems, by identity kind.
-IDENTIFYING: Mapping[str, Identity] = {
-    "external_id": "order_number",
-    "customer.phone": "phone",
-    "customer.email": "email",
-    "customer.id_number": "resident_id",
-}
+# The order fields that identify the subject in other systems, by identity kind: the
+# order number only (see the module's docstring for why not the contacts on it).
+IDENTIFYING: Mapping[str, Identity] = {"external_id": "order_number"}
 BACKOFF_FIRST = timedelta(minutes=1)
 BACKOFF_MOST = timedelta(hours=1)
 CALLBACK_WAIT = timedelta(hours=24)  # a webhook that said 202 and never called back
+IDENTITIES_GONE = (
+    "the identities this request gathered are gone: another erasure destroyed the data key "
+    "of the record it names first; have this system's part done by hand and record it"
+)
 _SEALED = {"table": "privacy_requests", "column": "identities_sealed"}
 
 
@@ -101,6 +107,7 @@ class Chain:
         self._max_attempts = max_attempts
         self._rule_years = dict(rule_years)
         self.actor = "privacy-worker"  # the workflow names its worker here
+        self.identities_gone = IDENTITIES_GONE
         self.external: dict[str, System] = {
             k: s for k, s in systems.systems.items() if k != OWN_STORE
         }
@@ -243,10 +250,13 @@ class Chain:
         if at.step.next_attempt_at is not None and now < at.step.next_attempt_at:
             return False
         if at.identities is None:
-            # The data key is gone: the systems were reached and searched before it went.
-            outcome = Outcome("done", at.step.evidence or {"method": at.system.connector})
-            await self._record(at, outcome)
-            return True
+            if await self.own_key_went(at.request.id):
+                # This request destroyed the key: the system was reached before it went.
+                outcome = Outcome("done", at.step.evidence or {"method": at.system.connector})
+                await self._record(at, outcome)
+                return True
+            await self.failed(at, ConnectorFailed(IDENTITIES_GONE, retry=False))
+            return False
         out = excluded(at.system, at.identities)
         if out is not None:
             await self._record(at, Outcome("done", {"method": at.system.connector, **out}))
@@ -304,12 +314,18 @@ class Chain:
             if late:
                 blocked += f"; its deadline ({utc_text(self.deadline(at))}) has passed"
         delay = min(BACKOFF_FIRST * 2 ** (attempts - 1), BACKOFF_MOST)
+        kept = (
+            {}
+            if exc.evidence is None
+            else {"evidence": merged(at.step.evidence, dict(exc.evidence))}
+        )
         async with self.engine.begin() as conn:
             saved = await records.save_step(
                 conn,
                 at.request.id,
                 at.key,
                 expect=at.step.status,
+                **kept,
                 status=PENDING,
                 attempts=attempts,
                 last_error=exc.reason,
@@ -389,61 +405,15 @@ class Chain:
     # --- searching again -----------------------------------------------------------
 
     async def rescan(self, request_id: uuid.UUID) -> dict[str, Any] | None:
-        """The `systems_rescan` step: every SQL system searched again; any holding the
-        subject still fails the request's certification. None when a system could not
-        be searched: the request is blocked with the reason (a DPO retries), except for
-        a system whose part a person recorded by hand, which is then noted as such."""
-        async with self.engine.begin() as conn:
-            request = await store.get_request(conn, request_id)
-            identities = None if request is None else await self.identities(conn, request)
-            steps = await records.steps_of(conn, request_id)
-        searched: dict[str, int] = {}
-        by_hand: dict[str, str] = {}
-        if request is not None and identities is not None:
-            for key, system in self.external.items():
-                try:
-                    found = await self._search_again(request_id, key, system, identities)
-                except ConnectorFailed as exc:
-                    evidence = steps[key].evidence if key in steps else None
-                    if evidence is not None and "instead_of" in evidence:
-                        by_hand[key] = exc.reason
-                        continue
-                    blocked = f"system {key!r} ({system.name}) could not be searched again: "
-                    async with self.engine.begin() as conn:
-                        await store.update_request(
-                            conn, request_id, None, blocked_reason=blocked + exc.reason
-                        )
-                    return None
-                for dataset, count in (found or {}).items():
-                    searched[f"{key}.{dataset}"] = count
-        if any(searched.values()):
-            raise ErasureIncomplete({k: v for k, v in searched.items() if v})
-        return {
-            "store": "systems of the map (SQL)",
-            "action": "verified",
-            "records": 0,
-            "method": "searched again by every identity: "
-            + (", ".join(sorted(searched)) or "no SQL system"),
-            "found": searched,
-            **({"not_searched": by_hand} if by_hand else {}),
-        }
+        """The `systems_rescan` step (`gateway.privacy.execution.rescan`)."""
+        return await final_search(self, request_id)
 
-    async def _search_again(
-        self, request_id: uuid.UUID, key: str, system: System, identities: Identities
-    ) -> dict[str, int] | None:
-        connector = connector_for(key, system, self.connections)
-        job = Job(
-            request_id=request_id,
-            kind="erasure",
-            system=key,
-            spec=system,
-            identities=identities,
-            delivery_id=uuid.uuid4(),
-            attempt=1,
-            now=self.clock.now(),
-            deadline=self.clock.now(),
-        )
-        try:
-            return await connector.rescan(job)
-        finally:
-            await connector.close()
+    async def block(self, request_id: uuid.UUID, reason: str) -> None:
+        """Hold the request for a DPO, with the reason (no personal data)."""
+        async with self.engine.begin() as conn:
+            await store.update_request(conn, request_id, None, blocked_reason=reason)
+
+    async def own_key_went(self, request_id: uuid.UUID) -> bool:
+        """Whether this request's own `data_key` step ran (its identities went with it)."""
+        async with self.engine.begin() as conn:
+            return await step_records.has_run(conn, request_id, "data_key")

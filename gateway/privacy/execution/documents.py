@@ -96,7 +96,17 @@ async def certificate_systems(
             )
             continue
         step = steps.get(key)
-        evidence = dict(step.evidence or {}) if step is not None else {}
+        if step is None or step.status != records.DONE:  # never certified as done
+            missing = {"method": system.connector, "result": "not_reached"}
+            entries.append(
+                {
+                    **_place(key, system),
+                    **missing,
+                    "reason": "its part of this request was not done",
+                }
+            )
+            continue
+        evidence = dict(step.evidence or {})
         method = str(evidence.get("method", system.connector))
         entry: dict[str, Any] = {**_place(key, system), "method": method}
         if "excluded" in evidence:
@@ -111,8 +121,7 @@ async def certificate_systems(
         for name in ("receipt", "manual", "instead_of", "finished_at", "runs"):
             if name in evidence:
                 entry[name] = evidence[name]
-        if step is not None:
-            entry["attempts"] = step.attempts
+        entry["attempts"] = step.attempts
         entries.append(entry)
     return entries
 

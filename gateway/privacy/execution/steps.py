@@ -114,3 +114,11 @@ async def mark_for_rerun(conn: AsyncConnection, request_id: uuid.UUID) -> None:
             .where(privacy_steps.c.request_id == request_id, privacy_steps.c.name == name)
             .values(result=json.dumps(marked, sort_keys=True))
         )
+
+
+async def has_run(conn: AsyncConnection, request_id: uuid.UUID, name: str) -> bool:
+    """Whether a step ever ran for this request (done, or marked to run again)."""
+    query = select(privacy_steps.c.name).where(
+        privacy_steps.c.request_id == request_id, privacy_steps.c.name == name
+    )
+    return (await conn.execute(query)).first() is not None

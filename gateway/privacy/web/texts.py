@@ -388,6 +388,7 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "result.excluded": ("not applicable", "不适用"),
     "result.anonymised": ("anonymised", "已匿名化"),
     "result.nothing_found": ("nothing found", "未发现相关记录"),
+    "result.not_reached": ("not reached", "未处理"),
     "found_n": ("{n} found", "找到 {n} 条"),
     "kept_n": ("{n} kept under {rule} until {until}", "按 {rule} 保留 {n} 条，至 {until}"),
     "searched_again": ("searched again: nothing found", "再次搜索：未发现"),
