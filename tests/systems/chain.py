@@ -25,6 +25,7 @@ from sqlalchemy.pool import NullPool
 
 from gateway.core.secretfiles import write_secret_file
 from gateway.systems.sql import async_url
+from tests.helpers import SAMPLE_ORDER, Gateway, bearer, sample_order
 
 DEFAULT_MARIADB = "mysql://root@127.0.0.1:3306/test"
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
@@ -175,3 +176,64 @@ def connect(systems_dir: Path, key: str, url: str, secret: str | None = None) ->
     write_secret_file(systems_dir / f"{key}.url", url)
     if secret is not None:
         write_secret_file(systems_dir / f"{key}.secret", secret)
+
+
+# --- the gateway's side of a whole-chain request, through its API ----------------------
+
+ARCHIVE_MAP = """
+[systems.paper_archive]
+name = "Signed delivery receipts (paper)"
+owner = "Warehouse supervisor, Shanghai"
+owner_principal = "archive-clerk"
+purpose = "proof of delivery for disputes"
+country = "CN"
+connector = "manual"
+
+[systems.paper_archive.datasets.receipts]
+fields = [
+    { name = "order number", category = "order_reference", identifies = "order_number", erase = "delete_row" },
+    { name = "signature and name", category = "name", erase = "delete_row" },
+]
+"""
+STRANGER = {"customer.phone": "13900001111", "customer.email": "lisi@example.com"}
+
+
+def sample_orders(gw: Gateway) -> None:
+    """The subject's sample order (WEB-10001) and a stranger's (WEB-20001)."""
+    writer = gw.principal("channel", name=f"channel-{uuid.uuid4().hex[:8]}")
+    gw.create_order(writer, SAMPLE_ORDER)
+    gw.create_order(writer, sample_order(external_id="WEB-20001", **STRANGER))
+
+
+def verified(
+    gw: Gateway, kind: str = "erasure", contact: str = "13812345678", order: str = "WEB-10001"
+) -> tuple[str, str]:
+    """A request through the public API, verified with the code it sent."""
+    request_id, token = gw.submit_privacy(kind=kind, contact=contact, order_id=order)
+    response = gw.verify_privacy(request_id, token, gw.code_for(request_id))
+    assert response.status_code == 200, response.text
+    return request_id, token
+
+
+def dpo_token(gw: Gateway) -> str:
+    if "dpo" not in gw.tokens:
+        gw.tokens["dpo"] = gw.principal("dpo", name=f"dpo-{uuid.uuid4().hex[:8]}")
+    return gw.tokens["dpo"]
+
+
+def register_view(gw: Gateway, request_id: str) -> dict[str, Any]:
+    """The request as the DPO's register shows it."""
+    response = gw.client.get(f"/v1/privacy/register/{request_id}", headers=bearer(dpo_token(gw)))
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def certificate_of(gw: Gateway, request_id: str, token: str) -> dict[str, Any]:
+    """The signed certificate, as the subject downloads it."""
+    response = gw.client.get(
+        f"/v1/privacy/requests/{request_id}/certificate", headers={"X-Status-Token": token}
+    )
+    assert response.status_code == 200, response.text
+    document: dict[str, Any] = response.json()
+    return document

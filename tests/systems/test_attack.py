@@ -34,7 +34,21 @@ from tests.helpers import (
     own_store_policies,
     sample_order,
 )
-from tests.systems.chain import WMS_MAP, WMS_ROWS, WMS_SCHEMA, connect, fetch, new_database
+from tests.systems.chain import (
+    ARCHIVE_MAP,
+    CRM_MAP,
+    CRM_SCHEMA,
+    WMS_MAP,
+    WMS_ROWS,
+    WMS_SCHEMA,
+    certificate_of,
+    connect,
+    fetch,
+    new_database,
+    register_view,
+    sample_orders,
+    verified,
+)
 from tests.systems.chain import _admin as admin_sql
 from tests.systems.chain import _seed as seed_table
 from tests.systems.receiver import MAP as MAILER_MAP
@@ -58,42 +72,6 @@ fields = [
     { name = "name", category = "name", erase = "delete_row" },
 ]
 """
-ARCHIVE_MAP = """
-[systems.paper_archive]
-name = "Signed delivery receipts (paper)"
-owner = "Warehouse supervisor, Shanghai"
-owner_principal = "archive-clerk"
-purpose = "proof of delivery for disputes"
-country = "CN"
-connector = "manual"
-
-[systems.paper_archive.datasets.receipts]
-fields = [
-    { name = "order number", category = "order_reference", identifies = "order_number", erase = "delete_row" },
-    { name = "signature and name", category = "name", erase = "delete_row" },
-]
-"""
-CRM_SQL_MAP = """
-[systems.crm]
-name = "Customer CRM"
-owner = "Head of customer service"
-purpose = "customer service history and loyalty points"
-country = "CN"
-connector = "sql"
-
-[systems.crm.datasets.customers]
-fields = [
-    { name = "customer_id", category = "order_reference", identifies = "customer_id", erase = "delete_row" },
-    { name = "mobile", category = "contact", identifies = "phone", erase = "delete_row" },
-    { name = "email", category = "contact", identifies = "email", erase = "delete_row" },
-    { name = "full_name", category = "name", erase = "delete_row" },
-    { name = "points", category = "purchase", erase = "delete_row" },
-]
-"""
-CRM_SCHEMA = (
-    "CREATE TABLE customers (customer_id VARCHAR(20) PRIMARY KEY, mobile VARCHAR(40), "
-    "email VARCHAR(200), full_name VARCHAR(100), points INTEGER)"
-)
 
 
 # --- fixtures ----------------------------------------------------------------------
@@ -145,46 +123,8 @@ def mailer(database_url: str, tmp_path: Path) -> Iterator[tuple[Gateway, Scripte
             yield gw, receiver
 
 
-def _verified(
-    gw: Gateway, kind: str = "erasure", contact: str = "13812345678", order: str = "WEB-10001"
-) -> tuple[str, str]:
-    request_id, token = gw.submit_privacy(kind=kind, contact=contact, order_id=order)
-    response = gw.verify_privacy(request_id, token, gw.code_for(request_id))
-    assert response.status_code == 200, response.text
-    return request_id, token
-
-
-def _sample_orders(gw: Gateway) -> None:
-    writer = gw.principal("channel")
-    gw.create_order(writer, SAMPLE_ORDER)
-    stranger = {"customer.phone": "13900001111", "customer.email": VICTIM_EMAIL}
-    gw.create_order(writer, sample_order(external_id="WEB-20001", **stranger))
-
-
-def _dpo(gw: Gateway) -> str:
-    if "dpo" not in gw.tokens:
-        gw.tokens["dpo"] = gw.principal("dpo", name=f"dpo-{uuid.uuid4().hex[:8]}")
-    return gw.tokens["dpo"]
-
-
-def _register(gw: Gateway, request_id: str) -> dict[str, Any]:
-    response = gw.client.get(f"/v1/privacy/register/{request_id}", headers=bearer(_dpo(gw)))
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
-
-
-def _certificate(gw: Gateway, request_id: str, token: str) -> dict[str, Any]:
-    response = gw.client.get(
-        f"/v1/privacy/requests/{request_id}/certificate", headers={"X-Status-Token": token}
-    )
-    assert response.status_code == 200, response.text
-    document: dict[str, Any] = response.json()
-    return document
-
-
 def _entries(gw: Gateway, request_id: str, token: str) -> dict[str, dict[str, Any]]:
-    return {e["system"]: e for e in _certificate(gw, request_id, token)["certificate"]["systems"]}
+    return {e["system"]: e for e in certificate_of(gw, request_id, token)["certificate"]["systems"]}
 
 
 # --- 1. identities an attacker typed on an order (HIGH) ------------------------------
@@ -211,7 +151,7 @@ def test_an_access_request_does_not_copy_a_strangers_records_found_by_an_email_t
     asked for (and returns) everything it holds under the stranger's e-mail."""
     gw, receiver = mailer
     _attacker_order(gw)
-    request_id, token = _verified(gw, "access", contact=ATTACKER_PHONE, order="WEB-30001")
+    request_id, token = verified(gw, "access", contact=ATTACKER_PHONE, order="WEB-30001")
     assert gw.run_privacy_worker() == 1
     [job] = receiver.jobs
     gw.client.cookies.set("opg_request", f"{request_id}:{token}")
@@ -234,10 +174,10 @@ def test_an_erasure_does_not_delete_a_strangers_crm_row_found_by_an_email_typed_
                 [("C-2", "13900001111", VICTIM_EMAIL, "李四", 50)],
             )
         )
-        with _gateway(database_url, tmp_path, CRM_SQL_MAP) as gw:
+        with _gateway(database_url, tmp_path, CRM_MAP) as gw:
             connect(tmp_path / "systems", "crm", crm)
             _attacker_order(gw)
-            _verified(gw, "erasure", contact=ATTACKER_PHONE, order="WEB-30001")
+            verified(gw, "erasure", contact=ATTACKER_PHONE, order="WEB-30001")
             gw.run_privacy_worker()
         assert fetch(crm, "SELECT full_name FROM customers") == [("李四",)]
 
@@ -255,10 +195,10 @@ def test_a_system_added_to_the_map_mid_request_is_not_certified_as_erased_unreac
         mailer = Receiver(mailer_secret.encode(), gw.clock.now)
         with serve(mailer):
             connect(tmp_path / "systems", "mailer", mailer.url, mailer_secret)
-            _sample_orders(gw)
-            request_id, token = _verified(gw)
+            sample_orders(gw)
+            request_id, token = verified(gw)
             gw.run_privacy_worker(max_steps=2)  # identities, systems: then a restart
-            assert [p["status"] for p in _register(gw, request_id)["systems"]] == ["done"]
+            assert [p["status"] for p in register_view(gw, request_id)["systems"]] == ["done"]
     with _gateway(database_url, tmp_path, MAILER_MAP + LOYALTY_MAP) as gw:
         loyalty = Receiver(loyalty_secret.encode(), gw.clock.now)
         with serve(loyalty):
@@ -276,11 +216,11 @@ def test_a_webhook_answer_that_found_the_subject_and_erased_nothing_is_not_certi
 ) -> None:
     gw, receiver = mailer
     receiver.answer = {"status": "done", "datasets": {"contacts": {"rows_found": 3}}}
-    _sample_orders(gw)
-    request_id, token = _verified(gw)
+    sample_orders(gw)
+    request_id, token = verified(gw)
     gw.run_privacy_worker()
     assert gw.privacy_status(request_id, token)["state"] == "in_progress"
-    assert _register(gw, request_id)["blocked"] == (
+    assert register_view(gw, request_id)["blocked"] == (
         "system 'mailer' (Marketing e-mail tool) failed once: dataset 'contacts': 3 record(s) "
         "found, but only 0 deleted, anonymised or kept"
     )
@@ -291,11 +231,11 @@ def test_a_webhook_done_answer_that_omits_a_mapped_dataset_is_not_certified(
 ) -> None:
     gw, receiver = mailer
     receiver.answer = {"status": "done", "receipt": "MKT-1"}  # no word on `contacts`
-    _sample_orders(gw)
-    request_id, token = _verified(gw)
+    sample_orders(gw)
+    request_id, token = verified(gw)
     gw.run_privacy_worker()
     assert gw.privacy_status(request_id, token)["state"] == "in_progress"
-    blocked = _register(gw, request_id)["blocked"]
+    blocked = register_view(gw, request_id)["blocked"]
     assert blocked.endswith("the answer says nothing of dataset(s) contacts")
 
 
@@ -311,10 +251,10 @@ def test_the_final_search_sees_a_subject_stored_with_a_trailing_newline(
             ("C-2", "13900001111", VICTIM_EMAIL, "李四", 50),
         ]
         asyncio.run(seed_table(crm, CRM_SCHEMA, "customers", rows))
-        with _gateway(database_url, tmp_path, CRM_SQL_MAP) as gw:
+        with _gateway(database_url, tmp_path, CRM_MAP) as gw:
             connect(tmp_path / "systems", "crm", crm)
-            _sample_orders(gw)
-            request_id, token = _verified(gw)
+            sample_orders(gw)
+            request_id, token = verified(gw)
             gw.run_privacy_worker()
             completed = gw.privacy_status(request_id, token)["state"] == "completed"
             searched = (
@@ -335,10 +275,10 @@ def test_mariadb_matching_does_not_erase_a_stranger_whose_email_differs_by_an_ac
             ("C-4", "13700000001", "zhängsan@example.com", "赵四", 7),
         ]
         asyncio.run(seed_table(crm, CRM_SCHEMA, "customers", rows))
-        with _gateway(database_url, tmp_path, CRM_SQL_MAP) as gw:
+        with _gateway(database_url, tmp_path, CRM_MAP) as gw:
             connect(tmp_path / "systems", "crm", crm)
-            _sample_orders(gw)
-            _verified(gw)
+            sample_orders(gw)
+            verified(gw)
             gw.run_privacy_worker()
         left = fetch(crm, "SELECT customer_id FROM customers ORDER BY customer_id")
     assert left == [("C-4",)], f"a stranger's row was erased too: left {left}"
@@ -358,17 +298,17 @@ def test_an_overlapping_erasure_that_destroyed_the_named_key_does_not_certify_un
         asyncio.run(seed_table(wms, WMS_SCHEMA, "shipments", rows))
         with _gateway(database_url, tmp_path, WMS_MAP) as gw:
             connect(tmp_path / "systems", "wms", wms)
-            _sample_orders(gw)
+            sample_orders(gw)
             writer = gw.principal("channel", name="channel-web-2")
             e_only = sample_order(external_id="WEB-10003", **{"customer.phone": DELETE})
             gw.create_order(writer, e_only)
-            a_id, a_token = _verified(gw, contact="13812345678", order="WEB-10001")
+            a_id, a_token = verified(gw, contact="13812345678", order="WEB-10001")
             gw.clock.advance(seconds=1)
-            b_id, _ = _verified(gw, contact="zhangsan@example.com", order="WEB-10001")
+            b_id, _ = verified(gw, contact="zhangsan@example.com", order="WEB-10001")
             for _ in range(3):
                 gw.run_privacy_worker()
             assert gw.privacy_status(a_id, a_token)["state"] == "completed"
-            b = _register(gw, b_id)
+            b = register_view(gw, b_id)
         left = fetch(wms, "SELECT receiver_name FROM shipments WHERE order_no = 'WEB-10003'")
     # B cannot reach the warehouse without the identities A's erasure destroyed: it
     # waits for a DPO, saying why, instead of certifying a system it never reached.
@@ -389,7 +329,7 @@ fields = [
 """
 
 
-def test_rows_erased_in_an_attempt_that_failed_later_still_count_in_the_certificate(
+def test_rows_erased_in_an_attempt_that_failed_later_still_count_in_thecertificate_of(
     database_url: str, tmp_path: Path
 ) -> None:
     """One transaction per dataset: when the second dataset fails, the first one's
@@ -398,10 +338,10 @@ def test_rows_erased_in_an_attempt_that_failed_later_still_count_in_the_certific
     with new_database("sqlite", tmp_path) as crm:
         rows = [("C-1", "13812345678", "zhangsan@example.com", "张三", 120)]
         asyncio.run(seed_table(crm, CRM_SCHEMA, "customers", rows))
-        with _gateway(database_url, tmp_path, CRM_SQL_MAP + TICKETS_MAP) as gw:
+        with _gateway(database_url, tmp_path, CRM_MAP + TICKETS_MAP) as gw:
             connect(tmp_path / "systems", "crm", crm)
-            _sample_orders(gw)
-            request_id, token = _verified(gw)
+            sample_orders(gw)
+            request_id, token = verified(gw)
             gw.run_privacy_worker()  # customers: deleted; tickets: no such table yet
             assert fetch(crm, "SELECT count(*) FROM customers") == [(0,)]
             ddl = "CREATE TABLE tickets (phone VARCHAR(40), subject_name VARCHAR(100))"
@@ -445,7 +385,7 @@ def test_a_system_found_only_by_customer_id_is_not_silently_excluded(
 # --- 3. personal data in errors and evidence ----------------------------------------
 
 
-def test_a_systems_answer_keyed_by_the_subjects_email_is_not_echoed_into_the_register(
+def test_a_systems_answer_keyed_by_the_subjects_email_is_not_echoed_into_theregister_view(
     mailer: tuple[Gateway, Scripted],
 ) -> None:
     """A system that keys its counts by the identity it was sent (a plausible bug): the
@@ -453,25 +393,25 @@ def test_a_systems_answer_keyed_by_the_subjects_email_is_not_echoed_into_the_reg
     gw, receiver = mailer
     counts = {"rows_found": 1, "deleted": 1}
     receiver.answer = {"status": "done", "datasets": {"zhangsan@example.com": counts}}
-    _sample_orders(gw)
-    request_id, _ = _verified(gw)
+    sample_orders(gw)
+    request_id, _ = verified(gw)
     gw.run_privacy_worker()
-    view = json.dumps(_register(gw, request_id), ensure_ascii=False)
+    view = json.dumps(register_view(gw, request_id), ensure_ascii=False)
     assert "the answer names 1 dataset(s) the map does not have" in view  # refused
     assert_no_personal_data(view)
     assert_no_personal_data(asyncio.run(dump_audit(gw.settings.database_url)).decode())
 
 
-def test_a_pydantic_location_in_an_answer_is_not_echoed_into_the_register(
+def test_a_pydantic_location_in_an_answer_is_not_echoed_into_theregister_view(
     mailer: tuple[Gateway, Scripted],
 ) -> None:
     gw, receiver = mailer
     bad = {"contacts": {"rows_found": 1, "13812345678": 1}}  # an extra key: the phone
     receiver.answer = {"status": "done", "datasets": bad}
-    _sample_orders(gw)
-    request_id, _ = _verified(gw)
+    sample_orders(gw)
+    request_id, _ = verified(gw)
     gw.run_privacy_worker()
-    view = json.dumps(_register(gw, request_id), ensure_ascii=False)
+    view = json.dumps(register_view(gw, request_id), ensure_ascii=False)
     assert "does not follow the protocol" in view
     assert_no_personal_data(view)
 
@@ -501,7 +441,7 @@ KEPT = {"rows_found": 1, "deleted": 0}
     ],
     ids=["receipt-phone", "receipt-name", "kept-rule", "kept-field"],
 )
-def test_system_chosen_strings_do_not_put_the_subjects_data_in_the_certificate(
+def test_system_chosen_strings_do_not_put_the_subjects_data_in_thecertificate_of(
     mailer: tuple[Gateway, Scripted], answer: dict[str, Any]
 ) -> None:
     r"""`receipt` is checked against `^[\w.:/#-]+$` only (\w is Unicode: digits and
@@ -510,11 +450,11 @@ def test_system_chosen_strings_do_not_put_the_subjects_data_in_the_certificate(
     certificate the subject receives and the DPO's pages."""
     gw, receiver = mailer
     receiver.answer = {"status": "done", **answer}
-    _sample_orders(gw)
-    request_id, token = _verified(gw)
+    sample_orders(gw)
+    request_id, token = verified(gw)
     gw.run_privacy_worker()
     assert gw.privacy_status(request_id, token)["state"] == "in_progress"  # refused
-    view = json.dumps(_register(gw, request_id), ensure_ascii=False)
+    view = json.dumps(register_view(gw, request_id), ensure_ascii=False)
     assert "failed once" in view
     assert_no_personal_data(view)
 
@@ -577,8 +517,8 @@ def test_a_manual_record_cannot_be_dated_before_the_request_was_received(
     database_url: str, tmp_path: Path
 ) -> None:
     with _gateway(database_url, tmp_path, ARCHIVE_MAP) as gw:
-        _sample_orders(gw)
-        request_id, _ = _verified(gw)
+        sample_orders(gw)
+        request_id, _ = verified(gw)
         gw.run_privacy_worker()
         clerk = gw.principal("warehouse", region="north", name="archive-clerk")
         response = gw.client.post(
@@ -589,14 +529,14 @@ def test_a_manual_record_cannot_be_dated_before_the_request_was_received(
         assert response.status_code == 422, f"erased in 2001 for a 2026 request: {response.text}"
 
 
-def test_a_manual_records_reference_cannot_carry_the_subjects_phone_into_the_certificate(
+def test_a_manual_records_reference_cannot_carry_the_subjects_phone_into_thecertificate_of(
     database_url: str, tmp_path: Path
 ) -> None:
     r"""The schema says "no personal data" but checks `^[\w .:/#-]+$`: a phone (or a
     name in Han characters) is a valid reference and is signed into the certificate."""
     with _gateway(database_url, tmp_path, ARCHIVE_MAP) as gw:
-        _sample_orders(gw)
-        request_id, token = _verified(gw)
+        sample_orders(gw)
+        request_id, token = verified(gw)
         gw.run_privacy_worker()
         clerk = gw.principal("warehouse", region="north", name="archive-clerk")
         record = {"action": "erased", "done_on": gw.clock.now().date().isoformat()}
@@ -694,10 +634,10 @@ def test_the_webhook_client_stops_reading_an_answer_past_5_mib(
 
     with _gateway(database_url, tmp_path, MAILER_MAP) as gw, _raw_server(respond) as url:
         connect(tmp_path / "systems", "mailer", url, secrets.token_urlsafe(32))
-        _sample_orders(gw)
-        request_id, _ = _verified(gw)
+        sample_orders(gw)
+        request_id, _ = verified(gw)
         gw.run_privacy_worker()
-        [part] = _register(gw, request_id)["systems"]
+        [part] = register_view(gw, request_id)["systems"]
     assert part["status"] != "done"
     assert sent.total < 16 * 1024 * 1024, f"the gateway read {sent.total >> 20} MiB of an answer"
 
@@ -728,11 +668,11 @@ def test_a_trickling_system_cannot_hold_the_worker_past_the_timeout(
     with _gateway(database_url, tmp_path, MAILER_MAP) as gw, _raw_server(respond) as url:
         clock.append(gw.clock.now)
         connect(tmp_path / "systems", "mailer", url, secret)
-        _sample_orders(gw)
-        request_id, _ = _verified(gw)
+        sample_orders(gw)
+        request_id, _ = verified(gw)
         started = time.monotonic()
         gw.run_privacy_worker()
         took = time.monotonic() - started
-        [part] = _register(gw, request_id)["systems"]
+        [part] = register_view(gw, request_id)["systems"]
     assert took < 2, f"one call with a 0.5 s timeout held the worker {took:.1f} s ({part})"
     assert part["last_error"] == "the system did not answer within 0.5 s"

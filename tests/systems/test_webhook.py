@@ -14,16 +14,21 @@ from typing import Any
 import pytest
 
 from tests.helpers import (
-    SAMPLE_ORDER,
     Gateway,
     assert_no_personal_data,
     assert_problem,
     bearer,
     own_store_policies,
-    sample_order,
     visible_text,
 )
-from tests.systems.chain import connect
+from tests.systems.chain import (
+    certificate_of,
+    connect,
+    dpo_token,
+    register_view,
+    sample_orders,
+    verified,
+)
 from tests.systems.receiver import MAP, Receiver, serve
 
 CALLBACK_BASE = "https://gateway.example.com"
@@ -53,42 +58,13 @@ def mailer(
 
 
 def _verified(gw: Gateway, kind: str = "erasure") -> tuple[str, str]:
-    writer = gw.principal("channel")
-    gw.create_order(writer, SAMPLE_ORDER)
-    gw.create_order(
-        writer,
-        sample_order(
-            external_id="WEB-20001",
-            **{"customer.phone": "13900001111", "customer.email": "lisi@example.com"},
-        ),
-    )
-    request_id, token = gw.submit_privacy(kind=kind)
-    response = gw.verify_privacy(request_id, token, gw.code_for(request_id))
-    assert response.status_code == 200, response.text
-    return request_id, token
-
-
-def _register(gw: Gateway, request_id: str) -> dict[str, Any]:
-    dpo = gw.tokens.get("dpo") or gw.principal("dpo")
-    gw.tokens["dpo"] = dpo
-    response = gw.client.get(f"/v1/privacy/register/{request_id}", headers=bearer(dpo))
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
+    sample_orders(gw)
+    return verified(gw, kind)
 
 
 def _part(gw: Gateway, request_id: str) -> dict[str, Any]:
-    parts = {p["system"]: p for p in _register(gw, request_id)["systems"]}
+    parts = {p["system"]: p for p in register_view(gw, request_id)["systems"]}
     return parts["mailer"]
-
-
-def _certificate(gw: Gateway, request_id: str, token: str) -> dict[str, Any]:
-    response = gw.client.get(
-        f"/v1/privacy/requests/{request_id}/certificate", headers={"X-Status-Token": token}
-    )
-    assert response.status_code == 200, response.text
-    document: dict[str, Any] = response.json()
-    return document
 
 
 def _mailer_entry(certificate: dict[str, Any]) -> dict[str, Any]:
@@ -116,7 +92,7 @@ def test_a_signed_job_is_done_once_and_its_signed_answer_certified(
     }
     assert job["callback_url"] == f"{CALLBACK_BASE}/v1/privacy/systems/mailer/callback"
     assert [c["name"] for c in receiver.contacts] == ["李四", "王五"]  # strangers stay
-    entry = _mailer_entry(_certificate(gw, request_id, token))
+    entry = _mailer_entry(certificate_of(gw, request_id, token))
     assert entry["method"] == "webhook"
     assert entry["result"] == "erased"
     assert entry["receipt"] == "MKT-42"
@@ -164,7 +140,7 @@ def test_a_callback_counts_only_with_the_systems_signature_and_only_once(
 
     assert gw.run_privacy_worker() == 1
     assert gw.privacy_status(request_id, token)["state"] == "completed"
-    entry = _mailer_entry(_certificate(gw, request_id, token))
+    entry = _mailer_entry(certificate_of(gw, request_id, token))
     assert entry["receipt"] == "MKT-42"
     assert entry["datasets"][0]["deleted"] == 1
     assert entry["attempts"] == 1
@@ -187,7 +163,7 @@ def test_a_failing_system_backs_off_blocks_with_the_reason_and_recovers_on_retry
     gw.run_privacy_worker()
     assert len(receiver.jobs) == 3
     assert len({j["delivery"] for j in receiver.jobs}) == 1  # one delivery id: done once
-    view = _register(gw, request_id)
+    view = register_view(gw, request_id)
     assert view["blocked"] == (
         "system 'mailer' (Marketing e-mail tool) failed 3 times: the system answered HTTP 503"
     )
@@ -199,7 +175,7 @@ def test_a_failing_system_backs_off_blocks_with_the_reason_and_recovers_on_retry
     retried = gw.client.post(
         f"/v1/privacy/register/{request_id}/retry",
         json={"reason": "the marketing tool is back from maintenance"},
-        headers=bearer(gw.tokens["dpo"]),
+        headers=bearer(dpo_token(gw)),
     )
     assert retried.status_code == 200, retried.text
     assert retried.json()["blocked"] is None
@@ -220,14 +196,14 @@ def test_a_system_past_its_own_deadline_blocks_at_once(mailer: tuple[Gateway, Re
     gw.run_privacy_worker()
     assert len(receiver.jobs) == 1
     assert receiver.jobs[0]["deadline"] == "2026-11-20T12:00:00Z"  # 2 h, not the 72 h target
-    assert _register(gw, request_id)["blocked"] is None  # 1 of 3 attempts: tried again
+    assert register_view(gw, request_id)["blocked"] is None  # 1 of 3 attempts: tried again
     gw.clock.advance(hours=2)
     gw.run_privacy_worker()
-    assert _register(gw, request_id)["blocked"] == (
+    assert register_view(gw, request_id)["blocked"] == (
         "system 'mailer' (Marketing e-mail tool) failed 2 times: the system answered HTTP "
         "503; its deadline (2026-11-20T12:00:00Z) has passed"
     )
-    assert _register(gw, request_id)["held_up_by"] == ["mailer"]
+    assert register_view(gw, request_id)["held_up_by"] == ["mailer"]
 
 
 def test_an_unsigned_answer_is_not_taken_for_an_erasure(
@@ -237,7 +213,7 @@ def test_an_unsigned_answer_is_not_taken_for_an_erasure(
     receiver.mode = "unsigned"
     request_id, token = _verified(gw)
     assert gw.run_privacy_worker() == 0
-    view = _register(gw, request_id)
+    view = register_view(gw, request_id)
     assert view["blocked"] == (
         "system 'mailer' (Marketing e-mail tool) failed once: the answer is not signed: "
         "missing header(s) X-OPG-Timestamp, X-OPG-Delivery, X-OPG-Signature"
@@ -267,4 +243,4 @@ def test_the_access_copy_carries_what_the_system_holds(mailer: tuple[Gateway, Re
         assert "Marketing e-mail tool" in page
         assert "8613812345678" in page  # as the marketing tool stores it
         assert "zhangsan@example.com" in page
-    assert_no_personal_data(json.dumps(_register(gw, request_id)))
+    assert_no_personal_data(json.dumps(register_view(gw, request_id)))

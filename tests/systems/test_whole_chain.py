@@ -24,44 +24,33 @@ from typing import Any
 import pytest
 
 from tests.helpers import (
-    SAMPLE_ORDER,
     Gateway,
     assert_no_personal_data,
     assert_problem,
     bearer,
     dump_audit,
     own_store_policies,
-    sample_order,
     visible_text,
 )
 from tests.systems.chain import (
+    ARCHIVE_MAP,
     CRM_MAP,
     CRM_ROWS,
     WMS_MAP,
+    certificate_of,
     connect,
+    dpo_token,
     fetch,
     new_database,
+    register_view,
+    sample_orders,
     seed_crm,
     seed_wms,
+    verified,
 )
 from tests.systems.receiver import MAP as MAILER_MAP
 from tests.systems.receiver import Receiver, serve
 
-ARCHIVE_MAP = """
-[systems.paper_archive]
-name = "Signed delivery receipts (paper)"
-owner = "Warehouse supervisor, Shanghai"
-owner_principal = "archive-clerk"
-purpose = "proof of delivery for disputes"
-country = "CN"
-connector = "manual"
-
-[systems.paper_archive.datasets.receipts]
-fields = [
-    { name = "order number", category = "order_reference", identifies = "order_number", erase = "delete_row" },
-    { name = "signature and name", category = "name", erase = "delete_row" },
-]
-"""
 # A sync job that writes the customer back into the CRM whenever it is deleted.
 COMES_BACK = (
     "CREATE FUNCTION comes_back() RETURNS trigger AS $$ BEGIN "
@@ -110,23 +99,8 @@ def chain(database_url: str, tmp_path: Path) -> Iterator[Chain]:
 
 
 def _verified(gw: Gateway, kind: str = "erasure") -> tuple[str, str]:
-    writer = gw.principal("channel")
-    gw.create_order(writer, SAMPLE_ORDER)
-    stranger = {"customer.phone": "13900001111", "customer.email": "lisi@example.com"}
-    gw.create_order(writer, sample_order(external_id="WEB-20001", **stranger))
-    request_id, token = gw.submit_privacy(kind=kind)
-    response = gw.verify_privacy(request_id, token, gw.code_for(request_id))
-    assert response.status_code == 200, response.text
-    return request_id, token
-
-
-def _register(gw: Gateway, request_id: str) -> dict[str, Any]:
-    if "dpo" not in gw.tokens:
-        gw.tokens["dpo"] = gw.principal("dpo")
-    response = gw.client.get(f"/v1/privacy/register/{request_id}", headers=bearer(gw.tokens["dpo"]))
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
+    sample_orders(gw)
+    return verified(gw, kind)
 
 
 def _complete(gw: Gateway, token: str, request_id: str, system: str, **record: Any) -> Any:
@@ -139,22 +113,13 @@ def _complete(gw: Gateway, token: str, request_id: str, system: str, **record: A
     )
 
 
-def _certificate(gw: Gateway, request_id: str, token: str) -> dict[str, Any]:
-    response = gw.client.get(
-        f"/v1/privacy/requests/{request_id}/certificate", headers={"X-Status-Token": token}
-    )
-    assert response.status_code == 200, response.text
-    document: dict[str, Any] = response.json()
-    return document
-
-
 def test_an_erasure_reaches_every_system_and_certifies_each_ones_evidence(
     chain: Chain, tmp_path: Path
 ) -> None:
     gw = chain.gw
     request_id, token = _verified(gw)
     assert gw.run_privacy_worker() == 0  # the paper archive waits for a person
-    parts = {p["system"]: p for p in _register(gw, request_id)["systems"]}
+    parts = {p["system"]: p for p in register_view(gw, request_id)["systems"]}
     assert {k: p["status"] for k, p in parts.items()} == {
         "crm": "done",
         "mailer": "done",
@@ -181,7 +146,7 @@ def test_an_erasure_reaches_every_system_and_certifies_each_ones_evidence(
 
     assert gw.run_privacy_worker() == 1
     assert gw.privacy_status(request_id, token)["state"] == "completed"
-    document = _certificate(gw, request_id, token)
+    document = certificate_of(gw, request_id, token)
     systems = {e["system"]: e for e in document["certificate"]["systems"]}
     assert list(systems) == ["gateway", "crm", "wms", "mailer", "paper_archive"]
     assert systems["crm"]["datasets"] == [
@@ -230,7 +195,7 @@ def test_an_unreachable_system_blocks_with_its_reason_and_recovers_on_retry(
     gw.run_privacy_worker()
     assert _complete(gw, clerk, request_id, "paper_archive").status_code == 200
     assert gw.run_privacy_worker() == 0
-    view = _register(gw, request_id)
+    view = register_view(gw, request_id)
     assert view["blocked"] == (
         "system 'wms' (Warehouse management) failed once: no connection file wms.url in the "
         "systems directory (GATEWAY_SYSTEMS_DIR)"
@@ -244,7 +209,7 @@ def test_an_unreachable_system_blocks_with_its_reason_and_recovers_on_retry(
     retried = gw.client.post(
         f"/v1/privacy/register/{request_id}/retry",
         json={"reason": "the warehouse system is connected now"},
-        headers=bearer(gw.tokens["dpo"]),
+        headers=bearer(dpo_token(gw)),
     )
     assert retried.status_code == 200, retried.text
     assert gw.run_privacy_worker() == 1
@@ -301,17 +266,17 @@ def test_a_dpo_records_by_hand_the_part_of_a_system_that_cannot_be_reached(
     gw.run_privacy_worker()
     assert _complete(gw, clerk, request_id, "paper_archive").status_code == 200
     assert gw.run_privacy_worker() == 0
-    assert _register(gw, request_id)["held_up_by"] == ["wms"]
+    assert register_view(gw, request_id)["held_up_by"] == ["wms"]
     assert_problem(_complete(gw, clerk, request_id, "wms"), 403, "forbidden")
     by_hand = _complete(
-        gw, gw.tokens["dpo"], request_id, "wms", action="anonymised", reference="WMS-TICKET 4471"
+        gw, dpo_token(gw), request_id, "wms", action="anonymised", reference="WMS-TICKET 4471"
     )
     assert by_hand.status_code == 200, by_hand.text
-    view = _register(gw, request_id)
+    view = register_view(gw, request_id)
     assert (view["blocked"], view["held_up_by"]) == (None, [])
     assert gw.run_privacy_worker() == 1
     assert gw.privacy_status(request_id, token)["state"] == "completed"
-    wms = {e["system"]: e for e in _certificate(gw, request_id, token)["certificate"]["systems"]}
+    wms = {e["system"]: e for e in certificate_of(gw, request_id, token)["certificate"]["systems"]}
     entry = wms["wms"]
     assert (entry["method"], entry["instead_of"], entry["result"]) == (
         "manual",
@@ -329,10 +294,10 @@ def test_a_system_that_keeps_the_subject_fails_certification(chain: Chain) -> No
     clerk = gw.principal("warehouse", region="north", name="archive-clerk")
     for _ in range(4):  # each round erases, searches again and finds the subject back
         gw.run_privacy_worker()
-        parts = {p["system"]: p for p in _register(gw, request_id)["systems"]}
+        parts = {p["system"]: p for p in register_view(gw, request_id)["systems"]}
         if parts["paper_archive"]["status"] == "waiting":
             assert _complete(gw, clerk, request_id, "paper_archive").status_code == 200
-    view = _register(gw, request_id)
+    view = register_view(gw, request_id)
     assert view["blocked"] == "the final search still finds the subject in: crm.customers"
     assert gw.privacy_status(request_id, token)["state"] == "in_progress"
     response = gw.client.get(
@@ -344,16 +309,16 @@ def test_a_system_that_keeps_the_subject_fails_certification(chain: Chain) -> No
     retried = gw.client.post(
         f"/v1/privacy/register/{request_id}/retry",
         json={"reason": "the CRM's sync job no longer writes erased customers back"},
-        headers=bearer(gw.tokens["dpo"]),
+        headers=bearer(dpo_token(gw)),
     )
     assert retried.status_code == 200, retried.text
     for _ in range(2):
         gw.run_privacy_worker()
-        parts = {p["system"]: p for p in _register(gw, request_id)["systems"]}
+        parts = {p["system"]: p for p in register_view(gw, request_id)["systems"]}
         if parts["paper_archive"]["status"] == "waiting":
             assert _complete(gw, clerk, request_id, "paper_archive").status_code == 200
     assert gw.privacy_status(request_id, token)["state"] == "completed"
-    crm = {e["system"]: e for e in _certificate(gw, request_id, token)["certificate"]["systems"]}
+    crm = {e["system"]: e for e in certificate_of(gw, request_id, token)["certificate"]["systems"]}
     assert crm["crm"]["searched_again"] == {"customers": 0}
     assert crm["crm"]["datasets"][0]["deleted"] >= 4  # every round's deletions add up
     assert fetch(chain.crm, "SELECT count(*) FROM customers WHERE full_name = '张三'") == [(0,)]
