@@ -15,15 +15,24 @@ from gateway.accesslog import AccessLog, pseudonym_key
 from gateway.auth import Authenticator, FactorRules, PrincipalService, SecondFactors
 from gateway.core.clock import Clock, SystemClock
 from gateway.core.db import make_engine
+from gateway.core.errors import ConfigurationError
 from gateway.core.principal import Principal
 from gateway.core.readpath import ReadPool, make_read_pool
 from gateway.core.resources import shipped_dir
 from gateway.core.settings import Settings
 from gateway.crypto import KeyRing, load_keys
 from gateway.disclosure import PolicySet, load_policy
+from gateway.fronted import FrontedOrders
 from gateway.logsearch import LogSearch
-from gateway.orders import DOCUMENT_FIELDS, LIST_SECTIONS, STATUSES, OrderService, SearchLimits
-from gateway.pii import shared_detector
+from gateway.orders import (
+    DOCUMENT_FIELDS,
+    LIST_SECTIONS,
+    ORDER_COLUMNS,
+    STATUSES,
+    OrderService,
+    SearchLimits,
+)
+from gateway.pii import Detector, shared_detector
 from gateway.privacy import (
     Chain,
     Controller,
@@ -46,7 +55,7 @@ from gateway.reports import KeptReports, ProcessingRecord, Reports, load_record
 from gateway.retention import RetentionRules
 from gateway.reveal import Grants, delete_grants_of
 from gateway.subjects import SubjectKeys
-from gateway.systems import FileConnections, SystemsMap, load_map
+from gateway.systems import OWN_STORE, FileConnections, SystemsMap, load_map
 
 
 @dataclass(frozen=True)
@@ -81,8 +90,11 @@ class Services:
     systems: SystemsMap
     answers: SystemAnswers
     manual_parts: ManualParts
+    fronted: FrontedOrders | None
 
     async def close(self) -> None:
+        if self.fronted is not None:
+            await self.fronted.close()
         await self.access_log.log.close()
         await self.reads.dispose()
         await self.engine.dispose()
@@ -111,6 +123,30 @@ def load_processing_record(
         policy.classification,
         policy.roles,
         retention.rules.keys(),
+    )
+
+
+def fronted_store(
+    settings: Settings, systems: SystemsMap, keys: KeyRing, detector: Detector | None
+) -> FrontedOrders | None:
+    """The existing order store served read-through (GATEWAY_ORDER_SOURCE), if any."""
+    key = settings.order_source
+    if key is None:
+        return None
+    system = systems.systems.get(key)
+    if system is None or key == OWN_STORE:
+        known = ", ".join(k for k in systems.systems if k != OWN_STORE) or "none"
+        raise ConfigurationError(
+            f"GATEWAY_ORDER_SOURCE={key}: no such system in the systems map (systems: {known})"
+        )
+    return FrontedOrders(
+        key,
+        system,
+        FileConnections(settings.systems_directory),
+        paths=tuple(ORDER_COLUMNS),
+        statuses=STATUSES,
+        pseudonym_key=keys.blind_index_key,
+        detector=detector,
     )
 
 
@@ -233,6 +269,12 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         lead_hours=settings.privacy_sla_lead_hours,
     )
     reports = Reports(engine, policy, retention, record, systems, audit, clock)
+    detector = (
+        shared_detector(tuple(sorted(settings.pii_ner_models.items())))
+        if settings.pii_detection
+        else None
+    )
+    fronted = fronted_store(settings, systems, keys, detector)
     orders.append(
         OrderService(
             engine,
@@ -243,12 +285,11 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
             grants,
             audit,
             retention,
-            shared_detector(tuple(sorted(settings.pii_ner_models.items())))
-            if settings.pii_detection
-            else None,
+            detector,
             default_page_size=settings.default_page_size,
             max_page_size=settings.max_page_size,
             search=SearchLimits(settings.search_alert_per_hour, settings.search_limit_per_hour),
+            fronted=fronted,
         )
     )
     return Services(
@@ -288,4 +329,5 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         systems=systems,
         answers=answers,
         manual_parts=ManualParts(register, answers, systems, clock),
+        fronted=fronted,
     )

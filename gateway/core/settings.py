@@ -275,6 +275,15 @@ class Settings(BaseSettings):
         "at most an hour apart) before the request is blocked for a DPO, who retries it "
         "or records a manual completion.",
     )
+    order_source: str | None = Field(
+        default=None,
+        pattern=r"^[a-z][a-z0-9_]{0,39}$",
+        description="Serve the orders of an existing order store read-through instead of "
+        "the gateway's own: the key of a SQL system of the systems map with an "
+        "`[systems.<key>.orders]` mapping, connected by `<systems_dir>/<key>.url` (give "
+        "it a read-only account). Orders are then written by that store's own system; "
+        "`POST /v1/orders` is refused. See the guide to fronting an existing store.",
+    )
     pii_detection: bool = Field(
         default=True,
         description="Detect personal data in free text (note, gift_message) when an order is "

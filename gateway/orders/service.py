@@ -20,10 +20,17 @@ from audit import Outcome
 from gateway.accesslog import AccessLog
 from gateway.core import ratelimits
 from gateway.core.clock import Clock
-from gateway.core.errors import ConfigurationError, NotFound, PermissionDenied, RateLimited
+from gateway.core.errors import (
+    ConfigurationError,
+    Conflict,
+    NotFound,
+    PermissionDenied,
+    RateLimited,
+)
 from gateway.core.principal import Principal
 from gateway.core.readpath import ReadPool
 from gateway.disclosure import FieldPlan, PolicySet, RowScope
+from gateway.fronted import FrontedOrders
 from gateway.orders import store, tables
 from gateway.orders.opening import RowOpener
 from gateway.orders.queries import (
@@ -36,7 +43,7 @@ from gateway.orders.queries import (
     parse_order_id,
     resource_name,
 )
-from gateway.orders.schemas import SearchIn
+from gateway.orders.schemas import OrderIn, SearchIn
 from gateway.orders.writes import OrderWrites
 from gateway.pii import Detector
 from gateway.retention import RetentionRules
@@ -71,8 +78,11 @@ class OrderService:
         default_page_size: int,
         max_page_size: int,
         search: SearchLimits = SearchLimits(),
+        fronted: FrontedOrders | None = None,
     ) -> None:
         self._search = search
+        # An existing store served read-through (GATEWAY_ORDER_SOURCE), or None.
+        self._fronted = fronted
         self._engine = engine
         self._reads = reads
         self._policy = policy
@@ -96,15 +106,33 @@ class OrderService:
         self._writes = OrderWrites(
             engine, self._plan, subjects, clock, self._opener, self._encrypted, detector, log
         )
-        self.create = self._writes.create
+        self.create = self._writes.create if fronted is None else self._written_elsewhere
         self.create_many = self._writes.create_many
-        self.change_status = self._writes.change_status
+        self.change_status = (
+            self._writes.change_status if fronted is None else self._changed_elsewhere
+        )
         self._clock = clock
         self._grants = grants
         self._log = log
         self._retention = retention
         self._default_limit = default_page_size
         self._max_limit = max_page_size
+
+    async def _written_elsewhere(self, principal: Principal, order: OrderIn) -> tuple[str, bool]:
+        """Orders of a fronted store are written by its own order system, not here."""
+        self._plan(principal, "orders", "create")
+        raise Conflict(self._elsewhere())
+
+    async def _changed_elsewhere(self, principal: Principal, order_id: str, status: str) -> None:
+        self._plan(principal, "orders", "update_status")
+        raise Conflict(self._elsewhere())
+
+    def _elsewhere(self) -> str:
+        assert self._fronted is not None  # noqa: S101 - only set when fronting
+        return (
+            f"orders are written by the existing order system of {self._fronted.key!r}; "
+            "this gateway serves them read-through (GATEWAY_ORDER_SOURCE)"
+        )
 
     def _plan(self, principal: Principal, obj: str, act: str) -> FieldPlan:
         plan = self._policy.plan_for(principal.role)
@@ -131,6 +159,9 @@ class OrderService:
         for position, order_id in enumerate(order_ids):
             with contextlib.suppress(ValueError):
                 keys[position] = uuid.UUID(order_id)
+        if self._fronted is not None:
+            visible = await self._fronted.visible(list(keys.values()), region)
+            return [i for i in range(len(order_ids)) if keys.get(i) not in visible]
         async with self._reads.connect() as reader:
             visible = await store.visible_ids(
                 reader, list(keys.values()), region, self._retention.readable_by(plan.role)
@@ -170,8 +201,11 @@ class OrderService:
         reveal: str | None = None,
     ) -> OrderRead:
         """One order by its sales channel's number, read exactly as `get` reads it by id."""
-        async with self._reads.connect() as reader:
-            key = await store.id_by_number(reader, number.channel, number.external_id)
+        if self._fronted is not None:
+            key = await self._fronted.id_by_number(number.channel, number.external_id)
+        else:
+            async with self._reads.connect() as reader:
+                key = await store.id_by_number(reader, number.channel, number.external_id)
         if key is None:
             # Read as an id no order has: the same work and the same answer as an order
             # outside the caller's scope, so neither tells which it was.
@@ -195,11 +229,16 @@ class OrderService:
                 granted = await self._grants.authorize(principal, grant, order_id, reveal)
                 plan = self._policy.revealing(plan, granted.fields)
             key = parse_order_id(order_id)
-            async with self._reads.connect() as reader:
-                flat = await store.fetch_order(reader, key, region)
-            if flat is None or not self._may_see_retained(plan, flat):
-                raise NotFound("no order with this order_id")
-            opened = self._open(flat, plan.shown, plan.spans)
+            if self._fronted is not None:
+                opened = await self._fronted.fetch(key, region, plan.spans)
+                if opened is None:
+                    raise NotFound("no order with this order_id")
+            else:
+                async with self._reads.connect() as reader:
+                    flat = await store.fetch_order(reader, key, region)
+                if flat is None or not self._may_see_retained(plan, flat):
+                    raise NotFound("no order with this order_id")
+                opened = self._open(flat, plan.shown, plan.spans)
         plan, restriction = self._restriction(plan, opened)
         await self._log.record(
             principal.name,
@@ -243,9 +282,27 @@ class OrderService:
             plan, region = self._read_plan(principal)
             filters, limit, cursor = check_list_query(query, self._default_limit, self._max_limit)
             filters = replace(filters, retention_rules=self._retention.readable_by(plan.role))
+            if self._fronted is not None:
+                rows, next_cursor = await self._fronted_page(plan, filters, region, limit, cursor)
+                return await self._page(principal, "orders.list", plan, rows, next_cursor, {})
             async with self._reads.connect() as reader:
                 rows, next_cursor = await store.list_orders(reader, filters, region, limit, cursor)
         return await self._page(principal, "orders.list", plan, rows, next_cursor, {})
+
+    async def _fronted_page(
+        self,
+        plan: FieldPlan,
+        filters: store.OrderFilter,
+        region: str | None,
+        limit: int,
+        cursor: store.Cursor | None,
+        identifier: tuple[str, str] | None = None,
+    ) -> tuple[Sequence[dict[str, Any]], store.Cursor | None]:
+        """A page of the fronted store's orders, already opened, and the next cursor."""
+        assert self._fronted is not None  # noqa: S101 - callers check
+        after = None if cursor is None else (cursor.created_at, cursor.order_id)
+        rows, last = await self._fronted.page(filters, region, limit, after, plan.spans, identifier)
+        return rows, None if last is None else store.Cursor(*last)
 
     async def search(self, principal: Principal, query: SearchIn) -> Page:
         """A subject's orders found through the blind index only, answered like a list."""
@@ -260,6 +317,13 @@ class OrderService:
                 self._default_limit,
                 self._max_limit,
             )
+            if self._fronted is not None:
+                found, after = await self._fronted_page(
+                    plan, filters, region, limit, cursor, (kind, value)
+                )
+                return await self._page(
+                    principal, "orders.search", plan, found, after, {"by": kind}
+                )
             async with self._reads.connect() as reader:
                 subjects = await self._subjects.find(reader, kind, value)
                 rows: list[dict[str, Any]] = []
@@ -311,7 +375,10 @@ class OrderService:
         details: dict[str, Any],
     ) -> Page:
         """Open and log the rows of a list, then render them: nothing leaves unlogged."""
-        opened = [self._open(flat, plan.shown, plan.spans) for flat in rows]
+        if self._fronted is None:
+            opened = [self._open(flat, plan.shown, plan.spans) for flat in rows]
+        else:
+            opened = list(rows)  # a fronted store's rows come opened
         restricted = sum(1 for flat in opened if flat["_restricted"])
         if restricted:
             details = {**details, "restricted": restricted}

@@ -18,10 +18,13 @@ from gateway.systems.connector import (
 from gateway.systems.identities import IDENTITIES, Identities
 from gateway.systems.map import (
     OWN_STORE,
+    CustomersTable,
     Dataset,
     Gap,
     Identity,
+    LinesTable,
     MappedField,
+    OrderSource,
     System,
     SystemsMap,
     load_map,
@@ -29,6 +32,7 @@ from gateway.systems.map import (
 )
 from gateway.systems.signing import BadSignature
 from gateway.systems.signing import verify as verify_signature
+from gateway.systems.sql import async_url, identity_equals
 from gateway.systems.webhook import (
     MAX_ANSWER_BYTES,
     Answer,
@@ -46,18 +50,23 @@ __all__ = [
     "Connections",
     "Connector",
     "ConnectorFailed",
+    "CustomersTable",
     "Dataset",
     "FileConnections",
     "Gap",
     "Identities",
     "Identity",
     "Job",
+    "LinesTable",
     "MappedField",
+    "OrderSource",
     "Outcome",
     "System",
     "SystemsMap",
+    "async_url",
     "check_answer",
     "connector_for",
+    "identity_equals",
     "load_map",
     "manual",
     "methods",

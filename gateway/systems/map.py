@@ -20,6 +20,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -64,6 +65,51 @@ class Dataset(BaseModel):
         return [f for f in self.fields if f.identifies is not None]
 
 
+_COLUMN = r"^[A-Za-z_][A-Za-z0-9_]{0,63}$"  # a table's or column's name: nothing to escape
+_COLUMN_REF = r"^(customers\.)?[A-Za-z_][A-Za-z0-9_]{0,63}$"
+
+
+class CustomersTable(BaseModel):
+    """The existing store's customers, joined to its orders."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    table: str = Field(pattern=_COLUMN)
+    key: str = Field(pattern=_COLUMN)  # the customers table's key column
+    order_column: str = Field(pattern=_COLUMN)  # the orders column that names it
+
+
+class LinesTable(BaseModel):
+    """The existing store's order lines (the document's `items`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    table: str = Field(pattern=_COLUMN)
+    order_column: str = Field(pattern=_COLUMN)  # the lines column naming the order's key
+    order_by: str = Field(pattern=_COLUMN)
+    columns: dict[Literal["sku", "name", "quantity", "unit_price"], str] = Field(min_length=4)
+
+
+class OrderSource(BaseModel):
+    """How an existing order store's tables make the gateway's order document, for
+    serving it read-through (`GATEWAY_ORDER_SOURCE`): which column is which field."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    table: str = Field(pattern=_COLUMN)
+    key: str = Field(pattern=_COLUMN)  # an integer key: it travels inside the order_id
+    # Document path -> column of the orders table, or `customers.<column>`.
+    columns: dict[str, str] = Field(min_length=1)
+    # The store's own status values -> the gateway's statuses (as they are, if absent).
+    statuses: dict[str, str] = Field(default_factory=dict)
+    # Rows the store keeps but that are not orders any more (`{ is_deleted = 1 }`).
+    hidden_when: dict[str, int | str] = Field(default_factory=dict)
+    # The zone of the store's times without one (an OMS in Shanghai: "Asia/Shanghai").
+    time_zone: str = "UTC"
+    customers: CustomersTable | None = None
+    lines: LinesTable | None = None
+
+
 class System(BaseModel):
     """A system that holds customer data, who answers for it, where it is, and how the
     gateway reaches it."""
@@ -84,6 +130,8 @@ class System(BaseModel):
     # The principal (its bearer token's name) who may record a manual system's part
     # besides a DPO: the person the map names as `owner`, signed in as themselves.
     owner_principal: str | None = Field(default=None, min_length=1, max_length=100)
+    # An existing order store the gateway can serve read-through (a SQL system only).
+    orders: OrderSource | None = None
 
 
 class _OwnStore(BaseModel):
@@ -206,6 +254,8 @@ def load_map(
                 f"line {_line(text, key)}: system {key!r}: owner_principal only goes with "
                 'connector = "manual" (a person records what was done)'
             )
+        if system.orders is not None:
+            problems += _source_problems(text, key, system, classification)
         for name, dataset in system.datasets.items():
             problems += _dataset_problems(text, key, name, dataset, classification, retention_rules)
     if problems:
@@ -255,6 +305,40 @@ def _dataset_problems(
             f"line {_line(text, system, name)}: {where}: a row cannot be deleted and kept: "
             'give the kept fields "keep" and the others "null" or "mask", or delete the row'
         )
+    return problems
+
+
+REQUIRED_PATHS = ("external_id", "channel", "region", "status", "created_at")
+
+
+def _source_problems(
+    text: str, key: str, system: System, classification: Classification
+) -> list[str]:
+    """An order source whose mapping could not make the order document."""
+    source = system.orders
+    assert source is not None  # noqa: S101 - the caller checks
+    at = f"line {_line(text, key)}: system {key!r}, orders"
+    problems = []
+    if system.connector != "sql":
+        problems.append(f'{at}: an order source is read through connector = "sql"')
+    paths = {p for p in classification.fields if not p.startswith("items.")}
+    for path, column in sorted(source.columns.items()):
+        if path not in paths or path == "order_id":
+            problems.append(f"{at}: {path!r} is not a field of the order document")
+        if not re.match(_COLUMN_REF, column):
+            problems.append(f"{at}: {path!r} names {column!r}, not a column")
+        elif column.startswith("customers.") and source.customers is None:
+            problems.append(f"{at}: {path!r} reads the customers table, which is not mapped")
+    missing = [p for p in REQUIRED_PATHS if p not in source.columns]
+    if missing:
+        problems.append(f"{at}: no column for {', '.join(missing)} (every order has them)")
+    for column in source.hidden_when:
+        if not re.match(_COLUMN, column):
+            problems.append(f"{at}: hidden_when names {column!r}, not a column")
+    try:
+        ZoneInfo(source.time_zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        problems.append(f"{at}: time_zone {source.time_zone!r} is not an IANA time zone")
     return problems
 
 

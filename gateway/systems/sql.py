@@ -103,6 +103,13 @@ def _table(name: str, dataset: Dataset) -> TableClause:
     return table(name, *(column(f.name) for f in dataset.fields))
 
 
+def identity_equals(
+    col: ColumnElement[Any], kind: Identity, forms: Sequence[str], dialect: str
+) -> ColumnElement[bool]:
+    """`col`, normalised as a value of `kind` is, equals one of `forms` (normalised)."""
+    return _equal_to(_normalised(col, kind), forms, dialect)
+
+
 def match(
     t: TableClause, dataset: Dataset, ids: Identities, dialect: str
 ) -> ColumnElement[bool] | None:

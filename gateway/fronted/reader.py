@@ -1,0 +1,193 @@
+"""Reading an existing order store through its mapping (`[systems.<key>.orders]`).
+
+Read only: every statement here is a SELECT, with the store's names from the reviewed
+map (checked to be plain identifiers at start-up) and every value a bound parameter.
+An order is the orders row, its customer (left join) and its lines; a page is keyset
+ordered by (created time, key), newest first, as the gateway's own store pages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, DateTime, and_, column, or_, select, table
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql import Select, TableClause
+
+from gateway.systems import Identity, OrderSource, identity_equals
+
+_CUSTOMERS = "customers."
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    """A list's filters in the store's own terms (statuses already translated)."""
+
+    statuses: tuple[str, ...] | None = None  # None: any
+    channel: str | None = None
+    region: str | None = None
+    created_from: datetime | None = None  # in the store's zone, without one
+    created_to: datetime | None = None
+
+
+class StoreReader:
+    """SELECTs over one existing store's orders, customers and lines."""
+
+    def __init__(self, source: OrderSource) -> None:
+        self.source = source
+        cols = {c.split(".", 1)[1] for c in source.columns.values() if c.startswith(_CUSTOMERS)}
+        names = {c for c in source.columns.values() if not c.startswith(_CUSTOMERS)}
+        names |= {source.key, *source.hidden_when}
+        if source.customers is not None:
+            names.add(source.customers.order_column)
+        created = source.columns["created_at"]
+        typed = {created: DateTime()} if not created.startswith(_CUSTOMERS) else {}
+        self._orders = table(source.table, *(column(n, typed.get(n)) for n in sorted(names)))
+        self._customers: TableClause | None = None
+        if source.customers is not None:
+            cols.add(source.customers.key)
+            self._customers = table(source.customers.table, *(column(n) for n in sorted(cols)))
+        self._lines: TableClause | None = None
+        if source.lines is not None:
+            line_cols = {*source.lines.columns.values(), source.lines.order_column}
+            line_cols.add(source.lines.order_by)
+            self._lines = table(source.lines.table, *(column(n) for n in sorted(line_cols)))
+
+    def col(self, path: str) -> ColumnElement[Any]:
+        """The column a document path is read from."""
+        name = self.source.columns[path]
+        if name.startswith(_CUSTOMERS):
+            assert self._customers is not None  # noqa: S101 - checked at start-up
+            return self._customers.c[name.removeprefix(_CUSTOMERS)]
+        return self._orders.c[name]
+
+    @property
+    def key(self) -> ColumnElement[Any]:
+        return self._orders.c[self.source.key]
+
+    def _select(self) -> Select[Any]:
+        fields = [self.col(path).label(path) for path in self.source.columns]
+        query = select(self.key.label("_key"), *fields)
+        if self._customers is not None and self.source.customers is not None:
+            query = query.add_columns(
+                self._customers.c[self.source.customers.key].label("_customer")
+            )
+            on = (
+                self._orders.c[self.source.customers.order_column]
+                == (self._customers.c[self.source.customers.key])
+            )
+            query = query.select_from(self._orders.outerjoin(self._customers, on))
+        else:
+            query = query.select_from(self._orders)
+        for name, value in self.source.hidden_when.items():
+            c = self._orders.c[name]
+            query = query.where(or_(c.is_(None), c != value))
+        return query
+
+    def _scoped(self, query: Select[Any], region: str | None) -> Select[Any]:
+        return query if region is None else query.where(self.col("region") == region)
+
+    async def fetch(
+        self, conn: AsyncConnection, keys: Sequence[int], region: str | None
+    ) -> list[dict[str, Any]]:
+        """The orders with these keys within the row scope, each with its lines."""
+        query = self._scoped(self._select().where(self.key.in_(list(keys))), region)
+        rows = [dict(r) for r in (await conn.execute(query)).mappings()]
+        return await self._with_lines(conn, rows)
+
+    async def key_by_number(
+        self, conn: AsyncConnection, channel: str, external_id: str
+    ) -> int | None:
+        query = self._select().where(
+            self.col("channel") == channel, self.col("external_id") == external_id
+        )
+        row = (await conn.execute(query.limit(1))).mappings().first()
+        return None if row is None else int(row["_key"])
+
+    async def page(
+        self,
+        conn: AsyncConnection,
+        filters: Filters,
+        region: str | None,
+        limit: int,
+        after: tuple[datetime, int] | None,
+        match: ColumnElement[bool] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Up to `limit` orders, newest first, after the cursor's (time, key)."""
+        created = self.col("created_at")
+        query = self._scoped(self._select(), region)
+        conditions = list(self._conditions(filters))
+        if match is not None:
+            conditions.append(match)
+        if after is not None:
+            at, key = after
+            conditions.append(or_(created < at, and_(created == at, self.key < key)))
+        if conditions:
+            query = query.where(*conditions)
+        query = query.order_by(created.desc(), self.key.desc()).limit(limit)
+        rows = [dict(r) for r in (await conn.execute(query)).mappings()]
+        return await self._with_lines(conn, rows)
+
+    def _conditions(self, f: Filters) -> list[ColumnElement[bool]]:
+        found: list[ColumnElement[bool]] = []
+        if f.statuses is not None:
+            found.append(self.col("status").in_(list(f.statuses)))
+        if f.channel is not None:
+            found.append(self.col("channel") == f.channel)
+        if f.region is not None:
+            found.append(self.col("region") == f.region)
+        if f.created_from is not None:
+            found.append(self.col("created_at") >= f.created_from)
+        if f.created_to is not None:
+            found.append(self.col("created_at") < f.created_to)
+        return found
+
+    def identifies(
+        self, kind: Identity, forms: Sequence[str], dialect: str
+    ) -> ColumnElement[bool] | None:
+        """The orders whose customer's phone or e-mail is one of `forms` (None: that
+        field is not mapped, so no order is found by it)."""
+        path = {"phone": "customer.phone", "email": "customer.email"}.get(kind)
+        if path is None or path not in self.source.columns:
+            return None
+        return identity_equals(self.col(path), kind, forms, dialect)
+
+    async def _with_lines(
+        self, conn: AsyncConnection, rows: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        if not rows:
+            return rows
+        if self._lines is None or self.source.lines is None:
+            for row in rows:
+                row["items"] = []
+            return rows
+        spec = self.source.lines
+        owner = self._lines.c[spec.order_column]
+        fields = [self._lines.c[c].label(name) for name, c in spec.columns.items()]
+        query = (
+            select(owner.label("_order"), *fields)
+            .where(owner.in_([row["_key"] for row in rows]))
+            .order_by(owner, self._lines.c[spec.order_by])
+        )
+        lines: dict[Any, list[dict[str, Any]]] = {}
+        for line in (await conn.execute(query)).mappings():
+            item = dict(line)
+            lines.setdefault(item.pop("_order"), []).append(item)
+        for row in rows:
+            row["items"] = lines.get(row["_key"], [])
+        return rows
+
+
+def statuses_of(source: OrderSource, status: str) -> tuple[str, ...]:
+    """The store's values that mean the gateway's `status`."""
+    if not source.statuses:
+        return (status,)
+    return tuple(sorted(k for k, v in source.statuses.items() if v == status))
+
+
+def status_of(source: OrderSource, value: Any) -> Any:
+    mapping: Mapping[str, str] = source.statuses
+    return mapping.get(str(value), value) if mapping else value

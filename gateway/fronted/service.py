@@ -1,0 +1,251 @@
+"""Orders of an existing store, as the gateway's read path needs them (mode 1:
+read-through).
+
+The rows come from the store's own tables through the reviewed mapping, over a
+connection the operator gives read-only rights; nothing is written there. Each order
+becomes the flat document the gateway's own store yields once opened, so the same
+field plan, masks, reveal grants and audit entries apply to it unchanged:
+
+- `order_id` is a UUID holding the store's integer key (`gateway.fronted.ids`);
+- the subject is a keyed pseudonym of the store's customer (an HMAC under a key
+  derived from the blind-index key), so the log names who was read without naming
+  them, and the same customer is the same subject in every entry;
+- free text is searched for personal data when it is read (the store never ran the
+  gateway's detection), with the result cached under a keyed hash of the text.
+
+What read-through cannot do is said where an operator reads it (the guide): the data
+stays in clear in the store and its backups, and an erasure there is the SQL
+connector's, in place, not crypto-shredding.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import uuid
+from collections import OrderedDict
+from collections.abc import Collection, Sequence
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, Protocol
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from gateway.core.clock import utc_text
+from gateway.core.errors import ConfigurationError
+from gateway.fronted.ids import order_key, order_uuid
+from gateway.fronted.reader import Filters, StoreReader, status_of, statuses_of
+from gateway.pii import DetectedText, Span
+from gateway.systems import (
+    Connections,
+    ConnectorFailed,
+    Identities,
+    Identity,
+    System,
+    async_url,
+)
+
+if TYPE_CHECKING:
+    from gateway.pii import Detector
+
+CACHE_SIZE = 10_000  # detected texts kept (keyed hashes and spans: no text)
+_READ_POOL = 4
+
+
+class ListFilter(Protocol):
+    """A list's filters as the order service has checked them."""
+
+    @property
+    def status(self) -> str | None: ...
+    @property
+    def channel(self) -> str | None: ...
+    @property
+    def region(self) -> str | None: ...
+    @property
+    def created_from(self) -> datetime | None: ...
+    @property
+    def created_to(self) -> datetime | None: ...
+
+
+class FrontedOrders:
+    """Reads one existing store's orders as the gateway's opened order documents."""
+
+    def __init__(
+        self,
+        key: str,
+        system: System,
+        connections: Connections,
+        *,
+        paths: Sequence[str],
+        statuses: Collection[str],
+        pseudonym_key: bytes,
+        detector: Detector | None,
+    ) -> None:
+        if system.orders is None:
+            raise ConfigurationError(
+                f"GATEWAY_ORDER_SOURCE={key}: the systems map gives {key!r} no [orders] mapping"
+            )
+        self.key = key
+        self.source = system.orders
+        unknown = sorted(set(self.source.statuses.values()) - set(statuses))
+        if unknown:
+            raise ConfigurationError(
+                f"systems map: {key}.orders.statuses maps to unknown status(es) "
+                f"{', '.join(unknown)} (known: {', '.join(statuses)})"
+            )
+        try:
+            url = async_url(connections.url(key))
+        except ConnectorFailed as exc:
+            raise ConfigurationError(f"GATEWAY_ORDER_SOURCE={key}: {exc.reason}") from None
+        self._engine: AsyncEngine = create_async_engine(
+            url, pool_size=_READ_POOL, max_overflow=0, pool_pre_ping=True
+        )
+        self._reader = StoreReader(self.source)
+        self._paths = tuple(paths)
+        self._zone = ZoneInfo(self.source.time_zone)
+        self._pseudonyms = hmac.new(pseudonym_key, b"opg-fronted-subject", hashlib.sha256).digest()
+        self._detector = detector
+        self._detected: OrderedDict[bytes, tuple[Span, ...]] = OrderedDict()
+
+    async def close(self) -> None:
+        await self._engine.dispose()
+
+    # --- what the order service asks -----------------------------------------------
+
+    async def fetch(
+        self, order_id: uuid.UUID, region: str | None, spans: frozenset[str]
+    ) -> dict[str, Any] | None:
+        key = order_key(self.key, order_id)
+        if key is None:
+            return None
+        async with self._engine.connect() as conn:
+            rows = await self._reader.fetch(conn, [key], region)
+        return self._opened(rows[0], spans) if rows else None
+
+    async def id_by_number(self, channel: str, external_id: str) -> uuid.UUID | None:
+        """The id of the order a sales channel numbers so (None: no such order)."""
+        async with self._engine.connect() as conn:
+            key = await self._reader.key_by_number(conn, channel, external_id)
+        return None if key is None else order_uuid(self.key, key)
+
+    async def visible(self, order_ids: Sequence[uuid.UUID], region: str | None) -> set[uuid.UUID]:
+        keys = [k for k in (order_key(self.key, i) for i in order_ids) if k is not None]
+        if not keys:
+            return set()
+        async with self._engine.connect() as conn:
+            rows = await self._reader.fetch(conn, keys, region)
+        return {order_uuid(self.key, int(row["_key"])) for row in rows}
+
+    async def page(
+        self,
+        query: ListFilter,
+        region: str | None,
+        limit: int,
+        after: tuple[datetime, uuid.UUID] | None,
+        spans: frozenset[str],
+        identifier: tuple[str, str] | None = None,
+    ) -> tuple[list[dict[str, Any]], tuple[datetime, uuid.UUID] | None]:
+        """A page of opened orders and the (created_at, order_id) after its last one.
+        `query`: the list's checked filters; `identifier`: (phone|email, value) for a
+        search."""
+        position = None
+        if after is not None:
+            key = order_key(self.key, after[1])
+            if key is None:
+                return [], None  # a cursor of the gateway's own store: nothing here
+            position = (after[0].astimezone(self._zone).replace(tzinfo=None), key)
+        filters = Filters(
+            statuses=None if query.status is None else statuses_of(self.source, query.status),
+            channel=query.channel,
+            region=query.region,
+            created_from=self._stored_time(query.created_from),
+            created_to=self._stored_time(query.created_to),
+        )
+        async with self._engine.connect() as conn:
+            match = None
+            if identifier is not None:
+                kind: Identity = "email" if identifier[0] == "email" else "phone"
+                forms = sorted(Identities.of([(kind, identifier[1])]).values.get(kind, ()))
+                match = self._reader.identifies(kind, forms, conn.dialect.name)
+                if match is None or not forms:
+                    return [], None
+            rows = await self._reader.page(conn, filters, region, limit + 1, position, match)
+        opened = [self._opened(row, spans) for row in rows[:limit]]
+        if len(rows) <= limit:
+            return opened, None
+        last = rows[limit - 1]
+        return opened, (self._utc(last["created_at"]), order_uuid(self.key, int(last["_key"])))
+
+    # --- rows into documents ---------------------------------------------------------
+
+    def _stored_time(self, value: datetime | None) -> datetime | None:
+        """A time as the store keeps it: in its zone, without one."""
+        if value is None:
+            return None
+        return value.astimezone(self._zone).replace(tzinfo=None)
+
+    def _utc(self, value: datetime | str) -> datetime:
+        if isinstance(value, str):  # SQLite keeps times as text
+            value = datetime.fromisoformat(value)
+        return (value if value.tzinfo else value.replace(tzinfo=self._zone)).astimezone(UTC)
+
+    def _opened(self, row: dict[str, Any], spans: frozenset[str]) -> dict[str, Any]:
+        flat: dict[str, Any] = dict.fromkeys(self._paths)
+        for path in self.source.columns:
+            flat[path] = _plain(row[path])
+        flat["order_id"] = str(order_uuid(self.key, int(row["_key"])))
+        flat["created_at"] = utc_text(self._utc(row["created_at"]))
+        flat["status"] = status_of(self.source, row["status"])
+        flat["items"] = [
+            {
+                "sku": _plain(line.get("sku")),
+                "name": _plain(line.get("name")),
+                "quantity": int(line["quantity"]),
+                "unit_price": _plain(line.get("unit_price")),
+            }
+            for line in row["items"]
+        ]
+        flat["_subject_id"] = self._subject(row)
+        flat["_restricted"] = False
+        flat["_retention_rule"] = None
+        name = flat.get("customer.name") or ""
+        for path in spans:
+            text = flat.get(path)
+            if isinstance(text, str) and text:
+                flat[path] = DetectedText(text, self._detect(text, str(name)))
+        return flat
+
+    def _subject(self, row: dict[str, Any]) -> uuid.UUID:
+        """The customer's keyed pseudonym: their key in the store, else their phone."""
+        who = row.get("_customer")
+        if who is None:
+            who = f"phone:{row.get('customer.phone') or ''}:order:{row['_key']}"
+        digest = hmac.new(self._pseudonyms, f"{self.key}\0{who}".encode(), hashlib.sha256)
+        raw = bytearray(digest.digest()[:16])
+        raw[6] = (raw[6] & 0x0F) | 0x80  # version 8 (RFC 9562: custom), by hand before 3.14
+        raw[8] = (raw[8] & 0x3F) | 0x80  # the RFC's variant
+        return uuid.UUID(bytes=bytes(raw))
+
+    def _detect(self, text: str, name: str) -> tuple[Span, ...] | None:
+        if self._detector is None:
+            return None
+        key = hmac.new(self._pseudonyms, f"{name}\0{text}".encode(), hashlib.sha256).digest()
+        found = self._detected.get(key)
+        if found is None:
+            found = self._detector.detect(text, known_names=[name] if name else [])
+            self._detected[key] = found
+            if len(self._detected) > CACHE_SIZE:
+                self._detected.popitem(last=False)
+        else:
+            self._detected.move_to_end(key)
+        return found
+
+
+def _plain(value: Any) -> Any:
+    """A store's value as the document holds it: amounts as text, keeping their scale."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, bytes | bytearray):
+        return bytes(value).decode("utf-8", "replace")
+    return value
