@@ -243,7 +243,10 @@ class FrontedOrders:
 
 
 def _plain(value: Any) -> Any:
-    """A store's value as the document holds it: amounts as text, keeping their scale."""
+    """A store's value as the document holds it: amounts as text, keeping their scale;
+    an empty text is no value (stores keep '' where the gateway has none)."""
+    if value == "":
+        return None
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, bytes | bytearray):

@@ -1,0 +1,326 @@
+"""Read-through (issue 17, mode 1): an existing OMS database on PostgreSQL and on
+MariaDB (tests/fronted/oms.py, written apart from the mapping code) served through the
+gateway's real API, with the same disclosure, row scope, reveal and audit as its own
+store, and not a byte of the OMS's tables changed."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gateway.core.errors import ConfigurationError
+from tests.fronted.oms import (
+    STATUS_CODES,
+    STRANGER_CUSTOMER_ID,
+    SUBJECT_CUSTOMER_ID,
+    SUBJECT_MOBILE,
+    OmsData,
+    StandInOms,
+    create_oms,
+    expected_document,
+    oms_rows,
+)
+from tests.helpers import Gateway, bearer, dump_audit, own_store_policies, totp_code
+from tests.systems.chain import connect, fetch, new_database
+
+ROWS = 2000
+OMS_MAP = """
+[systems.oms]
+name = "Order management (OMS)"
+owner = "Head of e-commerce"
+purpose = "orders from every sales channel"
+country = "CN"
+connector = "sql"
+
+[systems.oms.datasets.customers]
+fields = [
+    { name = "mobile", category = "contact", identifies = "phone", erase = "null" },
+    { name = "full_name", category = "name", erase = "mask" },
+]
+
+[systems.oms.orders]
+table = "orders"
+key = "order_id"
+hidden_when = { is_deleted = 1 }
+
+[systems.oms.orders.columns]
+external_id = "order_no"
+channel = "shop_channel"
+region = "sales_region"
+status = "order_status"
+created_at = "created_time"
+"customer.name" = "customers.full_name"
+"customer.phone" = "customers.mobile"
+"customer.email" = "customers.email"
+"customer.id_number" = "customers.id_card_no"
+"shipping_address.province" = "receiver_province"
+"shipping_address.city" = "receiver_city"
+"shipping_address.district" = "receiver_district"
+"shipping_address.detail" = "receiver_address"
+"shipping_address.postal_code" = "receiver_zip"
+total_amount = "pay_amount"
+currency = "currency"
+"payment.method" = "pay_type"
+"payment.transaction_id" = "pay_trade_no"
+note = "buyer_memo"
+gift_message = "gift_note"
+
+[systems.oms.orders.customers]
+table = "customers"
+key = "customer_id"
+order_column = "customer_id"
+
+[systems.oms.orders.lines]
+table = "order_lines"
+order_column = "order_id"
+order_by = "line_no"
+columns = { sku = "sku_code", name = "sku_title", quantity = "qty", unit_price = "unit_price" }
+
+[systems.oms.orders.statuses]
+""" + "".join(f'{code} = "{status}"\n' for code, status in STATUS_CODES.items())
+FREE_TEXT = ("note", "gift_message")
+TABLES_QUERY = {
+    "customers": "SELECT * FROM customers ORDER BY customer_id",
+    "orders": "SELECT * FROM orders ORDER BY order_id",
+    "order_lines": "SELECT * FROM order_lines ORDER BY line_id",
+}
+
+
+@pytest.fixture(scope="module", params=["postgresql", "mariadb"])
+def oms(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, OmsData]]:
+    data = oms_rows(ROWS)
+    with new_database(request.param, tmp_path_factory.mktemp("oms")) as url:
+        asyncio.run(create_oms(url, data))
+        yield url, data
+
+
+@pytest.fixture
+def fronting(oms: tuple[str, OmsData], clean_sqlite_url: str, tmp_path: Path) -> Iterator[Gateway]:
+    url, _ = oms
+    policies = tmp_path / "policies"
+    shutil.copytree(own_store_policies(), policies)
+    (policies / "systems.toml").write_text(OMS_MAP, encoding="utf-8")
+    connect(tmp_path / "systems", "oms", url)
+    with Gateway.start(
+        clean_sqlite_url,
+        tmp_path,
+        policy_dir=policies,
+        systems_dir=tmp_path / "systems",
+        order_source="oms",
+    ) as gw:
+        yield gw
+
+
+def _flat(document: dict[str, Any]) -> dict[str, Any]:
+    """A document as the plans render it from: flat paths, items as a list."""
+    flat: dict[str, Any] = {"order_id": None}
+    for key, value in document.items():
+        if isinstance(value, dict):
+            flat.update({f"{key}.{k}": v for k, v in value.items()})
+        else:
+            flat[key] = value
+    return flat
+
+
+def _without(document: dict[str, Any], *keys: str) -> dict[str, Any]:
+    return {k: v for k, v in document.items() if k not in keys}
+
+
+def _all_pages(gw: Gateway, token: str, query: str = "") -> list[dict[str, Any]]:
+    items, cursor = [], None
+    while True:
+        params = f"?limit=100{query}" + (f"&cursor={cursor}" if cursor else "")
+        page = gw.client.get(f"/v1/orders{params}", headers=bearer(token))
+        assert page.status_code == 200, page.text
+        items += page.json()["items"]
+        cursor = page.json()["next_cursor"]
+        if cursor is None:
+            return items
+
+
+@pytest.mark.parametrize(
+    ("role", "region"),
+    [("customer_service", None), ("warehouse", "north"), ("finance", None), ("analyst", None)],
+)
+def test_every_order_reads_as_the_oms_holds_it_under_the_roles_plan(
+    fronting: Gateway, oms: tuple[str, OmsData], role: str, region: str | None
+) -> None:
+    gw = fronting
+    _, data = oms
+    token = gw.principal(role, region=region)
+    plan = gw.services.policy.plan_for(role)
+    live = [o for o in data.orders if not o["is_deleted"]]
+    visible = [o for o in live if region is None or o["sales_region"] == region]
+    read = _all_pages(gw, token)
+    assert [r["external_id"] for r in read] == [
+        o["order_no"]
+        for o in sorted(visible, key=lambda o: (o["created_time"], o["order_id"]), reverse=True)
+    ]
+    by_number = {r["external_id"]: r for r in read}
+    for order in visible:
+        expected = plan.render(_flat(expected_document(data, order)))
+        shown = by_number[order["order_no"]]
+        assert _without(shown, "order_id", *FREE_TEXT) == _without(expected, "order_id", *FREE_TEXT)
+        for path in FREE_TEXT:  # masked by what is found in it, or hidden, as the plan says
+            assert (path in shown) == (path in expected)
+    one = visible[0]
+    single = gw.client.get(
+        f"/v1/orders/{by_number[one['order_no']]['order_id']}", headers=bearer(token)
+    )
+    assert single.json() == by_number[one["order_no"]]
+
+
+def test_free_text_is_masked_by_what_is_found_in_it_when_read(
+    fronting: Gateway, oms: tuple[str, OmsData]
+) -> None:
+    gw = fronting
+    _, data = oms
+    token = gw.principal("customer_service")
+    read = {r["external_id"]: r for r in _all_pages(gw, token)}
+    memos = [o for o in data.orders if not o["is_deleted"] and o["buyer_memo"]]
+    with_phone = [o for o in memos if any(ch.isdigit() for ch in o["buyer_memo"])]
+    assert with_phone
+    for order in with_phone:
+        shown = read[order["order_no"]]["note"]
+        digits = "".join(ch for ch in order["buyer_memo"] if ch.isdigit())
+        if len(digits) >= 11:  # a phone in the memo: never in clear
+            assert digits not in "".join(ch for ch in shown if ch.isdigit())
+
+
+def test_search_finds_the_customer_however_the_oms_stored_the_phone(
+    fronting: Gateway, oms: tuple[str, OmsData]
+) -> None:
+    gw = fronting
+    _, data = oms
+    token = gw.principal("customer_service")
+    found = gw.client.post(
+        "/v1/orders/search", json={"phone": SUBJECT_MOBILE}, headers=bearer(token)
+    )
+    assert found.status_code == 200, found.text
+    mine = {o["order_no"] for o in data.orders_of(SUBJECT_CUSTOMER_ID)}
+    assert {r["external_id"] for r in found.json()["items"]} == mine
+    stranger = {o["order_no"] for o in data.orders_of(STRANGER_CUSTOMER_ID)}
+    assert not mine & stranger
+
+
+def test_reads_are_logged_by_pseudonym_and_a_reveal_needs_a_grant(
+    fronting: Gateway, oms: tuple[str, OmsData]
+) -> None:
+    gw = fronting
+    _, data = oms
+    token = gw.principal("customer_service")
+    secret = gw.enrol_totp(token)
+    order = data.orders_of(SUBJECT_CUSTOMER_ID)[0]
+    [found] = [r for r in _all_pages(gw, token) if r["external_id"] == order["order_no"]]
+    assert found["customer"]["phone"] != data.customer(SUBJECT_CUSTOMER_ID)["mobile"]
+    granted = gw.client.post(
+        "/v1/unmask-grants",
+        json={
+            "purpose": "customer called about a lost parcel",
+            "code": totp_code(secret, gw.clock),
+            "order_ids": [found["order_id"]],
+        },
+        headers=bearer(token),
+    )
+    assert granted.status_code == 201, granted.text
+    clear = gw.client.get(
+        f"/v1/orders/{found['order_id']}",
+        params={"reveal": "customer.phone"},
+        headers={**bearer(token), "X-Unmask-Grant": granted.json()["grant"]},
+    )
+    assert clear.status_code == 200, clear.text
+    assert clear.json()["customer"]["phone"] == data.customer(SUBJECT_CUSTOMER_ID)["mobile"]
+    log = asyncio.run(dump_audit(gw.settings.database_url)).decode()
+    assert found["order_id"] in log  # the reads and the reveal name the order
+    assert "orders.reveal" in log
+    assert SUBJECT_MOBILE not in log
+    assert data.customer(SUBJECT_CUSTOMER_ID)["full_name"] not in log
+
+
+def test_nothing_in_the_oms_changes_and_writes_are_refused(
+    fronting: Gateway, oms: tuple[str, OmsData]
+) -> None:
+    gw = fronting
+    url, _ = oms
+    before = {name: fetch(url, query) for name, query in TABLES_QUERY.items()}
+    token = gw.principal("customer_service")
+    _all_pages(gw, token, "&status=paid&channel=tmall")
+    gw.client.post("/v1/orders/search", json={"phone": SUBJECT_MOBILE}, headers=bearer(token))
+    writer = gw.principal("channel")
+    refused = gw.client.post("/v1/orders", json=_order_in(), headers=bearer(writer))
+    assert refused.status_code == 409
+    assert "written by the existing order system of 'oms'" in refused.json()["detail"]
+    assert {name: fetch(url, query) for name, query in TABLES_QUERY.items()} == before
+
+
+def _order_in() -> dict[str, Any]:
+    from tests.helpers import SAMPLE_ORDER
+
+    return json.loads(json.dumps(SAMPLE_ORDER))
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        (
+            ('"customer.name" = "customers.full_name"', '"customer.nick" = "customers.nick"'),
+            "'customer.nick' is not a field of the order document",
+        ),
+        (
+            ('external_id = "order_no"', 'external_id = "order_no; drop table orders"'),
+            "names 'order_no; drop table orders', not a column",
+        ),
+        (('created_at = "created_time"\n', ""), "no column for created_at"),
+        (
+            ("hidden_when = { is_deleted = 1 }", 'time_zone = "Mars/Olympus"'),
+            "time_zone 'Mars/Olympus' is not an IANA time zone",
+        ),
+    ],
+)
+def test_a_bad_mapping_stops_start_up_with_the_reason(
+    tmp_path: Path, clean_sqlite_url: str, change: tuple[str, str], reason: str
+) -> None:
+    policies = tmp_path / "policies"
+    shutil.copytree(own_store_policies(), policies)
+    (policies / "systems.toml").write_text(OMS_MAP.replace(*change), encoding="utf-8")
+    with (
+        pytest.raises(ConfigurationError, match="systems map") as raised,
+        Gateway.start(clean_sqlite_url, tmp_path, policy_dir=policies),
+    ):
+        pass
+    assert reason in str(raised.value)
+
+
+@pytest.mark.parametrize("kind", ["postgresql", "mariadb"])
+def test_orders_the_oms_writes_meanwhile_are_read_at_once(
+    kind: str, clean_sqlite_url: str, tmp_path: Path
+) -> None:
+    data = oms_rows(60)
+    with new_database(kind, tmp_path) as url:
+        asyncio.run(create_oms(url, data))
+        policies = tmp_path / "policies"
+        shutil.copytree(own_store_policies(), policies)
+        (policies / "systems.toml").write_text(OMS_MAP, encoding="utf-8")
+        connect(tmp_path / "systems", "oms", url)
+        with Gateway.start(
+            clean_sqlite_url,
+            tmp_path,
+            policy_dir=policies,
+            systems_dir=tmp_path / "systems",
+            order_source="oms",
+        ) as gw:
+            token = gw.principal("customer_service")
+            before = len(_all_pages(gw, token))
+            written = asyncio.run(StandInOms().write_orders(url, 5, data.next_order_id()))
+            after = _all_pages(gw, token)
+    new = {o["order_no"] for o in written.orders if not o["is_deleted"]}
+    assert len(after) == before + len(new)
+    assert new <= {r["external_id"] for r in after}
