@@ -43,6 +43,27 @@ def test_read_path_benchmark_prints_its_ratio() -> None:
     assert abs(figures["logging_cost"] - cost) < 0.002
 
 
+def test_read_through_benchmark_reads_both_stores_and_prints_the_ratio() -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "bench/fronted_read.py",
+            *("--tool", "python", "--duration", "1", "--orders", "30", "--connections", "2"),
+            "--json",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=True,
+    )
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    assert (figures["orders"], figures["oms"]) == (30, "sqlite")
+    assert figures["native_rps"] > 0
+    assert figures["fronted_rps"] > 0  # every read answered 200 (the client checks)
+    assert abs(figures["ratio"] - figures["fronted_rps"] / figures["native_rps"]) < 0.002
+
+
 def test_totp_timing_benchmark_compares_wrong_codes_with_a_locked_factor() -> None:
     result = subprocess.run(
         [sys.executable, "bench/totp_timing.py", "--samples", "20", "--json"],

@@ -8,18 +8,96 @@ ordered by (created time, key), newest first, as the gateway's own store pages.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, DateTime, and_, column, or_, select, table
-from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.sql import Select, TableClause
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    DateTime,
+    Engine,
+    Result,
+    and_,
+    column,
+    create_engine,
+    or_,
+    select,
+    table,
+)
+from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.sql import Executable, Select, TableClause
 
 from gateway.systems import Identity, OrderSource, identity_equals
 
 _CUSTOMERS = "customers."
+_POOL = 8
+
+
+class Conn(Protocol):
+    """What the reader needs of a connection: run a SELECT, know the dialect."""
+
+    @property
+    def dialect(self) -> Dialect: ...
+
+    async def execute(self, statement: Executable) -> Result[Any]: ...
+
+
+class _Inline:
+    """A sync SQLite connection read inline on the event loop: an indexed read takes
+    microseconds, a hop to aiosqlite's thread a millisecond (`gateway.core.readpath`)."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+        self.dialect = conn.dialect
+
+    async def execute(self, statement: Executable) -> Result[Any]:
+        return self._conn.execute(statement)
+
+
+class StorePool:
+    """Connections to the store, read only: SQLite opened read-only (`mode=ro`, which
+    also leaves its journal mode alone), a server in autocommit (no BEGIN/ROLLBACK
+    round trips for single SELECTs)."""
+
+    def __init__(self, url: str) -> None:
+        parsed = make_url(url)
+        self._sync: Engine | None = None
+        self._async: AsyncEngine | None = None
+        if parsed.get_backend_name() == "sqlite":
+            path = parsed.database or ""
+            self._sync = create_engine(
+                f"sqlite:///file:{path}?mode=ro&uri=true",
+                isolation_level="AUTOCOMMIT",
+                connect_args={"check_same_thread": False},
+            )
+        else:
+            self._async = create_async_engine(
+                url, isolation_level="AUTOCOMMIT", pool_size=_POOL, max_overflow=0
+            )
+        self._conn: Connection | None = None
+
+    @asynccontextmanager
+    async def connect(self) -> AsyncIterator[Conn]:
+        if self._async is not None:
+            async with self._async.connect() as conn:
+                yield conn
+            return
+        assert self._sync is not None  # noqa: S101 - one of the two is set
+        if self._conn is None or self._conn.invalidated or self._conn.closed:
+            self._conn = self._sync.connect()
+        yield _Inline(self._conn)
+
+    async def dispose(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+        if self._sync is not None:
+            self._sync.dispose()
+        if self._async is not None:
+            await self._async.dispose()
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,16 +169,14 @@ class StoreReader:
         return query if region is None else query.where(self.col("region") == region)
 
     async def fetch(
-        self, conn: AsyncConnection, keys: Sequence[int], region: str | None
+        self, conn: Conn, keys: Sequence[int], region: str | None
     ) -> list[dict[str, Any]]:
         """The orders with these keys within the row scope, each with its lines."""
         query = self._scoped(self._select().where(self.key.in_(list(keys))), region)
         rows = [dict(r) for r in (await conn.execute(query)).mappings()]
         return await self._with_lines(conn, rows)
 
-    async def key_by_number(
-        self, conn: AsyncConnection, channel: str, external_id: str
-    ) -> int | None:
+    async def key_by_number(self, conn: Conn, channel: str, external_id: str) -> int | None:
         query = self._select().where(
             self.col("channel") == channel, self.col("external_id") == external_id
         )
@@ -109,7 +185,7 @@ class StoreReader:
 
     async def page(
         self,
-        conn: AsyncConnection,
+        conn: Conn,
         filters: Filters,
         region: str | None,
         limit: int,
@@ -155,9 +231,7 @@ class StoreReader:
             return None
         return identity_equals(self.col(path), kind, forms, dialect)
 
-    async def _with_lines(
-        self, conn: AsyncConnection, rows: list[dict[str, Any]]
-    ) -> list[dict[str, Any]]:
+    async def _with_lines(self, conn: Conn, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if not rows:
             return rows
         if self._lines is None or self.source.lines is None:

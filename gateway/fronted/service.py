@@ -30,12 +30,10 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
-
 from gateway.core.clock import utc_text
 from gateway.core.errors import ConfigurationError
 from gateway.fronted.ids import order_key, order_uuid
-from gateway.fronted.reader import Filters, StoreReader, status_of, statuses_of
+from gateway.fronted.reader import Filters, StorePool, StoreReader, status_of, statuses_of
 from gateway.pii import DetectedText, Span
 from gateway.systems import (
     Connections,
@@ -50,7 +48,6 @@ if TYPE_CHECKING:
     from gateway.pii import Detector
 
 CACHE_SIZE = 10_000  # detected texts kept (keyed hashes and spans: no text)
-_READ_POOL = 4
 
 
 class ListFilter(Protocol):
@@ -98,9 +95,7 @@ class FrontedOrders:
             url = async_url(connections.url(key))
         except ConnectorFailed as exc:
             raise ConfigurationError(f"GATEWAY_ORDER_SOURCE={key}: {exc.reason}") from None
-        self._engine: AsyncEngine = create_async_engine(
-            url, pool_size=_READ_POOL, max_overflow=0, pool_pre_ping=True
-        )
+        self._pool = StorePool(url)
         self._reader = StoreReader(self.source)
         self._paths = tuple(paths)
         self._zone = ZoneInfo(self.source.time_zone)
@@ -109,7 +104,7 @@ class FrontedOrders:
         self._detected: OrderedDict[bytes, tuple[Span, ...]] = OrderedDict()
 
     async def close(self) -> None:
-        await self._engine.dispose()
+        await self._pool.dispose()
 
     # --- what the order service asks -----------------------------------------------
 
@@ -119,13 +114,13 @@ class FrontedOrders:
         key = order_key(self.key, order_id)
         if key is None:
             return None
-        async with self._engine.connect() as conn:
+        async with self._pool.connect() as conn:
             rows = await self._reader.fetch(conn, [key], region)
         return self._opened(rows[0], spans) if rows else None
 
     async def id_by_number(self, channel: str, external_id: str) -> uuid.UUID | None:
         """The id of the order a sales channel numbers so (None: no such order)."""
-        async with self._engine.connect() as conn:
+        async with self._pool.connect() as conn:
             key = await self._reader.key_by_number(conn, channel, external_id)
         return None if key is None else order_uuid(self.key, key)
 
@@ -133,7 +128,7 @@ class FrontedOrders:
         keys = [k for k in (order_key(self.key, i) for i in order_ids) if k is not None]
         if not keys:
             return set()
-        async with self._engine.connect() as conn:
+        async with self._pool.connect() as conn:
             rows = await self._reader.fetch(conn, keys, region)
         return {order_uuid(self.key, int(row["_key"])) for row in rows}
 
@@ -162,7 +157,7 @@ class FrontedOrders:
             created_from=self._stored_time(query.created_from),
             created_to=self._stored_time(query.created_to),
         )
-        async with self._engine.connect() as conn:
+        async with self._pool.connect() as conn:
             match = None
             if identifier is not None:
                 kind: Identity = "email" if identifier[0] == "email" else "phone"

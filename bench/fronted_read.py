@@ -1,0 +1,253 @@
+"""Read-through benchmark: orders of an existing store against the gateway's own, in one run.
+
+Seeds N demo orders into the gateway's own store and the same orders into an
+OMS-like database (customers, orders, order_lines, as a retailer's order system
+keeps them: SQLite by default, or `--oms-url`), then drives `GET /v1/orders/{id}` as
+customer_service on the gateway serving its own store and on the gateway fronting the
+OMS (`GATEWAY_ORDER_SOURCE`), with the same load generator, and prints the ratio.
+
+    python bench/fronted_read.py [--orders 2000] [--duration 10] [--connections 16]
+                                 [--oms-url postgresql://...] [--json]
+
+wrk when it is on PATH, else bench/read_path.py's asyncio client (see there).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import shutil
+import sys
+import tempfile
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.read_path import free_port, run_python, run_wrk, seed, server  # noqa: E402
+from gateway.core import migrate  # noqa: E402
+from gateway.core.resources import shipped_dir  # noqa: E402
+from gateway.core.secretfiles import write_secret_file  # noqa: E402
+from gateway.core.settings import Settings  # noqa: E402
+from gateway.demo.data import demo_orders  # noqa: E402
+from gateway.fronted import order_uuid  # noqa: E402
+from gateway.systems import async_url  # noqa: E402
+
+SCHEMA = (
+    "CREATE TABLE customers (customer_id INTEGER PRIMARY KEY, full_name VARCHAR(100), "
+    "mobile VARCHAR(20), email VARCHAR(200), id_card_no VARCHAR(18))",
+    "CREATE TABLE orders (order_id BIGINT PRIMARY KEY, order_no VARCHAR(64), "
+    "shop_channel VARCHAR(32), sales_region VARCHAR(32), order_status VARCHAR(16), "
+    "created_time TIMESTAMP, customer_id INTEGER, receiver_province VARCHAR(32), "
+    "receiver_city VARCHAR(32), receiver_district VARCHAR(32), receiver_address VARCHAR(200), "
+    "receiver_zip VARCHAR(10), pay_amount NUMERIC(12,2), currency CHAR(3), "
+    "pay_type VARCHAR(16), pay_trade_no VARCHAR(64), buyer_memo TEXT, gift_note TEXT)",
+    "CREATE TABLE order_lines (line_id INTEGER PRIMARY KEY, order_id BIGINT, line_no INTEGER, "
+    "sku_code VARCHAR(64), sku_title VARCHAR(200), qty INTEGER, unit_price NUMERIC(12,2))",
+    "CREATE INDEX ix_lines_order ON order_lines (order_id)",
+)
+MAP = """
+[systems.oms]
+name = "Order management (benchmark)"
+owner = "Benchmark"
+purpose = "orders"
+country = "CN"
+connector = "sql"
+
+[systems.oms.datasets.customers]
+fields = [{ name = "mobile", category = "contact", identifies = "phone", erase = "null" }]
+
+[systems.oms.orders]
+table = "orders"
+key = "order_id"
+
+[systems.oms.orders.columns]
+external_id = "order_no"
+channel = "shop_channel"
+region = "sales_region"
+status = "order_status"
+created_at = "created_time"
+"customer.name" = "customers.full_name"
+"customer.phone" = "customers.mobile"
+"customer.email" = "customers.email"
+"customer.id_number" = "customers.id_card_no"
+"shipping_address.province" = "receiver_province"
+"shipping_address.city" = "receiver_city"
+"shipping_address.district" = "receiver_district"
+"shipping_address.detail" = "receiver_address"
+"shipping_address.postal_code" = "receiver_zip"
+total_amount = "pay_amount"
+currency = "currency"
+"payment.method" = "pay_type"
+"payment.transaction_id" = "pay_trade_no"
+note = "buyer_memo"
+gift_message = "gift_note"
+
+[systems.oms.orders.customers]
+table = "customers"
+key = "customer_id"
+order_column = "customer_id"
+
+[systems.oms.orders.lines]
+table = "order_lines"
+order_column = "order_id"
+order_by = "line_no"
+columns = { sku = "sku_code", name = "sku_title", quantity = "qty", unit_price = "unit_price" }
+"""
+
+
+def oms_rows(count: int, *, text_values: bool) -> dict[str, list[dict[str, Any]]]:
+    """The same demo orders the gateway's own store gets, as an OMS's three tables
+    (times and amounts as text for SQLite, which keeps them so)."""
+    money: Any = str if text_values else Decimal
+    customers: dict[str, dict[str, Any]] = {}
+    orders, lines = [], []
+    for number, doc in enumerate(demo_orders(count, seed=7), start=1):
+        who = doc["customer"]
+        customer = customers.setdefault(
+            who["phone"],
+            {
+                "customer_id": len(customers) + 1,
+                "full_name": who["name"],
+                "mobile": who["phone"],
+                "email": who.get("email"),
+                "id_card_no": who.get("id_number"),
+            },
+        )
+        address = doc["shipping_address"]
+        orders.append(
+            {
+                "order_id": 10**12 + number,
+                "order_no": doc["external_id"],
+                "shop_channel": doc["channel"],
+                "sales_region": doc["region"],
+                "order_status": doc["status"],
+                "created_time": _time(doc["created_at"], text_values),
+                "customer_id": customer["customer_id"],
+                "receiver_province": address["province"],
+                "receiver_city": address["city"],
+                "receiver_district": address["district"],
+                "receiver_address": address["detail"],
+                "receiver_zip": address["postal_code"],
+                "pay_amount": money(doc["total_amount"]),
+                "currency": doc["currency"],
+                "pay_type": doc["payment"]["method"],
+                "pay_trade_no": doc["payment"].get("transaction_id"),
+                "buyer_memo": doc.get("note"),
+                "gift_note": doc.get("gift_message"),
+            }
+        )
+        for position, item in enumerate(doc["items"], start=1):
+            lines.append(
+                {
+                    "line_id": len(lines) + 1,
+                    "order_id": 10**12 + number,
+                    "line_no": position,
+                    "sku_code": item["sku"],
+                    "sku_title": item["name"],
+                    "qty": item["quantity"],
+                    "unit_price": money(item["unit_price"]),
+                }
+            )
+    return {"customers": list(customers.values()), "orders": orders, "order_lines": lines}
+
+
+def _time(text: str, as_text: bool) -> Any:
+    stored = datetime.fromisoformat(text).replace(tzinfo=None)
+    return stored.isoformat(sep=" ") if as_text else stored
+
+
+async def create_oms(url: str, rows: dict[str, list[dict[str, Any]]]) -> None:
+    engine = create_async_engine(async_url(url))
+    try:
+        async with engine.begin() as conn:
+            for statement in SCHEMA:
+                await conn.execute(text(statement))
+            for name, table_rows in rows.items():
+                columns = list(table_rows[0])
+                marks = ", ".join(f":{c}" for c in columns)
+                insert = f"INSERT INTO {name} ({', '.join(columns)}) VALUES ({marks})"  # noqa: S608
+                await conn.execute(text(insert), table_rows)
+    finally:
+        await engine.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--orders", type=int, default=2000)
+    parser.add_argument("--duration", type=int, default=10, help="seconds per measured run")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--oms-url", default="", help="an empty database (default: SQLite)")
+    parser.add_argument("--tool", choices=["auto", "wrk", "python"], default="auto")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    args = parser.parse_args()
+
+    workdir = Path(tempfile.mkdtemp(prefix="opg-bench-fronted-"))
+    settings = Settings(var_dir=workdir)
+    migrate.upgrade(settings.sqlalchemy_url)
+    native_ids, token = asyncio.run(seed(settings, args.orders))
+    oms_url = args.oms_url or f"sqlite:///{workdir / 'oms.db'}"
+    rows = oms_rows(args.orders, text_values=oms_url.startswith("sqlite"))
+    asyncio.run(create_oms(oms_url, rows))
+    fronted_ids = [str(order_uuid("oms", int(o["order_id"]))) for o in rows["orders"]]
+    policies = workdir / "policies"
+    shutil.copytree(
+        shipped_dir("policies"), policies, ignore=shutil.ignore_patterns("systems.toml")
+    )
+    (policies / "systems.toml").write_text(MAP, encoding="utf-8")
+    write_secret_file(workdir / "systems" / "oms.url", oms_url)
+    tool = args.tool if args.tool != "auto" else ("wrk" if shutil.which("wrk") else "python")
+
+    def measure(port: int, ids: list[str]) -> dict[str, float]:
+        ids_file = workdir / f"ids-{port}.txt"
+        ids_file.write_text("\n".join(ids))
+        warm = max(2, args.duration // 5)
+        if tool == "wrk":
+            run_wrk(port, token, ids_file, warm, args.connections)
+            return run_wrk(port, token, ids_file, args.duration, args.connections)
+        run_python(port, token, ids, warm, args.connections)
+        return run_python(port, token, ids, args.duration, args.connections)
+
+    env = {
+        "GATEWAY_VAR_DIR": str(workdir),
+        "GATEWAY_LOG_LEVEL": "warning",
+        "GATEWAY_POLICY_DIR": str(policies),
+        "GATEWAY_PRIVACY_WORKER_SECONDS": "0",
+    }
+    port = free_port()
+    with server("gateway.app:create_app", port, env, factory=True):
+        native = measure(port, native_ids)
+    port = free_port()
+    fronting = {**env, "GATEWAY_ORDER_SOURCE": "oms"}
+    with server("gateway.app:create_app", port, fronting, factory=True):
+        fronted = measure(port, fronted_ids)
+    result = {
+        "orders": args.orders,
+        "tool": tool,
+        "connections": args.connections,
+        "oms": oms_url.split(":", 1)[0],
+        "native_rps": round(native["rps"], 1),
+        "fronted_rps": round(fronted["rps"], 1),
+        "ratio": round(fronted["rps"] / native["rps"], 3),
+        "native_p50_ms": round(native["p50_ms"], 2),
+        "fronted_p50_ms": round(fronted["p50_ms"], 2),
+        "native_p99_ms": round(native["p99_ms"], 2),
+        "fronted_p99_ms": round(fronted["p99_ms"], 2),
+    }
+    if args.json:
+        print(json.dumps(result))
+        return
+    print(f"read-through vs the gateway's own store, {args.orders} orders, {tool}:")
+    for key, value in result.items():
+        print(f"  {key}: {value}")
+
+
+if __name__ == "__main__":
+    main()
