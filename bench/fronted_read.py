@@ -20,8 +20,6 @@ import json
 import shutil
 import sys
 import tempfile
-from datetime import datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -36,23 +34,10 @@ from gateway.core import migrate  # noqa: E402
 from gateway.core.resources import shipped_dir  # noqa: E402
 from gateway.core.secretfiles import write_secret_file  # noqa: E402
 from gateway.core.settings import Settings  # noqa: E402
-from gateway.demo.data import demo_orders  # noqa: E402
+from gateway.demo import LEGACY_SCHEMA, demo_orders, legacy_rows  # noqa: E402
 from gateway.fronted import order_uuid  # noqa: E402
 from gateway.systems import async_url  # noqa: E402
 
-SCHEMA = (
-    "CREATE TABLE customers (customer_id INTEGER PRIMARY KEY, full_name VARCHAR(100), "
-    "mobile VARCHAR(20), email VARCHAR(200), id_card_no VARCHAR(18))",
-    "CREATE TABLE orders (order_id BIGINT PRIMARY KEY, order_no VARCHAR(64), "
-    "shop_channel VARCHAR(32), sales_region VARCHAR(32), order_status VARCHAR(16), "
-    "created_time TIMESTAMP, customer_id INTEGER, receiver_province VARCHAR(32), "
-    "receiver_city VARCHAR(32), receiver_district VARCHAR(32), receiver_address VARCHAR(200), "
-    "receiver_zip VARCHAR(10), pay_amount NUMERIC(12,2), currency CHAR(3), "
-    "pay_type VARCHAR(16), pay_trade_no VARCHAR(64), buyer_memo TEXT, gift_note TEXT)",
-    "CREATE TABLE order_lines (line_id INTEGER PRIMARY KEY, order_id BIGINT, line_no INTEGER, "
-    "sku_code VARCHAR(64), sku_title VARCHAR(200), qty INTEGER, unit_price NUMERIC(12,2))",
-    "CREATE INDEX ix_lines_order ON order_lines (order_id)",
-)
 MAP = """
 [systems.oms]
 name = "Order management (benchmark)"
@@ -103,72 +88,11 @@ columns = { sku = "sku_code", name = "sku_title", quantity = "qty", unit_price =
 """
 
 
-def oms_rows(count: int, *, text_values: bool) -> dict[str, list[dict[str, Any]]]:
-    """The same demo orders the gateway's own store gets, as an OMS's three tables
-    (times and amounts as text for SQLite, which keeps them so)."""
-    money: Any = str if text_values else Decimal
-    customers: dict[str, dict[str, Any]] = {}
-    orders, lines = [], []
-    for number, doc in enumerate(demo_orders(count, seed=7), start=1):
-        who = doc["customer"]
-        customer = customers.setdefault(
-            who["phone"],
-            {
-                "customer_id": len(customers) + 1,
-                "full_name": who["name"],
-                "mobile": who["phone"],
-                "email": who.get("email"),
-                "id_card_no": who.get("id_number"),
-            },
-        )
-        address = doc["shipping_address"]
-        orders.append(
-            {
-                "order_id": 10**12 + number,
-                "order_no": doc["external_id"],
-                "shop_channel": doc["channel"],
-                "sales_region": doc["region"],
-                "order_status": doc["status"],
-                "created_time": _time(doc["created_at"], text_values),
-                "customer_id": customer["customer_id"],
-                "receiver_province": address["province"],
-                "receiver_city": address["city"],
-                "receiver_district": address["district"],
-                "receiver_address": address["detail"],
-                "receiver_zip": address["postal_code"],
-                "pay_amount": money(doc["total_amount"]),
-                "currency": doc["currency"],
-                "pay_type": doc["payment"]["method"],
-                "pay_trade_no": doc["payment"].get("transaction_id"),
-                "buyer_memo": doc.get("note"),
-                "gift_note": doc.get("gift_message"),
-            }
-        )
-        for position, item in enumerate(doc["items"], start=1):
-            lines.append(
-                {
-                    "line_id": len(lines) + 1,
-                    "order_id": 10**12 + number,
-                    "line_no": position,
-                    "sku_code": item["sku"],
-                    "sku_title": item["name"],
-                    "qty": item["quantity"],
-                    "unit_price": money(item["unit_price"]),
-                }
-            )
-    return {"customers": list(customers.values()), "orders": orders, "order_lines": lines}
-
-
-def _time(text: str, as_text: bool) -> Any:
-    stored = datetime.fromisoformat(text).replace(tzinfo=None)
-    return stored.isoformat(sep=" ") if as_text else stored
-
-
 async def create_oms(url: str, rows: dict[str, list[dict[str, Any]]]) -> None:
     engine = create_async_engine(async_url(url))
     try:
         async with engine.begin() as conn:
-            for statement in SCHEMA:
+            for statement in LEGACY_SCHEMA:
                 await conn.execute(text(statement))
             for name, table_rows in rows.items():
                 columns = list(table_rows[0])
@@ -194,7 +118,8 @@ def main() -> None:
     migrate.upgrade(settings.sqlalchemy_url)
     native_ids, token = asyncio.run(seed(settings, args.orders))
     oms_url = args.oms_url or f"sqlite:///{workdir / 'oms.db'}"
-    rows = oms_rows(args.orders, text_values=oms_url.startswith("sqlite"))
+    documents = list(demo_orders(args.orders, seed=7))
+    rows = legacy_rows(documents, text_values=oms_url.startswith("sqlite"))
     asyncio.run(create_oms(oms_url, rows))
     fronted_ids = [str(order_uuid("oms", int(o["order_id"]))) for o in rows["orders"]]
     policies = workdir / "policies"

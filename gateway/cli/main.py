@@ -146,6 +146,11 @@ def demo(if_empty: bool, count: int) -> None:
             f"in {settings.systems_directory}: an erasure reaches them too "
             "(`privacy-gateway systems list`)"
         )
+    if "legacy_oms" in result.systems:
+        click.echo(
+            "the legacy OMS holds the same orders in its own tables: "
+            "`GATEWAY_ORDER_SOURCE=legacy_oms make run` serves them read-through"
+        )
     order, phone = result.try_privacy
     click.echo(
         f"try the privacy page (/privacy) as a demo customer: order {order}, phone {phone}; "

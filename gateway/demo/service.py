@@ -11,6 +11,7 @@ from gateway.auth import NewPrincipal, count_principals
 from gateway.core.errors import ConfigurationError
 from gateway.core.secretfiles import write_secret_file
 from gateway.demo.data import DEMO_PRINCIPALS, demo_orders
+from gateway.demo.legacy import LEGACY_KEY, seed_legacy
 from gateway.demo.systems import seed_systems
 from gateway.orders import count_orders, import_lines
 
@@ -52,7 +53,9 @@ async def seed_demo(services: Services, count: int, *, if_empty: bool) -> DemoRe
         ),
     )
     first = documents[0]
-    systems = seed_systems(services.systems, services.settings.systems_directory, documents)
+    directory = services.settings.systems_directory
+    legacy = LEGACY_KEY in services.systems.systems and seed_legacy(directory, documents)
+    systems = [LEGACY_KEY] * legacy + seed_systems(services.systems, directory, documents)
     return DemoResult(
         report.created + report.unchanged,
         issued,

@@ -45,8 +45,8 @@ def seed_systems(
     created = []
     for key, system in systems.systems.items():
         url_file = directory / f"{key}.url"
-        if system.connector != "sql" or url_file.exists():
-            continue
+        if system.connector != "sql" or system.orders is not None or url_file.exists():
+            continue  # an order store is the legacy OMS's (`gateway.demo.legacy`)
         owner_only_dir(directory)
         path = directory / f"{key}.db"
         path.unlink(missing_ok=True)

@@ -192,12 +192,14 @@ class FrontedOrders:
         flat["order_id"] = str(order_uuid(self.key, int(row["_key"])))
         flat["created_at"] = utc_text(self._utc(row["created_at"]))
         flat["status"] = status_of(self.source, row["status"])
+        if "total_amount" in self.source.columns:
+            flat["total_amount"] = _amount(row["total_amount"])
         flat["items"] = [
             {
                 "sku": _plain(line.get("sku")),
                 "name": _plain(line.get("name")),
                 "quantity": int(line["quantity"]),
-                "unit_price": _plain(line.get("unit_price")),
+                "unit_price": _amount(line.get("unit_price")),
             }
             for line in row["items"]
         ]
@@ -235,6 +237,14 @@ class FrontedOrders:
         else:
             self._detected.move_to_end(key)
         return found
+
+
+def _amount(value: Any) -> Any:
+    """Money as the document holds it, text with its cents: a store may hand back a
+    number (SQLite's NUMERIC affinity turns '39.90' into 39.9)."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return f"{Decimal(str(value)):.2f}"
+    return _plain(value)
 
 
 def _plain(value: Any) -> Any:

@@ -30,10 +30,14 @@ def test_the_demo_erasure_reaches_the_shipped_maps_systems(
     with Gateway.start(clean_sqlite_url, tmp_path, policy_dir=shipped_dir("policies")) as gw:
         seeded = gw.cli("demo", "--orders", "20")
         assert seeded.exit_code == 0, seeded.output
-        assert "demo databases for the systems map's SQL systems (crm, wms)" in seeded.output
+        assert (
+            "demo databases for the systems map's SQL systems (legacy_oms, crm, wms)"
+            in seeded.output
+        )
+        assert "GATEWAY_ORDER_SOURCE=legacy_oms" in seeded.output
         checked = gw.cli("systems", "check")
         assert checked.exit_code == 0, checked.output
-        assert checked.output.count(": ok") == 3
+        assert checked.output.count(": ok") == 4
         tried = re.search(r"order (\S+), phone (\d+);", seeded.output)
         assert tried is not None
         order, phone = tried[1], tried[2]
@@ -48,7 +52,9 @@ def test_the_demo_erasure_reaches_the_shipped_maps_systems(
         dpo = next(t["token"] for t in tokens if t["role"] == "dpo")
         view = gw.client.get(f"/v1/privacy/register/{request_id}", headers=bearer(dpo)).json()
         parts = {p["system"]: p for p in view["systems"]}
-        assert (parts["crm"]["status"], parts["wms"]["status"]) == ("done", "done")
+        assert {k: parts[k]["status"] for k in ("crm", "wms", "legacy_oms")} == dict.fromkeys(
+            ("crm", "wms", "legacy_oms"), "done"
+        )
         assert "erase the subject's records in receipts" in parts["paper_archive"]["task"]
         assert fetch(crm, found) == [(0,)]
 
@@ -69,11 +75,34 @@ def test_the_demo_erasure_reaches_the_shipped_maps_systems(
             "crm": ("sql", "erased"),
             "wms": ("sql", "erased"),
             "paper_archive": ("manual", "nothing_found"),
+            "legacy_oms": ("sql", "erased"),
         }
-        archive = certificate["systems"][-1]["searched_again"]
+        archive = certificate["systems"][3]["searched_again"]
         assert (
             archive == "not possible (manual): the record of the person who did it is the evidence"
         )
+
+
+def test_the_demo_serves_its_legacy_oms_read_through(clean_sqlite_url: str, tmp_path: Path) -> None:
+    shipped = shipped_dir("policies")
+    with Gateway.start(clean_sqlite_url, tmp_path, policy_dir=shipped) as gw:
+        seeded = gw.cli("demo", "--orders", "30")
+        assert seeded.exit_code == 0, seeded.output
+        own = gw.client.get("/v1/orders?limit=100", headers=bearer(gw.principal("analyst"))).json()
+    with Gateway.start(  # the same store and keys, now fronting the legacy OMS
+        clean_sqlite_url,
+        tmp_path,
+        policy_dir=shipped,
+        systems_dir=gw.settings.systems_directory,
+        order_source="legacy_oms",
+    ) as through:
+        analyst = through.principal("analyst", name="analyst-2")
+        read = through.client.get("/v1/orders?limit=100", headers=bearer(analyst)).json()
+    strip = ("order_id",)
+    assert [{k: v for k, v in o.items() if k not in strip} for o in read["items"]] == [
+        {k: v for k, v in o.items() if k not in strip} for o in own["items"]
+    ]
+    assert all(o["order_id"][14] == "8" for o in read["items"])  # ids that carry the key
 
 
 def _check(env: dict[str, str], *args: str) -> tuple[int, str]:
