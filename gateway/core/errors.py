@@ -21,6 +21,7 @@ data: they name fields and rules, not values.
     │   └── SecondFactorMissing   no (active or pending) TOTP factor for this step
     ├── InvalidInput              input that passed parsing but breaks a rule
     │   └── InvalidParameter      ... in a query or path parameter
+    ├── Unavailable               a store the answer comes from cannot be reached now
     │
     │   defined where they happen; no answer is defined for them (a fault if one escapes):
     ├── DecryptionFailed          gateway.crypto: a ciphertext not authentic for its key and place
@@ -54,6 +55,7 @@ __all__ = [
     "SecondFactorLocked",
     "SecondFactorMissing",
     "SecondFactorRejected",
+    "Unavailable",
     "field_problem",
 ]
 
@@ -153,6 +155,11 @@ def field_problem(path: str, message: str) -> FieldProblem:
         return FieldProblem(path.rpartition(".")[0] or "body", UNKNOWN_FIELD)
     # pydantic prefixes our validators' messages; the rule reads better alone.
     return FieldProblem(path or "body", message.removeprefix("Value error, ") or "is invalid")
+
+
+class Unavailable(GatewayError):
+    """A store the answer comes from (a fronted order store) cannot be reached now:
+    nothing was read or disclosed; retry shortly."""
 
 
 class InvalidInput(GatewayError):

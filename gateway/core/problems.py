@@ -45,6 +45,7 @@ from gateway.core.errors import (
     SecondFactorLocked,
     SecondFactorMissing,
     SecondFactorRejected,
+    Unavailable,
     field_problem,
 )
 
@@ -109,6 +110,9 @@ _TYPES = (
     ProblemType("audit-unavailable", 503, "Audit log unavailable",
                 "The access could not be written to the audit log, so nothing was "
                 "disclosed (fail closed). Retry shortly."),
+    ProblemType("store-unavailable", 503, "Order store unavailable",
+                "The order store the gateway fronts cannot be reached now, so nothing was "
+                "read or disclosed. Retry shortly."),
     ProblemType("internal-error", 500, "Internal error",
                 "Something failed inside the gateway; nothing was changed by this request."),
 )  # fmt: skip # a table: one problem type per entry, its texts under it
@@ -130,6 +134,7 @@ _DOMAIN_SLUGS: tuple[tuple[type[GatewayError], str], ...] = (
     (Conflict, "conflict"),
     (InvalidParameter, "invalid-parameter"),
     (InvalidInput, "invalid-input"),
+    (Unavailable, "store-unavailable"),
 )
 _PARAMETER_SOURCES = {"query", "path", "header", "cookie"}
 _MISSING_PARAMETER = re.compile(

@@ -22,18 +22,29 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import uuid
 from collections import OrderedDict
-from collections.abc import Collection, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from gateway.core.clock import utc_text
-from gateway.core.errors import ConfigurationError
+from gateway.core.errors import ConfigurationError, Unavailable
 from gateway.fronted.ids import order_key, order_uuid
-from gateway.fronted.reader import Filters, StorePool, StoreReader, status_of, statuses_of
+from gateway.fronted.reader import (
+    Conn,
+    Filters,
+    StorePool,
+    StoreReader,
+    status_of,
+    statuses_of,
+)
 from gateway.pii import DetectedText, Span
 from gateway.systems import (
     Connections,
@@ -47,6 +58,7 @@ from gateway.systems import (
 if TYPE_CHECKING:
     from gateway.pii import Detector
 
+log = logging.getLogger("gateway.fronted")
 CACHE_SIZE = 10_000  # detected texts kept (keyed hashes and spans: no text)
 
 
@@ -91,11 +103,10 @@ class FrontedOrders:
                 f"systems map: {key}.orders.statuses maps to unknown status(es) "
                 f"{', '.join(unknown)} (known: {', '.join(statuses)})"
             )
-        try:
-            url = async_url(connections.url(key))
-        except ConnectorFailed as exc:
-            raise ConfigurationError(f"GATEWAY_ORDER_SOURCE={key}: {exc.reason}") from None
-        self._pool = StorePool(url)
+        # Connected on first read: the demo (and an operator) may write the connection
+        # file after the gateway's settings name the store.
+        self._connections = connections
+        self._pool: StorePool | None = None
         self._reader = StoreReader(self.source)
         self._paths = tuple(paths)
         self._zone = ZoneInfo(self.source.time_zone)
@@ -104,7 +115,25 @@ class FrontedOrders:
         self._detected: OrderedDict[bytes, tuple[Span, ...]] = OrderedDict()
 
     async def close(self) -> None:
-        await self._pool.dispose()
+        if self._pool is not None:
+            await self._pool.dispose()
+
+    @asynccontextmanager
+    async def _reading(self) -> AsyncIterator[Conn]:
+        """A connection to the store; the store out of reach is `Unavailable` (503:
+        nothing read, nothing disclosed), with the driver's error type only."""
+        try:
+            if self._pool is None:
+                self._pool = StorePool(async_url(self._connections.url(self.key)))
+            async with self._pool.connect() as conn:
+                yield conn
+        except ConnectorFailed as exc:
+            raise Unavailable(f"the order store {self.key!r}: {exc.reason}") from None
+        except (SQLAlchemyError, OSError) as exc:
+            log.warning("order store %s: %s", self.key, type(exc).__name__)
+            raise Unavailable(
+                f"the order store {self.key!r} cannot be read now ({type(exc).__name__})"
+            ) from None
 
     # --- what the order service asks -----------------------------------------------
 
@@ -114,13 +143,13 @@ class FrontedOrders:
         key = order_key(self.key, order_id)
         if key is None:
             return None
-        async with self._pool.connect() as conn:
+        async with self._reading() as conn:
             rows = await self._reader.fetch(conn, [key], region)
         return self._opened(rows[0], spans) if rows else None
 
     async def id_by_number(self, channel: str, external_id: str) -> uuid.UUID | None:
         """The id of the order a sales channel numbers so (None: no such order)."""
-        async with self._pool.connect() as conn:
+        async with self._reading() as conn:
             key = await self._reader.key_by_number(conn, channel, external_id)
         return None if key is None else order_uuid(self.key, key)
 
@@ -128,7 +157,7 @@ class FrontedOrders:
         keys = [k for k in (order_key(self.key, i) for i in order_ids) if k is not None]
         if not keys:
             return set()
-        async with self._pool.connect() as conn:
+        async with self._reading() as conn:
             rows = await self._reader.fetch(conn, keys, region)
         return {order_uuid(self.key, int(row["_key"])) for row in rows}
 
@@ -157,7 +186,7 @@ class FrontedOrders:
             created_from=self._stored_time(query.created_from),
             created_to=self._stored_time(query.created_to),
         )
-        async with self._pool.connect() as conn:
+        async with self._reading() as conn:
             match = None
             if identifier is not None:
                 kind: Identity = "email" if identifier[0] == "email" else "phone"

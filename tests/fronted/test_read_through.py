@@ -324,3 +324,28 @@ def test_orders_the_oms_writes_meanwhile_are_read_at_once(
     new = {o["order_no"] for o in written.orders if not o["is_deleted"]}
     assert len(after) == before + len(new)
     assert new <= {r["external_id"] for r in after}
+
+
+def test_a_store_out_of_reach_is_a_503_that_discloses_nothing(
+    clean_sqlite_url: str, tmp_path: Path
+) -> None:
+    policies = tmp_path / "policies"
+    shutil.copytree(own_store_policies(), policies)
+    (policies / "systems.toml").write_text(OMS_MAP, encoding="utf-8")
+    secret_url = "postgresql://reader:s3cret-pw@127.0.0.1:5432/no_such_oms"
+    connect(tmp_path / "systems", "oms", secret_url)
+    with Gateway.start(
+        clean_sqlite_url,
+        tmp_path,
+        policy_dir=policies,
+        systems_dir=tmp_path / "systems",
+        order_source="oms",
+    ) as gw:
+        token = gw.principal("customer_service")
+        answer = gw.client.get("/v1/orders?limit=5", headers=bearer(token))
+        log = asyncio.run(dump_audit(gw.settings.database_url)).decode()
+    problem = answer.json()
+    assert (answer.status_code, problem["type"]) == (503, "/problems/store-unavailable")
+    assert problem["detail"].startswith("the order store 'oms' cannot be read now (")
+    assert "s3cret" not in answer.text
+    assert "orders.list" not in log  # nothing was read, so nothing is logged as read
