@@ -38,7 +38,7 @@ from sqlalchemy.sql import ColumnElement, TableClause
 
 from gateway.systems.connector import Connections, ConnectorFailed, Job, Outcome, register
 from gateway.systems.identities import PHONE_NOISE, WHITESPACE, Identities
-from gateway.systems.map import Dataset, Identity, System
+from gateway.systems.map import Dataset, Identity, OrderSource, System
 
 MASK = "***"  # what `erase = "mask"` writes over a value
 EXPORT_ROWS = 10_000  # per dataset: an access copy larger than this is a mapping problem
@@ -294,10 +294,41 @@ class SqlConnector:
                         f"dataset {name!r}: column {f.name!r} is NOT NULL, so it cannot be "
                         'erased with erase = "null" (use "mask" or "delete_row")'
                     )
+        if self._system.orders is not None:
+            problems += _check_source(inspector, self._system.orders)
         return problems
 
     async def close(self) -> None:
         return None
+
+
+def _check_source(inspector: Any, source: OrderSource) -> list[str]:
+    """The order source's tables and columns (read-through) against the live schema."""
+    wanted: dict[str, set[str]] = {source.table: {source.key, *source.hidden_when}}
+    for column_name in source.columns.values():
+        table_name, _, name = column_name.rpartition(".")
+        if table_name and source.customers is not None:
+            wanted.setdefault(source.customers.table, set()).add(name)
+        else:
+            wanted[source.table].add(name)
+    if source.customers is not None:
+        wanted[source.table].add(source.customers.order_column)
+        wanted.setdefault(source.customers.table, set()).add(source.customers.key)
+    if source.lines is not None:
+        lines = {source.lines.order_column, source.lines.order_by, *source.lines.columns.values()}
+        wanted.setdefault(source.lines.table, set()).update(lines)
+    problems = []
+    for table_name, names in wanted.items():
+        try:
+            present = {c["name"] for c in inspector.get_columns(table_name)}
+        except NoSuchTableError:
+            problems.append(f"orders: no table {table_name!r}")
+            continue
+        problems += [
+            f"orders: table {table_name!r} has no column {name!r}"
+            for name in sorted(names - present)
+        ]
+    return problems
 
 
 async def _count(conn: AsyncConnection, t: TableClause, where: ColumnElement[bool]) -> int:

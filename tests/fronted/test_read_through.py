@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
+from gateway.cli import main
 from gateway.core.errors import ConfigurationError
 from tests.fronted.oms import (
     STATUS_CODES,
@@ -40,7 +42,7 @@ connector = "sql"
 
 [systems.oms.datasets.customers]
 fields = [
-    { name = "mobile", category = "contact", identifies = "phone", erase = "null" },
+    { name = "mobile", category = "contact", identifies = "phone", erase = "mask" },
     { name = "full_name", category = "name", erase = "mask" },
 ]
 
@@ -351,3 +353,31 @@ def test_a_store_out_of_reach_is_a_503_that_discloses_nothing(
     assert "s3cret" not in answer.text
     # Nothing was read, so nothing is logged as read.
     assert after.count("'orders.list'") == before.count("'orders.list'")
+
+
+def test_systems_check_names_what_the_mapping_misses_in_the_store(
+    oms: tuple[str, OmsData], tmp_path: Path
+) -> None:
+    url, _ = oms
+    policies = tmp_path / "policies"
+    shutil.copytree(own_store_policies(), policies)
+    wrong = OMS_MAP.replace('gift_message = "gift_note"', 'gift_message = "gift_text"').replace(
+        'order_by = "line_no"', 'order_by = "position"'
+    )
+    (policies / "systems.toml").write_text(wrong, encoding="utf-8")
+    connect(tmp_path / "systems", "oms", url)
+    env = {
+        "GATEWAY_VAR_DIR": str(tmp_path / "var"),
+        "GATEWAY_POLICY_DIR": str(policies),
+        "GATEWAY_SYSTEMS_DIR": str(tmp_path / "systems"),
+    }
+    result = CliRunner().invoke(main, ["systems", "check"], env=env)
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [
+        "oms: Order management (OMS) (sql): 2 problem(s)",
+        "  - orders: table 'orders' has no column 'gift_text'",
+        "  - orders: table 'order_lines' has no column 'position'",
+    ]
+    (policies / "systems.toml").write_text(OMS_MAP, encoding="utf-8")
+    fine = CliRunner().invoke(main, ["systems", "check"], env=env)
+    assert (fine.exit_code, fine.output) == (0, "oms: Order management (OMS) (sql): ok\n")
