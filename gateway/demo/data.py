@@ -106,6 +106,7 @@ def demo_order(index: int, rng: random.Random, start: datetime) -> dict[str, Any
 
 
 def demo_orders(count: int, seed: int = 2026) -> Iterator[dict[str, Any]]:
+    """Fake order documents, the same for the same seed (the demo and the benchmarks)."""
     rng = random.Random(seed)
     start = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
     for index in range(count):
