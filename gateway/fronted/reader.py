@@ -20,9 +20,12 @@ from sqlalchemy import (
     DateTime,
     Engine,
     Result,
+    String,
     and_,
+    cast,
     column,
     create_engine,
+    func,
     or_,
     select,
     table,
@@ -165,20 +168,25 @@ class StoreReader:
             query = query.where(or_(c.is_(None), c != value))
         return query
 
-    def _scoped(self, query: Select[Any], region: str | None) -> Select[Any]:
-        return query if region is None else query.where(self.col("region") == region)
+    def _scoped(self, query: Select[Any], region: str | None, dialect: str) -> Select[Any]:
+        if region is None:
+            return query
+        return query.where(_same(self.col("region"), region, dialect))
 
     async def fetch(
         self, conn: Conn, keys: Sequence[int], region: str | None
     ) -> list[dict[str, Any]]:
         """The orders with these keys within the row scope, each with its lines."""
-        query = self._scoped(self._select().where(self.key.in_(list(keys))), region)
+        query = self._select().where(self.key.in_(list(keys)))
+        query = self._scoped(query, region, conn.dialect.name)
         rows = [dict(r) for r in (await conn.execute(query)).mappings()]
         return await self._with_lines(conn, rows)
 
     async def key_by_number(self, conn: Conn, channel: str, external_id: str) -> int | None:
+        dialect = conn.dialect.name
         query = self._select().where(
-            self.col("channel") == channel, self.col("external_id") == external_id
+            _same(self.col("channel"), channel, dialect),
+            _same(self.col("external_id"), external_id, dialect),
         )
         row = (await conn.execute(query.limit(1))).mappings().first()
         return None if row is None else int(row["_key"])
@@ -194,8 +202,9 @@ class StoreReader:
     ) -> list[dict[str, Any]]:
         """Up to `limit` orders, newest first, after the cursor's (time, key)."""
         created = self.col("created_at")
-        query = self._scoped(self._select(), region)
-        conditions = list(self._conditions(filters))
+        dialect = conn.dialect.name
+        query = self._scoped(self._select(), region, dialect)
+        conditions = list(self._conditions(filters, dialect))
         if match is not None:
             conditions.append(match)
         if after is not None:
@@ -207,14 +216,14 @@ class StoreReader:
         rows = [dict(r) for r in (await conn.execute(query)).mappings()]
         return await self._with_lines(conn, rows)
 
-    def _conditions(self, f: Filters) -> list[ColumnElement[bool]]:
+    def _conditions(self, f: Filters, dialect: str) -> list[ColumnElement[bool]]:
         found: list[ColumnElement[bool]] = []
         if f.statuses is not None:
-            found.append(self.col("status").in_(list(f.statuses)))
+            found.append(_one_of(self.col("status"), f.statuses, dialect))
         if f.channel is not None:
-            found.append(self.col("channel") == f.channel)
+            found.append(_same(self.col("channel"), f.channel, dialect))
         if f.region is not None:
-            found.append(self.col("region") == f.region)
+            found.append(_same(self.col("region"), f.region, dialect))
         if f.created_from is not None:
             found.append(self.col("created_at") >= f.created_from)
         if f.created_to is not None:
@@ -222,12 +231,11 @@ class StoreReader:
         return found
 
     def identifies(
-        self, kind: Identity, forms: Sequence[str], dialect: str
+        self, path: str, kind: Identity, forms: Sequence[str], dialect: str
     ) -> ColumnElement[bool] | None:
-        """The orders whose customer's phone or e-mail is one of `forms` (None: that
-        field is not mapped, so no order is found by it)."""
-        path = {"phone": "customer.phone", "email": "customer.email"}.get(kind)
-        if path is None or path not in self.source.columns:
+        """The orders whose `path` (the customer's phone, e-mail or resident id) is one
+        of `forms` (None: that field is not mapped, so no order is found by it)."""
+        if path not in self.source.columns:
             return None
         return identity_equals(self.col(path), kind, forms, dialect)
 
@@ -253,6 +261,23 @@ class StoreReader:
         for row in rows:
             row["items"] = lines.get(row["_key"], [])
         return rows
+
+
+def _same(col: ColumnElement[Any], value: str, dialect: str) -> ColumnElement[bool]:
+    """`col` is exactly `value`. MySQL's and MariaDB's default collations ignore case,
+    accents and trailing spaces, so `NORTH`, `Nörth` or `north ` would pass a `north`
+    scope: there the text (cast to the connection's utf8mb4) is compared in its binary
+    collation, and its length too (binary collations still pad)."""
+    if dialect not in {"mysql", "mariadb"}:
+        return col == value
+    text = cast(col, String)
+    return and_(text.collate("utf8mb4_bin") == value, func.char_length(text) == len(value))
+
+
+def _one_of(col: ColumnElement[Any], values: Sequence[str], dialect: str) -> ColumnElement[bool]:
+    if dialect not in {"mysql", "mariadb"}:
+        return col.in_(list(values))
+    return or_(*(_same(col, v, dialect) for v in values))
 
 
 def statuses_of(source: OrderSource, status: str) -> tuple[str, ...]:

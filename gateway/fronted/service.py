@@ -60,6 +60,16 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("gateway.fronted")
 CACHE_SIZE = 10_000  # detected texts kept (keyed hashes and spans: no text)
+# Longer free text is not searched (the gateway's own store takes at most 500
+# characters): detection's cost grows with what it finds, and it runs on the event
+# loop. Such a text is masked whole, as text never searched is.
+DETECTED_MAX = 500
+# The search kinds of `POST /v1/orders/search`, as identities and document paths.
+_SEARCH: dict[str, tuple[Identity, str]] = {
+    "phone": ("phone", "customer.phone"),
+    "email": ("email", "customer.email"),
+    "id_number": ("resident_id", "customer.id_number"),
+}
 
 
 class ListFilter(Protocol):
@@ -189,9 +199,9 @@ class FrontedOrders:
         async with self._reading() as conn:
             match = None
             if identifier is not None:
-                kind: Identity = "email" if identifier[0] == "email" else "phone"
+                kind, path = _SEARCH[identifier[0]]
                 forms = sorted(Identities.of([(kind, identifier[1])]).values.get(kind, ()))
-                match = self._reader.identifies(kind, forms, conn.dialect.name)
+                match = self._reader.identifies(path, kind, forms, conn.dialect.name)
                 if match is None or not forms:
                     return [], None
             rows = await self._reader.page(conn, filters, region, limit + 1, position, match)
@@ -217,7 +227,7 @@ class FrontedOrders:
     def _opened(self, row: dict[str, Any], spans: frozenset[str]) -> dict[str, Any]:
         flat: dict[str, Any] = dict.fromkeys(self._paths)
         for path in self.source.columns:
-            flat[path] = _plain(row[path])
+            flat[path] = _text(row[path])
         flat["order_id"] = str(order_uuid(self.key, int(row["_key"])))
         flat["created_at"] = utc_text(self._utc(row["created_at"]))
         flat["status"] = status_of(self.source, row["status"])
@@ -243,10 +253,23 @@ class FrontedOrders:
         return flat
 
     def _subject(self, row: dict[str, Any]) -> uuid.UUID:
-        """The customer's keyed pseudonym: their key in the store, else their phone."""
+        """The customer's keyed pseudonym: their key in the store; without a customers
+        table, their phone or e-mail as the gateway compares it (one customer, one
+        subject, however the store wrote it); else the order alone."""
         who = row.get("_customer")
         if who is None:
-            who = f"phone:{row.get('customer.phone') or ''}:order:{row['_key']}"
+            contacts: tuple[tuple[Identity, str], ...] = (
+                ("phone", "customer.phone"),
+                ("email", "customer.email"),
+            )
+            for kind, path in contacts:
+                value = row.get(path)
+                forms = Identities.of([(kind, str(value))]).values.get(kind) if value else None
+                if forms:
+                    who = f"{kind}:{min(forms)}"
+                    break
+            else:
+                who = f"order:{row['_key']}"
         digest = hmac.new(self._pseudonyms, f"{self.key}\0{who}".encode(), hashlib.sha256)
         raw = bytearray(digest.digest()[:16])
         raw[6] = (raw[6] & 0x0F) | 0x80  # version 8 (RFC 9562: custom), by hand before 3.14
@@ -254,7 +277,7 @@ class FrontedOrders:
         return uuid.UUID(bytes=bytes(raw))
 
     def _detect(self, text: str, name: str) -> tuple[Span, ...] | None:
-        if self._detector is None:
+        if self._detector is None or len(text) > DETECTED_MAX:
             return None
         key = hmac.new(self._pseudonyms, f"{name}\0{text}".encode(), hashlib.sha256).digest()
         found = self._detected.get(key)
@@ -266,6 +289,12 @@ class FrontedOrders:
         else:
             self._detected.move_to_end(key)
         return found
+
+
+def _text(value: Any) -> Any:
+    """A document field's value as text (a phone a store keeps as a number too)."""
+    plain = _plain(value)
+    return plain if plain is None or isinstance(plain, str) else str(plain)
 
 
 def _amount(value: Any) -> Any:

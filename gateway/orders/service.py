@@ -23,6 +23,7 @@ from gateway.core.clock import Clock
 from gateway.core.errors import (
     ConfigurationError,
     Conflict,
+    GatewayError,
     NotFound,
     PermissionDenied,
     RateLimited,
@@ -107,7 +108,7 @@ class OrderService:
             engine, self._plan, subjects, clock, self._opener, self._encrypted, detector, log
         )
         self.create = self._writes.create if fronted is None else self._written_elsewhere
-        self.create_many = self._writes.create_many
+        self.create_many = self._writes.create_many if fronted is None else self._imported_elsewhere
         self.change_status = (
             self._writes.change_status if fronted is None else self._changed_elsewhere
         )
@@ -121,6 +122,11 @@ class OrderService:
     async def _written_elsewhere(self, principal: Principal, order: OrderIn) -> tuple[str, bool]:
         """Orders of a fronted store are written by its own order system, not here."""
         self._plan(principal, "orders", "create")
+        raise Conflict(self._elsewhere())
+
+    async def _imported_elsewhere(
+        self, principal: Principal | None, orders: list[OrderIn]
+    ) -> list[tuple[str, bool] | GatewayError]:
         raise Conflict(self._elsewhere())
 
     async def _changed_elsewhere(self, principal: Principal, order_id: str, status: str) -> None:
