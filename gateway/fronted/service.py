@@ -134,7 +134,7 @@ class FrontedOrders:
         nothing read, nothing disclosed), with the driver's error type only."""
         try:
             if self._pool is None:
-                self._pool = StorePool(async_url(self._connections.url(self.key)))
+                self._pool = StorePool(async_url(self._connections.read_url(self.key)))
             async with self._pool.connect() as conn:
                 yield conn
         except ConnectorFailed as exc:

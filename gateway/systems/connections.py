@@ -3,7 +3,9 @@
 The map is reviewed and committed; a database password or a webhook secret is not.
 Each system's connection lives in `<systems_dir>/<key>.url` (a SQLAlchemy URL for a
 SQL system, an https URL for a webhook) and, for a webhook, `<key>.secret` (the
-HMAC key both sides share). The files must be readable by their owner only: a
+HMAC key both sides share). A store served read-through may have a second, read-only
+account in `<key>.read.url`, used for its reads (the connector's erasures keep
+`<key>.url`). The files must be readable by their owner only: a
 connection file that others can read is refused, as a key file would be. A missing
 file does not stop the gateway (the map can be written before the systems are
 connected); the step for that system then fails with the reason, and
@@ -50,6 +52,13 @@ class FileConnections:
 
     def url(self, system: str) -> str:
         return self._read(system, "url")
+
+    def read_url(self, system: str) -> str:
+        """The read-only account for serving a store read-through (`<key>.read.url`),
+        else the system's one URL: erasure there needs more than reading."""
+        if (self.directory / f"{system}.read.url").exists():
+            return self._read(f"{system}.read", "url")
+        return self.url(system)
 
     def secret(self, system: str) -> bytes:
         secret = self._read(system, "secret").encode()

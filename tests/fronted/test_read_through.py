@@ -381,3 +381,22 @@ def test_systems_check_names_what_the_mapping_misses_in_the_store(
     (policies / "systems.toml").write_text(OMS_MAP, encoding="utf-8")
     fine = CliRunner().invoke(main, ["systems", "check"], env=env)
     assert (fine.exit_code, fine.output) == (0, "oms: Order management (OMS) (sql): ok\n")
+
+
+def test_reads_use_the_read_only_account_when_there_is_one(
+    oms: tuple[str, OmsData], clean_sqlite_url: str, tmp_path: Path
+) -> None:
+    url, _ = oms
+    policies = tmp_path / "policies"
+    shutil.copytree(own_store_policies(), policies)
+    (policies / "systems.toml").write_text(OMS_MAP, encoding="utf-8")
+    systems = tmp_path / "systems"
+    connect(systems, "oms", "postgresql://eraser:pw@127.0.0.1:5432/not_this_one")
+    connect(systems, "oms.read", url)  # oms.read.url: the account reads go through
+    with Gateway.start(
+        clean_sqlite_url, tmp_path, policy_dir=policies, systems_dir=systems, order_source="oms"
+    ) as gw:
+        token = gw.principal("customer_service")
+        page = gw.client.get("/v1/orders?limit=3", headers=bearer(token))
+    assert page.status_code == 200, page.text
+    assert len(page.json()["items"]) == 3
