@@ -328,6 +328,6 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         voice=voice,
         systems=systems,
         answers=answers,
-        manual_parts=ManualParts(register, answers, systems, clock),
+        manual_parts=ManualParts(register, answers, systems, clock, audit),
         fronted=fronted,
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, Request, post
+from litestar import Controller, Request, get, post
 from litestar.datastructures import CacheControlHeader
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
@@ -19,7 +19,7 @@ from litestar.params import FromPath, JSONBody
 from gateway.auth import AuthedRequest
 from gateway.privacy.desk.systems import ManualParts
 from gateway.privacy.execution.answers import SystemAnswers
-from gateway.privacy.schemas import CallbackAck, ManualRecorded, ManualRecordIn
+from gateway.privacy.schemas import CallbackAck, ManualRecorded, ManualRecordIn, ManualTask
 from gateway.systems import MAX_ANSWER_BYTES
 
 
@@ -54,6 +54,20 @@ class ManualPartController(Controller):
 
     path = "/v1/privacy/register"
     tags = ["whole chain"]  # noqa: RUF012 - Litestar reads class attributes
+
+    @get(
+        "/{request_id:str}/systems/{system:str}/task",
+        cache_control=CacheControlHeader(no_store=True),
+        summary="What to look for in a manual system (dpo, or the system's owner_principal)",
+    )
+    async def task(
+        self,
+        request: AuthedRequest,
+        request_id: FromPath[str],
+        system: FromPath[str],
+        manual: NamedDependency[ManualParts],
+    ) -> ManualTask:
+        return ManualTask.model_validate(await manual.task(request.user, request_id, system))
 
     @post(
         "/{request_id:str}/systems/{system:str}/complete",

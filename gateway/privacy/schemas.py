@@ -267,6 +267,19 @@ class ManualRecorded(Answer):
     part: SystemPart
 
 
+class ManualTask(Answer):
+    """What a person needs to find the subject in a manual system (personal data:
+    shown to a DPO or the system's owner_principal only, never stored or logged)."""
+
+    request_id: str
+    system: str
+    datasets: list[str]
+    find_by: dict[str, list[str]] = Field(
+        description="The request's identities by kind (order_number, phone, ...), of the "
+        "kinds this system's datasets are found by."
+    )
+
+
 class CallbackAck(Answer):
     """The gateway's receipt of a webhook system's callback."""
 

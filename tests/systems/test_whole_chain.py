@@ -132,6 +132,12 @@ def test_an_erasure_reaches_every_system_and_certifies_each_ones_evidence(
     clerk = gw.principal("warehouse", region="north", name="archive-clerk")
     agent = gw.principal("customer_service")
     assert_problem(_complete(gw, agent, request_id, "paper_archive"), 403, "forbidden")
+    task_url = f"/v1/privacy/register/{request_id}/systems/paper_archive/task"
+    assert_problem(gw.client.get(task_url, headers=bearer(agent)), 403, "forbidden")
+    task = gw.client.get(task_url, headers=bearer(clerk))
+    assert task.status_code == 200, task.text
+    assert task.headers["cache-control"] == "no-store"
+    assert task.json()["find_by"] == {"order_number": ["WEB-10001"]}  # what the box is under
     assert_problem(_complete(gw, clerk, request_id, "crm"), 403, "forbidden")  # not theirs
     future = (gw.clock.now() + timedelta(days=1)).date().isoformat()
     bad = assert_problem(

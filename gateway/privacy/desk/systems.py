@@ -17,6 +17,7 @@ import uuid
 from typing import Any
 
 from audit import snapshot
+from gateway.accesslog import AccessLog
 from gateway.core.clock import Clock
 from gateway.core.errors import FieldProblem, InvalidInput, NotFound
 from gateway.core.principal import Principal
@@ -35,10 +36,16 @@ class ManualParts:
     """Records what a person did in a manual system."""
 
     def __init__(
-        self, register: Register, answers: SystemAnswers, systems: SystemsMap, clock: Clock
+        self,
+        register: Register,
+        answers: SystemAnswers,
+        systems: SystemsMap,
+        clock: Clock,
+        audit: AccessLog,
     ) -> None:
         self._register = register
         self._answers = answers
+        self._audit = audit
         self._systems = systems
         self._clock = clock
 
@@ -47,6 +54,30 @@ class ManualParts:
         if spec is None or spec.owner_principal is None:
             return False
         return hmac.compare_digest(spec.owner_principal.encode(), principal.name.encode())
+
+    async def task(self, principal: Principal, request_id: str, system: str) -> dict[str, Any]:
+        """The values a person needs to do a manual system's part (who may record it may
+        read them, while it waits); the log says who read which kinds, never the values."""
+        try:
+            key = uuid.UUID(request_id)
+        except ValueError:
+            raise NotFound("no privacy request with this id") from None
+        if not self._is_owner(principal, system):
+            await self._register.authorize(principal, "manage", f"privacy/{key}")
+        values = await self._answers.task_values(key, system)
+        await self._audit.record(
+            principal.name,
+            "privacy.system_task",
+            f"privacy/{key}",
+            details={"system": system, "kinds": sorted(values)},
+        )
+        spec = self._systems.systems[system]
+        return {
+            "request_id": str(key),
+            "system": system,
+            "datasets": sorted(spec.datasets),
+            "find_by": values,
+        }
 
     async def complete(
         self, principal: Principal, request_id: str, system: str, record: dict[str, Any]

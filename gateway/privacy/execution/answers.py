@@ -95,6 +95,10 @@ class SystemAnswers:
         await self._chain.audit_outcome(at, outcome, actor)
         return _ack(step.request_id, key, "recorded")
 
+    async def task_values(self, request_id: uuid.UUID, key: str) -> dict[str, list[str]]:
+        """See `task_values`."""
+        return await task_values(self._chain, request_id, key)
+
     async def complete(
         self,
         request_id: uuid.UUID,
@@ -137,6 +141,27 @@ class SystemAnswers:
             if blocked is not None and blocked.startswith(f"system {key!r} "):
                 await store.update_request(conn, request_id, None, blocked_reason=None)
         await self._chain.audit_outcome(at, outcome, actor)
+
+
+async def task_values(chain: Chain, request_id: uuid.UUID, key: str) -> dict[str, list[str]]:
+    """What a person needs to find the subject in a manual system: the request's
+    identities of the kinds that system's datasets are found by (order numbers for a
+    paper archive), while its part waits for them; NotFound/Conflict otherwise."""
+    system = chain.external.get(key)
+    if system is None or system.connector != "manual":
+        raise NotFound("no manual system with this key in the systems map")
+    async with chain.engine.begin() as conn:
+        step = (await records.steps_of(conn, request_id)).get(key)
+        request = await store.get_request(conn, request_id)
+        if request is None:
+            raise NotFound("no privacy request with this id")
+        if step is None or step.status != records.WAITING:
+            raise Conflict(f"system {key!r} is not waiting for a person in this request")
+        identities = await chain.identities(conn, request)
+    if identities is None:
+        raise Conflict("the identities of this request are gone (its data key was destroyed)")
+    kinds = {f.identifies for d in system.datasets.values() for f in d.identities}
+    return {k: sorted(v) for k, v in identities.values.items() if k in kinds}
 
 
 def _recordable(step: records.SystemStep, manual: bool) -> bool:
