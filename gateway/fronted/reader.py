@@ -37,6 +37,7 @@ from sqlalchemy.sql import Executable, Select, TableClause
 from gateway.systems import Identity, OrderSource, identity_equals
 
 _CUSTOMERS = "customers."
+_LINE = "_line:"  # the labels of the lines' columns in a joined read
 _POOL = 8
 
 
@@ -149,9 +150,12 @@ class StoreReader:
     def key(self) -> ColumnElement[Any]:
         return self._orders.c[self.source.key]
 
-    def _select(self) -> Select[Any]:
+    def _select(self, *, with_lines: bool = False) -> Select[Any]:
+        """The orders (and customers) SELECT; `with_lines`: their lines joined too, a
+        row per line (one round trip for one order, as the own store reads it)."""
         fields = [self.col(path).label(path) for path in self.source.columns]
         query = select(self.key.label("_key"), *fields)
+        joined: Any = self._orders
         if self._customers is not None and self.source.customers is not None:
             query = query.add_columns(
                 self._customers.c[self.source.customers.key].label("_customer")
@@ -160,9 +164,16 @@ class StoreReader:
                 self._orders.c[self.source.customers.order_column]
                 == (self._customers.c[self.source.customers.key])
             )
-            query = query.select_from(self._orders.outerjoin(self._customers, on))
-        else:
-            query = query.select_from(self._orders)
+            joined = joined.outerjoin(self._customers, on)
+        if with_lines and self._lines is not None and self.source.lines is not None:
+            spec = self.source.lines
+            owner = self._lines.c[spec.order_column]
+            joined = joined.outerjoin(self._lines, owner == self.key)
+            query = query.add_columns(
+                owner.label(_LINE + "_order"),
+                *(self._lines.c[c].label(_LINE + name) for name, c in spec.columns.items()),
+            ).order_by(self.key, self._lines.c[spec.order_by])
+        query = query.select_from(joined)
         for name, value in self.source.hidden_when.items():
             c = self._orders.c[name]
             query = query.where(or_(c.is_(None), c != value))
@@ -176,11 +187,27 @@ class StoreReader:
     async def fetch(
         self, conn: Conn, keys: Sequence[int], region: str | None
     ) -> list[dict[str, Any]]:
-        """The orders with these keys within the row scope, each with its lines."""
-        query = self._select().where(self.key.in_(list(keys)))
+        """The orders with these keys within the row scope, each with its lines (one
+        statement: the lines joined, folded back into their orders here)."""
+        if self._lines is None:
+            query = self._scoped(
+                self._select().where(self.key.in_(list(keys))), region, conn.dialect.name
+            )
+            return await self._with_lines(
+                conn, [dict(r) for r in (await conn.execute(query)).mappings()]
+            )
+        query = self._select(with_lines=True).where(self.key.in_(list(keys)))
         query = self._scoped(query, region, conn.dialect.name)
-        rows = [dict(r) for r in (await conn.execute(query)).mappings()]
-        return await self._with_lines(conn, rows)
+        orders: dict[Any, dict[str, Any]] = {}
+        for found in (await conn.execute(query)).mappings():
+            values = dict(found)
+            line = {
+                k.removeprefix(_LINE): values.pop(k) for k in list(values) if k.startswith(_LINE)
+            }
+            order = orders.setdefault(values["_key"], {**values, "items": []})
+            if line.pop("_order") is not None:
+                order["items"].append(line)
+        return list(orders.values())
 
     async def key_by_number(self, conn: Conn, channel: str, external_id: str) -> int | None:
         dialect = conn.dialect.name
