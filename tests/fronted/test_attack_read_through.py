@@ -5,20 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
-from sqlalchemy.pool import NullPool
 
 from gateway.cli import main
 from gateway.fronted.ids import order_uuid
-from gateway.systems.sql import async_url
+from tests.fronted.front import OMS_MAP, all_pages, fronting
 from tests.fronted.oms import (
     SUBJECT_CUSTOMER_ID,
     SUBJECT_ID_CARD_NO,
@@ -26,26 +22,10 @@ from tests.fronted.oms import (
     create_oms,
     oms_rows,
 )
-from tests.fronted.test_read_through import OMS_MAP
-from tests.helpers import SAMPLE_ORDER, Gateway, bearer, own_store_policies
-from tests.systems.chain import connect, new_database
+from tests.helpers import SAMPLE_ORDER, Gateway, bearer
+from tests.systems.chain import new_database, run_on
 
 ROWS = 120
-
-
-def _run_on(url: str, *statements: str, params: dict[str, Any] | None = None) -> None:
-    """SQL on the OMS's own database, as the OMS (not the gateway) would write it."""
-
-    async def run() -> None:
-        engine = create_async_engine(async_url(url), poolclass=NullPool)
-        try:
-            async with engine.begin() as conn:
-                for statement in statements:
-                    await conn.execute(text(statement), params or {})
-        finally:
-            await engine.dispose()
-
-    asyncio.run(run())
 
 
 @pytest.fixture(scope="module")
@@ -54,32 +34,6 @@ def pg_oms(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, OmsD
     with new_database("postgresql", tmp_path_factory.mktemp("oms")) as url:
         asyncio.run(create_oms(url, data))
         yield url, data
-
-
-def _fronting(url: str, tmp_path: Path, db_url: str, mapping: str = OMS_MAP) -> Any:
-    policies = tmp_path / "policies"
-    shutil.copytree(own_store_policies(), policies)
-    (policies / "systems.toml").write_text(mapping, encoding="utf-8")
-    connect(tmp_path / "systems", "oms", url)
-    return Gateway.start(
-        db_url,
-        tmp_path,
-        policy_dir=policies,
-        systems_dir=tmp_path / "systems",
-        order_source="oms",
-    )
-
-
-def _all_pages(gw: Gateway, token: str) -> list[dict[str, Any]]:
-    items, cursor = [], None
-    while True:
-        params = "?limit=100" + (f"&cursor={cursor}" if cursor else "")
-        page = gw.client.get(f"/v1/orders{params}", headers=bearer(token))
-        assert page.status_code == 200, page.text
-        items += page.json()["items"]
-        cursor = page.json()["next_cursor"]
-        if cursor is None:
-            return items
 
 
 def _events(gw: Gateway, token: str, **query: str) -> list[dict[str, Any]]:
@@ -100,7 +54,7 @@ def test_a_search_by_id_number_finds_the_customers_orders_or_is_refused(
     so the id number's digits are compared with the customers' mobiles: 200 and no
     order, a false "nothing held" for the person a DPO is looking up."""
     url, data = pg_oms
-    with _fronting(url, tmp_path, clean_sqlite_url) as gw:
+    with fronting(url, tmp_path, clean_sqlite_url) as gw:
         dpo = gw.principal("dpo")
         found = gw.client.post(
             "/v1/orders/search", json={"id_number": SUBJECT_ID_CARD_NO}, headers=bearer(dpo)
@@ -145,7 +99,7 @@ def test_one_customer_is_one_pseudonym_when_the_store_keeps_contacts_on_the_orde
     same = next(orders for orders in by_phone.values() if len(orders) >= 2)
     first, second = same[:2]
     assert first["receiver_mobile"] == second["receiver_mobile"]
-    with _fronting(url, tmp_path, clean_sqlite_url, NO_CUSTOMERS_MAP) as gw:
+    with fronting(url, tmp_path, clean_sqlite_url, NO_CUSTOMERS_MAP) as gw:
         reader = gw.principal("customer_service")
         ids = [str(order_uuid("oms", o["order_id"])) for o in (first, second)]
         for order_id in ids:
@@ -174,12 +128,12 @@ def test_a_memo_longer_than_the_gateway_takes_is_masked_whole_not_searched(
     memo = ("请联系13912345678 a@b.cn " * 400)[:9000]
     with new_database("postgresql", tmp_path) as url:
         asyncio.run(create_oms(url, data))
-        _run_on(
+        run_on(
             url,
             "UPDATE orders SET buyer_memo = :memo WHERE order_id = :key",
             params={"memo": memo, "key": victim["order_id"]},
         )
-        with _fronting(url, tmp_path, clean_sqlite_url) as gw:
+        with fronting(url, tmp_path, clean_sqlite_url) as gw:
             reader = gw.principal("customer_service")
             path = f"/v1/orders/{order_uuid('oms', victim['order_id'])}"
             answer = gw.client.get(path, headers=bearer(reader))
@@ -208,14 +162,14 @@ def test_row_scope_on_mariadb_is_the_exact_region_as_on_postgresql(
     with new_database("mariadb", tmp_path) as url:
         asyncio.run(create_oms(url, data))
         for order, region in zip(others[:3], ("NORTH", "Nörth", "north "), strict=True):
-            _run_on(
+            run_on(
                 url,
                 "UPDATE orders SET sales_region = :region WHERE order_id = :key",
                 params={"region": region, "key": order["order_id"]},
             )
-        with _fronting(url, tmp_path, clean_sqlite_url) as gw:
+        with fronting(url, tmp_path, clean_sqlite_url) as gw:
             north = gw.principal("warehouse", region="north")
-            seen = _all_pages(gw, north)
+            seen = all_pages(gw, north)
             single = gw.client.get(
                 f"/v1/orders/{order_uuid('oms', others[0]['order_id'])}", headers=bearer(north)
             )
@@ -234,7 +188,7 @@ def test_the_import_is_refused_while_the_gateway_fronts_a_store(
     orders, personal data and all, into the gateway's own store and reports them
     created, where no read will ever find them (every read goes to the fronted store)."""
     url, _ = pg_oms
-    with _fronting(url, tmp_path, clean_sqlite_url) as gw:
+    with fronting(url, tmp_path, clean_sqlite_url) as gw:
         lines = tmp_path / "orders.jsonl"
         lines.write_text(json.dumps(SAMPLE_ORDER, ensure_ascii=False) + "\n", encoding="utf-8")
         env = {

@@ -17,8 +17,8 @@ from click.testing import CliRunner
 
 from gateway.cli import main
 from gateway.core.errors import ConfigurationError
+from tests.fronted.front import OMS_MAP, all_pages, fronting
 from tests.fronted.oms import (
-    STATUS_CODES,
     STRANGER_CUSTOMER_ID,
     SUBJECT_CUSTOMER_ID,
     SUBJECT_MOBILE,
@@ -32,60 +32,6 @@ from tests.helpers import Gateway, bearer, dump_audit, own_store_policies, totp_
 from tests.systems.chain import connect, fetch, new_database
 
 ROWS = 2000
-OMS_MAP = """
-[systems.oms]
-name = "Order management (OMS)"
-owner = "Head of e-commerce"
-purpose = "orders from every sales channel"
-country = "CN"
-connector = "sql"
-
-[systems.oms.datasets.customers]
-fields = [
-    { name = "mobile", category = "contact", identifies = "phone", erase = "mask" },
-    { name = "full_name", category = "name", erase = "mask" },
-]
-
-[systems.oms.orders]
-table = "orders"
-key = "order_id"
-hidden_when = { is_deleted = 1 }
-
-[systems.oms.orders.columns]
-external_id = "order_no"
-channel = "shop_channel"
-region = "sales_region"
-status = "order_status"
-created_at = "created_time"
-"customer.name" = "customers.full_name"
-"customer.phone" = "customers.mobile"
-"customer.email" = "customers.email"
-"customer.id_number" = "customers.id_card_no"
-"shipping_address.province" = "receiver_province"
-"shipping_address.city" = "receiver_city"
-"shipping_address.district" = "receiver_district"
-"shipping_address.detail" = "receiver_address"
-"shipping_address.postal_code" = "receiver_zip"
-total_amount = "pay_amount"
-currency = "currency"
-"payment.method" = "pay_type"
-"payment.transaction_id" = "pay_trade_no"
-note = "buyer_memo"
-gift_message = "gift_note"
-
-[systems.oms.orders.customers]
-table = "customers"
-key = "customer_id"
-order_column = "customer_id"
-
-[systems.oms.orders.lines]
-table = "order_lines"
-order_column = "order_id"
-order_by = "line_no"
-columns = { sku = "sku_code", name = "sku_title", quantity = "qty", unit_price = "unit_price" }
-
-[systems.oms.orders.statuses]
-""" + "".join(f'{code} = "{status}"\n' for code, status in STATUS_CODES.items())
 FREE_TEXT = ("note", "gift_message")
 TABLES_QUERY = {
     "customers": "SELECT * FROM customers ORDER BY customer_id",
@@ -105,19 +51,10 @@ def oms(
 
 
 @pytest.fixture
-def fronting(oms: tuple[str, OmsData], clean_sqlite_url: str, tmp_path: Path) -> Iterator[Gateway]:
+def served(oms: tuple[str, OmsData], clean_sqlite_url: str, tmp_path: Path) -> Iterator[Gateway]:
+    """A gateway serving the module's OMS read-through."""
     url, _ = oms
-    policies = tmp_path / "policies"
-    shutil.copytree(own_store_policies(), policies)
-    (policies / "systems.toml").write_text(OMS_MAP, encoding="utf-8")
-    connect(tmp_path / "systems", "oms", url)
-    with Gateway.start(
-        clean_sqlite_url,
-        tmp_path,
-        policy_dir=policies,
-        systems_dir=tmp_path / "systems",
-        order_source="oms",
-    ) as gw:
+    with fronting(url, tmp_path, clean_sqlite_url) as gw:
         yield gw
 
 
@@ -136,32 +73,20 @@ def _without(document: dict[str, Any], *keys: str) -> dict[str, Any]:
     return {k: v for k, v in document.items() if k not in keys}
 
 
-def _all_pages(gw: Gateway, token: str, query: str = "") -> list[dict[str, Any]]:
-    items, cursor = [], None
-    while True:
-        params = f"?limit=100{query}" + (f"&cursor={cursor}" if cursor else "")
-        page = gw.client.get(f"/v1/orders{params}", headers=bearer(token))
-        assert page.status_code == 200, page.text
-        items += page.json()["items"]
-        cursor = page.json()["next_cursor"]
-        if cursor is None:
-            return items
-
-
 @pytest.mark.parametrize(
     ("role", "region"),
     [("customer_service", None), ("warehouse", "north"), ("finance", None), ("analyst", None)],
 )
 def test_every_order_reads_as_the_oms_holds_it_under_the_roles_plan(
-    fronting: Gateway, oms: tuple[str, OmsData], role: str, region: str | None
+    served: Gateway, oms: tuple[str, OmsData], role: str, region: str | None
 ) -> None:
-    gw = fronting
+    gw = served
     _, data = oms
     token = gw.principal(role, region=region)
     plan = gw.services.policy.plan_for(role)
     live = [o for o in data.orders if not o["is_deleted"]]
     visible = [o for o in live if region is None or o["sales_region"] == region]
-    read = _all_pages(gw, token)
+    read = all_pages(gw, token)
     assert [r["external_id"] for r in read] == [
         o["order_no"]
         for o in sorted(visible, key=lambda o: (o["created_time"], o["order_id"]), reverse=True)
@@ -181,12 +106,12 @@ def test_every_order_reads_as_the_oms_holds_it_under_the_roles_plan(
 
 
 def test_free_text_is_masked_by_what_is_found_in_it_when_read(
-    fronting: Gateway, oms: tuple[str, OmsData]
+    served: Gateway, oms: tuple[str, OmsData]
 ) -> None:
-    gw = fronting
+    gw = served
     _, data = oms
     token = gw.principal("customer_service")
-    read = {r["external_id"]: r for r in _all_pages(gw, token)}
+    read = {r["external_id"]: r for r in all_pages(gw, token)}
     memos = [o for o in data.orders if not o["is_deleted"] and o["buyer_memo"]]
     with_phone = [o for o in memos if any(ch.isdigit() for ch in o["buyer_memo"])]
     assert with_phone
@@ -198,9 +123,9 @@ def test_free_text_is_masked_by_what_is_found_in_it_when_read(
 
 
 def test_search_finds_the_customer_however_the_oms_stored_the_phone(
-    fronting: Gateway, oms: tuple[str, OmsData]
+    served: Gateway, oms: tuple[str, OmsData]
 ) -> None:
-    gw = fronting
+    gw = served
     _, data = oms
     token = gw.principal("customer_service")
     found = gw.client.post(
@@ -214,14 +139,14 @@ def test_search_finds_the_customer_however_the_oms_stored_the_phone(
 
 
 def test_reads_are_logged_by_pseudonym_and_a_reveal_needs_a_grant(
-    fronting: Gateway, oms: tuple[str, OmsData]
+    served: Gateway, oms: tuple[str, OmsData]
 ) -> None:
-    gw = fronting
+    gw = served
     _, data = oms
     token = gw.principal("customer_service")
     secret = gw.enrol_totp(token)
     order = data.orders_of(SUBJECT_CUSTOMER_ID)[0]
-    [found] = [r for r in _all_pages(gw, token) if r["external_id"] == order["order_no"]]
+    [found] = [r for r in all_pages(gw, token) if r["external_id"] == order["order_no"]]
     assert found["customer"]["phone"] != data.customer(SUBJECT_CUSTOMER_ID)["mobile"]
     granted = gw.client.post(
         "/v1/unmask-grants",
@@ -248,13 +173,13 @@ def test_reads_are_logged_by_pseudonym_and_a_reveal_needs_a_grant(
 
 
 def test_nothing_in_the_oms_changes_and_writes_are_refused(
-    fronting: Gateway, oms: tuple[str, OmsData]
+    served: Gateway, oms: tuple[str, OmsData]
 ) -> None:
-    gw = fronting
+    gw = served
     url, _ = oms
     before = {name: fetch(url, query) for name, query in TABLES_QUERY.items()}
     token = gw.principal("customer_service")
-    _all_pages(gw, token, "&status=paid&channel=tmall")
+    all_pages(gw, token, "&status=paid&channel=tmall")
     gw.client.post("/v1/orders/search", json={"phone": SUBJECT_MOBILE}, headers=bearer(token))
     writer = gw.principal("channel")
     refused = gw.client.post("/v1/orders", json=_order_in(), headers=bearer(writer))
@@ -308,21 +233,11 @@ def test_orders_the_oms_writes_meanwhile_are_read_at_once(
     data = oms_rows(60)
     with new_database(kind, tmp_path) as url:
         asyncio.run(create_oms(url, data))
-        policies = tmp_path / "policies"
-        shutil.copytree(own_store_policies(), policies)
-        (policies / "systems.toml").write_text(OMS_MAP, encoding="utf-8")
-        connect(tmp_path / "systems", "oms", url)
-        with Gateway.start(
-            clean_sqlite_url,
-            tmp_path,
-            policy_dir=policies,
-            systems_dir=tmp_path / "systems",
-            order_source="oms",
-        ) as gw:
+        with fronting(url, tmp_path, clean_sqlite_url) as gw:
             token = gw.principal("customer_service")
-            before = len(_all_pages(gw, token))
+            before = len(all_pages(gw, token))
             written = asyncio.run(StandInOms().write_orders(url, 5, data.next_order_id()))
-            after = _all_pages(gw, token)
+            after = all_pages(gw, token)
     new = {o["order_no"] for o in written.orders if not o["is_deleted"]}
     assert len(after) == before + len(new)
     assert new <= {r["external_id"] for r in after}
@@ -331,18 +246,8 @@ def test_orders_the_oms_writes_meanwhile_are_read_at_once(
 def test_a_store_out_of_reach_is_a_503_that_discloses_nothing(
     clean_sqlite_url: str, tmp_path: Path
 ) -> None:
-    policies = tmp_path / "policies"
-    shutil.copytree(own_store_policies(), policies)
-    (policies / "systems.toml").write_text(OMS_MAP, encoding="utf-8")
     secret_url = "postgresql://reader:s3cret-pw@127.0.0.1:5432/no_such_oms"
-    connect(tmp_path / "systems", "oms", secret_url)
-    with Gateway.start(
-        clean_sqlite_url,
-        tmp_path,
-        policy_dir=policies,
-        systems_dir=tmp_path / "systems",
-        order_source="oms",
-    ) as gw:
+    with fronting(secret_url, tmp_path, clean_sqlite_url) as gw:
         token = gw.principal("customer_service")
         before = asyncio.run(dump_audit(gw.settings.database_url)).decode()
         answer = gw.client.get("/v1/orders?limit=5", headers=bearer(token))
@@ -387,15 +292,10 @@ def test_reads_use_the_read_only_account_when_there_is_one(
     oms: tuple[str, OmsData], clean_sqlite_url: str, tmp_path: Path
 ) -> None:
     url, _ = oms
-    policies = tmp_path / "policies"
-    shutil.copytree(own_store_policies(), policies)
-    (policies / "systems.toml").write_text(OMS_MAP, encoding="utf-8")
-    systems = tmp_path / "systems"
-    connect(systems, "oms", "postgresql://eraser:pw@127.0.0.1:5432/not_this_one")
-    connect(systems, "oms.read", url)  # oms.read.url: the account reads go through
-    with Gateway.start(
-        clean_sqlite_url, tmp_path, policy_dir=policies, systems_dir=systems, order_source="oms"
+    with fronting(
+        "postgresql://eraser:pw@127.0.0.1:5432/not_this_one", tmp_path, clean_sqlite_url
     ) as gw:
+        connect(tmp_path / "systems", "oms.read", url)  # oms.read.url: what reads go through
         token = gw.principal("customer_service")
         page = gw.client.get("/v1/orders?limit=3", headers=bearer(token))
     assert page.status_code == 200, page.text

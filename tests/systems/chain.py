@@ -118,6 +118,23 @@ async def _seed(url: str, schema: str, table: str, rows: Sequence[tuple[Any, ...
         await engine.dispose()
 
 
+def run_on(url: str, *statements: str, params: dict[str, Any] | None = None) -> None:
+    """SQL on a system's own database, in one transaction, as the system itself (not
+    the gateway) would run it: a trigger, a schema change, a row written behind the
+    gateway's back."""
+
+    async def run() -> None:
+        engine = create_async_engine(async_url(url), poolclass=NullPool)
+        try:
+            async with engine.begin() as conn:
+                for statement in statements:
+                    await conn.execute(text(statement), params or {})
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+
+
 def fetch(url: str, query: str) -> list[tuple[Any, ...]]:
     """Rows of a query on a system's database, as the test reads them back."""
 

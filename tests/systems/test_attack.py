@@ -46,10 +46,10 @@ from tests.systems.chain import (
     fetch,
     new_database,
     register_view,
+    run_on,
     sample_orders,
     verified,
 )
-from tests.systems.chain import _admin as admin_sql
 from tests.systems.chain import _seed as seed_table
 from tests.systems.receiver import MAP as MAILER_MAP
 from tests.systems.receiver import Receiver, serve
@@ -345,7 +345,7 @@ def test_rows_erased_in_an_attempt_that_failed_later_still_count_in_thecertifica
             gw.run_privacy_worker()  # customers: deleted; tickets: no such table yet
             assert fetch(crm, "SELECT count(*) FROM customers") == [(0,)]
             ddl = "CREATE TABLE tickets (phone VARCHAR(40), subject_name VARCHAR(100))"
-            asyncio.run(admin_sql(crm, [ddl]))
+            run_on(crm, ddl)
             gw.clock.advance(minutes=2)
             gw.run_privacy_worker()
             assert gw.privacy_status(request_id, token)["state"] == "completed"

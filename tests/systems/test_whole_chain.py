@@ -43,6 +43,7 @@ from tests.systems.chain import (
     fetch,
     new_database,
     register_view,
+    run_on,
     sample_orders,
     seed_crm,
     seed_wms,
@@ -295,7 +296,7 @@ def test_a_dpo_records_by_hand_the_part_of_a_system_that_cannot_be_reached(
 
 def test_a_system_that_keeps_the_subject_fails_certification(chain: Chain) -> None:
     gw = chain.gw
-    asyncio.run(_admin(chain.crm, COMES_BACK))
+    run_on(chain.crm, *COMES_BACK)
     request_id, token = _verified(gw)
     clerk = gw.principal("warehouse", region="north", name="archive-clerk")
     for _ in range(4):  # each round erases, searches again and finds the subject back
@@ -311,7 +312,7 @@ def test_a_system_that_keeps_the_subject_fails_certification(chain: Chain) -> No
     )
     assert response.status_code == 404
 
-    asyncio.run(_admin(chain.crm, ["DROP TRIGGER sync_back ON customers"]))
+    run_on(chain.crm, "DROP TRIGGER sync_back ON customers")
     retried = gw.client.post(
         f"/v1/privacy/register/{request_id}/retry",
         json={"reason": "the CRM's sync job no longer writes erased customers back"},
@@ -357,19 +358,3 @@ def _verifies_offline(gw: Gateway, document: dict[str, Any], tmp_path: Path) -> 
     file.write_text(json.dumps(document), encoding="utf-8")
     forged = gw.cli("certificate", "verify", str(file), "--public-key", str(key))
     assert (forged.exit_code, forged.stdout.split(":")[0]) == (1, "INVALID")
-
-
-async def _admin(url: str, statements: Any) -> None:
-    from sqlalchemy import text
-    from sqlalchemy.ext.asyncio import create_async_engine
-    from sqlalchemy.pool import NullPool
-
-    from gateway.systems.sql import async_url
-
-    engine = create_async_engine(async_url(url), poolclass=NullPool)
-    try:
-        async with engine.begin() as conn:
-            for statement in statements:
-                await conn.execute(text(statement))
-    finally:
-        await engine.dispose()
