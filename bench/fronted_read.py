@@ -31,61 +31,11 @@ sys.path.insert(0, str(ROOT))
 
 from bench.read_path import free_port, run_python, run_wrk, seed, server  # noqa: E402
 from gateway.core import migrate  # noqa: E402
-from gateway.core.resources import shipped_dir  # noqa: E402
 from gateway.core.secretfiles import write_secret_file  # noqa: E402
 from gateway.core.settings import Settings  # noqa: E402
-from gateway.demo import LEGACY_SCHEMA, demo_orders, legacy_rows  # noqa: E402
+from gateway.demo import LEGACY_KEY, LEGACY_SCHEMA, demo_orders, legacy_rows  # noqa: E402
 from gateway.fronted import order_uuid  # noqa: E402
 from gateway.systems import async_url  # noqa: E402
-
-MAP = """
-[systems.oms]
-name = "Order management (benchmark)"
-owner = "Benchmark"
-purpose = "orders"
-country = "CN"
-connector = "sql"
-
-[systems.oms.datasets.customers]
-fields = [{ name = "mobile", category = "contact", identifies = "phone", erase = "null" }]
-
-[systems.oms.orders]
-table = "orders"
-key = "order_id"
-
-[systems.oms.orders.columns]
-external_id = "order_no"
-channel = "shop_channel"
-region = "sales_region"
-status = "order_status"
-created_at = "created_time"
-"customer.name" = "customers.full_name"
-"customer.phone" = "customers.mobile"
-"customer.email" = "customers.email"
-"customer.id_number" = "customers.id_card_no"
-"shipping_address.province" = "receiver_province"
-"shipping_address.city" = "receiver_city"
-"shipping_address.district" = "receiver_district"
-"shipping_address.detail" = "receiver_address"
-"shipping_address.postal_code" = "receiver_zip"
-total_amount = "pay_amount"
-currency = "currency"
-"payment.method" = "pay_type"
-"payment.transaction_id" = "pay_trade_no"
-note = "buyer_memo"
-gift_message = "gift_note"
-
-[systems.oms.orders.customers]
-table = "customers"
-key = "customer_id"
-order_column = "customer_id"
-
-[systems.oms.orders.lines]
-table = "order_lines"
-order_column = "order_id"
-order_by = "line_no"
-columns = { sku = "sku_code", name = "sku_title", quantity = "qty", unit_price = "unit_price" }
-"""
 
 
 async def create_oms(url: str, rows: dict[str, list[dict[str, Any]]]) -> None:
@@ -121,13 +71,9 @@ def main() -> None:
     documents = list(demo_orders(args.orders, seed=7))
     rows = legacy_rows(documents, text_values=oms_url.startswith("sqlite"))
     asyncio.run(create_oms(oms_url, rows))
-    fronted_ids = [str(order_uuid("oms", int(o["order_id"]))) for o in rows["orders"]]
-    policies = workdir / "policies"
-    shutil.copytree(
-        shipped_dir("policies"), policies, ignore=shutil.ignore_patterns("systems.toml")
-    )
-    (policies / "systems.toml").write_text(MAP, encoding="utf-8")
-    write_secret_file(workdir / "systems" / "oms.url", oms_url)
+    fronted_ids = [str(order_uuid(LEGACY_KEY, int(o["order_id"]))) for o in rows["orders"]]
+    # The shipped map's legacy OMS mapping, the demo's: the same tables, on this database.
+    write_secret_file(workdir / "systems" / f"{LEGACY_KEY}.url", oms_url)
     tool = args.tool if args.tool != "auto" else ("wrk" if shutil.which("wrk") else "python")
 
     def measure(port: int, ids: list[str]) -> dict[str, float]:
@@ -143,14 +89,13 @@ def main() -> None:
     env = {
         "GATEWAY_VAR_DIR": str(workdir),
         "GATEWAY_LOG_LEVEL": "warning",
-        "GATEWAY_POLICY_DIR": str(policies),
         "GATEWAY_PRIVACY_WORKER_SECONDS": "0",
     }
     port = free_port()
     with server("gateway.app:create_app", port, env, factory=True):
         native = measure(port, native_ids)
     port = free_port()
-    fronting = {**env, "GATEWAY_ORDER_SOURCE": "oms"}
+    fronting = {**env, "GATEWAY_ORDER_SOURCE": LEGACY_KEY}
     with server("gateway.app:create_app", port, fronting, factory=True):
         fronted = measure(port, fronted_ids)
     result = {
