@@ -138,6 +138,10 @@ class StoreReader:
             line_cols.add(source.lines.order_by)
             self._lines = table(source.lines.table, *(column(n) for n in sorted(line_cols)))
 
+        # Built once: statements are immutable, each read only adds its WHERE.
+        self._base = self._select()
+        self._joined = self._select(with_lines=True)
+
     def col(self, path: str) -> ColumnElement[Any]:
         """The column a document path is read from."""
         name = self.source.columns[path]
@@ -191,12 +195,12 @@ class StoreReader:
         statement: the lines joined, folded back into their orders here)."""
         if self._lines is None:
             query = self._scoped(
-                self._select().where(self.key.in_(list(keys))), region, conn.dialect.name
+                self._base.where(self.key.in_(list(keys))), region, conn.dialect.name
             )
             return await self._with_lines(
                 conn, [dict(r) for r in (await conn.execute(query)).mappings()]
             )
-        query = self._select(with_lines=True).where(self.key.in_(list(keys)))
+        query = self._joined.where(self.key.in_(list(keys)))
         query = self._scoped(query, region, conn.dialect.name)
         orders: dict[Any, dict[str, Any]] = {}
         for found in (await conn.execute(query)).mappings():
@@ -211,7 +215,7 @@ class StoreReader:
 
     async def key_by_number(self, conn: Conn, channel: str, external_id: str) -> int | None:
         dialect = conn.dialect.name
-        query = self._select().where(
+        query = self._base.where(
             _same(self.col("channel"), channel, dialect),
             _same(self.col("external_id"), external_id, dialect),
         )
@@ -230,7 +234,7 @@ class StoreReader:
         """Up to `limit` orders, newest first, after the cursor's (time, key)."""
         created = self.col("created_at")
         dialect = conn.dialect.name
-        query = self._scoped(self._select(), region, dialect)
+        query = self._scoped(self._base, region, dialect)
         conditions = list(self._conditions(filters, dialect))
         if match is not None:
             conditions.append(match)
