@@ -23,6 +23,7 @@ from gateway.subjects.store import (
     subject_keys,
     subject_links,
 )
+from gateway.vault import vault_records, vault_walks
 
 __all__ = [
     "data_subjects",
@@ -45,4 +46,6 @@ __all__ = [
     "subject_links",
     "totp_factors",
     "unmask_grants",
+    "vault_records",
+    "vault_walks",
 ]

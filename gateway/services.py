@@ -56,6 +56,7 @@ from gateway.retention import RetentionRules
 from gateway.reveal import Grants, delete_grants_of
 from gateway.subjects import SubjectKeys
 from gateway.systems import OWN_STORE, FileConnections, SystemsMap, load_map
+from gateway.vault import Vault, plan_of
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,7 @@ class Services:
     answers: SystemAnswers
     manual_parts: ManualParts
     fronted: FrontedOrders | None
+    vault: Vault
 
     async def close(self) -> None:
         if self.fronted is not None:
@@ -126,8 +128,30 @@ def load_processing_record(
     )
 
 
+def vault_of(
+    settings: Settings,
+    engine: AsyncEngine,
+    policy: PolicySet,
+    systems: SystemsMap,
+    subjects: SubjectKeys,
+    clock: Clock,
+    audit: AccessLog,
+) -> Vault:
+    """The vault over every system of the map with an order mapping (mode 2)."""
+    plans = {
+        key: plan_of(key, system, policy.classification)
+        for key, system in systems.systems.items()
+        if system.orders is not None
+    }
+    return Vault(engine, plans, FileConnections(settings.systems_directory), subjects, clock, audit)
+
+
 def fronted_store(
-    settings: Settings, systems: SystemsMap, keys: KeyRing, detector: Detector | None
+    settings: Settings,
+    systems: SystemsMap,
+    keys: KeyRing,
+    detector: Detector | None,
+    vault: Vault | None = None,
 ) -> FrontedOrders | None:
     """The existing order store served read-through (GATEWAY_ORDER_SOURCE), if any."""
     key = settings.order_source
@@ -147,6 +171,7 @@ def fronted_store(
         statuses=STATUSES,
         pseudonym_key=keys.blind_index_key,
         detector=detector,
+        vault=None if vault is None or key not in vault.plans else vault.reads(key),
     )
 
 
@@ -274,7 +299,8 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         if settings.pii_detection
         else None
     )
-    fronted = fronted_store(settings, systems, keys, detector)
+    vault = vault_of(settings, engine, policy, systems, subjects, clock, audit)
+    fronted = fronted_store(settings, systems, keys, detector, vault)
     orders.append(
         OrderService(
             engine,
@@ -330,4 +356,5 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         answers=answers,
         manual_parts=ManualParts(register, answers, systems, clock, audit),
         fronted=fronted,
+        vault=vault,
     )

@@ -49,6 +49,8 @@ from gateway.models import (
     subject_links,
     totp_factors,
     unmask_grants,
+    vault_records,
+    vault_walks,
 )
 from gateway.privacy import read_outbox
 
@@ -140,6 +142,8 @@ async def reset_database(url: str) -> None:
                 totp_factors,
                 order_items,
                 orders,
+                vault_records,
+                vault_walks,
                 subject_identifiers,
                 subject_links,
                 subject_keys,
@@ -280,6 +284,9 @@ class Gateway:
             "GATEWAY_VAR_DIR": str(var_dir),
             "GATEWAY_POLICY_DIR": str(settings.policy_dir),
         }
+        for name in ("systems_dir", "order_source"):  # what the CLI needs to see alike
+            if overrides.get(name) is not None:
+                env[f"GATEWAY_{name.upper()}"] = str(overrides[name])
         with TestClient(create_app(settings, clock=clock)) as client:
             yield cls(client, settings, clock, env)
 

@@ -25,6 +25,7 @@ from gateway.cli.privacy import worker as privacy_worker
 from gateway.cli.reports import report as report_command
 from gateway.cli.support import cli_settings, handle_errors, run_with_services
 from gateway.cli.systems import systems as systems_commands
+from gateway.cli.vault import vault as vault_commands
 from gateway.core.secretfiles import owner_only_dir
 from gateway.core.settings import Settings
 from gateway.crypto import KeyRing, load_keys
@@ -320,6 +321,7 @@ def principals_reset_totp(name: str) -> None:
 
 
 main.add_command(audit_commands)
+main.add_command(vault_commands)
 main.add_command(privacy_worker)
 main.add_command(privacy_outbox)
 main.add_command(certificate_commands)

@@ -262,13 +262,26 @@ class StoreReader:
         return found
 
     def identifies(
-        self, path: str, kind: Identity, forms: Sequence[str], dialect: str
+        self,
+        path: str,
+        kind: Identity,
+        forms: Sequence[str],
+        dialect: str,
+        vaulted: tuple[Sequence[int], Sequence[int]] = ((), ()),
     ) -> ColumnElement[bool] | None:
         """The orders whose `path` (the customer's phone, e-mail or resident id) is one
-        of `forms` (None: that field is not mapped, so no order is found by it)."""
+        of `forms` (None: that field is not mapped, so no order is found by it), or
+        whose customer (or the order itself) is one of `vaulted`'s (customer keys,
+        order keys): rows whose value the vault holds, found by its blind index."""
         if path not in self.source.columns:
             return None
-        return identity_equals(self.col(path), kind, forms, dialect)
+        found = [identity_equals(self.col(path), kind, forms, dialect)] if forms else []
+        customers, orders = vaulted
+        if customers and self._customers is not None and self.source.customers is not None:
+            found.append(self._customers.c[self.source.customers.key].in_(list(customers)))
+        if orders:
+            found.append(self.key.in_(list(orders)))
+        return or_(*found) if found else None
 
     async def _with_lines(self, conn: Conn, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if not rows:

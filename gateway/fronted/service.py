@@ -54,6 +54,7 @@ from gateway.systems import (
     System,
     async_url,
 )
+from gateway.vault import VAULT_RESTRICTED, VAULT_SUBJECT, VaultReads
 
 if TYPE_CHECKING:
     from gateway.pii import Detector
@@ -100,6 +101,7 @@ class FrontedOrders:
         statuses: Collection[str],
         pseudonym_key: bytes,
         detector: Detector | None,
+        vault: VaultReads | None = None,
     ) -> None:
         if system.orders is None:
             raise ConfigurationError(
@@ -123,6 +125,8 @@ class FrontedOrders:
         self._pseudonyms = hmac.new(pseudonym_key, b"opg-fronted-subject", hashlib.sha256).digest()
         self._detector = detector
         self._detected: OrderedDict[bytes, tuple[Span, ...]] = OrderedDict()
+        # Mode 2: cells holding the vault's tokens are opened from the vault.
+        self._vault = vault
 
     async def close(self) -> None:
         if self._pool is not None:
@@ -155,6 +159,7 @@ class FrontedOrders:
             return None
         async with self._reading() as conn:
             rows = await self._reader.fetch(conn, [key], region)
+        await self._open_tokens(rows)
         return self._opened(rows[0], spans) if rows else None
 
     async def id_by_number(self, channel: str, external_id: str) -> uuid.UUID | None:
@@ -201,10 +206,15 @@ class FrontedOrders:
             if identifier is not None:
                 kind, path = _SEARCH[identifier[0]]
                 forms = sorted(Identities.of([(kind, identifier[1])]).values.get(kind, ()))
-                match = self._reader.identifies(path, kind, forms, conn.dialect.name)
-                if match is None or not forms:
+                vaulted: tuple[tuple[int, ...], tuple[int, ...]] = ((), ())
+                if self._vault is not None:
+                    found = await self._vault.lookup(identifier[0], identifier[1])
+                    vaulted = (found.customers, found.orders)
+                match = self._reader.identifies(path, kind, forms, conn.dialect.name, vaulted)
+                if match is None:
                     return [], None
             rows = await self._reader.page(conn, filters, region, limit + 1, position, match)
+        await self._open_tokens(rows)
         opened = [self._opened(row, spans) for row in rows[:limit]]
         if len(rows) <= limit:
             return opened, None
@@ -212,6 +222,15 @@ class FrontedOrders:
         return opened, (self._utc(last["created_at"]), order_uuid(self.key, int(last["_key"])))
 
     # --- rows into documents ---------------------------------------------------------
+
+    async def _open_tokens(self, rows: list[dict[str, Any]]) -> None:
+        if self._vault is None or not rows:
+            return
+        try:
+            await self._vault.open_rows(rows)
+        except (SQLAlchemyError, OSError) as exc:
+            log.warning("vault of %s: %s", self.key, type(exc).__name__)
+            raise Unavailable(f"the vault of {self.key!r} cannot be read now") from None
 
     def _stored_time(self, value: datetime | None) -> datetime | None:
         """A time as the store keeps it: in its zone, without one."""
@@ -242,8 +261,8 @@ class FrontedOrders:
             }
             for line in row["items"]
         ]
-        flat["_subject_id"] = self._subject(row)
-        flat["_restricted"] = False
+        flat["_subject_id"] = row.get(VAULT_SUBJECT) or self._subject(row)
+        flat["_restricted"] = bool(row.get(VAULT_RESTRICTED, False))
         flat["_retention_rule"] = None
         name = flat.get("customer.name") or ""
         for path in spans:

@@ -15,7 +15,7 @@ from gateway.systems.connector import (
     connector_for,
     methods,
 )
-from gateway.systems.identities import IDENTITIES, Identities
+from gateway.systems.identities import IDENTITIES, Identities, normalise
 from gateway.systems.map import (
     OWN_STORE,
     CustomersTable,
@@ -27,6 +27,7 @@ from gateway.systems.map import (
     OrderSource,
     System,
     SystemsMap,
+    VaultOptions,
     load_map,
     own_store,
 )
@@ -63,6 +64,7 @@ __all__ = [
     "Outcome",
     "System",
     "SystemsMap",
+    "VaultOptions",
     "async_url",
     "check_answer",
     "connector_for",
@@ -70,6 +72,7 @@ __all__ = [
     "load_map",
     "manual",
     "methods",
+    "normalise",
     "outcome_of",
     "own_store",
     "read_answer",

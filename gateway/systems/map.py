@@ -19,7 +19,7 @@ import tomllib
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -110,6 +110,20 @@ class OrderSource(BaseModel):
     lines: LinesTable | None = None
 
 
+class VaultOptions(BaseModel):
+    """How the vault follows an existing store's own writes (`vault follow`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # Table -> a column the store's own system sets on every insert and update (an
+    # `updated_time`): rows it changes are seen again. Without one, only new rows
+    # (keys beyond the last seen) are followed.
+    watermarks: dict[
+        Annotated[str, Field(pattern=_COLUMN)], Annotated[str, Field(pattern=_COLUMN)]
+    ] = Field(default_factory=dict)
+    batch: int = Field(default=500, ge=1, le=10_000)
+
+
 class System(BaseModel):
     """A system that holds customer data, who answers for it, where it is, and how the
     gateway reaches it."""
@@ -132,6 +146,8 @@ class System(BaseModel):
     owner_principal: str | None = Field(default=None, min_length=1, max_length=100)
     # An existing order store the gateway can serve read-through (a SQL system only).
     orders: OrderSource | None = None
+    # Moving the order source's personal columns into the vault (mode 2).
+    vault: VaultOptions | None = None
 
 
 class _OwnStore(BaseModel):

@@ -1,0 +1,28 @@
+"""The vault: an existing store's personal columns moved into the gateway's encrypted
+records, with tokens left in their cells (mode 2 of fronting an existing store).
+"""
+
+from gateway.vault.plan import VaultPlan, plan_of
+from gateway.vault.reads import RESTRICTED as VAULT_RESTRICTED
+from gateway.vault.reads import SUBJECT as VAULT_SUBJECT
+from gateway.vault.reads import Lookup, VaultReads
+from gateway.vault.service import Summary, Vault
+from gateway.vault.tables import vault_records, vault_walks
+from gateway.vault.tokens import is_token, new_token
+from gateway.vault.walks import Step
+
+__all__ = [
+    "VAULT_RESTRICTED",
+    "VAULT_SUBJECT",
+    "Lookup",
+    "Step",
+    "Summary",
+    "Vault",
+    "VaultPlan",
+    "VaultReads",
+    "is_token",
+    "new_token",
+    "plan_of",
+    "vault_records",
+    "vault_walks",
+]
