@@ -44,6 +44,7 @@ from gateway.reports import ReportController
 from gateway.reveal import GrantController
 from gateway.services import build_services
 from gateway.subjects import check_keys
+from gateway.vault import VaultController
 
 MAX_BODY_BYTES = 1024 * 1024
 
@@ -123,6 +124,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             SystemCallbackController,
             ManualPartController,
             ReportController,
+            VaultController,
             *PAGE_HANDLERS,
             *ASSET_HANDLERS,
             health,
@@ -144,6 +146,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             "reports": _provide(services.reports),
             "kept": _provide(services.kept_reports),
             "authenticator": _provide(services.authenticator),
+            "vault": _provide(services.vault),
         },
         middleware=[
             request_context(TrustedProxies(services.settings.trusted_networks)),

@@ -143,7 +143,8 @@ def vault_of(
         for key, system in systems.systems.items()
         if system.orders is not None
     }
-    return Vault(engine, plans, FileConnections(settings.systems_directory), subjects, clock, audit)
+    connections = FileConnections(settings.systems_directory)
+    return Vault(engine, plans, connections, subjects, clock, audit, policy)
 
 
 def fronted_store(
@@ -259,8 +260,9 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         cooling_off_hours=settings.privacy_cooling_off_hours,
         approval=settings.privacy_approval,
     )
+    vault = vault_of(settings, engine, policy, systems, subjects, clock, audit)
     privacy = PrivacyRequests(
-        engine, subjects, request_secrets, clock, audit, notifier, intake, voice
+        engine, subjects, request_secrets, clock, audit, notifier, intake, voice, vault.plans
     )
     register = Register(engine, policy, audit, clock, subjects, notifier, voice)
     chain = Chain(
@@ -299,7 +301,6 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         if settings.pii_detection
         else None
     )
-    vault = vault_of(settings, engine, policy, systems, subjects, clock, audit)
     fronted = fronted_store(settings, systems, keys, detector, vault)
     orders.append(
         OrderService(

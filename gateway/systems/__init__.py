@@ -33,7 +33,7 @@ from gateway.systems.map import (
 )
 from gateway.systems.signing import BadSignature
 from gateway.systems.signing import verify as verify_signature
-from gateway.systems.sql import async_url, identity_equals
+from gateway.systems.sql import MASK, async_url, identity_equals
 from gateway.systems.webhook import (
     MAX_ANSWER_BYTES,
     Answer,
@@ -44,6 +44,7 @@ from gateway.systems.webhook import (
 
 __all__ = [
     "IDENTITIES",
+    "MASK",
     "MAX_ANSWER_BYTES",
     "OWN_STORE",
     "Answer",

@@ -6,6 +6,9 @@ from gateway.vault.plan import VaultPlan, plan_of
 from gateway.vault.reads import RESTRICTED as VAULT_RESTRICTED
 from gateway.vault.reads import SUBJECT as VAULT_SUBJECT
 from gateway.vault.reads import Lookup, VaultReads
+from gateway.vault.requests import erase as erase_records
+from gateway.vault.requests import match_order, order_numbers, still_open, tokens_in
+from gateway.vault.routes import VaultController
 from gateway.vault.service import Summary, Vault
 from gateway.vault.tables import vault_records, vault_walks
 from gateway.vault.tokens import is_token, new_token
@@ -18,11 +21,17 @@ __all__ = [
     "Step",
     "Summary",
     "Vault",
+    "VaultController",
     "VaultPlan",
     "VaultReads",
+    "erase_records",
     "is_token",
+    "match_order",
     "new_token",
+    "order_numbers",
     "plan_of",
+    "still_open",
+    "tokens_in",
     "vault_records",
     "vault_walks",
 ]

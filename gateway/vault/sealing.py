@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from gateway.core.validators import normalise_email, normalise_phone, normalise_resident_id
 from gateway.crypto import DecryptionFailed, decrypt_field, encrypt_field
 from gateway.subjects import SubjectKey, SubjectKeys
+from gateway.systems import MASK
 from gateway.vault import store
 from gateway.vault.existing import CONTACT, ExistingTable
 from gateway.vault.plan import PATH_KINDS, Cell
@@ -61,6 +62,8 @@ def text_of(value: Any) -> str | None:
     if isinstance(value, bytes | bytearray | memoryview):
         value = bytes(value).decode("utf-8", "replace")
     text = value if isinstance(value, str) else str(value)
+    if text == MASK:  # what an erasure wrote over a value: nothing personal left
+        return None
     return text or None
 
 

@@ -14,17 +14,28 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
 from gateway.accesslog import OPERATOR, AccessLog
 from gateway.core.clock import Clock
-from gateway.core.errors import ConfigurationError, InvalidTransition, Unavailable
+from gateway.core.errors import (
+    ConfigurationError,
+    FieldProblem,
+    IdempotencyConflict,
+    InvalidInput,
+    InvalidTransition,
+    PermissionDenied,
+    Unavailable,
+)
+from gateway.core.principal import Principal
+from gateway.disclosure import PolicySet, WriteScope
 from gateway.subjects import SubjectKeys
 from gateway.systems import Connections, ConnectorFailed, async_url
-from gateway.vault import store
+from gateway.vault import issuing, store
 from gateway.vault.existing import ExistingTable, unfit_columns
+from gateway.vault.issuing import Issued
 from gateway.vault.plan import VaultPlan
 from gateway.vault.reads import VaultReads
 from gateway.vault.sealing import Sealer, text_of
@@ -62,7 +73,9 @@ class Vault:
         subjects: SubjectKeys,
         clock: Clock,
         log: AccessLog,
+        policy: PolicySet | None = None,
     ) -> None:
+        self._policy = policy
         self._engine = engine
         self.plans = dict(plans)
         self._connections = connections
@@ -122,6 +135,70 @@ class Vault:
                 "the vault cannot take these columns, so nothing was written: "
                 + "; ".join(problems)
             )
+
+    # --- the token API --------------------------------------------------------------
+
+    async def issue_tokens(
+        self,
+        principal: Principal,
+        system: str | None,
+        channel: str,
+        request_key: str,
+        fields: dict[str, str],
+    ) -> tuple[str, Issued]:
+        """Tokens for an order system's values, for a principal that may write the
+        channel's orders (as `POST /v1/orders` checks it); logged without the values."""
+        try:
+            self._may_write(principal, channel)
+            key = self._one_system(system)
+            plan = self.plan(key)
+            sealer = self.sealer(key)
+            try:
+                async with self._engine.begin() as conn:
+                    issued = await issuing.issue(
+                        conn, sealer, plan, channel, request_key, fields, self._clock.now()
+                    )
+            except IntegrityError as exc:
+                if not issuing.is_race(exc):
+                    raise
+                async with self._engine.begin() as conn:  # the same key, at the same time
+                    issued = await issuing.issue(
+                        conn, sealer, plan, channel, request_key, fields, self._clock.now()
+                    )
+        except (PermissionDenied, IdempotencyConflict, InvalidInput, ConfigurationError) as exc:
+            status = {PermissionDenied: 403, IdempotencyConflict: 409}.get(type(exc), 422)
+            await self._log.denied(principal, "vault.tokens", "vault", status, exc.detail)
+            raise
+        await self._log.record(
+            principal.name,
+            "vault.tokens",
+            f"system:{key}",
+            subjects=[issued.subject_id],
+            details={"fields": sorted(fields), "created": issued.created, "channel": channel},
+        )
+        return key, issued
+
+    def _may_write(self, principal: Principal, channel: str) -> None:
+        plan = None if self._policy is None else self._policy.plan_for(principal.role)
+        if plan is None or not plan.can_write_orders:
+            raise PermissionDenied(f"role {principal.role!r} may not write orders")
+        if plan.write_scope is WriteScope.CHANNEL and principal.channel != channel:
+            raise PermissionDenied("this principal gets tokens for its own channel's orders only")
+
+    def _one_system(self, system: str | None) -> str:
+        if system is not None:
+            if system not in self.plans:
+                raise InvalidInput(
+                    "no such system with an order mapping",
+                    [FieldProblem("system", "names no system of the map with an [orders] mapping")],
+                )
+            return system
+        if len(self.plans) != 1:
+            raise InvalidInput(
+                "name the system",
+                [FieldProblem("system", "is needed: the map has several order stores")],
+            )
+        return next(iter(self.plans))
 
     # --- walks ----------------------------------------------------------------------
 

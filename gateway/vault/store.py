@@ -31,6 +31,7 @@ class Record:
     key: KeyRow
     restricted: bool
     channel: str | None
+    order_ref: str | None = None
 
 
 def _columns() -> list[Any]:
@@ -43,6 +44,7 @@ def _columns() -> list[Any]:
         vault_records.c.subject_id,
         vault_records.c.sealed,
         vault_records.c.channel,
+        vault_records.c.order_ref,
         subject_keys.c.dek_version,
         subject_keys.c.kek_version,
         subject_keys.c.wrapped_key,
@@ -62,6 +64,7 @@ def _record(row: Any) -> Record:
         KeyRow(row.subject_id, row.dek_version, row.kek_version, row.wrapped_key),
         row.restricted_since is not None,
         row.channel,
+        row.order_ref,
     )
 
 

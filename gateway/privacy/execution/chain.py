@@ -55,6 +55,8 @@ from gateway.systems import (
     SystemsMap,
     connector_for,
 )
+from gateway.vault import order_numbers as vault_order_numbers
+from gateway.vault import tokens_in
 
 log = logging.getLogger("gateway.privacy")
 
@@ -125,6 +127,8 @@ class Chain:
         pairs: list[tuple[Identity, str]] = []
         for subject_id in ctx.subjects:
             pairs += await self._from_orders(ctx.conn, subject_id)
+        # The numbers of the subjects' orders whose personal values the vault holds.
+        pairs += await vault_order_numbers(ctx.conn, ctx.subjects)
         contact = await self._contact(ctx.conn, ctx.request, key)
         if contact is not None and ctx.request.contact_kind in {"phone", "email"}:
             pairs.append((ctx.request.contact_kind, contact))  # type: ignore[arg-type]
@@ -215,6 +219,18 @@ class Chain:
         )
         return Identities.from_json(json.loads(text))
 
+    async def identities_for(
+        self, conn: AsyncConnection, request: store.RequestRow, key: str
+    ) -> Identities | None:
+        """The identities system `key` is reached with: the request's, and where the
+        vault took that system's identifying cells, the tokens that stand for them
+        there (the subject's rows are found by them; no other system is given them)."""
+        found = await self.identities(conn, request)
+        if found is None:
+            return None
+        scope = await store.scope_of(conn, request)
+        return found.merged(await tokens_in(conn, key, self.external[key], scope))
+
     # --- reaching each system ----------------------------------------------------
 
     async def advance(self, request_id: uuid.UUID) -> bool:
@@ -224,17 +240,18 @@ class Chain:
             request = await store.get_request(conn, request_id)
             if request is None:
                 return False
-            identities = await self.identities(conn, request)
             subject_key = await self._subject_key(conn, request)
             steps = {}
+            known = {}
             for key, system in self.external.items():
                 steps[key] = await records.ensure_step(conn, request_id, key, system.connector, now)
+                known[key] = await self.identities_for(conn, request, key)
         done = True
         for key, system in self.external.items():
             step = steps[key]
             if step.status == DONE:
                 continue
-            attempt = Attempt(request, key, system, step, identities, subject_key)
+            attempt = Attempt(request, key, system, step, known[key], subject_key)
             done = await self._attempt(attempt) and done
         return done
 
@@ -398,7 +415,7 @@ class Chain:
         system = self.external.get(key)
         if request is None or system is None:
             return None
-        identities = await self.identities(conn, request)
+        identities = await self.identities_for(conn, request, key)
         subject_key = await self._subject_key(conn, request)
         return Attempt(request, key, system, step, identities, subject_key)
 

@@ -20,6 +20,7 @@ from sqlalchemy import LargeBinary, and_, delete, func, insert, or_, select, upd
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway import subjects as subject_records
+from gateway import vault as vault_records
 from gateway.core import ratelimits
 from gateway.core.clock import utc_text
 from gateway.core.errors import GatewayError, InvalidTransition
@@ -78,6 +79,7 @@ class ErasureSteps:
             ("orders", self.orders),
             ("blind_index", self.blind_index),
             ("contact_traces", self.contact_traces),
+            ("vault", self.vault),
             ("data_key", self.data_key),
             ("verification", self.verify),
         )
@@ -229,6 +231,21 @@ class ErasureSteps:
             "method": "rows deleted; sealed contacts and exports set to NULL",
         }
 
+    async def vault(self, ctx: StepContext) -> dict[str, Any]:
+        """The values the vault took from existing stores: their blind indexes deleted
+        and their ciphertexts wiped here, under the data key the next step destroys.
+        The tokens stay in the stores' cells, opening nothing; the systems' own steps
+        anonymise those rows in place as the map says."""
+        by_system = await vault_records.erase_records(ctx.conn, ctx.subjects, ctx.now)
+        return {
+            "store": "vault_records",
+            "action": "crypto-shredded",
+            "records": sum(by_system.values()),
+            "systems": dict(sorted(by_system.items())),
+            "method": "values taken from existing stores, sealed under the data key "
+            "destroyed next: ciphertexts and blind indexes deleted",
+        }
+
     async def data_key(self, ctx: StepContext) -> dict[str, Any]:
         destroyed = 0
         versions = set()
@@ -276,6 +293,7 @@ class ErasureSteps:
             *(and_(c.is_not(None), func.length(c) > 0) for c in encrypted),
         )
         counts: dict[str, int] = {}
+        counts["vault_records_open"] = await vault_records.still_open(conn, subjects)
         counts["orders_with_personal_fields"] = await _count(
             conn, select(func.count()).where(mine, live)
         )

@@ -50,6 +50,10 @@ class Chain(Protocol):
         self, conn: AsyncConnection, request: store.RequestRow
     ) -> Identities | None: ...
 
+    async def identities_for(
+        self, conn: AsyncConnection, request: store.RequestRow, key: str
+    ) -> Identities | None: ...
+
     async def own_key_went(self, request_id: uuid.UUID) -> bool: ...
 
     async def block(self, request_id: uuid.UUID, reason: str) -> None: ...
@@ -63,6 +67,10 @@ async def final_search(chain: Chain, request_id: uuid.UUID) -> dict[str, Any] | 
     async with chain.engine.begin() as conn:
         request = await store.get_request(conn, request_id)
         identities = None if request is None else await chain.identities(conn, request)
+        per_system = {}
+        if request is not None and identities is not None:
+            for key in chain.external:
+                per_system[key] = await chain.identities_for(conn, request, key) or identities
         steps = await records.steps_of(conn, request_id)
     if request is None:
         return None
@@ -80,7 +88,7 @@ async def final_search(chain: Chain, request_id: uuid.UUID) -> dict[str, Any] | 
     by_hand: dict[str, str] = {}
     for key, system in chain.external.items():
         try:
-            found = await _search(chain, request_id, key, system, identities)
+            found = await _search(chain, request_id, key, system, per_system[key])
         except ConnectorFailed as exc:
             if "instead_of" in (steps[key].evidence or {}):
                 by_hand[key] = exc.reason

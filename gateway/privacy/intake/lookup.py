@@ -7,6 +7,7 @@ A customer knows the order number their shop showed them (the channel's
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -15,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from gateway.crypto import DecryptionFailed, decrypt_field
 from gateway.orders import ORDER_COLUMNS, orders
 from gateway.subjects import KeyRow, SubjectKey, SubjectKeys, subject_keys
+from gateway.vault import VaultPlan, match_order
 
 _CONTACT_PATHS = {"phone": "customer.phone", "email": "customer.email"}
 MAX_REF_MATCHES = 20  # one external id per channel: a handful at most
@@ -22,14 +24,31 @@ MAX_REF_MATCHES = 20  # one external id per channel: a handful at most
 
 @dataclass(frozen=True, slots=True)
 class Match:
-    order_id: uuid.UUID
+    order_id: uuid.UUID | None  # None: an order of an existing store, in the vault
     key: SubjectKey
 
 
 async def match_contact(
+    conn: AsyncConnection,
+    subjects: SubjectKeys,
+    order_ref: str,
+    kind: str,
+    contact: str,
+    plans: Mapping[str, VaultPlan] | None = None,
+) -> Match | None:
+    """The order named by `order_ref` whose customer `kind` equals `contact`, if any:
+    in the gateway's own store, else among the orders of existing stores whose
+    personal values the vault holds (`plans`)."""
+    found = await _own_store(conn, subjects, order_ref, kind, contact)
+    if found is None and plans:
+        key = await match_order(conn, plans, subjects, order_ref, kind, contact)
+        found = None if key is None else Match(None, key)
+    return found
+
+
+async def _own_store(
     conn: AsyncConnection, subjects: SubjectKeys, order_ref: str, kind: str, contact: str
 ) -> Match | None:
-    """The order named by `order_ref` whose customer `kind` equals `contact`, if any."""
     column = ORDER_COLUMNS[_CONTACT_PATHS[kind]]
     try:
         condition = orders.c.id == uuid.UUID(order_ref)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -33,6 +34,7 @@ from gateway.privacy.notify.message import Message, Notifier
 from gateway.privacy.notify.notices import code_text
 from gateway.privacy.notify.voice import Voice
 from gateway.subjects import SubjectKeys
+from gateway.vault import VaultPlan
 
 log = logging.getLogger("gateway.privacy")
 _NO_REQUEST = "no privacy request with this id and status token"
@@ -85,7 +87,9 @@ class PrivacyRequests:
         notifier: Notifier,
         rules: IntakeRules,
         voice: Voice,
+        vaulted: Mapping[str, VaultPlan] | None = None,
     ) -> None:
+        self._vaulted = vaulted
         self._engine = engine
         self._subjects = subjects
         self._secrets = request_secrets
@@ -120,7 +124,9 @@ class PrivacyRequests:
         code, code_hash = self._secrets.new_code(request_id)
         # Read-only, outside the write transaction: the lookup never holds the writer lock.
         async with snapshot(self._engine) as conn:
-            match = await match_contact(conn, self._subjects, order_ref, contact_kind, contact)
+            match = await match_contact(
+                conn, self._subjects, order_ref, contact_kind, contact, self._vaulted
+            )
         send = False
         async with self._engine.begin() as conn:
             if match is not None:

@@ -1,0 +1,100 @@
+"""What a privacy request needs of the vault: who a vaulted order's customer is, which
+order numbers and tokens name them in the existing store, and the erasure of their
+records.
+
+A request is verified by the contact of the order's *customer*: the customers cell of
+the document's phone or e-mail, never another phone kept beside it (a gift's
+receiver), which proves nothing about whose order it is.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection, Mapping
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from gateway.subjects import SubjectKey, SubjectKeys, key_row
+from gateway.systems import Identities, Identity, System
+from gateway.vault import store
+from gateway.vault.plan import VaultPlan
+from gateway.vault.sealing import Sealer, normal
+
+_CONTACT_PATHS = {"phone": "customer.phone", "email": "customer.email"}
+
+
+async def match_order(
+    conn: AsyncConnection,
+    plans: Mapping[str, VaultPlan],
+    subjects: SubjectKeys,
+    order_ref: str,
+    kind: str,
+    contact: str,
+) -> SubjectKey | None:
+    """The subject of the vaulted order numbered `order_ref` whose customer's `kind`
+    (phone or e-mail) is `contact` (normalised), or None."""
+    path = _CONTACT_PATHS.get(kind)
+    if path is None:
+        return None
+    for system, _, subject_id in await store.by_order_ref(conn, order_ref):
+        plan = plans.get(system)
+        cell = None if plan is None else plan.cell_of_path(path)
+        if plan is None or cell is None:
+            continue
+        sealer = Sealer(system, subjects)
+        for record in await store.of_subjects(conn, [subject_id]):
+            if (record.system, record.dataset, record.column) != (
+                system,
+                cell.dataset,
+                cell.column,
+            ):
+                continue
+            value = sealer.open(record)
+            if value is not None and normal(kind, value) == contact:
+                row = await key_row(conn, subject_id)
+                return None if row is None else subjects.unwrap(row)
+    return None
+
+
+async def order_numbers(
+    conn: AsyncConnection, subjects: Collection[uuid.UUID]
+) -> list[tuple[Identity, str]]:
+    """The numbers of the subjects' vaulted orders: they name the orders in the store
+    (and in other systems, as the gateway's own orders' numbers do)."""
+    records = await store.of_subjects(conn, subjects)
+    refs = {r.order_ref for r in records if r.order_ref is not None}
+    return [("order_number", ref) for ref in sorted(refs)]
+
+
+async def tokens_in(
+    conn: AsyncConnection, key: str, system: System, subjects: Collection[uuid.UUID]
+) -> Identities:
+    """The tokens that stand for the subjects' identifiers in system `key`'s tables,
+    as identities of the kind the map's dataset says the column identifies by: the SQL
+    connector finds the rows by them. Given to that system's step only."""
+    kinds: dict[tuple[str, str], Identity] = {
+        (name, f.name): f.identifies
+        for name, dataset in system.datasets.items()
+        for f in dataset.fields
+        if f.identifies is not None
+    }
+    found: dict[Identity, set[str]] = {}
+    for record in await store.of_subjects(conn, subjects):
+        identity = kinds.get((record.dataset, record.column))
+        if record.system == key and identity is not None:
+            # Compared as the connector normalises the stored side: a token has no
+            # space or phone punctuation, and is lower case (upper for an id number).
+            form = record.token.upper() if identity == "resident_id" else record.token
+            found.setdefault(identity, set()).add(form)
+    return Identities({kind: frozenset(forms) for kind, forms in sorted(found.items())})
+
+
+async def erase(
+    conn: AsyncConnection, subjects: Collection[uuid.UUID], now: datetime
+) -> dict[str, int]:
+    return await store.erase(conn, subjects, now)
+
+
+async def still_open(conn: AsyncConnection, subjects: Collection[uuid.UUID]) -> int:
+    return await store.still_open(conn, subjects)

@@ -1,0 +1,41 @@
+"""The token API's body and answer."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from gateway.core.slugs import SLUG_PATTERN
+
+_FIELD = Annotated[str, StringConstraints(pattern=r"^[a-z_]{1,64}\.[a-z_]{1,64}$")]
+_VALUE = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+
+
+class TokensIn(BaseModel):
+    """Personal values of one customer and order, for the tokens to write instead."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    system: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")] | None = Field(
+        default=None, description="The existing store's key in the map (if it has several)."
+    )
+    channel: Annotated[str, Field(pattern=SLUG_PATTERN)] = Field(
+        description="The sales channel the order is for: a channel's principal asks for its own."
+    )
+    request_key: Annotated[str, Field(pattern=r"^[A-Za-z0-9._:-]{1,80}$")] = Field(
+        description="Idempotency key: the same request again answers the same tokens."
+    )
+    fields: dict[_FIELD, _VALUE] = Field(
+        min_length=1,
+        max_length=32,
+        description="Document fields (`customer.phone`) or `table.column` the vault takes.",
+    )
+
+
+class TokensOut(BaseModel):
+    """The tokens, by the fields asked for; `created` false for a replayed request."""
+
+    system: str
+    tokens: dict[str, str]
+    created: bool
