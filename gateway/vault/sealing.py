@@ -250,19 +250,32 @@ class Sealer:
         self, et: ExistingTable, row: Mapping[str, Any], records: Mapping[str, Record]
     ) -> dict[str, str | None]:
         """The customer's contacts in clear: from the row itself (a customers row, or an
-        orders row without a customers table) or from its customer joined to it."""
+        orders row without a customers table) or from its customer joined to it. A
+        token counts only in the cell its record belongs to: one copied from another
+        customer's row proves nothing about this one."""
         found: dict[str, str | None] = {}
         cells = [c for c in et.spec.cells if c.path in PATH_KINDS]
-        prefix = ""
-        if et.contacts is not None:
+        prefix, owner = "", row.get(et.spec.key)
+        if et.contacts is not None and et.customer is not None:
             customers = et.plan.table(et.contacts.name)
             cells = [c for c in customers.cells if c.path in PATH_KINDS]
-            prefix = CONTACT
+            prefix, owner = CONTACT, row.get(et.customer)
         for cell in cells:
             value = row.get(prefix + cell.column)
             if isinstance(value, str) and is_token(value):
                 record = records.get(value)
-                found[PATH_KINDS[cell.path or ""]] = None if record is None else self.open(record)
+                mine = (
+                    record is not None
+                    and (record.dataset, record.column)
+                    == (
+                        cell.dataset,
+                        cell.column,
+                    )
+                    and record.row_key in {None, str(owner)}
+                )
+                found[PATH_KINDS[cell.path or ""]] = (
+                    self.open(record) if mine and record is not None else None
+                )
             else:
                 found[PATH_KINDS[cell.path or ""]] = text_of(value)
         return found
