@@ -69,11 +69,16 @@ def systems_check(only: str | None, as_json: bool) -> None:
     """Connect to each system and check the map against it, changing nothing: a SQL
     system's tables and columns (a missing one named, a NOT NULL column the map would
     null), a webhook system's URL, secret and the datasets it says it serves, and every
-    missing connection file. Exits 1 when anything is wrong."""
+    missing connection file; for a system with a `[systems.<key>.vault]` section, the
+    columns the vault would take that cannot hold a token. Exits 1 when anything is
+    wrong."""
+    from gateway.services import load_gateway_policy
     from gateway.systems import OWN_STORE, ConnectorFailed, FileConnections, connector_for
+    from gateway.vault import plan_of, unfit
 
     settings = cli_settings()
     found = _load()
+    classification = load_gateway_policy(settings).classification
     keys = [k for k in found.systems if k != OWN_STORE and (only is None or k == only)]
     if only is not None and not keys:
         known = ", ".join(k for k in found.systems if k != OWN_STORE) or "none"
@@ -81,14 +86,19 @@ def systems_check(only: str | None, as_json: bool) -> None:
     connections = FileConnections(settings.systems_directory, settings.systems_callback_url)
 
     async def check(key: str) -> list[str]:
+        system = found.systems[key]
         try:
-            connector = connector_for(key, found.systems[key], connections)
+            connector = connector_for(key, system, connections)
             try:
-                return await connector.check()
+                problems = await connector.check()
             finally:
                 await connector.close()
+            if system.vault is not None and system.orders is not None:
+                plan = plan_of(key, system, classification)
+                problems += await unfit(plan, connections.url(key))
         except ConnectorFailed as exc:
             return [exc.reason]
+        return problems
 
     problems = {key: asyncio.run(check(key)) for key in keys}
     if as_json:

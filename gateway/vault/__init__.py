@@ -9,7 +9,7 @@ from gateway.vault.reads import Lookup, VaultReads
 from gateway.vault.requests import erase as erase_records
 from gateway.vault.requests import match_order, order_numbers, still_open, tokens_in
 from gateway.vault.routes import VaultController
-from gateway.vault.service import Summary, Vault
+from gateway.vault.service import Summary, Vault, unfit
 from gateway.vault.tables import vault_records, vault_walks
 from gateway.vault.tokens import is_token, new_token
 from gateway.vault.walks import Step
@@ -32,6 +32,7 @@ __all__ = [
     "plan_of",
     "still_open",
     "tokens_in",
+    "unfit",
     "vault_records",
     "vault_walks",
 ]

@@ -93,8 +93,11 @@ async def tokens_in(
 async def erase(
     conn: AsyncConnection, subjects: Collection[uuid.UUID], now: datetime
 ) -> dict[str, int]:
+    """The erasure's vault step: the subjects' ciphertexts and blind indexes wiped
+    (their records stay, so a token in a store's cell opens to nothing), by system."""
     return await store.erase(conn, subjects, now)
 
 
 async def still_open(conn: AsyncConnection, subjects: Collection[uuid.UUID]) -> int:
+    """The subjects' records still holding a value or a blind index (final search)."""
     return await store.still_open(conn, subjects)

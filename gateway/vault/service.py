@@ -62,6 +62,18 @@ class Summary:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
 
+async def unfit(plan: VaultPlan, url: str) -> list[str]:
+    """The plan's columns that cannot hold a token, in the live store (read only)."""
+    engine = create_async_engine(async_url(url), poolclass=NullPool)
+    try:
+        async with engine.connect() as conn:
+            return await conn.run_sync(unfit_columns, plan)
+    except (SQLAlchemyError, OSError) as exc:
+        return [f"vault: could not connect ({type(exc).__name__})"]
+    finally:
+        await engine.dispose()
+
+
 class Vault:
     """One gateway's vault over the systems its map lets it take over."""
 

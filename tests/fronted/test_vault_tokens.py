@@ -205,3 +205,32 @@ def test_the_token_api_refuses_what_its_caller_may_not_do_and_stores_nothing(
     assert gw.count_rows("vault_records") == before
     nobody = gw.client.post("/v1/vault/tokens", json={})
     assert_problem(nobody, 401, "unauthenticated")
+
+
+_CELLS = "SELECT mobile, receiver_mobile, currency FROM customers JOIN orders USING (customer_id)"
+
+
+def test_columns_that_cannot_hold_a_token_are_named_before_anything_is_written(
+    oms: tuple[str, OmsData], clean_sqlite_url: str, tmp_path: Path
+) -> None:
+    url, _ = oms
+    # A map that would have the vault take a number column and a three-letter one.
+    unfit = VAULT_MAP.replace(
+        '{ name = "pay_trade_no", category = "payment_reference", erase = "null" },',
+        '{ name = "pay_trade_no", category = "payment_reference", erase = "null" },\n'
+        '    { name = "currency", category = "contact" },\n'
+        '    { name = "is_deleted", category = "contact" },',
+    )
+    before = fetch(url, _CELLS)
+    with fronting(url, tmp_path, clean_sqlite_url, unfit) as gw:
+        check = gw.cli("systems", "check", "--system", "oms")
+        assert check.exit_code == 1
+        lines = check.output.splitlines()
+        assert lines[0] == "oms: Order management (OMS) (sql): 2 problem(s)"
+        assert any("orders.currency" in line and "narrower than a token" in line for line in lines)
+        assert any("orders.is_deleted" in line and "cannot hold a token" in line for line in lines)
+        refused = gw.cli("vault", "backfill", "--system", "oms")
+        assert refused.exit_code != 0
+        assert "nothing was written" in refused.output
+        assert gw.count_rows("vault_records") == 0
+    assert fetch(url, _CELLS) == before
