@@ -7,7 +7,7 @@ from gateway.vault.reads import RESTRICTED as VAULT_RESTRICTED
 from gateway.vault.reads import SUBJECT as VAULT_SUBJECT
 from gateway.vault.reads import Lookup, VaultReads
 from gateway.vault.requests import erase as erase_records
-from gateway.vault.requests import match_order, order_numbers, still_open, tokens_in
+from gateway.vault.requests import match_order, open_copy, order_numbers, still_open, tokens_in
 from gateway.vault.routes import VaultController
 from gateway.vault.service import Summary, Vault, unfit
 from gateway.vault.tables import vault_records, vault_walks
@@ -28,6 +28,7 @@ __all__ = [
     "is_token",
     "match_order",
     "new_token",
+    "open_copy",
     "order_numbers",
     "plan_of",
     "still_open",

@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection, Mapping
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -20,6 +21,7 @@ from gateway.systems import Identities, Identity, System
 from gateway.vault import store
 from gateway.vault.plan import VaultPlan
 from gateway.vault.sealing import Sealer, normal
+from gateway.vault.tokens import is_token
 
 _CONTACT_PATHS = {"phone": "customer.phone", "email": "customer.email"}
 
@@ -88,6 +90,32 @@ async def tokens_in(
             form = record.token.upper() if identity == "resident_id" else record.token
             found.setdefault(identity, set()).add(form)
     return Identities({kind: frozenset(forms) for kind, forms in sorted(found.items())})
+
+
+async def open_copy(
+    conn: AsyncConnection,
+    subjects: SubjectKeys,
+    key: str,
+    scope: Collection[uuid.UUID],
+    data: Mapping[str, list[dict[str, Any]]],
+) -> dict[str, list[dict[str, Any]]]:
+    """An access copy of system `key`'s rows with the subjects' own tokens opened: the
+    copy is of their data, not of the tokens standing for it. A token of anyone else,
+    or out of its own cell, stays as it is."""
+    records = {r.token: r for r in await store.of_subjects(conn, scope) if r.system == key}
+    sealer = Sealer(key, subjects)
+
+    def opened(dataset: str, column: str, value: Any) -> Any:
+        record = records.get(value) if isinstance(value, str) and is_token(value) else None
+        if record is None or (record.dataset, record.column) != (dataset, column):
+            return value
+        found = sealer.open(record)
+        return value if found is None else found
+
+    return {
+        dataset: [{c: opened(dataset, c, v) for c, v in row.items()} for row in rows]
+        for dataset, rows in data.items()
+    }
 
 
 async def erase(

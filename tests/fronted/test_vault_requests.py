@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -23,7 +24,7 @@ from tests.fronted.oms import (
     oms_rows,
 )
 from tests.fronted.vaulting import VAULT_MAP, run_walk
-from tests.helpers import Gateway
+from tests.helpers import Gateway, bearer
 from tests.systems.chain import certificate_of, fetch, new_database, register_view
 
 ROWS = 160
@@ -63,26 +64,11 @@ def _customer(url: str, customer_id: int) -> dict[str, object]:
     return dict(zip(CUSTOMER_CELLS, row, strict=True))
 
 
-def test_an_erasure_of_a_vaulted_customer_shreds_their_key_and_anonymises_their_rows(
-    vaulted: Gateway, oms: tuple[str, OmsData]
+def _says_what_was_done_where(
+    document: dict[str, Any], data: OmsData, mine: list[dict[str, Any]]
 ) -> None:
-    gw, (url, data) = vaulted, oms
-    mine = data.orders_of(SUBJECT_CUSTOMER_ID, include_deleted=True)
-    stranger_before = _customer(url, STRANGER_CUSTOMER_ID)
-
-    # A stranger who knows the order number but not the customer's phone gets no code.
-    wrong_id, _ = gw.submit_privacy(contact="13900009999", order_id=mine[0]["order_no"])
-    assert not [m for m in gw.outbox() if m["request_id"] == wrong_id]
-
-    request_id, token = gw.submit_privacy(contact=SUBJECT_MOBILE, order_id=mine[0]["order_no"])
-    verified = gw.verify_privacy(request_id, token, gw.code_for(request_id))
-    assert verified.status_code == 200, verified.text
-    gw.run_privacy_worker()
-    assert gw.privacy_status(request_id, token)["state"] == "completed", register_view(
-        gw, request_id
-    )
-
-    document = certificate_of(gw, request_id, token)
+    """The certificate: the vault's records crypto-shredded, the OMS's rows anonymised
+    in place (the kept order numbers under their rule), and searched again."""
     systems = {e["system"]: e for e in document["certificate"]["systems"]}
     vault_step = {s["step"]: s for s in document["certificate"]["steps"]}["vault"]
     assert vault_step["action"] == "crypto-shredded"
@@ -97,6 +83,38 @@ def test_an_erasure_of_a_vaulted_customer_shreds_their_key_and_anonymises_their_
     assert datasets["orders"]["anonymised"] == len(mine)
     assert [k["rule"] for k in datasets["orders"]["kept"]] == ["tax_record"]
     assert systems["oms"]["searched_again"] == {"customers": 0, "orders": 0}
+
+
+def test_an_erasure_of_a_vaulted_customer_shreds_their_key_and_anonymises_their_rows(
+    vaulted: Gateway, oms: tuple[str, OmsData]
+) -> None:
+    gw, (url, data) = vaulted, oms
+    mine = data.orders_of(SUBJECT_CUSTOMER_ID, include_deleted=True)
+    stranger_before = _customer(url, STRANGER_CUSTOMER_ID)
+
+    # A stranger who knows the order number but not the customer's phone gets no code.
+    wrong_id, _ = gw.submit_privacy(contact="13900009999", order_id=mine[0]["order_no"])
+    assert not [m for m in gw.outbox() if m["request_id"] == wrong_id]
+
+    request_id, token = gw.submit_privacy(contact=SUBJECT_MOBILE, order_id=mine[0]["order_no"])
+    verified = gw.verify_privacy(request_id, token, gw.code_for(request_id))
+    assert verified.status_code == 200, verified.text
+    # Verified, not yet carried out: their processing is restricted (GDPR Art. 18).
+    dpo = gw.principal("dpo", name="dpo-restricted")
+    live = next(o for o in mine if not o["is_deleted"])
+    held = gw.client.get(
+        f"/v1/orders/by-number/{live['shop_channel']}/{live['order_no']}", headers=bearer(dpo)
+    )
+    assert held.status_code == 200, held.text
+    assert "customer" not in held.json()
+    assert "shipping_address" not in held.json()
+    assert held.json()["external_id"] == live["order_no"]
+    gw.run_privacy_worker()
+    assert gw.privacy_status(request_id, token)["state"] == "completed", register_view(
+        gw, request_id
+    )
+
+    _says_what_was_done_where(certificate_of(gw, request_id, token), data, mine)
 
     # In the OMS: the customer's row anonymised in place; what the map does not treat
     # (e-mail, id number) still holds a token that opens nothing any more.
@@ -130,3 +148,32 @@ def test_an_erasure_of_a_vaulted_customer_shreds_their_key_and_anonymises_their_
         k: data.customer(STRANGER_CUSTOMER_ID)[k] for k in stranger_before
     }
     assert is_token(_customer(url, SUBJECT_CUSTOMER_ID)["email"])
+
+
+def test_an_access_copy_of_a_vaulted_customer_holds_their_values_not_tokens(
+    vaulted: Gateway, oms: tuple[str, OmsData]
+) -> None:
+    gw, (url, data) = vaulted, oms
+    mine = data.orders_of(SUBJECT_CUSTOMER_ID, include_deleted=True)
+    before = fetch(url, "SELECT * FROM customers ORDER BY customer_id")
+    request_id, token = gw.submit_privacy(
+        kind="access", contact=SUBJECT_MOBILE, order_id=mine[-1]["order_no"]
+    )
+    verified = gw.verify_privacy(request_id, token, gw.code_for(request_id))
+    assert verified.status_code == 200, verified.text
+    gw.run_privacy_worker()
+    assert gw.privacy_status(request_id, token)["state"] == "completed"
+
+    gw.client.cookies.set("opg_request", f"{request_id}:{token}")
+    export = gw.client.get("/privacy/export").json()["systems"]["oms"]["datasets"]
+    customer = data.customer(SUBJECT_CUSTOMER_ID)
+    [row] = export["customers"]
+    assert (row["mobile"], row["full_name"]) == (customer["mobile"], customer["full_name"])
+    assert sorted(o["order_no"] for o in export["orders"]) == sorted(o["order_no"] for o in mine)
+    by_number = {o["order_no"]: o for o in mine}
+    for copied in export["orders"]:
+        original = by_number[copied["order_no"]]
+        for column in ORDER_CELLS:
+            assert copied[column] == original[column]
+    assert "李四" not in str(export)  # nobody else's rows
+    assert fetch(url, "SELECT * FROM customers ORDER BY customer_id") == before

@@ -55,8 +55,8 @@ from gateway.systems import (
     SystemsMap,
     connector_for,
 )
+from gateway.vault import open_copy, tokens_in
 from gateway.vault import order_numbers as vault_order_numbers
-from gateway.vault import tokens_in
 
 log = logging.getLogger("gateway.privacy")
 
@@ -289,8 +289,18 @@ class Chain:
         except ConnectorFailed as exc:
             await self.failed(at, exc)
             return False
+        if not erasure and outcome.data:
+            outcome = await self._opened(at, outcome)
         await self._record(at, outcome)
         return outcome.status == DONE
+
+    async def _opened(self, at: Attempt, outcome: Outcome) -> Outcome:
+        """An access copy with the subject's own vault tokens opened (the copy is of
+        their data, wherever the vault keeps it)."""
+        async with self.engine.connect() as conn:
+            scope = await store.scope_of(conn, at.request)
+            data = await open_copy(conn, self._subjects, at.key, scope, outcome.data)
+        return Outcome(outcome.status, outcome.evidence, data)
 
     def deadline(self, at: Attempt) -> datetime:
         """When this system's part must be done: the request's target (72 h), or sooner
