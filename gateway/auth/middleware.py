@@ -31,6 +31,7 @@ ROUTE_KINDS = frozenset(
         "privacy",
         "reports",
         "subject-links",
+        "vault",
     }
 )
 

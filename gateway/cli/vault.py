@@ -44,6 +44,11 @@ def _print(summary: Summary, as_json: bool) -> None:
     )
     if s.left_clear:
         click.echo(f"  {s.left_clear} row(s) kept changing and were left for the follower")
+    if s.foreign_tokens:
+        click.echo(
+            f"  {s.foreign_tokens} cell(s) hold a token not made for them (copied from "
+            "another customer's cell, or unknown): left as they are, opening nothing"
+        )
     if s.refused:
         click.echo(f"  {s.refused} value(s) of erased subjects stay tokens: they are gone")
     if s.purpose != "restore":

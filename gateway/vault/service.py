@@ -57,6 +57,9 @@ class Summary:
     refused: int  # restore: cells of erased subjects, left as tokens
     clear_remaining: int  # rows still holding a clear personal value when it ended
     lag_seconds: float | None = None  # follow: the oldest clear row's age at the start
+    # Cells holding a token this vault did not make for them (unknown, or copied from
+    # another customer's cell): left as they are, opening nothing there.
+    foreign_tokens: int = 0
 
     def as_json(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
@@ -222,8 +225,9 @@ class Vault:
         plan = self.plan(system)
         await self._refuse_unfit(system)
         tally = Tally()
+        sealer = self.sealer(system)
         async with self.existing(system) as existing:
-            walker = Walker(self._engine, existing, self.sealer(system), self._clock)
+            walker = Walker(self._engine, existing, sealer, self._clock)
             for t in plan.tables:
                 et = ExistingTable(plan, t)
                 state = await walker.position(t.name, "backfill")
@@ -243,6 +247,7 @@ class Vault:
             tally.changed_meanwhile,
             0,
             remaining,
+            foreign_tokens=sealer.foreign,
         )
         await self._log.record(
             OPERATOR, "vault.backfill", f"system:{system}", details=summary.as_json()
@@ -254,8 +259,9 @@ class Vault:
         since the watermark where the map names one."""
         plan = self.plan(system)
         tally = Tally()
+        sealer = self.sealer(system)
         async with self.existing(system) as existing:
-            walker = Walker(self._engine, existing, self.sealer(system), self._clock)
+            walker = Walker(self._engine, existing, sealer, self._clock)
             lag = await self._lag(plan, existing)
             for t in plan.tables:
                 et = ExistingTable(plan, t)
@@ -280,6 +286,7 @@ class Vault:
             0,
             remaining,
             lag,
+            sealer.foreign,
         )
         if tally.cells_sealed:
             await self._log.record(

@@ -149,7 +149,8 @@ def test_rows_written_with_the_token_apis_tokens_read_as_their_values(
     # Bound now: the same token copied into a stranger's row opens nothing there.
     run_on(
         url,
-        "UPDATE customers SET mobile = :t WHERE customer_id = :c",
+        # as the OMS itself writes: its change time too (the follower's watermark)
+        "UPDATE customers SET mobile = :t, updated_time = CURRENT_TIMESTAMP WHERE customer_id = :c",
         params={"t": tokens["customer.phone"], "c": STRANGER_CUSTOMER_ID},
     )
     stranger = next(o for o in data.orders if o["customer_id"] == STRANGER_CUSTOMER_ID)
@@ -162,7 +163,7 @@ def test_rows_written_with_the_token_apis_tokens_read_as_their_values(
     email = plan.render(_flat(expected_document(data, stranger)))["customer"]["email"]
     assert read.json()["customer"]["email"] == email  # the stranger's own tokens still open
     # Nor does the follower seal the copied token's value into the stranger's records.
-    run_walk(gw, "follow_once")
+    assert run_walk(gw, "follow_once").foreign_tokens == 1
     query = f"SELECT mobile FROM customers WHERE customer_id = {STRANGER_CUSTOMER_ID}"  # noqa: S608
     [(mobile,)] = fetch(url, query)
     assert mobile == tokens["customer.phone"]

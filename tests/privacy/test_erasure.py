@@ -26,7 +26,15 @@ from tests.helpers import (
     sample_order,
 )
 
-STEPS = ["free_text", "orders", "blind_index", "contact_traces", "data_key", "verification"]
+STEPS = [
+    "free_text",
+    "orders",
+    "blind_index",
+    "contact_traces",
+    "vault",
+    "data_key",
+    "verification",
+]
 
 
 @pytest.fixture

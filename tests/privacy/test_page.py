@@ -32,7 +32,15 @@ from tests.helpers import SAMPLE_ORDER, assert_no_personal_data, bearer, own_sto
 PHONE = SAMPLE_ORDER["customer"]["phone"]
 ORDER_NUMBER = SAMPLE_ORDER["external_id"]
 OTHER_PHONE = "13900000000"  # clearly fake, on no order
-STEPS = ("free_text", "orders", "blind_index", "contact_traces", "data_key", "verification")
+STEPS = (
+    "free_text",
+    "orders",
+    "blind_index",
+    "contact_traces",
+    "vault",
+    "data_key",
+    "verification",
+)
 
 
 @dataclass

@@ -276,6 +276,10 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "step.orders": ("Orders deleted or anonymised", "订单已删除或匿名化"),
     "step.blind_index": ("Search index entries deleted", "搜索索引条目已删除"),
     "step.contact_traces": ("Messages and traces of your contact deleted", "联系方式的痕迹已删除"),
+    "step.vault": (
+        "Your details we held for our order system destroyed",
+        "我们为订单系统代管的您的信息已销毁",
+    ),
     "step.data_key": ("Your encryption key destroyed", "您的加密密钥已销毁"),
     "step.verification": ("Checked again that nothing is left", "已复查无残留"),
     "step.export": ("Copy of your data prepared", "数据副本已准备好"),
