@@ -8,7 +8,7 @@ import contextlib
 import json
 import signal
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -73,6 +73,37 @@ def vault_check(system: str) -> None:
     click.echo(f"{system}: {'ok' if not problems else f'{len(problems)} problem(s)'}")
     if problems:
         sys.exit(1)
+
+
+@vault.command("status")
+@_SYSTEM
+@_JSON
+@handle_errors
+def vault_status(system: str, as_json: bool) -> None:
+    """Where each walk is (last key, rows, values sealed, started, finished), the
+    records the vault holds for the system, and the rows still holding a clear value.
+    Changes nothing."""
+
+    async def work(services: Services) -> dict[str, Any]:
+        return await services.vault.status(system)
+
+    found = run_with_services(work, cli_settings())
+    if as_json:
+        click.echo(json.dumps(found, ensure_ascii=False))
+        return
+    records = found["records"]
+    click.echo(f"{system}: {records['live']} record(s) in the vault, {records['erased']} erased")
+    remaining = found["clear_remaining"]
+    click.echo(
+        "  rows still holding a clear personal value: "
+        + ("unknown (the store cannot be reached)" if remaining is None else str(remaining))
+    )
+    for name, walk in found["walks"].items():
+        state = f"finished {walk['finished_at']}" if walk["finished_at"] else "under way"
+        click.echo(
+            f"  {name}: {walk['rows_seen']} row(s), {walk['cells_sealed']} value(s), "
+            f"last key {walk['last_key']}, {state}"
+        )
 
 
 @vault.command("backfill")

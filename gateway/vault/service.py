@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
 from gateway.accesslog import OPERATOR, AccessLog
-from gateway.core.clock import Clock
+from gateway.core.clock import Clock, utc_text
 from gateway.core.errors import (
     ConfigurationError,
     FieldProblem,
@@ -150,6 +150,39 @@ class Vault:
                 "the vault cannot take these columns, so nothing was written: "
                 + "; ".join(problems)
             )
+
+    async def status(self, system: str) -> dict[str, Any]:
+        """Where each walk is (position, counts, when), the records the vault holds for
+        the system, and how many rows of its tables still hold a clear value."""
+        plan = self.plan(system)
+        async with self._engine.connect() as conn:
+            walks = {
+                f"{t.name}.{purpose}": found
+                for t in plan.tables
+                for purpose in ("backfill", "follow")
+                if (found := await store.walk(conn, system, t.name, purpose)) is not None
+            }
+            records = await store.count_records(conn, system)
+        async with self.existing(system) as existing:
+            try:
+                remaining: int | None = await self._clear_remaining(plan, existing)
+            except (SQLAlchemyError, OSError):
+                remaining = None  # the store out of reach: said, not guessed
+        return {
+            "system": system,
+            "records": records,
+            "clear_remaining": remaining,
+            "walks": {
+                name: {
+                    "last_key": w.last_key,
+                    "rows_seen": w.rows_seen,
+                    "cells_sealed": w.cells_sealed,
+                    "started_at": utc_text(w.started_at),
+                    "finished_at": None if w.finished_at is None else utc_text(w.finished_at),
+                }
+                for name, w in walks.items()
+            },
+        }
 
     # --- the token API --------------------------------------------------------------
 

@@ -109,6 +109,17 @@ async def of_subjects(conn: AsyncConnection, subjects: Collection[uuid.UUID]) ->
     return found
 
 
+async def count_records(conn: AsyncConnection, system: str) -> dict[str, int]:
+    """The system's records: live, and erased (their subject's key destroyed)."""
+    query = (
+        select(vault_records.c.erased_at.is_(None), func.count())
+        .where(vault_records.c.system == system)
+        .group_by(vault_records.c.erased_at.is_(None))
+    )
+    found = {bool(live): int(count) for live, count in await conn.execute(query)}
+    return {"live": found.get(True, 0), "erased": found.get(False, 0)}
+
+
 async def insert_record(conn: AsyncConnection, values: dict[str, Any]) -> None:
     await conn.execute(insert(vault_records).values(**values))
 

@@ -119,6 +119,13 @@ def test_backfill_under_writes_and_a_crash_leaves_no_clear_value_and_loses_nothi
     # Half way: some rows are tokens, the rest clear, the crashed batch sealed but clear.
     assert raw_scan(url, originals)
     _reads_as_held(gw, data)
+    status = gw.cli("vault", "status", "--system", "oms", "--json")
+    assert status.exit_code == 0, status.output
+    walks = json.loads(status.output)["walks"]
+    assert walks["customers.backfill"]["finished_at"] is not None
+    assert walks["orders.backfill"]["finished_at"] is None  # under way: one batch saved
+    assert walks["orders.backfill"]["rows_seen"] == 150
+    assert json.loads(status.output)["clear_remaining"] > 0
 
     resumed = gw.cli("vault", "backfill", "--system", "oms", "--json")
     assert resumed.exit_code == 0, resumed.output
