@@ -153,6 +153,7 @@ def fronted_store(
     keys: KeyRing,
     detector: Detector | None,
     vault: Vault | None = None,
+    reads: ReadPool | None = None,
 ) -> FrontedOrders | None:
     """The existing order store served read-through (GATEWAY_ORDER_SOURCE), if any."""
     key = settings.order_source
@@ -172,7 +173,7 @@ def fronted_store(
         statuses=STATUSES,
         pseudonym_key=keys.blind_index_key,
         detector=detector,
-        vault=None if vault is None or key not in vault.plans else vault.reads(key),
+        vault=None if vault is None or key not in vault.plans else vault.reads(key, reads),
     )
 
 
@@ -301,7 +302,7 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         if settings.pii_detection
         else None
     )
-    fronted = fronted_store(settings, systems, keys, detector, vault)
+    fronted = fronted_store(settings, systems, keys, detector, vault, reads)
     orders.append(
         OrderService(
             engine,

@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from gateway.core.readpath import ReadPool
 from gateway.vault import store
 from gateway.vault.plan import VaultPlan
 from gateway.vault.sealing import Sealer, normal
@@ -42,8 +43,12 @@ class Lookup:
 class VaultReads:
     """The read path's view of one system's vault."""
 
-    def __init__(self, engine: AsyncEngine, plan: VaultPlan, sealer: Sealer) -> None:
+    def __init__(
+        self, engine: AsyncEngine, plan: VaultPlan, sealer: Sealer, reads: ReadPool | None = None
+    ) -> None:
         self._engine = engine
+        # The read path's pool where there is one (SQLite inline, PostgreSQL pooled).
+        self._reads = reads
         self.plan = plan
         self._sealer = sealer
         source = plan.source
@@ -66,8 +71,13 @@ class VaultReads:
         wanted = {row[p] for row in rows for p in self._cells if is_token(row.get(p))}
         if not wanted:
             return
-        async with self._engine.connect() as conn:
-            records = {r.token: r for r in await store.by_tokens(conn, self.plan.system, wanted)}
+        if self._reads is not None:
+            async with self._reads.connect() as reader:
+                found = await store.read_tokens(reader, self.plan.system, wanted)
+        else:
+            async with self._engine.connect() as conn:
+                found = await store.by_tokens(conn, self.plan.system, wanted)
+        records = {r.token: r for r in found}
         for row in rows:
             subjects: dict[str, tuple[uuid.UUID, bool]] = {}
             for path, (dataset, column) in self._cells.items():

@@ -30,6 +30,7 @@ from gateway.core.errors import (
     Unavailable,
 )
 from gateway.core.principal import Principal
+from gateway.core.readpath import ReadPool
 from gateway.disclosure import PolicySet, WriteScope
 from gateway.subjects import SubjectKeys
 from gateway.systems import Connections, ConnectorFailed, async_url
@@ -110,9 +111,10 @@ class Vault:
     def sealer(self, system: str) -> Sealer:
         return Sealer(system, self._subjects)
 
-    def reads(self, system: str) -> VaultReads:
-        """The read path's view of the system's vault (tokens opened, searches)."""
-        return VaultReads(self._engine, self.plan(system), self.sealer(system))
+    def reads(self, system: str, pool: ReadPool | None = None) -> VaultReads:
+        """The read path's view of the system's vault (tokens opened, searches), reading
+        through the read path's `pool` where given."""
+        return VaultReads(self._engine, self.plan(system), self.sealer(system), pool)
 
     @asynccontextmanager
     async def existing(self, system: str) -> AsyncIterator[AsyncEngine]:

@@ -6,11 +6,13 @@ import uuid
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from gateway.core.readpath import AsyncReader, Reader
 from gateway.subjects import KeyRow, subject_keys
 from gateway.vault.tables import vault_records, vault_walks
 
@@ -79,10 +81,15 @@ def _chunks(values: Sequence[Any]) -> list[Sequence[Any]]:
 
 
 async def by_tokens(conn: AsyncConnection, system: str, tokens: Collection[str]) -> list[Record]:
+    return await read_tokens(AsyncReader(conn), system, tokens)
+
+
+async def read_tokens(reader: Reader, system: str, tokens: Collection[str]) -> list[Record]:
+    """The records of these tokens, through any reader (the read path's pool)."""
     found: list[Record] = []
     for part in _chunks(sorted(tokens)):
         query = _joined().where(vault_records.c.system == system, vault_records.c.token.in_(part))
-        found += [_record(r) for r in await conn.execute(query)]
+        found += [_record(SimpleNamespace(**r)) for r in await reader.all(query)]
     return found
 
 

@@ -31,6 +31,7 @@ from tests.fronted.vaulting import (
     VAULT_MAP,
     VAULTED,
     Crash,
+    gateway_database,
     personal_values,
     raw_scan,
     run_walk,
@@ -51,9 +52,11 @@ def oms(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, O
 
 
 @pytest.fixture
-def vaulted(oms: tuple[str, OmsData], clean_sqlite_url: str, tmp_path: Path) -> Iterator[Gateway]:
+def vaulted(
+    oms: tuple[str, OmsData], request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[Gateway]:
     url, _ = oms
-    with fronting(url, tmp_path, clean_sqlite_url, VAULT_MAP) as gw:
+    with fronting(url, tmp_path, gateway_database(request, url), VAULT_MAP) as gw:
         yield gw
 
 

@@ -23,7 +23,7 @@ from tests.fronted.oms import (
     create_oms,
     oms_rows,
 )
-from tests.fronted.vaulting import VAULT_MAP, run_walk
+from tests.fronted.vaulting import VAULT_MAP, gateway_database, run_walk
 from tests.helpers import Gateway, bearer
 from tests.systems.chain import certificate_of, fetch, new_database, register_view
 
@@ -39,9 +39,11 @@ def oms(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, O
 
 
 @pytest.fixture
-def vaulted(oms: tuple[str, OmsData], clean_sqlite_url: str, tmp_path: Path) -> Iterator[Gateway]:
+def vaulted(
+    oms: tuple[str, OmsData], request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[Gateway]:
     url, _ = oms
-    with fronting(url, tmp_path, clean_sqlite_url, VAULT_MAP) as gw:
+    with fronting(url, tmp_path, gateway_database(request, url), VAULT_MAP) as gw:
         assert run_walk(gw, "backfill").clear_remaining == 0
         yield gw
 

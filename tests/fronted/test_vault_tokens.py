@@ -25,7 +25,7 @@ from tests.fronted.oms import (
     oms_rows,
 )
 from tests.fronted.test_read_through import _flat
-from tests.fronted.vaulting import VAULT_MAP, raw_scan, run_walk
+from tests.fronted.vaulting import VAULT_MAP, gateway_database, raw_scan, run_walk
 from tests.helpers import Gateway, assert_problem, bearer, scalar_sql
 from tests.systems.chain import fetch, run_on
 
@@ -53,9 +53,11 @@ def oms(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, O
 
 
 @pytest.fixture
-def vaulted(oms: tuple[str, OmsData], clean_sqlite_url: str, tmp_path: Path) -> Iterator[Gateway]:
+def vaulted(
+    oms: tuple[str, OmsData], request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[Gateway]:
     url, _ = oms
-    with fronting(url, tmp_path, clean_sqlite_url, VAULT_MAP) as gw:
+    with fronting(url, tmp_path, gateway_database(request, url), VAULT_MAP) as gw:
         assert run_walk(gw, "backfill").clear_remaining == 0
         yield gw
 

@@ -7,10 +7,12 @@ import asyncio
 import functools
 from typing import Any
 
+import pytest
+
 from gateway.vault import is_token
 from tests.fronted.front import OMS_MAP
 from tests.fronted.oms import OmsData
-from tests.helpers import Gateway
+from tests.helpers import Gateway, reset_database
 from tests.systems.chain import fetch
 
 VAULT_MAP = (
@@ -107,3 +109,13 @@ def in_thread(coroutine: Any) -> Any:
     """Run a coroutine of the stand-in OMS on a loop of its own (from a walk's
     progress callback, which runs on the app's loop)."""
     return asyncio.to_thread(asyncio.run, coroutine)
+
+
+def gateway_database(request: pytest.FixtureRequest, oms_url: str) -> str:
+    """The gateway's own database for a vault test, emptied: SQLite beside an OMS on
+    PostgreSQL, PostgreSQL beside an OMS on MariaDB (both backends of the vault's own
+    tables, without running every pair)."""
+    kind = "postgresql" if oms_url.startswith(("mysql", "mariadb")) else "sqlite"
+    url: str = request.getfixturevalue(f"{kind}_url")
+    asyncio.run(reset_database(url))
+    return url
