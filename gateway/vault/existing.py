@@ -60,10 +60,15 @@ class ExistingTable:
         source = plan.source
         self.ref: str | None = None
         self.customer: str | None = None
+        self.channel: str | None = None
         if not t.customers:
             self.ref = source.columns.get("external_id")
             if self.ref:
                 names.add(self.ref)
+            channel = source.columns.get("channel")
+            if channel and not channel.startswith("customers."):
+                self.channel = channel
+                names.add(channel)
             if source.customers is not None:
                 self.customer = source.customers.order_column
                 names.add(self.customer)
@@ -113,12 +118,14 @@ class ExistingTable:
         return [dict(r) for r in rows.mappings()]
 
     async def changed_since(
-        self, conn: AsyncConnection, mark: datetime, limit: int
+        self, conn: AsyncConnection, mark: datetime, after: int | None, limit: int
     ) -> list[dict[str, Any]]:
-        """Rows whose watermark is at or after `mark` (oldest first)."""
+        """Rows whose (watermark, key) comes after (`mark`, `after`), oldest first: a
+        page ends anywhere, even inside a run of rows one bulk update stamped alike."""
         assert self.spec.watermark is not None  # noqa: S101 - callers check
         wm = self.table.c[self.spec.watermark]
-        query = self._select().where(wm >= mark).order_by(wm, self.key).limit(limit)
+        since = wm >= mark if after is None else or_(wm > mark, and_(wm == mark, self.key > after))
+        query = self._select().where(since).order_by(wm, self.key).limit(limit)
         return [dict(r) for r in (await conn.execute(query)).mappings()]
 
     async def rows(self, conn: AsyncConnection, keys: Sequence[int]) -> list[dict[str, Any]]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -25,7 +25,7 @@ from gateway.subjects import SubjectKey, SubjectKeys
 from gateway.systems import MASK
 from gateway.vault import store
 from gateway.vault.existing import CONTACT, ExistingTable
-from gateway.vault.plan import PATH_KINDS, Cell
+from gateway.vault.plan import PATH_KINDS, Cell, TablePlan
 from gateway.vault.store import Record
 from gateway.vault.tokens import is_token, new_token
 
@@ -67,6 +67,16 @@ def text_of(value: Any) -> str | None:
     return text or None
 
 
+@dataclass(slots=True)
+class _Cells:
+    """A row's vaulted cells by what they hold (column -> value or record)."""
+
+    clear: dict[str, Any] = field(default_factory=dict)
+    own: dict[str, Record] = field(default_factory=dict)
+    unbound: dict[str, Record] = field(default_factory=dict)
+    copied: dict[str, Record] = field(default_factory=dict)
+
+
 @dataclass(frozen=True, slots=True)
 class Work:
     """One row's cells to write in the existing store: what they held, their tokens."""
@@ -83,12 +93,15 @@ class Sealer:
         self.system = system
         self._subjects = subjects
         self.foreign = 0  # tokens left in place: unknown, or another subject's
+        self._known: dict[str, str] = {}  # values sealed again in the batch under way
 
     def index(self, kind: str, normalised: str) -> bytes:
         return self._subjects.index(kind, normalised)
 
     def open(self, record: Record) -> str | None:
         """A record's value; None once its subject is erased or if it does not open."""
+        if record.token in self._known:  # sealed again in this batch, under another key
+            return self._known[record.token]
         key = self._subjects.unwrap(record.key)
         if key.dek is None or not record.sealed:
             return None
@@ -138,11 +151,12 @@ class Sealer:
     async def seal_rows(
         self, conn: AsyncConnection, et: ExistingTable, rows: list[dict[str, Any]], now: datetime
     ) -> list[Work]:
-        """Seal every clear cell of `rows` (inside the caller's transaction) and bind the
-        token API's records the rows carry; what to write in the store, row by row."""
+        """Settle every row (inside the caller's transaction): seal its clear cells, bind
+        the token API's records it carries, file all of them under the row's customer,
+        and drop records its cells no longer hold. What to write in the store, by row."""
         spec = et.spec
         keys = [str(row[spec.key]) for row in rows]
-        existing = {
+        held = {
             (r.row_key, r.column): r
             for r in await store.by_cells(conn, self.system, spec.name, keys)
         }
@@ -150,101 +164,132 @@ class Sealer:
         records = {r.token: r for r in await store.by_tokens(conn, self.system, carried)}
         subjects: dict[tuple[Any, ...], SubjectKey] = {}
         work: list[Work] = []
+        self._known.clear()
         for row in rows:
+            cells = self._classify(et, row, records)
             row_key = str(row[spec.key])
-            await self._bind(conn, et, row, row_key, records)
-            clear, copied = self._to_seal(et, row, row_key, records)
-            if not clear and not copied:
+            # Records of this row's cells that the cells no longer hold (emptied, masked
+            # by an erasure, or replaced by another token): their values are gone from
+            # the store, so they go from the vault. A clear cell keeps its record: a
+            # batch redone after a crash seals the value again under the same token.
+            stale = [
+                r.token
+                for (owner, column), r in held.items()
+                if owner == row_key and r.token != row[column] and column not in cells.clear
+            ]
+            await store.forget(conn, stale)
+            if not (cells.clear or cells.unbound or cells.copied):
                 continue
             contacts = self._contacts(et, row, records)
             wanted = tuple(sorted(contacts.items()))
-            if wanted not in subjects:
-                subjects[wanted] = await self.subject(conn, contacts, now)
-            key = subjects[wanted]
-            # A token the store's own system copied from another cell of the same
-            # subject (an order's receiver from its customer) gets a record of its own;
-            # a token of another subject is never copied into this row's records.
-            texts = {name: text_of(value) for name, value in clear.items()}
-            for name, record in copied.items():
-                if record.subject_id == key.subject_id and (text := self.open(record)):
-                    texts[name] = text
-                    clear[name] = record.token
-                else:
-                    self.foreign += 1
-            tokens: dict[str, str] = {}
-            for name, text in texts.items():
-                cell = next(c for c in spec.cells if c.column == name)
-                assert text is not None  # noqa: S101 - filtered above
-                old = existing.get((row_key, name))
-                token = old.token if old is not None else new_token()
-                values = self.sealed(key, cell, token, text)
-                if et.ref is not None:
-                    values["order_ref"] = text_of(row.get(et.ref))
-                if old is not None:
-                    await store.reseal(conn, token, key.subject_id, values)
-                else:
-                    await store.insert_record(
-                        conn,
-                        {
-                            "token": token,
-                            "system": self.system,
-                            "dataset": spec.name,
-                            "column_name": name,
-                            "row_key": row_key,
-                            "subject_id": key.subject_id,
-                            "created_at": now,
-                            **values,
-                        },
-                    )
-                tokens[name] = token
-            if not tokens:
-                continue
-            clear = {name: clear[name] for name in tokens}
-            work.append(Work(int(row[spec.key]), clear, tokens))
+            key = subjects.get(wanted) if any(contacts.values()) else None
+            if key is None:
+                key = subjects[wanted] = await self.subject(conn, contacts, now)
+            tokens = await self._settle(conn, et, row, cells, key, held, records, now)
+            if tokens:
+                was = {name: cells.clear.get(name, row[name]) for name in tokens}
+                work.append(Work(int(row[spec.key]), was, tokens))
         return work
 
-    def _to_seal(
-        self, et: ExistingTable, row: Mapping[str, Any], row_key: str, records: Mapping[str, Record]
-    ) -> tuple[dict[str, Any], dict[str, Record]]:
-        """The row's cells in clear (column -> value), and those holding a token whose
-        record belongs to another cell (column -> that record)."""
-        clear: dict[str, Any] = {}
-        copied: dict[str, Record] = {}
+    def _classify(
+        self, et: ExistingTable, row: Mapping[str, Any], records: Mapping[str, Record]
+    ) -> _Cells:
+        """What each vaulted cell of the row holds: a clear value, its own token, a token
+        API record still to bind here, a token copied from another cell, or nothing."""
+        found = _Cells()
+        row_key = str(row[et.spec.key])
         for cell in et.spec.cells:
             value = row[cell.column]
             if text_of(value) is None:
                 continue
             if not is_token(value):
-                clear[cell.column] = value
+                found.clear[cell.column] = value
                 continue
             record = records.get(value)
+            here = record is not None and (record.dataset, record.column) == (
+                cell.dataset,
+                cell.column,
+            )
             if record is None:
                 self.foreign += 1  # a token this vault never made: left as it is
-                continue
-            here = (record.dataset, record.column) == (cell.dataset, cell.column)
-            if here and record.row_key in {None, row_key}:
-                continue
-            copied[cell.column] = record
-        return clear, copied
+            elif here and record.row_key == row_key:
+                found.own[cell.column] = record
+            elif here and record.row_key is None and self._same_channel(et, row, record):
+                found.unbound[cell.column] = record
+            else:
+                found.copied[cell.column] = record
+        return found
 
-    async def _bind(
+    def _same_channel(self, et: ExistingTable, row: Mapping[str, Any], record: Record) -> bool:
+        """A token the API made for one channel's order binds only in that channel's."""
+        if et.channel is None or record.channel is None:
+            return True
+        return text_of(row.get(et.channel)) == record.channel
+
+    async def _settle(
         self,
         conn: AsyncConnection,
         et: ExistingTable,
         row: Mapping[str, Any],
-        row_key: str,
-        records: Mapping[str, Record],
-    ) -> None:
-        for cell in et.spec.cells:
-            record = records.get(row.get(cell.column))  # type: ignore[arg-type]
-            if (
-                record is not None
-                and record.row_key is None
-                and (record.dataset, record.column) == (cell.dataset, cell.column)
-            ):
+        cells: _Cells,
+        key: SubjectKey,
+        held: Mapping[tuple[str | None, str], Record],
+        records: dict[str, Record],
+        now: datetime,
+    ) -> dict[str, str]:
+        """File the row's cells under `key`; the tokens to write for its clear cells and
+        for tokens copied into it from another cell of the same subject."""
+        spec, row_key = et.spec, str(row[et.spec.key])
+        ref = None if et.ref is None else text_of(row.get(et.ref))
+        texts: dict[str, str] = {n: t for n, v in cells.clear.items() if (t := text_of(v))}
+        # A copy of one of this customer's own values (an order's receiver from its
+        # customer) gets a record of its own; another customer's is never taken in.
+        for name, record in cells.copied.items():
+            text = self.open(record) if record.subject_id == key.subject_id else None
+            if text is None:
+                self.foreign += 1
+            else:
+                texts[name] = text
+        # The token API's records, and this row's own: filed under the row's customer
+        # (the API's caller may not have named them), bound to this row.
+        for name, record in {**cells.unbound, **cells.own}.items():
+            if name in cells.unbound:
                 await store.bind(conn, record.token, row_key)
-                if et.ref is not None and (ref := text_of(row.get(et.ref))) is not None:
-                    await store.reseal(conn, record.token, record.subject_id, {"order_ref": ref})
+            if record.subject_id != key.subject_id or name in cells.unbound:
+                text = self.open(record)
+                if text is not None:
+                    cell = self._cell(spec, name)
+                    values = self.sealed(key, cell, record.token, text) | {"order_ref": ref}
+                    await store.reseal(conn, record.token, key.subject_id, values)
+                    self._known[record.token] = text
+            records[record.token] = replace(record, row_key=row_key, subject_id=key.subject_id)
+        tokens: dict[str, str] = {}
+        for name, text in texts.items():
+            old = held.get((row_key, name)) if name in cells.clear else None
+            token = old.token if old is not None else new_token()
+            values = self.sealed(key, self._cell(spec, name), token, text) | {"order_ref": ref}
+            if old is not None:
+                await store.reseal(conn, token, key.subject_id, values)
+            else:
+                await store.insert_record(
+                    conn,
+                    {
+                        "token": token,
+                        "system": self.system,
+                        "dataset": spec.name,
+                        "column_name": name,
+                        "row_key": row_key,
+                        "subject_id": key.subject_id,
+                        "created_at": now,
+                        **values,
+                    },
+                )
+            tokens[name] = token
+        return tokens
+
+    @staticmethod
+    def _cell(spec: TablePlan, name: str) -> Cell:
+        return next(c for c in spec.cells if c.column == name)
 
     def _contacts(
         self, et: ExistingTable, row: Mapping[str, Any], records: Mapping[str, Record]

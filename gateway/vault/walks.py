@@ -170,26 +170,32 @@ class Walker:
         state = await self.position(et.spec.name, "follow")
         mark = None if state is None or state.last_mark is None else _naive(state.last_mark)
         since = datetime(1970, 1, 1) if mark is None else mark - OVERLAP
+        after: int | None = None
         newest = mark
         batch = 0
         while True:
             async with self._existing.connect() as conn:
-                rows = await et.changed_since(conn, since, batch_size)
+                rows = await et.changed_since(conn, since, after, batch_size)
             if not rows:
                 break
             batch += 1
             await self.tokenise(et, rows, tally, batch, progress)
-            last = rows[-1][et.spec.watermark]
-            newest = last if newest is None or last > newest else newest
-            if len(rows) < batch_size or last == since:
+            last = rows[-1]
+            since, after = _mark_of(last[et.spec.watermark]), int(last[et.spec.key])
+            newest = since if newest is None or since > newest else newest
+            if len(rows) < batch_size:
                 break
-            since = last
         return None if newest is None else newest.replace(tzinfo=UTC)
 
     async def save_mark(self, name: str, mark: datetime | None) -> None:
         state = await self.position(name, "follow")
         state = state or Walk(None, None, 0, 0, self._clock.now(), None)
         await self.save(name, "follow", replace(state, last_mark=mark))
+
+
+def _mark_of(value: Any) -> datetime:
+    """A watermark as read (SQLite hands back text)."""
+    return datetime.fromisoformat(value) if isinstance(value, str) else value
 
 
 def _naive(mark: datetime) -> datetime:
