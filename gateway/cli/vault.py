@@ -49,8 +49,13 @@ def _print(summary: Summary, as_json: bool) -> None:
             f"  {s.foreign_tokens} cell(s) hold a token not made for them (copied from "
             "another customer's cell, or unknown): left as they are, opening nothing"
         )
+    if s.pruned:
+        click.echo(f"  {s.pruned} value(s) of rows the store no longer has deleted from the vault")
     if s.refused:
-        click.echo(f"  {s.refused} value(s) of erased subjects stay tokens: they are gone")
+        click.echo(
+            f"  {s.refused} value(s) of erased subjects (or of an erasure under way) stay "
+            "tokens: they are not put back"
+        )
     if s.purpose != "restore":
         click.echo(f"  rows still holding a clear personal value: {s.clear_remaining}")
     if s.lag_seconds is not None:

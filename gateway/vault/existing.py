@@ -185,6 +185,13 @@ class ExistingTable:
             return datetime.fromisoformat(value)
         return value if isinstance(value, datetime) else None
 
+    async def present(self, conn: AsyncConnection, keys: Sequence[int]) -> set[int]:
+        """Which of these keys the table still has."""
+        if not keys:
+            return set()
+        rows = await conn.execute(select(self.key).where(self.key.in_(list(keys))))
+        return {int(k) for (k,) in rows}
+
     async def newest_key(self, conn: AsyncConnection) -> int | None:
         value = (await conn.execute(select(func.max(self.key)))).scalar_one_or_none()
         return None if value is None else int(value)

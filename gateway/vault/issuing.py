@@ -52,6 +52,8 @@ def cells_of(plan: VaultPlan, fields: Mapping[str, str]) -> dict[str, Cell]:
                     "field of an encrypted category, or a table.column of the map)",
                 )
             )
+        elif (cell.dataset, cell.column) in {(c.dataset, c.column) for c in found.values()}:
+            problems.append(FieldProblem("fields", "names one cell twice (a field and its column)"))
         else:
             found[name] = cell
     if problems:
@@ -119,5 +121,7 @@ def _replayed(
 
 
 def is_race(exc: IntegrityError) -> bool:
-    """Two requests with one key at once: the second answers as a replay."""
-    return "uq_vault_records_request" in str(exc.orig) or "UNIQUE" in str(exc.orig).upper()
+    """Two requests with one key at once: the second answers as a replay. Known by the
+    constraint: its name (PostgreSQL), or its columns (SQLite names no constraint)."""
+    said = str(exc.orig)
+    return "uq_vault_records_request" in said or "vault_records.request_key" in said

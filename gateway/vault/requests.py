@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from gateway.subjects import SubjectKey, SubjectKeys, key_row
+from gateway.subjects import SubjectKey, SubjectKeys, identifiers_of, key_row
 from gateway.systems import Identities, Identity, System
 from gateway.vault import store
 from gateway.vault.plan import VaultPlan
@@ -82,7 +82,11 @@ async def tokens_in(
         if f.identifies is not None
     }
     found: dict[Identity, set[str]] = {}
-    for record in await store.of_subjects(conn, subjects):
+    # The subjects' own records, and other subjects' records holding one of their
+    # contacts (a gift's receiver is the subject: their phone goes too).
+    held = await store.of_subjects(conn, subjects)
+    held += await store.by_digests(conn, await _contacts(conn, subjects))
+    for record in held:
         identity = kinds.get((record.dataset, record.column))
         if record.system == key and identity is not None:
             # Compared as the connector normalises the stored side: a token has no
@@ -100,9 +104,13 @@ async def open_copy(
     data: Mapping[str, list[dict[str, Any]]],
 ) -> dict[str, list[dict[str, Any]]]:
     """An access copy of system `key`'s rows with the subjects' own tokens opened: the
-    copy is of their data, not of the tokens standing for it. A token of anyone else,
-    or out of its own cell, stays as it is."""
-    records = {r.token: r for r in await store.of_subjects(conn, scope) if r.system == key}
+    copy is of their data, not of the tokens standing for it. So is another customer's
+    cell holding one of their contacts (their phone as a gift's receiver). Any other
+    token, or one out of its own cell, stays as it is."""
+    # Their own records, and others' holding one of their contacts (a gift's receiver).
+    held = await store.of_subjects(conn, scope)
+    held += await store.by_digests(conn, await _contacts(conn, scope))
+    records = {r.token: r for r in held if r.system == key}
     sealer = Sealer(key, subjects)
 
     def opened(dataset: str, column: str, value: Any) -> Any:
@@ -118,14 +126,36 @@ async def open_copy(
     }
 
 
+async def _contacts(
+    conn: AsyncConnection, subjects: Collection[uuid.UUID]
+) -> set[tuple[str, bytes]]:
+    """The (kind, blind index) of the subjects' phones and e-mails."""
+    found: set[tuple[str, bytes]] = set()
+    for subject_id in subjects:
+        for kind, digest, _ in await identifiers_of(conn, subject_id):
+            if kind in _CONTACT_PATHS:
+                found.add((kind, bytes(digest)))
+    return found
+
+
 async def erase(
     conn: AsyncConnection, subjects: Collection[uuid.UUID], now: datetime
 ) -> dict[str, int]:
     """The erasure's vault step: the subjects' ciphertexts and blind indexes wiped
-    (their records stay, so a token in a store's cell opens to nothing), by system."""
-    return await store.erase(conn, subjects, now)
+    (their records stay, so a token in a store's cell opens to nothing), and any other
+    subject's record of one of their phones or e-mails (a gift's receiver), by system.
+    Runs while the subjects' identifiers are still there."""
+    others = await store.by_digests(conn, await _contacts(conn, subjects))
+    others = [r for r in others if r.subject_id not in set(subjects)]
+    await store.wipe(conn, [r.token for r in others], now)
+    counts = await store.erase(conn, subjects, now)
+    for record in others:
+        counts[record.system] = counts.get(record.system, 0) + 1
+    return counts
 
 
 async def still_open(conn: AsyncConnection, subjects: Collection[uuid.UUID]) -> int:
-    """The subjects' records still holding a value or a blind index (final search)."""
-    return await store.still_open(conn, subjects)
+    """The subjects' records still holding a value or a blind index, and others' still
+    holding one of their contacts (the erasure's final search)."""
+    others = await store.by_digests(conn, await _contacts(conn, subjects))
+    return await store.still_open(conn, subjects) + len(others)

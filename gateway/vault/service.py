@@ -44,6 +44,9 @@ from gateway.vault.store import Walk
 from gateway.vault.tokens import is_token
 from gateway.vault.walks import Progress, Step, Tally, Walker
 
+# Records a follower pass checks against the store's rows (for rows it deleted).
+PRUNE_SLICE = 2000
+
 
 @dataclass(frozen=True, slots=True)
 class Summary:
@@ -61,6 +64,8 @@ class Summary:
     # Cells holding a token this vault did not make for them (unknown, or copied from
     # another customer's cell): left as they are, opening nothing there.
     foreign_tokens: int = 0
+    # Records of rows the order system deleted, deleted from the vault too.
+    pruned: int = 0
 
     def as_json(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
@@ -272,6 +277,9 @@ class Vault:
                     et, "backfill", state, batch or plan.batch, tally, progress
                 )
                 await walker.save(t.name, "backfill", replace(state, finished_at=self._clock.now()))
+            pruned = 0
+            for t in plan.tables:
+                pruned += await self._prune_all(walker, ExistingTable(plan, t), plan.batch)
             remaining = await self._clear_remaining(plan, existing)
         summary = Summary(
             system,
@@ -283,6 +291,7 @@ class Vault:
             0,
             remaining,
             foreign_tokens=sealer.foreign,
+            pruned=pruned,
         )
         await self._log.record(
             OPERATOR, "vault.backfill", f"system:{system}", details=summary.as_json()
@@ -298,6 +307,7 @@ class Vault:
         async with self.existing(system) as existing:
             walker = Walker(self._engine, existing, sealer, self._clock)
             lag = await self._lag(plan, existing)
+            pruned = 0
             for t in plan.tables:
                 et = ExistingTable(plan, t)
                 state = await walker.position(t.name, "follow")
@@ -310,6 +320,7 @@ class Vault:
                 mark = await walker.changed(et, plan.batch, tally, progress)
                 if mark is not None:
                     await walker.save_mark(t.name, mark)
+                pruned += await walker.prune(et, PRUNE_SLICE)
             remaining = await self._clear_remaining(plan, existing)
         summary = Summary(
             system,
@@ -322,12 +333,21 @@ class Vault:
             remaining,
             lag,
             sealer.foreign,
+            pruned,
         )
         if tally.cells_sealed:
             await self._log.record(
                 OPERATOR, "vault.follow", f"system:{system}", details=summary.as_json()
             )
         return summary
+
+    async def _prune_all(self, walker: Walker, et: ExistingTable, limit: int) -> int:
+        gone = 0
+        while True:
+            gone += await walker.prune(et, limit)
+            state = await walker.position(et.spec.name, "prune")
+            if state is None or state.last_key is None:
+                return gone
 
     async def _clear_remaining(self, plan: VaultPlan, existing: AsyncEngine) -> int:
         async with existing.connect() as conn:
@@ -352,7 +372,8 @@ class Vault:
 
     async def restore(self, system: str, *, progress: Progress | None = None) -> Summary:
         """Put every token's value back in its cell (for leaving the gateway). A cell of
-        an erased subject keeps its token: its value is gone, and must stay gone."""
+        an erased subject, or of one whose erasure is under way, keeps its token: its
+        value is gone, or about to go, and must not come back."""
         plan = self.plan(system)
         sealer = self.sealer(system)
         restored = rows_done = refused = seen = 0
@@ -387,7 +408,9 @@ class Vault:
                                     or record.row_key not in {None, str(row[t.key])}
                                 ):
                                     continue
-                                value = sealer.open(record)
+                                # Erased, or an erasure under way (restricted):
+                                # such a value must not go back into the store.
+                                value = None if record.restricted else sealer.open(record)
                                 if value is None:
                                     refused += 1
                                     continue

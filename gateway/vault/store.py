@@ -9,7 +9,7 @@ from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import BigInteger, and_, cast, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway.core.readpath import AsyncReader, Reader
@@ -153,6 +153,44 @@ async def bind(conn: AsyncConnection, token: str, row_key: str) -> bool:
     return bool(result.rowcount)
 
 
+async def bound_keys(
+    conn: AsyncConnection, system: str, dataset: str, after: int | None, limit: int
+) -> list[int]:
+    """The row keys the table's records are bound to, in order, after `after`."""
+    key = cast(vault_records.c.row_key, BigInteger)
+    query = (
+        select(key)
+        .where(
+            vault_records.c.system == system,
+            vault_records.c.dataset == dataset,
+            vault_records.c.row_key.is_not(None),
+        )
+        .group_by(key)
+        .order_by(key)
+        .limit(limit)
+    )
+    if after is not None:
+        query = query.where(key > after)
+    return [int(k) for (k,) in await conn.execute(query)]
+
+
+async def forget_rows(
+    conn: AsyncConnection, system: str, dataset: str, row_keys: Collection[int]
+) -> int:
+    """Delete the records of rows the store no longer has; how many went."""
+    gone = 0
+    for part in _chunks(sorted(str(k) for k in row_keys)):
+        result = await conn.execute(
+            vault_records.delete().where(
+                vault_records.c.system == system,
+                vault_records.c.dataset == dataset,
+                vault_records.c.row_key.in_(part),
+            )
+        )
+        gone += int(result.rowcount)
+    return gone
+
+
 async def forget(conn: AsyncConnection, tokens: Collection[str]) -> None:
     """Delete records whose values were put back in their cells (restore)."""
     for part in _chunks(sorted(tokens)):
@@ -200,6 +238,27 @@ async def find_request(
         vault_records.c.request_key == request_key,
     )
     return [_record(r) for r in await conn.execute(query)]
+
+
+async def by_digests(conn: AsyncConnection, digests: Collection[tuple[str, bytes]]) -> list[Record]:
+    """Records of any subject whose identifier has one of these (kind, blind index)."""
+    found: list[Record] = []
+    for part in _chunks(sorted(digests)):
+        condition = or_(
+            *(and_(vault_records.c.kind == k, vault_records.c.digest == d) for k, d in part)
+        )
+        found += [_record(r) for r in await conn.execute(_joined().where(condition))]
+    return found
+
+
+async def wipe(conn: AsyncConnection, tokens: Collection[str], now: datetime) -> None:
+    """Records wiped as an erasure wipes them (their value belongs to the erased)."""
+    for part in _chunks(sorted(tokens)):
+        await conn.execute(
+            update(vault_records)
+            .where(vault_records.c.token.in_(part))
+            .values(digest=None, kind=None, erased_at=now, sealed=b"")
+        )
 
 
 async def erase(

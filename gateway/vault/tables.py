@@ -52,7 +52,12 @@ vault_records = Table(
     Column("erased_at", UtcDateTime, nullable=True),
     UniqueConstraint("system", "dataset", "column_name", "row_key", name="uq_vault_records_cell"),
     UniqueConstraint(
-        "system", "channel", "request_key", "column_name", name="uq_vault_records_request"
+        "system",
+        "channel",
+        "request_key",
+        "dataset",
+        "column_name",
+        name="uq_vault_records_request",
     ),
     Index("ix_vault_records_subject", "subject_id"),
     Index("ix_vault_records_digest", "system", "kind", "digest"),

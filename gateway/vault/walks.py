@@ -150,6 +150,27 @@ class Walker:
         tally.batches += batch
         return state
 
+    async def prune(self, et: ExistingTable, limit: int) -> int:
+        """Records of rows the store no longer has (the order system deleted them):
+        deleted, a slice of the table's records a call, going round. How many went."""
+        name, system = et.spec.name, self._sealer.system
+        state = await self.position(name, "prune") or Walk(
+            None, None, 0, 0, self._clock.now(), None
+        )
+        async with self._engine.connect() as conn:
+            keys = await store.bound_keys(conn, system, name, state.last_key, limit)
+        async with self._existing.connect() as conn:
+            missing = set(keys) - await et.present(conn, keys)
+        gone = 0
+        if missing:
+            async with self._engine.begin() as conn:
+                gone = await store.forget_rows(conn, system, name, missing)
+        last = keys[-1] if len(keys) == limit else None  # None: round again from the start
+        await self.save(
+            name, "prune", replace(state, last_key=last, rows_seen=state.rows_seen + len(keys))
+        )
+        return gone
+
     async def position(self, name: str, purpose: str) -> Walk | None:
         async with self._engine.begin() as conn:
             return await store.walk(conn, self._sealer.system, name, purpose)

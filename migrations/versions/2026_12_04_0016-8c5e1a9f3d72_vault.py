@@ -50,7 +50,12 @@ def upgrade() -> None:
             "system", "dataset", "column_name", "row_key", name="uq_vault_records_cell"
         ),
         sa.UniqueConstraint(
-            "system", "channel", "request_key", "column_name", name="uq_vault_records_request"
+            "system",
+            "channel",
+            "request_key",
+            "dataset",
+            "column_name",
+            name="uq_vault_records_request",
         ),
     )
     op.create_index("ix_vault_records_subject", "vault_records", ["subject_id"])

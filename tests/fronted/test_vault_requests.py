@@ -22,6 +22,7 @@ from tests.fronted.oms import (
     OmsData,
     create_oms,
     oms_rows,
+    phone_digits,
 )
 from tests.fronted.vaulting import VAULT_MAP, gateway_database, run_walk
 from tests.helpers import Gateway, bearer
@@ -77,12 +78,20 @@ def _says_what_was_done_where(
     customer = data.customer(SUBJECT_CUSTOMER_ID)
     mine_cells = sum(1 for o in mine for c in ORDER_CELLS if o.get(c))
     mine_cells += sum(1 for c in CUSTOMER_CELLS if customer.get(c))
-    assert vault_step["records"] == mine_cells
-    assert vault_step["systems"] == {"oms": mine_cells}
+    # Others' orders sent to them (a gift): the receiver's phone is theirs, and goes.
+    gifts = [
+        o
+        for o in data.orders
+        if o["customer_id"] != SUBJECT_CUSTOMER_ID
+        and phone_digits(o["receiver_mobile"]) == SUBJECT_MOBILE
+    ]
+    assert gifts  # the data set has one: the test would not see it otherwise
+    assert vault_step["records"] == mine_cells + len(gifts)
+    assert vault_step["systems"] == {"oms": mine_cells + len(gifts)}
     datasets = {d["dataset"]: d for d in systems["oms"]["datasets"]}
     assert datasets["customers"]["anonymised"] == 1
-    assert datasets["orders"]["rows_found"] == len(mine)
-    assert datasets["orders"]["anonymised"] == len(mine)
+    assert datasets["orders"]["rows_found"] == len(mine) + len(gifts)
+    assert datasets["orders"]["anonymised"] == len(mine) + len(gifts)
     assert [k["rule"] for k in datasets["orders"]["kept"]] == ["tax_record"]
     assert systems["oms"]["searched_again"] == {"customers": 0, "orders": 0}
 
@@ -171,9 +180,21 @@ def test_an_access_copy_of_a_vaulted_customer_holds_their_values_not_tokens(
     customer = data.customer(SUBJECT_CUSTOMER_ID)
     [row] = export["customers"]
     assert (row["mobile"], row["full_name"]) == (customer["mobile"], customer["full_name"])
-    assert sorted(o["order_no"] for o in export["orders"]) == sorted(o["order_no"] for o in mine)
+    gifts = {
+        o["order_no"]: o
+        for o in data.orders
+        if o["customer_id"] != SUBJECT_CUSTOMER_ID
+        and phone_digits(o["receiver_mobile"]) == SUBJECT_MOBILE
+    }
+    expected = sorted([o["order_no"] for o in mine] + list(gifts))
+    assert sorted(o["order_no"] for o in export["orders"]) == expected
     by_number = {o["order_no"]: o for o in mine}
     for copied in export["orders"]:
+        if copied["order_no"] in gifts:  # sent to them: their phone, nobody else's data
+            gift = gifts[copied["order_no"]]
+            assert copied["receiver_mobile"] == gift["receiver_mobile"]
+            assert copied["buyer_memo"] in (None, "") or is_token(copied["buyer_memo"])
+            continue
         original = by_number[copied["order_no"]]
         for column in ORDER_CELLS:
             assert copied[column] == original[column]

@@ -35,9 +35,9 @@ OTHER_PHONE = "13900000000"  # clearly fake, on no order
 STEPS = (
     "free_text",
     "orders",
+    "vault",
     "blind_index",
     "contact_traces",
-    "vault",
     "data_key",
     "verification",
 )

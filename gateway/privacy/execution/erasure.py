@@ -77,9 +77,9 @@ class ErasureSteps:
         self.steps: tuple[tuple[str, StepFn], ...] = (
             ("free_text", self.free_text),
             ("orders", self.orders),
+            ("vault", self.vault),  # before blind_index: it finds others' copies by it
             ("blind_index", self.blind_index),
             ("contact_traces", self.contact_traces),
-            ("vault", self.vault),
             ("data_key", self.data_key),
             ("verification", self.verify),
         )
