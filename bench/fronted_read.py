@@ -15,8 +15,8 @@ keeps them: a new SQLite file by default, or a new database on the server
 3. starts a writer (bench/oms_writer.py, a process of its own) adding new orders to
    the OMS at `--write-rate` orders/s for `--write-seconds`, new and returning
    customers as the demo has them, while `follow_once` runs back to back; per row
-   written, the lag from its commit to the end of the pass after which it holds
-   tokens (p50/p99/max), and at the end no clear personal value may be left
+   written, the lag from its commit to the commit of the batch that left tokens in
+   it (p50/p99/max), and at the end no clear personal value may be left
    (`Summary.clear_remaining`, else the exit status is 1).
 
     python bench/fronted_read.py [--orders 2000] [--duration 10] [--connections 16]
@@ -224,8 +224,13 @@ def report(result: dict[str, Any]) -> None:
     print(
         f"  follow      : {r['written_orders']} orders ({r['written_rows']} rows) at "
         f"{r['write_rate_achieved']}/s (asked {r['write_rate']}), {r['follow_passes']} passes "
-        f"(p50 {r['follow_pass_p50_s']} s); lag p50 {r['follow_lag_p50_s']} s, "
-        f"p99 {r['follow_lag_p99_s']} s, max {r['follow_lag_max_s']} s"
+        f"(p50 {r['follow_pass_p50_s']} s, max {r['follow_pass_max_s']} s), "
+        f"{r['follow_batches']} batches"
+    )
+    print(
+        f"  follow lag  : p50 {r['follow_lag_p50_s']} s, p99 {r['follow_lag_p99_s']} s, "
+        f"max {r['follow_lag_max_s']} s (the follower's own estimate: at most "
+        f"{r['follow_reported_lag_max_s']} s at a pass's start)"
     )
     print(f"  clear values left in the OMS: {r['clear_remaining']} row(s)")
 

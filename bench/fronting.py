@@ -26,7 +26,7 @@ from gateway.core.settings import Settings
 from gateway.demo import LEGACY_SCHEMA
 from gateway.services import build_services
 from gateway.systems import async_url
-from gateway.vault import Summary, VaultPlan, is_token
+from gateway.vault import Step, Summary, VaultPlan, is_token
 from gateway.vault.sealing import text_of
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -136,6 +136,7 @@ class FollowRun:
     """What the follower did while the writer wrote, and when each row became tokens."""
 
     passes: list[float] = field(default_factory=list)  # each pass's seconds
+    batches: int = 0  # batches whose tokens were written
     reported_lag: list[float] = field(default_factory=list)  # Summary.lag_seconds
     cells: int = 0
     tokenised_at: dict[tuple[str, int], float] = field(default_factory=dict)
@@ -177,30 +178,40 @@ async def follow_under_writes(
     workdir: Path,
     catch_up_passes: int = 50,
 ) -> FollowRun:
-    """Start the writer, run `follow_once` back to back while it writes, and after each
-    pass note the time at which rows it wrote hold tokens; stop when the writer is done
-    and a pass has tokenised all it wrote (at most `catch_up_passes` passes after)."""
+    """Start the writer and run `follow_once` back to back while it writes; stop when
+    the writer is done and every row it wrote holds tokens (at most `catch_up_passes`
+    passes after). A pass walks on while new rows keep coming, so a row's time is
+    taken when the batch that tokenised it has committed its tokens (the walk's
+    "tokenised" step), not at the end of its pass: then the rows written since the
+    seed are read (a few hundred, by key) and those newly holding no clear value are
+    stamped."""
     job_file, out_file = workdir / "writer-job.pickle", workdir / "writer-result.pickle"
     job_file.write_bytes(pickle.dumps(job))
     args = [sys.executable, "-m", "bench.oms_writer", str(job_file), str(out_file)]
     run = FollowRun()
     services = build_services(settings)
+    plan = services.vault.plan(system)
     oms = create_async_engine(async_url(job["url"]), poolclass=NullPool)
+
+    async def stamp(step: Step) -> None:
+        if step.phase != "tokenised" or not step.rows:
+            return
+        now = time.time()
+        run.batches += 1
+        for key in await _tokenised(oms, plan, after, set(run.tokenised_at)):
+            run.tokenised_at[key] = now
+
     writer = subprocess.Popen(args, cwd=ROOT)
     try:
         after_writer = 0
         while True:
             start = time.time()
-            summary = await services.vault.follow_once(system)
-            end = time.time()
-            run.passes.append(end - start)
+            summary = await services.vault.follow_once(system, progress=stamp)
+            run.passes.append(time.time() - start)
             run.cells += summary.cells
             run.last = summary
             if summary.lag_seconds is not None:
                 run.reported_lag.append(summary.lag_seconds)
-            done = set(run.tokenised_at)
-            for key in await _tokenised(oms, services.vault.plan(system), after, done):
-                run.tokenised_at[key] = end
             if writer.poll() is None:
                 continue
             if writer.returncode != 0:
@@ -223,9 +234,9 @@ async def follow_under_writes(
 
 
 def lag_figures(run: FollowRun) -> dict[str, Any]:
-    """Per written row, the time from its commit to the end of the pass after which it
-    held tokens (a row committed while a pass ran and taken by it counts from its
-    commit: never below 0)."""
+    """Per written row, the time from its commit to the batch after which it held tokens
+    (never below 0: the writer takes its time just after its commit returns, and the
+    follower may have seen the row first)."""
     committed = run.written["committed"]
     lags = [max(0.0, run.tokenised_at[(name, key)] - at) for name, key, at in committed]
     order_times = [at for name, _, at in committed if name == "orders"]
@@ -236,6 +247,8 @@ def lag_figures(run: FollowRun) -> dict[str, Any]:
         "write_rate_achieved": round((len(order_times) - 1) / span, 1) if span > 0 else None,
         "follow_passes": len(run.passes),
         "follow_pass_p50_s": round(percentile(run.passes, 0.5), 3),
+        "follow_pass_max_s": round(max(run.passes), 3),
+        "follow_batches": run.batches,
         "follow_cells": run.cells,
         "follow_lag_p50_s": round(percentile(lags, 0.5), 3),
         "follow_lag_p99_s": round(percentile(lags, 0.99), 3),
