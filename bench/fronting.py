@@ -191,7 +191,8 @@ async def follow_under_writes(
     run = FollowRun()
     services = build_services(settings)
     plan = services.vault.plan(system)
-    oms = create_async_engine(async_url(job["url"]), poolclass=NullPool)
+    # One pooled connection for the checks: a new one per batch would slow the follower.
+    oms = create_async_engine(async_url(job["url"]), pool_size=1, max_overflow=0)
 
     async def stamp(step: Step) -> None:
         if step.phase != "tokenised" or not step.rows:
