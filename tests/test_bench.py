@@ -43,7 +43,7 @@ def test_read_path_benchmark_prints_its_ratio() -> None:
     assert abs(figures["logging_cost"] - cost) < 0.002
 
 
-def test_read_through_benchmark_reads_both_stores_and_prints_the_ratio() -> None:
+def test_fronting_benchmark_reads_through_and_from_the_vault_and_follows_writes() -> None:
     result = subprocess.run(
         [
             sys.executable,
@@ -56,6 +56,10 @@ def test_read_through_benchmark_reads_both_stores_and_prints_the_ratio() -> None
             "30",
             "--connections",
             "2",
+            "--write-rate",
+            "10",
+            "--write-seconds",
+            "1",
             "--json",
         ],
         cwd=ROOT,
@@ -69,6 +73,18 @@ def test_read_through_benchmark_reads_both_stores_and_prints_the_ratio() -> None
     assert figures["native_rps"] > 0
     assert figures["fronted_rps"] > 0  # every read answered 200 (the client checks)
     assert abs(figures["ratio"] - figures["fronted_rps"] / figures["native_rps"]) < 0.002
+    assert figures["vault_rps"] > 0  # and a sample read the same as read-through
+    assert abs(figures["vault_ratio"] - figures["vault_rps"] / figures["native_rps"]) < 0.002
+    # The 30 orders' customers and orders, every personal cell sealed.
+    assert figures["backfill_rows"] > 30
+    assert figures["backfill_rows_per_s"] > 0
+    assert figures["backfill_cells"] > figures["backfill_rows"]
+    assert (figures["write_rate"], figures["written_orders"]) == (10, 10)
+    assert figures["written_rows"] >= 10  # and the new customers among them
+    assert 0 <= figures["follow_lag_p50_s"] <= figures["follow_lag_p99_s"]
+    assert figures["follow_lag_p99_s"] <= figures["follow_lag_max_s"]
+    assert figures["follow_passes"] >= 1
+    assert figures["clear_remaining"] == 0
 
 
 def test_totp_timing_benchmark_compares_wrong_codes_with_a_locked_factor() -> None:

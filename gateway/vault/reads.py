@@ -10,12 +10,14 @@ field of the gateway's own store is.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from audit import SNAPSHOT_OPTION
 from gateway.core.readpath import ReadPool
 from gateway.vault import store
 from gateway.vault.plan import VaultPlan
@@ -61,6 +63,17 @@ class VaultReads:
             if cell.path is not None
         }
 
+    @asynccontextmanager
+    async def _reading(self) -> AsyncIterator[AsyncConnection]:
+        """A connection for one read. The engine's transactions begin IMMEDIATE on
+        SQLite, taking the write lock: a read that began so would wait for every
+        writer (the audit log's commits) and hold them up. Begun deferred instead, as
+        the log's own read-only passes are (`audit.snapshot`, without its REPEATABLE
+        READ on PostgreSQL, which one statement does not need)."""
+        async with self._engine.connect() as conn:
+            await conn.execution_options(**{SNAPSHOT_OPTION: True})
+            yield conn
+
     def _row_key(self, row: Mapping[str, Any], dataset: str) -> str | None:
         value = row.get("_customer") if dataset == self._customers else row.get("_key")
         return None if value is None else str(value)
@@ -75,7 +88,7 @@ class VaultReads:
             async with self._reads.connect() as reader:
                 found = await store.read_tokens(reader, self.plan.system, wanted)
         else:
-            async with self._engine.connect() as conn:
+            async with self._reading() as conn:
                 found = await store.by_tokens(conn, self.plan.system, wanted)
         records = {r.token: r for r in found}
         for row in rows:
@@ -106,7 +119,7 @@ class VaultReads:
         if normalised is None or cell is None:
             return Lookup((), ())
         digest = self._sealer.index(kind, normalised)
-        async with self._engine.connect() as conn:
+        async with self._reading() as conn:
             found = await store.rows_with(
                 conn, self.plan.system, (cell.dataset, cell.column), kind, [digest]
             )

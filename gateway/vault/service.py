@@ -299,8 +299,9 @@ class Vault:
         return summary
 
     async def follow_once(self, system: str, *, progress: Progress | None = None) -> Summary:
-        """One pass of the follower: rows beyond the newest key seen, and rows changed
-        since the watermark where the map names one."""
+        """One pass of the follower: rows beyond the newest key seen, up to the newest
+        key at the table's start (a pass ends however fast the store writes), and rows
+        changed since the watermark where the map names one."""
         plan = self.plan(system)
         tally = Tally()
         sealer = self.sealer(system)
@@ -315,7 +316,12 @@ class Vault:
                     done = await walker.position(t.name, "backfill")
                     start = None if done is None or done.finished_at is None else done.last_key
                     state = Walk(start, None, 0, 0, self._clock.now(), None)
-                state = await walker.walk(et, "follow", state, plan.batch, tally, progress)
+                async with existing.connect() as conn:
+                    newest = await et.newest_key(conn)
+                if newest is not None:  # rows written after this go to the next pass
+                    state = await walker.walk(
+                        et, "follow", state, plan.batch, tally, progress, upto=newest
+                    )
                 await walker.save(t.name, "follow", state)
                 mark = await walker.changed(et, plan.batch, tally, progress)
                 if mark is not None:

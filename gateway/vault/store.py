@@ -85,11 +85,16 @@ async def by_tokens(conn: AsyncConnection, system: str, tokens: Collection[str])
 
 
 async def read_tokens(reader: Reader, system: str, tokens: Collection[str]) -> list[Record]:
-    """The records of these tokens, through any reader (the read path's pool)."""
+    """The system's records of these tokens, through any reader (the read path's pool).
+    Looked up by token alone (the primary key) and the system checked on the rows
+    found: with `system = ?` in the query beside more than two tokens, SQLite's planner
+    (it has no statistics) reads the records through the (system, kind, digest) index,
+    every record of the system, at each read."""
     found: list[Record] = []
     for part in _chunks(sorted(tokens)):
-        query = _joined().where(vault_records.c.system == system, vault_records.c.token.in_(part))
-        found += [_record(SimpleNamespace(**r)) for r in await reader.all(query)]
+        query = _joined().where(vault_records.c.token.in_(part))
+        rows = [SimpleNamespace(**r) for r in await reader.all(query)]
+        found += [_record(r) for r in rows if r.system == system]
     return found
 
 

@@ -126,14 +126,20 @@ class Walker:
         batch_size: int,
         tally: Tally,
         progress: Progress | None,
+        upto: int | None = None,
     ) -> Walk:
-        """Every row beyond the walk's position, batch by batch, to the end; the position
-        is saved after each batch's tokens are written."""
+        """Every row beyond the walk's position, batch by batch, to the end (or to key
+        `upto`: a follower's pass stops at the newest row it found at its start, else
+        under a steady write rate it chases the new rows one batch after another and
+        never reaches the other tables); the position is saved after each batch's
+        tokens are written."""
         name = et.spec.name
         batch = 0
         while True:
             async with self._existing.connect() as conn:
                 rows = await et.after(conn, state.last_key, batch_size)
+            if upto is not None:
+                rows = [r for r in rows if int(r[et.spec.key]) <= upto]
             if not rows:
                 break
             batch += 1
