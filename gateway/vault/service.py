@@ -39,10 +39,9 @@ from gateway.vault.existing import ExistingTable, unfit_columns
 from gateway.vault.issuing import Issued
 from gateway.vault.plan import VaultPlan
 from gateway.vault.reads import VaultReads
-from gateway.vault.sealing import Sealer, text_of
+from gateway.vault.sealing import Sealer
 from gateway.vault.store import Walk
-from gateway.vault.tokens import is_token
-from gateway.vault.walks import Progress, Step, Tally, Walker
+from gateway.vault.walks import Progress, Tally, Walker
 
 # Records a follower pass checks against the store's rows (for rows it deleted).
 PRUNE_SLICE = 2000
@@ -381,68 +380,22 @@ class Vault:
         an erased subject, or of one whose erasure is under way, keeps its token: its
         value is gone, or about to go, and must not come back."""
         plan = self.plan(system)
-        sealer = self.sealer(system)
-        restored = rows_done = refused = seen = 0
+        tally = Tally()
         async with self.existing(system) as existing:
+            walker = Walker(self._engine, existing, self.sealer(system), self._clock)
             for t in plan.tables:
-                et = ExistingTable(plan, t)
-                last: int | None = None
-                while True:
-                    async with existing.connect() as conn:
-                        rows = await et.after(conn, last, plan.batch)
-                    if not rows:
-                        break
-                    last = int(rows[-1][t.key])
-                    seen += len(rows)
-                    carried = {r[c.column] for r in rows for c in t.cells if is_token(r[c.column])}
-                    put_back: list[str] = []
-                    async with self._engine.connect() as conn:
-                        records = {r.token: r for r in await store.by_tokens(conn, system, carried)}
-                    async with existing.begin() as conn:
-                        for row in rows:
-                            back: dict[str, str] = {}
-                            was: dict[str, Any] = {}
-                            for cell in t.cells:
-                                record = records.get(row[cell.column])
-                                if (
-                                    record is None
-                                    or (record.dataset, record.column)
-                                    != (
-                                        cell.dataset,
-                                        cell.column,
-                                    )
-                                    or record.row_key not in {None, str(row[t.key])}
-                                ):
-                                    continue
-                                # Erased, or an erasure under way (restricted):
-                                # such a value must not go back into the store.
-                                value = None if record.restricted else sealer.open(record)
-                                if value is None:
-                                    refused += 1
-                                    continue
-                                back[cell.column] = value
-                                was[cell.column] = record.token
-                            if back and await et.replace(conn, int(row[t.key]), was, back):
-                                restored += len(back)
-                                rows_done += 1
-                                put_back += was.values()
-                    async with self._engine.begin() as conn:
-                        await store.forget(conn, put_back)
-                    await _step(progress, Step(t.name, "restored", 0, len(rows)))
-        summary = Summary(system, "restore", seen, restored, rows_done, 0, refused, 0)
+                await walker.restore(ExistingTable(plan, t), plan.batch, tally, progress)
+        summary = Summary(
+            system,
+            "restore",
+            tally.rows_seen,
+            tally.cells_sealed,  # here: values put back
+            tally.rows_tokenised,  # here: rows restored
+            0,
+            tally.refused,
+            0,
+        )
         await self._log.record(
             OPERATOR, "vault.restore", f"system:{system}", details=summary.as_json()
         )
         return summary
-
-
-async def _step(progress: Progress | None, step: Step) -> None:
-    if progress is not None:
-        result = progress(step)
-        if result is not None:
-            await result
-
-
-def clear_value(value: Any) -> bool:
-    """Whether a cell holds a personal value in clear (not empty, not a token)."""
-    return text_of(value) is not None and not is_token(value)

@@ -23,7 +23,8 @@ from gateway.core.clock import Clock
 from gateway.vault import store
 from gateway.vault.existing import ExistingTable
 from gateway.vault.sealing import Sealer, Work
-from gateway.vault.store import Walk
+from gateway.vault.store import Record, Walk
+from gateway.vault.tokens import is_token
 
 ROW_RETRIES = 3  # a row the store's own system keeps changing is left to the follower
 # How far back the follower looks before its watermark: transactions of the store's
@@ -50,6 +51,7 @@ class Tally:
     cells_sealed: int = 0
     rows_tokenised: int = 0
     changed_meanwhile: int = 0  # rows left clear: the store kept changing them
+    refused: int = 0  # restore: values of erased subjects (or of an erasure under way)
     batches: int = 0
     by_table: dict[str, dict[str, int]] = field(default_factory=dict)
 
@@ -176,6 +178,59 @@ class Walker:
             name, "prune", replace(state, last_key=last, rows_seen=state.rows_seen + len(keys))
         )
         return gone
+
+    async def restore(
+        self, et: ExistingTable, batch_size: int, tally: Tally, progress: Progress | None
+    ) -> None:
+        """Put the table's values back, batch by batch: each row only if it still holds
+        its tokens, then the records put back deleted (a crash between leaves records
+        of clear cells, which the next backfill or follower pass deletes as stale)."""
+        t, last = et.spec, None
+        while True:
+            async with self._existing.connect() as conn:
+                rows = await et.after(conn, last, batch_size)
+            if not rows:
+                return
+            last = int(rows[-1][t.key])
+            tally.rows_seen += len(rows)
+            carried = {r[c.column] for r in rows for c in t.cells if is_token(r[c.column])}
+            async with self._engine.begin() as conn:
+                found = await store.by_tokens(conn, self._sealer.system, carried)
+            records = {r.token: r for r in found}
+            put_back: list[str] = []
+            async with self._existing.begin() as conn:
+                for row in rows:
+                    was, back = self._values_of(et, row, records, tally)
+                    if back and await et.replace(conn, int(row[t.key]), was, back):
+                        tally.cells_sealed += len(back)
+                        tally.rows_tokenised += 1
+                        put_back += was.values()
+            async with self._engine.begin() as conn:
+                await store.forget(conn, put_back)
+            await _report(progress, Step(t.name, "restored", 0, len(rows)))
+
+    def _values_of(
+        self, et: ExistingTable, row: dict[str, Any], records: dict[str, Record], tally: Tally
+    ) -> tuple[dict[str, str], dict[str, str]]:
+        """A row's tokens and the values to put back for them. An erased subject's, or
+        one whose erasure is under way (restricted), must not go back into the store."""
+        was: dict[str, str] = {}
+        back: dict[str, str] = {}
+        for cell in et.spec.cells:
+            record = records.get(row[cell.column])
+            if (
+                record is None
+                or (record.dataset, record.column) != (cell.dataset, cell.column)
+                or record.row_key not in {None, str(row[et.spec.key])}
+            ):
+                continue
+            value = None if record.restricted else self._sealer.open(record)
+            if value is None:
+                tally.refused += 1
+                continue
+            back[cell.column] = value
+            was[cell.column] = record.token
+        return was, back
 
     async def position(self, name: str, purpose: str) -> Walk | None:
         async with self._engine.begin() as conn:
