@@ -129,7 +129,11 @@ def demo(if_empty: bool, count: int) -> None:
     from gateway.demo import seed_demo
 
     settings = cli_settings()
-    result = run_with_services(lambda s: seed_demo(s, count, if_empty=if_empty), settings)
+    # Seeded into the gateway's own store (and the demo's legacy OMS beside it) even
+    # when the settings front another store: `GATEWAY_ORDER_SOURCE=legacy_oms make run`
+    # on a fresh checkout seeds first, then serves the OMS's copy read-through.
+    own = settings.model_copy(update={"order_source": None})
+    result = run_with_services(lambda s: seed_demo(s, count, if_empty=if_empty), own)
     if result is None:
         click.echo(
             "demo data already present: nothing seeded "

@@ -18,6 +18,7 @@ from gateway.core.resources import shipped_dir
 from gateway.core.settings import Settings
 from gateway.demo.systems import seed_systems
 from gateway.services import load_gateway_policy, load_retention, load_systems_map
+from gateway.vault import is_token
 from tests.helpers import Gateway, bearer, own_store_policies
 from tests.systems.chain import CRM_MAP, connect, fetch, new_database, seed_crm
 from tests.systems.receiver import MAP as MAILER_MAP
@@ -103,6 +104,32 @@ def test_the_demo_serves_its_legacy_oms_read_through(clean_sqlite_url: str, tmp_
         {k: v for k, v in o.items() if k not in strip} for o in own["items"]
     ]
     assert all(o["order_id"][14] == "8" for o in read["items"])  # ids that carry the key
+
+
+def test_the_demo_fronts_and_vaults_its_legacy_oms_from_a_fresh_start(
+    clean_sqlite_url: str, tmp_path: Path
+) -> None:
+    """`GATEWAY_ORDER_SOURCE=legacy_oms make run` on a fresh checkout seeds, then serves
+    the OMS read-through; `vault backfill` then leaves it tokens and the reads alike."""
+    with Gateway.start(
+        clean_sqlite_url,
+        tmp_path,
+        policy_dir=shipped_dir("policies"),
+        systems_dir=tmp_path / "var" / "systems",
+        order_source="legacy_oms",
+    ) as gw:
+        seeded = gw.cli("demo", "--orders", "30")
+        assert seeded.exit_code == 0, seeded.output
+        analyst = gw.principal("analyst", name="analyst-vault")
+        before = gw.client.get("/v1/orders?limit=100", headers=bearer(analyst)).json()["items"]
+        assert len(before) == 30
+        moved = gw.cli("vault", "backfill", "--system", "legacy_oms", "--json")
+        assert moved.exit_code == 0, moved.output
+        assert json.loads(moved.output.strip().splitlines()[-1])["clear_remaining"] == 0
+        after = gw.client.get("/v1/orders?limit=100", headers=bearer(analyst)).json()["items"]
+        assert after == before
+        url = f"sqlite:///{tmp_path / 'var' / 'systems' / 'legacy_oms.db'}"
+        assert all(is_token(m) for (m,) in fetch(url, "SELECT mobile FROM customers"))
 
 
 def _check(env: dict[str, str], *args: str) -> tuple[int, str]:
