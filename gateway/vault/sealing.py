@@ -158,7 +158,9 @@ class Sealer:
         keys = [str(row[spec.key]) for row in rows]
         held = {
             (r.row_key, r.column): r
-            for r in await store.by_cells(conn, self.system, spec.name, keys)
+            for r in await store.by_cells(
+                conn, self.system, spec.name, [c.column for c in spec.cells], keys
+            )
         }
         carried = {v for row in rows for v in row.values() if is_token(v)}
         records = {r.token: r for r in await store.by_tokens(conn, self.system, carried)}

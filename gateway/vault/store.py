@@ -99,14 +99,21 @@ async def read_tokens(reader: Reader, system: str, tokens: Collection[str]) -> l
 
 
 async def by_cells(
-    conn: AsyncConnection, system: str, dataset: str, row_keys: Sequence[str]
+    conn: AsyncConnection,
+    system: str,
+    dataset: str,
+    columns: Sequence[str],
+    row_keys: Sequence[str],
 ) -> list[Record]:
-    """The records bound to these rows of a table (a resumed batch finds its own)."""
+    """The records bound to these rows' cells of a table (a resumed batch finds its
+    own). The columns are named so the cell's unique index serves the lookup whole:
+    without them, its (system, table) prefix reads every record of the table."""
     found: list[Record] = []
     for part in _chunks(list(row_keys)):
         query = _joined().where(
             vault_records.c.system == system,
             vault_records.c.dataset == dataset,
+            vault_records.c.column_name.in_(list(columns)),
             vault_records.c.row_key.in_(part),
         )
         found += [_record(r) for r in await conn.execute(query)]
