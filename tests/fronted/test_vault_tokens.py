@@ -176,6 +176,17 @@ def test_rows_written_with_the_token_apis_tokens_read_as_their_values(
     assert again_read.json()["customer"]["phone"] is None
 
 
+@pytest.mark.usefixtures("vaulted")  # the backfill ran
+def test_apps_reading_the_table_directly_see_tokens_of_the_documented_form(
+    oms: tuple[str, OmsData],
+) -> None:
+    url, _ = oms
+    mobiles = [m for (m,) in fetch(url, "SELECT mobile FROM customers")]
+    assert mobiles
+    assert all(len(m) == 11 and m.startswith("~") and is_token(m) for m in mobiles)
+    assert len(set(mobiles)) == len(mobiles)  # equal phones get different tokens
+
+
 def test_the_token_api_refuses_what_its_caller_may_not_do_and_stores_nothing(
     vaulted: Gateway,
 ) -> None:
