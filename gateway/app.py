@@ -20,7 +20,12 @@ from gateway import __version__
 from gateway.accesslog import TrustedProxies, request_context
 from gateway.apidocs import ASSET_HANDLERS, SwaggerOffline, docs_headers_middleware
 from gateway.apidocs import complete as complete_openapi
-from gateway.auth import BearerAuthMiddleware, PrincipalController, TotpController
+from gateway.auth import (
+    BearerAuthMiddleware,
+    PeopleController,
+    PrincipalController,
+    TotpController,
+)
 from gateway.core import dbstate
 from gateway.core.clock import Clock
 from gateway.core.http import Answer
@@ -97,6 +102,18 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         await services.access_log.at_start(
             "policy.load", "policy", details={"version": services.policy.version}
         )
+        # Which identity providers this process trusts, and how many mapping rules.
+        identity = services.identity
+        if identity.issuers:
+            await services.access_log.at_start(
+                "identity.load",
+                "identity",
+                details={
+                    "issuers": [i.name for i in identity.issuers],
+                    "people_rules": len(identity.people),
+                    "app_rules": len(identity.apps),
+                },
+            )
         # Which keys (by version and public id, never their bytes) this process uses.
         keys = services.keys
         await services.access_log.at_start(
@@ -113,6 +130,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         route_handlers=[
             OrderController,
             PrincipalController,
+            PeopleController,
             TotpController,
             GrantController,
             LogSearchController,
@@ -133,6 +151,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         dependencies={
             "orders": _provide(services.orders),
             "principals": _provide(services.principals),
+            "people": _provide(services.people),
+            "policy": _provide(services.policy),
             "factors": _provide(services.factors),
             "grants": _provide(services.grants),
             "log_search": _provide(services.log_search),

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from audit import AuditLog, LogPolicy
 from gateway.accesslog import AccessLog, pseudonym_key
-from gateway.auth import Authenticator, FactorRules, PrincipalService, SecondFactors
+from gateway.auth import Authenticator, FactorRules, People, PrincipalService, SecondFactors
 from gateway.core.clock import Clock, SystemClock
 from gateway.core.db import make_engine
 from gateway.core.errors import ConfigurationError
@@ -54,6 +54,7 @@ from gateway.privacy import (
 from gateway.reports import KeptReports, ProcessingRecord, Reports, load_record
 from gateway.retention import RetentionRules
 from gateway.reveal import Grants, delete_grants_of
+from gateway.staff import IdentityConfig, StaffSignIn, load_identity
 from gateway.subjects import SubjectKeys
 from gateway.systems import OWN_STORE, FileConnections, SystemsMap, load_map
 from gateway.vault import Vault, plan_of
@@ -93,8 +94,12 @@ class Services:
     manual_parts: ManualParts
     fronted: FrontedOrders | None
     vault: Vault
+    identity: IdentityConfig
+    staff: StaffSignIn
+    people: People
 
     async def close(self) -> None:
+        await self.staff.close()
         if self.fronted is not None:
             await self.fronted.close()
         await self.access_log.log.close()
@@ -204,10 +209,10 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
     record = load_processing_record(settings, policy, retention)
     systems = load_systems_map(settings, policy, retention)  # a bad map stops start-up
     voice = voice_of(settings, record)
+    identity = load_identity(settings.policy_dir or shipped_dir("policies"), policy)
     keys = load_keys(settings)
     engine = make_engine(settings.sqlalchemy_url, settings.db_pool_size)
     reads = make_read_pool(settings.sqlalchemy_url, engine)
-    authenticator = Authenticator(reads, clock, settings.auth_cache_seconds)
     subjects = SubjectKeys(keys, clock)
     rules = FactorRules(
         issuer=settings.totp_issuer,
@@ -231,6 +236,14 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         pseudonym_key(keys.blind_index_key),
         clock,
     )
+    staff = StaffSignIn(identity, clock, settings.var_dir, audit.staff_pseudonym)
+    people = People(engine, reads, audit, clock)
+    authenticator = Authenticator(
+        reads,
+        clock,
+        settings.auth_cache_seconds,
+        staff=(staff, people) if staff.enabled else None,
+    )
     factors = SecondFactors(engine, keys, policy, clock, rules, audit, on_reset=delete_grants_of)
     orders: list[OrderService] = []  # built below, with the grants it needs
 
@@ -247,6 +260,7 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         settings.unmask_grant_seconds,
         audit,
         outside_scope=outside_scope,
+        step_up=staff.require_step_up,
     )
     request_secrets = RequestSecrets(keys.blind_index_key)
     notifier = load_notifier(settings, engine, clock)
@@ -359,4 +373,7 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         manual_parts=ManualParts(register, answers, systems, clock, audit),
         fronted=fronted,
         vault=vault,
+        identity=identity,
+        staff=staff,
+        people=people,
     )

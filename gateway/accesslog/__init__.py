@@ -4,6 +4,7 @@ writes, with the caller's context, and the pseudonyms that keep personal data ou
 
 from gateway.accesslog.context import (
     TrustedProxies,
+    bind_app,
     current_request,
     parse_address,
     request_context,
@@ -16,6 +17,7 @@ __all__ = [
     "AccessLog",
     "TrustedProxies",
     "actor_of",
+    "bind_app",
     "current_request",
     "parse_address",
     "pseudonym_key",

@@ -21,7 +21,7 @@ import re
 import uuid
 from collections.abc import Callable, Sequence
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from litestar.datastructures import MutableScopeHeaders
 from litestar.enums import ScopeType
@@ -37,6 +37,7 @@ MAX_HOPS = 20  # more hops than this in X-Forwarded-For are not read
 class RequestInfo:
     request_id: str | None
     client: str | None
+    app: str | None = None  # the client a person called through, once authenticated
 
 
 _NONE = RequestInfo(None, None)  # frozen: safe to share as the default
@@ -46,6 +47,14 @@ _current: ContextVar[RequestInfo | None] = ContextVar("request_info", default=No
 def current_request() -> RequestInfo:
     """The request being served (its id and client), or an empty one outside a request."""
     return _current.get() or _NONE
+
+
+def bind_app(app: str | None) -> None:
+    """Name the app (client id) the authenticated person calls through, for the rest of
+    this request: every entry it writes records it beside the person."""
+    info = _current.get()
+    if info is not None and app is not None:
+        _current.set(replace(info, app=app))
 
 
 def parse_address(text: str) -> Address | None:

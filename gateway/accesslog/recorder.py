@@ -62,6 +62,13 @@ class AccessLog:
     def pseudonym(self, subject_id: uuid.UUID) -> str:
         return hmac.new(self._key, subject_id.bytes, hashlib.sha256).hexdigest()[:32]
 
+    def staff_pseudonym(self, issuer: str, subject: str) -> str:
+        """A person at an identity provider as the log names them: `person:<hex>`, keyed
+        on the issuer's URL and their subject there. Their name stays in the
+        principals table, where the DPO looks it up; the chain never holds it."""
+        message = b"person|" + issuer.encode() + b"|" + subject.encode()
+        return "person:" + hmac.new(self._key, message, hashlib.sha256).hexdigest()[:24]
+
     def client_pseudonym(self, address: str) -> str:
         """A data subject's address as a keyed pseudonym: the log can still tell one
         caller's calls apart (abuse), but holds no IP address of a customer."""
@@ -120,6 +127,8 @@ class AccessLog:
         client = request.client
         if client is not None and actor == DATA_SUBJECT:
             client = self.client_pseudonym(client)
+        if request.app is not None:  # the app a person called through, beside the person
+            details = {**(details or {}), "app": request.app}
         return Draft(
             at=self._clock.now(),
             actor=actor,

@@ -9,7 +9,8 @@ from gateway.auth.factor_rotation import reseal_all as reseal_factors
 from gateway.auth.factor_rotation import versions_in_use as factor_kek_versions
 from gateway.auth.factors import FactorRules, Outcome, SecondFactors, revealable_fields
 from gateway.auth.middleware import AuthedRequest, BearerAuthMiddleware
-from gateway.auth.routes import PrincipalController, TotpController
+from gateway.auth.people import People
+from gateway.auth.routes import PeopleController, PrincipalController, TotpController
 from gateway.auth.schemas import Code
 from gateway.auth.service import NewPrincipal, PrincipalService
 from gateway.auth.store import count_principals
@@ -23,6 +24,8 @@ __all__ = [
     "FactorRules",
     "NewPrincipal",
     "Outcome",
+    "People",
+    "PeopleController",
     "PrincipalController",
     "PrincipalService",
     "SecondFactors",

@@ -35,7 +35,7 @@ from gateway.core.errors import (
     SecondFactorMissing,
     SecondFactorRejected,
 )
-from gateway.core.principal import Principal
+from gateway.core.principal import SERVICE, Principal
 from gateway.crypto import KeyRing, unwrap_secret, wrap_secret
 from gateway.disclosure import PolicySet
 
@@ -45,6 +45,16 @@ SECRET_KIND = "totp"  # noqa: S105 - a label in associated data, not a secret
 # it backed (they live with `gateway.reveal`, whose function the wiring passes in).
 # Required, so no factor service can be built that leaves grants alive after a reset.
 OnReset = Callable[[AsyncConnection, uuid.UUID], Awaitable[int]]
+
+
+def _gateway_tokens_only(principal: Principal) -> None:
+    """TOTP factors are for the gateway's own token holders: a person steps up at their
+    identity provider (RFC 9470), and an app of the provider has no one to step up."""
+    if principal.kind != SERVICE:
+        raise PermissionDenied(
+            "people signed in at an identity provider step up there, not with a TOTP "
+            "factor of the gateway"
+        )
 
 
 def revealable_fields(policy: PolicySet, principal: Principal) -> frozenset[str]:
@@ -153,6 +163,7 @@ class SecondFactors:
         The active factor stays in force until the new one is activated, so an
         abandoned re-enrolment locks nobody out.
         """
+        _gateway_tokens_only(principal)
         revealable_fields(self._policy, principal)
         secret = totp.new_secret()
         now = self._clock.now()
@@ -199,6 +210,7 @@ class SecondFactors:
 
     async def activate(self, principal: Principal, code: str) -> datetime:
         """Make the pending secret the active one; its first code proves the app has it."""
+        _gateway_tokens_only(principal)
         revealable_fields(self._policy, principal)
         now = self._clock.now()
         async with self._engine.begin() as conn:

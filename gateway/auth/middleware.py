@@ -14,9 +14,10 @@ from litestar.connection import ASGIConnection
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 from litestar.types import ASGIApp
 
-from gateway.accesslog import AccessLog
+from audit import Outcome
+from gateway.accesslog import AccessLog, bind_app
 from gateway.auth.tokens import Authenticator
-from gateway.core.errors import AuthenticationFailed
+from gateway.core.errors import AuthenticationFailed, NoMappedRole
 from gateway.core.principal import Principal
 
 # The first segment of every /v1 route behind this middleware: a refusal names its kind
@@ -27,6 +28,7 @@ ROUTE_KINDS = frozenset(
         "unmask-grants",
         "audit",
         "principals",
+        "people",
         "auth",
         "privacy",
         "reports",
@@ -61,6 +63,14 @@ class BearerAuthMiddleware(AbstractAuthenticationMiddleware):
             resource = _resource(connection.url.path)
             await self._audit.denied(None, "auth.authenticate", resource, 401, exc.detail)
             raise
+        except NoMappedRole as exc:  # a verified person without a mapped group: named
+            resource = _resource(connection.url.path)
+            details = {"status": 403, "reason": exc.detail}
+            await self._audit.record(
+                exc.actor, "auth.authenticate", resource, Outcome.DENIED, details=details
+            )
+            raise
+        bind_app(principal.app)
         return AuthenticationResult(user=principal, auth=None)
 
 

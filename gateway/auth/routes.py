@@ -5,15 +5,17 @@ from __future__ import annotations
 
 from litestar import Controller, Response, delete, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath, JSONBody, Parameter
 
 from gateway.auth.factors import SecondFactors
 from gateway.auth.middleware import AuthedRequest
+from gateway.auth.people import People
 from gateway.auth.schemas import (
     ActivateIn,
     EnrollIn,
     EnrollOut,
     FactorOut,
+    PersonOut,
     PrincipalCreated,
     PrincipalIn,
     PrincipalOut,
@@ -21,6 +23,9 @@ from gateway.auth.schemas import (
 from gateway.auth.service import NewPrincipal, PrincipalService
 from gateway.core.clock import utc_text
 from gateway.core.http import NO_STORE
+from gateway.disclosure import PolicySet
+
+_STAFF_NAME = r"^(person:[0-9a-f]{24}|app:[a-z][a-z0-9_-]{0,31}:[A-Za-z0-9][A-Za-z0-9._-]{0,63})$"
 
 
 class PrincipalController(Controller):
@@ -57,6 +62,7 @@ class PrincipalController(Controller):
                 channel=r.channel,
                 created_at=r.created_at,
                 revoked=r.revoked_at is not None,
+                kind=r.kind,
             )
             for r in records
         ]
@@ -114,3 +120,42 @@ class TotpController(Controller):
         return FactorOut(
             state="active", activated_at=utc_text(activated), pending_since=None, locked_until=None
         )
+
+
+class PeopleController(Controller):
+    """Who a person or app in the log is, for the roles that read the log (DPO, auditor)."""
+
+    path = "/v1/people"
+    tags = ["principals"]  # noqa: RUF012 - Litestar reads class attributes
+
+    @get("/", summary="People and apps of the identity providers, by their name in the log")
+    async def look_up(
+        self,
+        request: AuthedRequest,
+        people: NamedDependency[People],
+        policy: NamedDependency[PolicySet],
+        name: str | None = Parameter(
+            default=None,
+            pattern=_STAFF_NAME,
+            description="One name as the log gives it: `person:<hex>` or `app:<issuer>:<client>`.",
+        ),
+    ) -> Response[list[PersonOut]]:
+        """The look-up is itself logged; the answer is `no-store` (it holds names)."""
+        rows = await people.look_up(request.user, policy, name)
+        body = [
+            PersonOut(
+                name=r.name,
+                kind=r.kind,
+                issuer=r.issuer,
+                subject=r.subject,
+                display_name=r.display_name,
+                role=r.role,
+                region=r.region,
+                channel=r.channel,
+                first_seen=r.created_at,
+                updated_at=r.updated_at,
+                revoked=r.revoked_at is not None,
+            )
+            for r in rows
+        ]
+        return Response(body, headers=NO_STORE)

@@ -24,6 +24,27 @@ class PrincipalOut(BaseModel):
     channel: str | None
     created_at: datetime
     revoked: bool
+    kind: str = Field(
+        description="`service` (a gateway token), `person` or `app` (an identity provider's)."
+    )
+
+
+class PersonOut(BaseModel):
+    """Who a pseudonym in the log is: for those who read the log, never in it."""
+
+    name: str = Field(
+        description="As the log names them: `person:<hex>` or `app:<issuer>:<client>`."
+    )
+    kind: str
+    issuer: str | None = Field(description="The issuer's name in `policies/identity.toml`.")
+    subject: str | None = Field(description="Their subject (`sub`) at the issuer.")
+    display_name: str | None
+    role: str = Field(description="The role their groups mapped to at their latest sign-in.")
+    region: str | None
+    channel: str | None
+    first_seen: datetime
+    updated_at: datetime | None
+    revoked: bool
 
 
 class PrincipalCreated(BaseModel):

@@ -1,4 +1,7 @@
-"""Principals: the apps and operators that call the gateway, and their hashed tokens."""
+"""Principals: the apps and operators that call the gateway with their hashed tokens, and
+the people and apps an identity provider vouches for (no token here: theirs is the
+provider's). A person's row holds their issuer, subject and display name for the
+DPO's look-up; the log names them only by the row's pseudonymous `name`."""
 
 from __future__ import annotations
 
@@ -27,15 +30,21 @@ principals = Table(
     "principals",
     metadata,
     Column("id", Uuid, primary_key=True),
-    Column("name", String(100), nullable=False, unique=True),
+    Column("name", String(128), nullable=False, unique=True),
     Column("role", String(50), nullable=False),
     Column("region", String(32), nullable=True),
     Column("channel", String(32), nullable=True),
     # Public half of the token, used to find the row; the secret half is only hashed.
-    Column("token_id", String(32), nullable=False, unique=True),
-    Column("token_hash", LargeBinary(32), nullable=False),
+    Column("token_id", String(32), nullable=True, unique=True),
+    Column("token_hash", LargeBinary(32), nullable=True),
     Column("created_at", UtcDateTime, nullable=False),
     Column("revoked_at", UtcDateTime, nullable=True),
+    # `service` (a gateway token), `person` or `app` (vouched for by an identity provider).
+    Column("kind", String(16), nullable=False, server_default="service"),
+    Column("issuer", String(32), nullable=True),  # the issuer's name in identity.toml
+    Column("subject", String(255), nullable=True),  # the provider's `sub`
+    Column("display_name", String(200), nullable=True),  # never in the log
+    Column("updated_at", UtcDateTime, nullable=True),
 )
 
 
@@ -46,9 +55,10 @@ class PrincipalRecord:
     role: str
     region: str | None
     channel: str | None
-    token_hash: bytes
+    token_hash: bytes | None
     created_at: datetime
     revoked_at: datetime | None
+    kind: str = "service"
 
 
 async def insert_principal(
@@ -87,6 +97,7 @@ _COLUMNS = (
     principals.c.token_hash,
     principals.c.created_at,
     principals.c.revoked_at,
+    principals.c.kind,
 )
 
 
@@ -124,3 +135,80 @@ async def revoke(conn: AsyncConnection, name: str, now: datetime) -> bool:
 async def count_principals(conn: AsyncConnection) -> int:
     """How many principals exist, revoked ones included (the demo seeds only an empty store)."""
     return int((await conn.execute(select(func.count()).select_from(principals))).scalar_one())
+
+
+@dataclass(frozen=True, slots=True)
+class StaffRow:
+    """A person's or an identity provider's app's row, as the DPO's look-up shows it."""
+
+    id: uuid.UUID
+    name: str
+    kind: str
+    role: str
+    region: str | None
+    channel: str | None
+    issuer: str | None
+    subject: str | None
+    display_name: str | None
+    created_at: datetime
+    updated_at: datetime | None
+    revoked_at: datetime | None
+
+
+_STAFF_COLUMNS = (
+    principals.c.id,
+    principals.c.name,
+    principals.c.kind,
+    principals.c.role,
+    principals.c.region,
+    principals.c.channel,
+    principals.c.issuer,
+    principals.c.subject,
+    principals.c.display_name,
+    principals.c.created_at,
+    principals.c.updated_at,
+    principals.c.revoked_at,
+)
+_STAFF_BY_NAME = prepared(select(*_STAFF_COLUMNS).where(principals.c.name == bindparam("name")))
+
+
+async def find_staff(reader: Reader, name: str) -> StaffRow | None:
+    """Through the read path: every person's first request in a while looks here."""
+    rows = await reader.all(_STAFF_BY_NAME, {"name": name})
+    if not rows:
+        return None
+    row = rows[0]
+    return StaffRow(**{c.key: row[c.key] for c in _STAFF_COLUMNS})
+
+
+async def insert_staff(conn: AsyncConnection, row: StaffRow) -> None:
+    await conn.execute(
+        insert(principals).values({c.key: getattr(row, c.key) for c in _STAFF_COLUMNS})
+    )
+
+
+async def update_staff(
+    conn: AsyncConnection,
+    name: str,
+    *,
+    role: str,
+    region: str | None,
+    channel: str | None,
+    display_name: str | None,
+    now: datetime,
+) -> None:
+    await conn.execute(
+        update(principals)
+        .where(principals.c.name == name)
+        .values(
+            role=role, region=region, channel=channel, display_name=display_name, updated_at=now
+        )
+    )
+
+
+async def list_staff(conn: AsyncConnection, name: str | None = None) -> list[StaffRow]:
+    query = select(*_STAFF_COLUMNS).where(principals.c.kind != "service")
+    if name is not None:
+        query = query.where(principals.c.name == name)
+    rows = await conn.execute(query.order_by(principals.c.name))
+    return [StaffRow(**row._mapping) for row in rows]

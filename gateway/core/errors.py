@@ -73,11 +73,37 @@ class ConfigurationError(GatewayError):
 
 
 class AuthenticationFailed(GatewayError):
-    """The caller could not be identified."""
+    """The caller could not be identified. `check` names the check an access token
+    failed (`expired`, `audience`, `signature`...); a gateway bearer token has none."""
+
+    def __init__(self, detail: str, *, check: str | None = None) -> None:
+        super().__init__(detail)
+        self.check = check
+
+
+class StepUpRequired(AuthenticationFailed):
+    """RFC 9470: the person must authenticate again, more strongly or more recently."""
+
+    def __init__(self, detail: str, *, acr_values: tuple[str, ...], max_age: int) -> None:
+        super().__init__(detail, check="insufficient_user_authentication")
+        self.acr_values = acr_values
+        self.max_age = max_age
+
+
+class IdentityProviderUnavailable(GatewayError):
+    """An identity provider's documents or introspection cannot be had now: fail closed."""
 
 
 class PermissionDenied(GatewayError):
     """The caller is known but the policy does not allow the operation."""
+
+
+class NoMappedRole(PermissionDenied):
+    """A verified staff token maps to no role; `actor` names the person as the log does."""
+
+    def __init__(self, detail: str, *, actor: str) -> None:
+        super().__init__(detail)
+        self.actor = actor
 
 
 class SecondFactorRejected(PermissionDenied):

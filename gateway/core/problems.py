@@ -36,6 +36,7 @@ from gateway.core.errors import (
     GatewayError,
     GrantRefused,
     IdempotencyConflict,
+    IdentityProviderUnavailable,
     InvalidInput,
     InvalidParameter,
     InvalidTransition,
@@ -45,6 +46,7 @@ from gateway.core.errors import (
     SecondFactorLocked,
     SecondFactorMissing,
     SecondFactorRejected,
+    StepUpRequired,
     Unavailable,
     field_problem,
 )
@@ -66,6 +68,13 @@ class ProblemType:
 _TYPES = (
     ProblemType("unauthenticated", 401, "Authentication required",
                 "No bearer token, or a malformed, unknown or revoked one."),
+    ProblemType("insufficient-user-authentication", 401, "Stronger authentication required",
+                "RFC 9470: the person's authentication is not strong or recent enough for "
+                "this step. Send them through the identity provider with the `acr_values` "
+                "and `max_age` of the WWW-Authenticate header, then retry with the new token."),
+    ProblemType("identity-provider-unavailable", 503, "Identity provider unavailable",
+                "The identity provider's keys or token introspection cannot be reached, so "
+                "the token could not be checked and nothing was done (fail closed)."),
     ProblemType("forbidden", 403, "Forbidden",
                 "The policy does not allow the caller's role to do this."),
     ProblemType("second-factor-rejected", 403, "Second factor rejected",
@@ -119,7 +128,9 @@ _TYPES = (
 PROBLEM_TYPES: Mapping[str, ProblemType] = {t.slug: t for t in _TYPES}
 
 _DOMAIN_SLUGS: tuple[tuple[type[GatewayError], str], ...] = (
+    (StepUpRequired, "insufficient-user-authentication"),
     (AuthenticationFailed, "unauthenticated"),
+    (IdentityProviderUnavailable, "identity-provider-unavailable"),
     (SecondFactorRejected, "second-factor-rejected"),
     (GrantRefused, "unmask-grant-refused"),
     (CodeRejected, "verification-code-rejected"),
@@ -173,7 +184,9 @@ def _domain_error(_: Request[Any, Any, Any], exc: GatewayError) -> Response[dict
     for cls, slug in _DOMAIN_SLUGS:
         if isinstance(exc, cls):
             errors = exc.errors if isinstance(exc, InvalidInput) else ()
-            headers = {"WWW-Authenticate": "Bearer"} if slug == "unauthenticated" else None
+            if isinstance(exc, AuthenticationFailed):
+                return _unauthenticated(slug, exc)
+            headers = None
             if isinstance(exc, SecondFactorLocked):
                 return _locked(exc)
             if isinstance(exc, RateLimited):
@@ -184,6 +197,25 @@ def _domain_error(_: Request[Any, Any, Any], exc: GatewayError) -> Response[dict
     else:  # a gateway error no answer is defined for (a failed decryption, say): a fault
         log.error("unexpected %s while serving a request", type(exc).__name__)
     return problem("internal-error", "an internal error occurred")
+
+
+def _quoted(text: str) -> str:
+    """An RFC 7235 quoted string of our own text (no quote or backslash survives)."""
+    return '"' + text.replace("\\", "").replace('"', "'") + '"'
+
+
+def _unauthenticated(slug: str, exc: AuthenticationFailed) -> Response[dict[str, Any]]:
+    """RFC 6750 section 3 (and RFC 9470 for step-up): the challenge says what failed."""
+    challenge = "Bearer"
+    if isinstance(exc, StepUpRequired):
+        challenge += (
+            f', error="insufficient_user_authentication", error_description={_quoted(exc.detail)}'
+            f", acr_values={_quoted(' '.join(exc.acr_values))}, max_age={exc.max_age}"
+        )
+    elif exc.check is not None:
+        challenge += f', error="invalid_token", error_description={_quoted(exc.detail)}'
+    members = {} if exc.check is None else {"check": exc.check}
+    return problem(slug, exc.detail, headers={"WWW-Authenticate": challenge}, members=members)
 
 
 def _locked(exc: SecondFactorLocked) -> Response[dict[str, Any]]:

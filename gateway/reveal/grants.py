@@ -28,8 +28,9 @@ from gateway.core.errors import (
     InvalidInput,
     InvalidParameter,
     PermissionDenied,
+    StepUpRequired,
 )
-from gateway.core.principal import Principal
+from gateway.core.principal import PERSON, SERVICE, Assurance, Principal
 from gateway.core.readpath import ReadPool
 from gateway.disclosure import FieldPlan, PolicySet
 from gateway.reveal import store
@@ -38,6 +39,8 @@ from gateway.reveal.schemas import GrantIn
 GRANT_PREFIX = "opgg"
 # Positions of the order ids the principal could not read (`OrderService.outside_scope`).
 OrderScope = Callable[[Principal, list[str]], Awaitable[list[int]]]
+# Raises the RFC 9470 challenge unless a person's authentication is strong and recent.
+StepUp = Callable[[Assurance | None], None]
 _GRANT_RE = re.compile(r"^opgg_([0-9a-f]{32})_([A-Za-z0-9_-]{43})$")
 
 
@@ -70,8 +73,10 @@ class Grants:
         lifetime_seconds: int,
         log: AccessLog,
         outside_scope: OrderScope,
+        step_up: StepUp,
     ) -> None:
         self._outside_scope = outside_scope
+        self._step_up = step_up
         self._engine = engine
         self._log = log
         self._reads = reads
@@ -81,11 +86,16 @@ class Grants:
         self._lifetime = timedelta(seconds=lifetime_seconds)
 
     async def issue(self, principal: Principal, request: GrantIn) -> IssuedGrant:
-        """Check the input, then the code; the grant exists only if the code was accepted."""
+        """Check the input, then the code (or a person's step-up); the grant exists only
+        if it was accepted."""
         try:
             revealable = revealable_fields(self._policy, principal)
+            self._check_proof(principal, request.code)
         except PermissionDenied as exc:
             await self._log.denied(principal, "grant.issue", "grants", 403, exc.detail)
+            raise
+        except StepUpRequired as exc:
+            await self._log.denied(principal, "grant.issue", "grants", 401, exc.detail)
             raise
         fields = self._check_fields(principal, revealable, request.fields)
         order_ids = (
@@ -96,7 +106,11 @@ class Grants:
         secret = secrets.token_urlsafe(32)
         grant_id = uuid.uuid4()
         async with self._engine.begin() as conn:
-            outcome: Outcome = await self._factors.check(conn, principal, request.code)
+            outcome = (
+                Outcome(step=None)
+                if request.code is None  # a person: their step-up was checked above
+                else await self._factors.check(conn, principal, request.code)
+            )
             now = self._clock.now()
             row = store.GrantRow(
                 id=grant_id,
@@ -123,6 +137,22 @@ class Grants:
             details={"fields": sorted(fields), "expires_at": utc_text(row.expires_at)},
         )
         return IssuedGrant(f"{GRANT_PREFIX}_{grant_id.hex}_{secret}", row, fields)
+
+    def _check_proof(self, principal: Principal, code: str | None) -> None:
+        """A gateway token holder proves a TOTP code; a person, a recent strong sign-in."""
+        if principal.kind == PERSON:
+            if code is not None:
+                raise InvalidInput(
+                    "a person steps up at the identity provider, not with a code",
+                    [FieldProblem("code", "send no code: sign in again at the provider")],
+                )
+            self._step_up(principal.assurance)
+        elif principal.kind != SERVICE:
+            raise PermissionDenied("an app acting for itself cannot reveal: a person must")
+        elif code is None:
+            raise InvalidInput(
+                "an unmask grant needs a code", [FieldProblem("code", "the current TOTP code")]
+            )
 
     async def _check_orders(self, principal: Principal, order_ids: list[str]) -> None:
         """A grant names only orders its holder can read (row scope): naming others would

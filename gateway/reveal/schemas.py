@@ -18,7 +18,10 @@ class _Strict(BaseModel):
 
 
 class GrantIn(_Strict):
-    code: Code
+    """`code` from the caller's TOTP factor; a person signed in at an identity provider
+    sends none: their token's recent strong authentication stands for it (RFC 9470)."""
+
+    code: Code | None = None
     purpose: Annotated[str, Field(max_length=500), AfterValidator(check_purpose)]
     order_ids: Annotated[list[uuid.UUID], Field(min_length=1, max_length=100)] | None = None
     fields: Annotated[list[str], Field(min_length=1, max_length=50)] | None = None

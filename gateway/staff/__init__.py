@@ -1,0 +1,10 @@
+"""Staff sign-in through the company's OpenID Connect identity providers: JWT access
+tokens verified against each issuer's published keys, groups and clients mapped to the
+policy's roles by `policies/identity.toml`, and step-up (RFC 9470) for reveals.
+"""
+
+from gateway.staff.config import IdentityConfig, load_identity
+from gateway.staff.mapping import StaffIdentity
+from gateway.staff.service import StaffSignIn
+
+__all__ = ["IdentityConfig", "StaffIdentity", "StaffSignIn", "load_identity"]

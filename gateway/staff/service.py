@@ -1,0 +1,154 @@
+"""Staff sign-in: a JWT access token from a trusted issuer becomes a mapped identity,
+and a reveal asks for a recent strong authentication at that issuer (RFC 9470).
+
+Revocation: a token stays good until it expires, so a person disabled at the issuer
+keeps working for at most the token's lifetime (bounded by
+`max_token_lifetime_seconds`). Where the issuer offers token introspection (RFC 7662)
+and the issuer's entry configures it, every token is also checked there, at most once
+per `cache_seconds`: a revoked token then stops working within that time, at the
+price of a call to the issuer (and failing closed while it is down).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import httpx
+
+from gateway.core.clock import Clock
+from gateway.core.errors import (
+    AuthenticationFailed,
+    ConfigurationError,
+    IdentityProviderUnavailable,
+    PermissionDenied,
+    StepUpRequired,
+)
+from gateway.core.principal import Assurance
+from gateway.staff.config import IdentityConfig, Introspection, Issuer
+from gateway.staff.keys import FETCH_TIMEOUT_SECONDS, IssuerKeys
+from gateway.staff.mapping import Pseudonym, StaffIdentity, identify
+from gateway.staff.verify import TokenVerifier, VerifiedToken, looks_like_jwt
+
+_CACHE_LIMIT = 10_000
+
+
+def _read_secret(spec: Introspection, var_dir: Path, issuer: str) -> str:
+    path = spec.secret_file if spec.secret_file.is_absolute() else var_dir / spec.secret_file
+    try:
+        secret = path.read_text(encoding="utf-8").strip()
+    except OSError:
+        raise ConfigurationError(
+            f"identity mapping: issuer {issuer!r}: the introspection secret file {path} "
+            "cannot be read"
+        ) from None
+    if not secret:
+        raise ConfigurationError(f"identity mapping: issuer {issuer!r}: {path} is empty")
+    return secret
+
+
+class StaffSignIn:
+    """Tokens of the company's identity providers, verified and mapped to roles."""
+
+    def __init__(
+        self,
+        config: IdentityConfig,
+        clock: Clock,
+        var_dir: Path,
+        pseudonym: Pseudonym,
+        client: httpx.AsyncClient | None = None,
+    ) -> None:
+        self._config = config
+        self._pseudonym = pseudonym
+        self._clock = clock
+        self._client = client or httpx.AsyncClient(
+            timeout=FETCH_TIMEOUT_SECONDS, follow_redirects=False, trust_env=False
+        )
+        self.keys = {i.issuer: IssuerKeys(i, self._client, clock) for i in config.issuers}
+        self._verifier = TokenVerifier(self.keys, {i.issuer: i for i in config.issuers}, clock)
+        self._secrets = {
+            i.name: _read_secret(i.introspection, var_dir, i.name)
+            for i in config.issuers
+            if i.introspection is not None
+        }
+        self._active: dict[bytes, datetime] = {}  # token hash -> active at the issuer until
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self._config.issuers)
+
+    def accepts(self, token: str) -> bool:
+        """Whether `token` is for this path (a JWT, and some issuer is configured)."""
+        return self.enabled and looks_like_jwt(token)
+
+    async def identify(self, token: str) -> StaffIdentity:
+        verified = await self._verifier.verify(token)
+        identity = identify(self._config, verified, self._pseudonym)
+        if verified.issuer.introspection is not None:
+            await self._introspect(verified, token)
+        return identity
+
+    async def _introspect(self, verified: VerifiedToken, token: str) -> None:
+        spec = verified.issuer.introspection
+        assert spec is not None  # noqa: S101 - the caller checked
+        key = hashlib.sha256(token.encode()).digest()
+        now = self._clock.now()
+        until = self._active.get(key)
+        if until is not None and now < until:
+            return
+        discovery = await self.keys[verified.issuer.issuer].discovery()
+        if discovery.introspection_endpoint is None:
+            raise IdentityProviderUnavailable("the issuer publishes no introspection endpoint")
+        try:
+            answer = await self._client.post(
+                discovery.introspection_endpoint,
+                data={"token": token, "token_type_hint": "access_token"},
+                auth=(spec.client_id, self._secrets[verified.issuer.name]),
+                headers={"Accept": "application/json"},
+            )
+            document = answer.json() if answer.status_code == 200 else None  # noqa: PLR2004
+        except (httpx.HTTPError, ValueError):
+            raise IdentityProviderUnavailable("the issuer's introspection failed") from None
+        if not isinstance(document, dict):
+            raise IdentityProviderUnavailable("the issuer's introspection gave no answer")
+        if document.get("active") is not True:
+            raise AuthenticationFailed(
+                "the access token was refused: the issuer says it is no longer active "
+                "(revoked, or its person disabled)",
+                check="inactive",
+            )
+        if len(self._active) >= _CACHE_LIMIT:
+            self._active.clear()
+        self._active[key] = min(now + timedelta(seconds=spec.cache_seconds), verified.expires_at)
+
+    def require_step_up(self, assurance: Assurance | None) -> None:
+        """Raise the RFC 9470 challenge unless the authentication is strong and recent."""
+        if assurance is None:
+            raise PermissionDenied("only a person signed in at an identity provider steps up there")
+        issuer = next(i for i in self._config.issuers if i.name == assurance.issuer)
+        rule = issuer.step_up
+        if rule is None:
+            raise PermissionDenied(
+                f"issuer {issuer.name!r} has no step-up rule, so its people cannot reveal"
+            )
+        strong = any(v in rule.acr_values for v in assurance.acr)
+        now = self._clock.now()
+        recent = assurance.auth_time is not None and now - assurance.auth_time <= timedelta(
+            seconds=rule.max_age_seconds
+        )
+        if not strong or not recent:
+            missing = "a stronger" if not strong else "a more recent"
+            raise StepUpRequired(
+                f"revealing needs {missing} authentication at the identity provider "
+                f"(acr {' or '.join(rule.acr_values)}, at most {rule.max_age_seconds} s ago)",
+                acr_values=tuple(rule.acr_values),
+                max_age=rule.max_age_seconds,
+            )
+
+    def issuers(self) -> Mapping[str, Issuer]:
+        return {i.name: i for i in self._config.issuers}
+
+    async def close(self) -> None:
+        await self._client.aclose()
