@@ -64,6 +64,26 @@ def settings_table() -> str:
     return "\n".join(rows)
 
 
+def identity_tables() -> str:
+    """One table per section of `policies/identity.toml`, from its pydantic model."""
+    from gateway.staff import IDENTITY_SECTIONS
+
+    parts = []
+    for model in IDENTITY_SECTIONS:
+        title, _, _rest = (model.__doc__ or "").partition(":")
+        parts.append(f"### {title.strip()}\n\n{_cell(_rest)}\n")
+        rows = ["| key | default | allowed | meaning |", "|---|---|---|---|"]
+        for name, field in model.model_fields.items():
+            default = "required" if field.is_required() else _default(field)
+            if field.default_factory is not None:
+                default = f"`{field.default_factory()}`"  # type: ignore[call-arg]
+            rows.append(
+                f"| `{name}` | {default} | {_limits(field)} | {_cell(field.description or '')} |"
+            )
+        parts.append("\n".join(rows))
+    return "\n\n".join(parts)
+
+
 def problems_table() -> str:
     from gateway.core.problems import PROBLEM_TYPES, TYPE_PREFIX
 
@@ -107,6 +127,7 @@ def operations_table() -> str:
 GENERATORS = {
     "settings": settings_table,
     "problems": problems_table,
+    "identity": identity_tables,
     "operations": operations_table,
 }
 

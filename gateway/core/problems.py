@@ -209,11 +209,11 @@ def _unauthenticated(slug: str, exc: AuthenticationFailed) -> Response[dict[str,
     challenge = "Bearer"
     if isinstance(exc, StepUpRequired):
         challenge += (
-            f', error="insufficient_user_authentication", error_description={_quoted(exc.detail)}'
+            f' error="insufficient_user_authentication", error_description={_quoted(exc.detail)}'
             f", acr_values={_quoted(' '.join(exc.acr_values))}, max_age={exc.max_age}"
         )
     elif exc.check is not None:
-        challenge += f', error="invalid_token", error_description={_quoted(exc.detail)}'
+        challenge += f' error="invalid_token", error_description={_quoted(exc.detail)}'
     members = {} if exc.check is None else {"check": exc.check}
     return problem(slug, exc.detail, headers={"WWW-Authenticate": challenge}, members=members)
 

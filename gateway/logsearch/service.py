@@ -24,7 +24,7 @@ from gateway.core.principal import Principal
 from gateway.disclosure import PolicySet
 
 _PSEUDONYM = re.compile(r"^[0-9a-f]{32}$")
-_NAME = re.compile(r"^[A-Za-z0-9._ -]{1,100}$")
+_NAME = re.compile(r"^[A-Za-z0-9._: -]{1,128}$")  # `person:<hex>`, `app:<issuer>:<client>` too
 
 
 @dataclass(frozen=True, slots=True)

@@ -96,12 +96,16 @@ async def groups(
 
 
 async def roles_of_principals(conn: AsyncConnection, head: ChainHead) -> dict[str, str]:
-    """Each principal's role, from the log itself (`principal.create` entries name it),
-    so the access report needs nothing but the log."""
+    """Each principal's role, from the log itself (`principal.create` entries name it, and
+    `principal.role` a person's later one), so the access report needs nothing but the log."""
     c = audit_entries.c
     statement = (
         select(c.resource, c.details)
-        .where(c.action == "principal.create", c.outcome == "allowed", c.seq <= head.seq)
+        .where(
+            c.action.in_(("principal.create", "principal.role")),
+            c.outcome == "allowed",
+            c.seq <= head.seq,
+        )
         .order_by(c.seq)
     )
     roles: dict[str, str] = {}

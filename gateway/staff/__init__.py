@@ -3,8 +3,9 @@ tokens verified against each issuer's published keys, groups and clients mapped 
 policy's roles by `policies/identity.toml`, and step-up (RFC 9470) for reveals.
 """
 
+from gateway.staff.config import SECTIONS as IDENTITY_SECTIONS
 from gateway.staff.config import IdentityConfig, load_identity
 from gateway.staff.mapping import StaffIdentity
 from gateway.staff.service import StaffSignIn
 
-__all__ = ["IdentityConfig", "StaffIdentity", "StaffSignIn", "load_identity"]
+__all__ = ["IDENTITY_SECTIONS", "IdentityConfig", "StaffIdentity", "StaffSignIn", "load_identity"]

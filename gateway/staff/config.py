@@ -56,41 +56,109 @@ def check_url(url: str, what: str) -> str:
 
 
 class StepUp(_Strict):
-    """RFC 9470: what a reveal needs of the person's authentication."""
+    """`[issuers.step_up]`: what a reveal needs of the person's authentication (RFC 9470)."""
 
-    acr_claim: ClaimName = "acr"
+    acr_claim: ClaimName = Field(
+        default="acr",
+        description="The claim holding the authentication context reached: `acr` (string), "
+        "or for Entra ID's authentication contexts `acrs` (a list).",
+    )
     acr_values: Annotated[
         list[Annotated[str, Field(min_length=1, max_length=200)]], Field(min_length=1)
-    ]
-    max_age_seconds: int = Field(default=300, ge=30, le=86_400)
+    ] = Field(
+        description="Any of these in the acr claim counts as strong (for instance your "
+        "IdP's MFA level). Sent back in the challenge as `acr_values`.",
+    )
+    max_age_seconds: int = Field(
+        default=300,
+        ge=30,
+        le=86_400,
+        description="A reveal needs `auth_time` at most this old; sent back as `max_age`.",
+    )
 
 
 class Introspection(_Strict):
-    """RFC 7662: ask the issuer whether a token is still active (revoked, disabled)."""
+    """`[issuers.introspection]`: ask the issuer whether a token is still active (RFC 7662)."""
 
-    client_id: ClientId
-    # Never in this file: a path to a file holding the secret (relative: to the var dir).
-    secret_file: Path
-    cache_seconds: int = Field(default=30, ge=0, le=600)
+    client_id: ClientId = Field(description="The gateway's client at the issuer.")
+    secret_file: Path = Field(
+        description="A file holding that client's secret (never this file, which is "
+        "reviewed and committed); a relative path is read from the var directory.",
+    )
+    cache_seconds: int = Field(
+        default=30,
+        ge=0,
+        le=600,
+        description="An active answer is believed this long: a revoked token stops "
+        "working within it. 0: ask on every request the principal cache does not answer.",
+    )
 
 
 class Issuer(_Strict):
-    name: Slug
-    issuer: Annotated[str, Field(min_length=1, max_length=300)]
-    audience: Annotated[str, Field(min_length=1, max_length=300)]
-    token_types: list[str] = Field(default_factory=lambda: ["at+jwt"], min_length=1)
-    algorithms: list[str] = Field(default_factory=lambda: ["RS256", "ES256", "EdDSA"], min_length=1)
-    clock_skew_seconds: int = Field(default=30, ge=0, le=300)
-    max_token_lifetime_seconds: int = Field(default=3600 * 2, ge=60, le=86_400)
-    groups_claim: ClaimName = "groups"
-    name_claims: list[ClaimName] = Field(
-        default_factory=lambda: ["name", "preferred_username", "email"]
+    """`[[issuers]]`: an OpenID Connect provider whose access tokens the gateway accepts."""
+
+    name: Slug = Field(description="How rules, principals and the log name this issuer.")
+    issuer: Annotated[str, Field(min_length=1, max_length=300)] = Field(
+        description="The issuer's identifier, exactly as in its tokens' `iss` and its "
+        "discovery document (`<issuer>/.well-known/openid-configuration` is fetched). "
+        "https; http only to a loopback address.",
     )
-    clients: list[ClientId] = Field(default_factory=list)
-    jwks_cache_seconds: int = Field(default=3600, ge=60, le=86_400)
-    jwks_refresh_cooldown_seconds: int = Field(default=10, ge=1, le=3600)
-    step_up: StepUp | None = None
-    introspection: Introspection | None = None
+    audience: Annotated[str, Field(min_length=1, max_length=300)] = Field(
+        description="The gateway's identifier at the issuer: a token's `aud` must carry it."
+    )
+    token_types: list[str] = Field(
+        default_factory=lambda: ["at+jwt"],
+        min_length=1,
+        description="Accepted JWS `typ` headers (an `application/` prefix is ignored). "
+        "RFC 9068's `at+jwt` keeps ID tokens out; Entra ID issues `JWT`.",
+    )
+    algorithms: list[str] = Field(
+        default_factory=lambda: ["RS256", "ES256", "EdDSA"],
+        min_length=1,
+        description="Signature algorithms accepted; each key verifies only its own "
+        "(its `alg`, or the one its type implies). Never `none` or a shared-secret HS*.",
+    )
+    clock_skew_seconds: int = Field(
+        default=30, ge=0, le=300, description="Tolerance for `exp`, `nbf` and `iat`."
+    )
+    max_token_lifetime_seconds: int = Field(
+        default=3600 * 2,
+        ge=60,
+        le=86_400,
+        description="Tokens living longer (`exp - iat`) are refused: it bounds how long a "
+        "person disabled at the issuer keeps working without introspection.",
+    )
+    groups_claim: ClaimName = Field(
+        default="groups", description="The claim listing a person's groups (or roles)."
+    )
+    name_claims: list[ClaimName] = Field(
+        default_factory=lambda: ["name", "preferred_username", "email"],
+        description="Claims tried in order for the display name the DPO's look-up shows "
+        "(never written to the log).",
+    )
+    clients: list[ClientId] = Field(
+        default_factory=list,
+        description="If given, only these clients (`client_id` or `azp`) may call for "
+        "people; empty: any client the issuer gave a token for this audience.",
+    )
+    jwks_cache_seconds: int = Field(
+        default=3600,
+        ge=60,
+        le=86_400,
+        description="The issuer's keys are fetched again after this long.",
+    )
+    jwks_refresh_cooldown_seconds: int = Field(
+        default=10,
+        ge=1,
+        le=3600,
+        description="A token signed by an unknown key triggers a refresh at most this often.",
+    )
+    step_up: StepUp | None = Field(
+        default=None, description="Without it, this issuer's people cannot reveal at all."
+    )
+    introspection: Introspection | None = Field(
+        default=None, description="Without it, tokens are checked offline only."
+    )
 
     @field_validator("issuer")
     @classmethod
@@ -115,11 +183,15 @@ class Issuer(_Strict):
 
 
 class _Scoped(_Strict):
-    role: Slug
-    region: Slug | None = None
-    region_claim: ClaimName | None = None
-    channel: Slug | None = None
-    channel_claim: ClaimName | None = None
+    role: Slug = Field(description="A role of `policy.csv`.")
+    region: Slug | None = Field(default=None, description="A fixed region (row scope).")
+    region_claim: ClaimName | None = Field(
+        default=None, description="Or the claim holding the region."
+    )
+    channel: Slug | None = Field(default=None, description="A fixed channel (write scope).")
+    channel_claim: ClaimName | None = Field(
+        default=None, description="Or the claim holding the channel."
+    )
 
     @model_validator(mode="after")
     def _one_source(self) -> _Scoped:
@@ -131,19 +203,24 @@ class _Scoped(_Strict):
 
 
 class PersonRule(_Scoped):
-    """Members of `group` (in the issuer's groups claim) act as `role`."""
+    """`[[people]]`: members of `group` act as `role`; the first matching rule wins."""
 
-    issuer: Slug
-    group: Annotated[str, Field(min_length=1, max_length=200)]
+    issuer: Slug = Field(description="The issuer's `name`.")
+    group: Annotated[str, Field(min_length=1, max_length=200)] = Field(
+        description="A value of the person's groups claim (a group name or object id)."
+    )
 
 
 class AppRule(_Scoped):
-    """A client acting for itself (client credentials) acts as `role`. Its token's
-    subject is `subject`, or the client id when not given (RFC 9068)."""
+    """`[[apps]]`: a client acting for itself (client credentials) acts as `role`."""
 
-    issuer: Slug
-    client_id: ClientId
-    subject: Annotated[str, Field(min_length=1, max_length=255)] | None = None
+    issuer: Slug = Field(description="The issuer's `name`.")
+    client_id: ClientId = Field(description="The client's id (`client_id` or `azp`).")
+    subject: Annotated[str, Field(min_length=1, max_length=255)] | None = Field(
+        default=None,
+        description="Its tokens' `sub`; unset: the client id (RFC 9068). Keycloak and "
+        "Entra ID give an app's tokens a subject of their own: copy it here.",
+    )
 
 
 class IdentityConfig(_Strict):
@@ -155,6 +232,10 @@ class IdentityConfig(_Strict):
 
     def issuer_named(self, name: str) -> Issuer:
         return next(i for i in self.issuers if i.name == name)
+
+
+# The tables of the identity reference page, in the order it shows them.
+SECTIONS: tuple[type[BaseModel], ...] = (Issuer, StepUp, Introspection, PersonRule, AppRule)
 
 
 def _rule_problems(rule: _Scoped, where: str, issuers: set[str], policy: PolicySet) -> list[str]:
