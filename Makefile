@@ -53,6 +53,16 @@ $(VENV)/.chromium: | $(BIN)/python
 	fi
 	@touch $@
 
+# The identity tests run a real OpenID Connect provider (tests/idp: panva's oidc-provider) on
+# the machine's Node.js. Its npm packages are pinned by tests/idp/package-lock.json and
+# installed again only when that lock changes.
+IDP_PACKAGES := tests/idp/node_modules/.installed
+NPM_HELP := install Node.js 20 and npm (Debian: apt-get install nodejs npm)
+$(IDP_PACKAGES): tests/idp/package.json tests/idp/package-lock.json
+	@command -v npm >/dev/null || { echo "npm not found: $(NPM_HELP)" >&2; exit 1; }
+	npm ci --prefix tests/idp --no-audit --no-fund
+	@touch $@
+
 run: $(VENV)/.installed
 	$(BIN)/privacy-gateway migrate
 	$(BIN)/privacy-gateway demo --if-empty
@@ -70,11 +80,11 @@ typecheck: $(VENV)/.installed-dev
 docs: $(VENV)/.installed-dev
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 
-test: lint typecheck docs $(VENV)/.chromium
+test: lint typecheck docs $(VENV)/.chromium $(IDP_PACKAGES)
 	$(BIN)/python -m pytest -n auto --dist loadfile --cov --cov-report=term --cov-fail-under=90 $(PYTEST_ARGS)
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/read_path.py $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage site
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage site tests/idp/node_modules
