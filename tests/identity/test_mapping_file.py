@@ -36,10 +36,22 @@ def test_the_shipped_file_declares_no_issuer_so_only_gateway_tokens_work() -> No
 @pytest.mark.parametrize(
     ("rules", "expected"),
     [
-        ('[[people]]\nissuer = "corp"\ngroup = "g"\nrole = "superuser"\n', "unknown role 'superuser'"),
-        ('[[people]]\nissuer = "other"\ngroup = "g"\nrole = "auditor"\n', "issuer 'other' is not declared"),
-        ('[[people]]\nissuer = "corp"\ngroup = "g"\nrole = "warehouse"\n', "role 'warehouse' reads one region"),
-        ('[[apps]]\nissuer = "corp"\nclient_id = "pos"\nrole = "channel"\n', "role 'channel' writes one channel"),
+        (
+            '[[people]]\nissuer = "corp"\ngroup = "g"\nrole = "superuser"\n',
+            "unknown role 'superuser'",
+        ),
+        (
+            '[[people]]\nissuer = "other"\ngroup = "g"\nrole = "auditor"\n',
+            "issuer 'other' is not declared",
+        ),
+        (
+            '[[people]]\nissuer = "corp"\ngroup = "g"\nrole = "warehouse"\n',
+            "role 'warehouse' reads one region",
+        ),
+        (
+            '[[apps]]\nissuer = "corp"\nclient_id = "pos"\nrole = "channel"\n',
+            "role 'channel' writes one channel",
+        ),
     ],
 )
 def test_a_rule_the_policy_cannot_honour_stops_start_up(
@@ -67,6 +79,8 @@ def test_an_unsafe_issuer_entry_stops_start_up(tmp_path: Path, issuer: str, expe
 
 
 def test_region_from_a_claim_satisfies_a_scoped_role(tmp_path: Path) -> None:
-    rules = '[[people]]\nissuer = "corp"\ngroup = "wh"\nrole = "warehouse"\nregion_claim = "region"\n'
+    rules = (
+        '[[people]]\nissuer = "corp"\ngroup = "wh"\nrole = "warehouse"\nregion_claim = "region"\n'
+    )
     config = _load(tmp_path, ISSUER + rules)
     assert [r.region_claim for r in config.people] == ["region"]  # type: ignore[attr-defined]
