@@ -13,7 +13,7 @@ import jwt
 import pytest
 from playwright.sync_api import Page
 
-from tests.identity.idp import OTHER_RESOURCE, IdPError, TestIdP, default_config
+from tests.identity.idp import OTHER_RESOURCE, RESOURCE, IdPError, TestIdP, default_config
 
 REGISTERED_CLAIMS = ["iss", "aud", "exp", "iat", "sub", "jti", "client_id"]
 
@@ -189,16 +189,27 @@ def test_other_algorithms_sign_access_tokens(
         assert claims["region"] == "west"
 
 
-def test_jwt_access_tokens_cannot_be_introspected_or_revoked(idp: TestIdP) -> None:
+def test_jwt_access_tokens_are_introspected_as_keycloak_and_okta_do_but_not_revoked(
+    idp: TestIdP,
+) -> None:
+    """oidc-provider itself refuses both; server.mjs's /introspect (the one discovery names)
+    answers for its JWT access tokens from the grant behind them."""
     token = idp.client_credentials("batch-exporter", secret(idp, "batch-exporter"))
     introspector = ("gateway-introspector", secret(idp, "gateway-introspector"))
 
-    with pytest.raises(IdPError) as introspected:
-        idp.introspect(token, *introspector)
+    answer = idp.introspect(token, *introspector)
     with pytest.raises(IdPError) as revoked:
         idp.revoke(token, "batch-exporter", secret(idp, "batch-exporter"))
 
-    assert introspected.value.error == revoked.value.error == "unsupported_token_type"
+    assert idp.discovery()["introspection_endpoint"] == f"{idp.issuer}/introspect"
+    assert (answer["active"], answer["client_id"], answer["aud"]) == (
+        True,
+        "batch-exporter",
+        RESOURCE,
+    )
+    assert revoked.value.error == "unsupported_token_type"
+    head, _, signature = token.split(".")
+    assert idp.introspect(f"{head}.e30.{signature}", *introspector) == {"active": False}  # no jti
 
 
 def test_a_revoked_refresh_token_is_inactive_and_ends_its_grant(idp: TestIdP, page: Page) -> None:
@@ -217,8 +228,10 @@ def test_a_revoked_refresh_token_is_inactive_and_ends_its_grant(idp: TestIdP, pa
     with pytest.raises(IdPError) as refused:
         idp.refresh(refresh_token)
     assert refused.value.error == "invalid_grant"
-    # The JWT access token of that grant is not stored anywhere: it stays valid until it expires.
+    # The JWT access token of that grant still verifies until it expires; only introspection
+    # (server.mjs's, from the grant) says it has ended.
     verified(idp, answer["access_token"])
+    assert idp.introspect(answer["access_token"], *introspector) == {"active": False}
 
 
 def test_a_disabled_user_can_neither_refresh_nor_sign_in(tmp_path: Path, page: Page) -> None:

@@ -20,8 +20,8 @@ from playwright.sync_api import sync_playwright
 
 from tests.browser import PAGE_TIMEOUT_MS, chromium_path
 from tests.helpers import SAMPLE_ORDER, Gateway, assert_problem, bearer, sample_order
-from tests.identity.idp import TestIdP
-from tests.identity.staff import claims_of, entries, staff_gateway
+from tests.identity.idp import TestIdP, default_config
+from tests.identity.staff import claims_of, entries, identity_file, staff_gateway
 
 PEOPLE = ("alice", "bob", "carol", "wendy")
 
@@ -234,3 +234,23 @@ def test_a_reveal_needs_a_fresh_mfa_at_the_provider_and_works_after_step_up(
     gw.clock.advance(seconds=301)
     stale = gw.client.post("/v1/unmask-grants", json=purpose, headers=bearer(strong))
     assert "more recent" in assert_problem(stale, 401, "insufficient-user-authentication")["detail"]
+
+
+def test_with_introspection_a_revoked_or_disabled_person_stops_within_its_cache_time(
+    database_url: str, tmp_path: Path
+) -> None:
+    with TestIdP.start(default_config(), tmp_path / "introspecting") as own:
+        text = identity_file(own, introspection=True)
+        with staff_gateway(database_url, tmp_path, own, text) as gateway:
+            order = _order(gateway)
+            alice, bob = _sign_in(own, "alice"), _sign_in(own, "bob")
+            for person in (alice, bob):
+                assert _read(gateway, person["access_token"], order).status_code == 200
+            own.revoke(alice["refresh_token"], "cs-console")  # the app signs alice out
+            own.disable("bob")  # the company disables bob
+            assert _read(gateway, alice["access_token"], order).status_code == 200  # cached
+            gateway.clock.advance(seconds=31)  # past the introspection cache (30 s)
+            for person in (alice, bob):
+                answer = _read(gateway, person["access_token"], order)
+                assert assert_problem(answer, 401, "unauthenticated")["check"] == "inactive"
+                assert "13812345678" not in answer.text

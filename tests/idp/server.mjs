@@ -311,6 +311,11 @@ async function findAccount(ctx, sub) {
 // scope) and, from here: for a person, their groups, region, name and username and the acr, amr
 // and auth_time of the login that obtained the token; for a client, its configured "claims".
 async function extraTokenClaims(ctx, token) {
+  issuedJwts.set(token.jti, {
+    clientId: token.clientId,
+    accountId: token.accountId,
+    grantId: token.grantId,
+  });
   if (token.kind === 'ClientCredentials') {
     return clientClaims.get(token.clientId);
   }
@@ -327,6 +332,76 @@ async function extraTokenClaims(ctx, token) {
     amr: source?.amr,
     auth_time: source?.authTime,
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Introspection of JWT access tokens (RFC 7662)
+//
+// oidc-provider refuses to introspect its JWT access tokens ("Structured JWT Tokens cannot be
+// introspected"): it stores nothing of them. Keycloak and Okta do introspect theirs, answering
+// from the session or grant behind the token, and the gateway's introspection option is for such
+// issuers. So the discovery document names /introspect, which answers a JWT access token the way
+// they do: active while it has not expired and the grant it came from still exists (revoking the
+// grant's refresh token, or disabling its user, ends it). Any other token goes on to
+// oidc-provider's own endpoint, unchanged.
+
+const issuedJwts = new Map(); // jti -> { clientId, accountId, grantId }
+
+function basicClient(header) {
+  const match = /^Basic ([A-Za-z0-9+/=]+)$/.exec(header ?? '');
+  if (!match) return undefined;
+  const [id, secret] = Buffer.from(match[1], 'base64').toString('utf8').split(':');
+  const entry = config.clients.find((c) => c.client_id === decodeURIComponent(id ?? ''));
+  const given = Buffer.from(decodeURIComponent(secret ?? ''));
+  const expected = Buffer.from(entry?.client_secret ?? '');
+  if (!entry || given.length !== expected.length || !crypto.timingSafeEqual(given, expected)) {
+    return undefined;
+  }
+  return entry;
+}
+
+function jwtPayload(token) {
+  const parts = token.split('.');
+  if (parts.length !== 3) return undefined;
+  try {
+    return JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+async function introspect(req, res, issuer) {
+  const text = await readBody(req);
+  const client = basicClient(req.headers.authorization);
+  if (!client) {
+    sendJson(res, 401, { error: 'invalid_client' });
+    return;
+  }
+  const token = new URLSearchParams(text).get('token') ?? '';
+  const payload = jwtPayload(token);
+  const issued = payload && issuedJwts.get(payload.jti);
+  if (!payload) {
+    // Not a JWT: oidc-provider's own endpoint answers (refresh tokens, opaque ones), as it would.
+    const answer = await fetch(`${issuer}/token/introspection`, {
+      method: 'POST',
+      headers: { authorization: req.headers.authorization, 'content-type': 'application/x-www-form-urlencoded' },
+      body: text,
+    });
+    send(res, answer.status, 'application/json', await answer.text());
+    return;
+  }
+  if (!issued || payload.iss !== issuer) {
+    sendJson(res, 200, { active: false }); // not a token this provider issued (RFC 7662 2.2)
+    return;
+  }
+  const allowed = client.introspection || client.client_id === issued.clientId;
+  const grantLives = !issued.grantId || store.has(`Grant:${issued.grantId}`);
+  const userLives = !issued.accountId || !disabledUsers.has(issued.accountId);
+  const active = allowed && payload.exp * 1000 > Date.now() && grantLives && userLives;
+  sendJson(res, 200, active
+    ? { active: true, sub: payload.sub, client_id: payload.client_id, exp: payload.exp,
+      iat: payload.iat, iss: payload.iss, aud: payload.aud, token_type: 'Bearer' }
+    : { active: false });
 }
 
 function resourceServerInfo(resourceIndicator) {
@@ -689,6 +764,14 @@ function handler(issuer) {
         await handleInteraction(req, res, interaction[1], interaction[2]);
       } else if (control) {
         await handleControl(req, res, issuer, control[1]);
+      } else if (url.pathname === '/introspect' && req.method === 'POST') {
+        await introspect(req, res, issuer);
+      } else if (url.pathname === '/.well-known/openid-configuration' && !req.headers['x-opg-raw']) {
+        // oidc-provider only adds to its discovery document: the endpoint is replaced here.
+        const raw = await fetch(`${issuer}${url.pathname}`, { headers: { 'x-opg-raw': '1' } });
+        const document = await raw.json();
+        document.introspection_endpoint = `${issuer}/introspect`;
+        sendJson(res, raw.status, document);
       } else if (url.pathname === '/__test/callback') {
         sendHtml(res, 200, callbackPage(url));
       } else {
