@@ -109,8 +109,9 @@ class Issuer(_Strict):
     token_types: list[str] = Field(
         default_factory=lambda: ["at+jwt"],
         min_length=1,
-        description="Accepted JWS `typ` headers (an `application/` prefix is ignored). "
-        "RFC 9068's `at+jwt` keeps ID tokens out; Entra ID issues `JWT`.",
+        description='Accepted JWS `typ` headers (an `application/` prefix is ignored; `""` '
+        "accepts a token without one, as Okta issues). RFC 9068's `at+jwt` keeps ID tokens "
+        "out; Entra ID and Keycloak issue `JWT`.",
     )
     algorithms: list[str] = Field(
         default_factory=lambda: ["RS256", "ES256", "EdDSA"],
@@ -138,8 +139,9 @@ class Issuer(_Strict):
     )
     clients: list[ClientId] = Field(
         default_factory=list,
-        description="If given, only these clients (`client_id` or `azp`) may call for "
-        "people; empty: any client the issuer gave a token for this audience.",
+        description="If given, only these clients (`client_id`, `azp` or `cid`) may call at "
+        "all, for people or for themselves; empty: any client the issuer gave a token for "
+        "this audience.",
     )
     jwks_cache_seconds: int = Field(
         default=3600,
@@ -152,6 +154,12 @@ class Issuer(_Strict):
         ge=1,
         le=3600,
         description="A token signed by an unknown key triggers a refresh at most this often.",
+    )
+    ca_file: Path | None = Field(
+        default=None,
+        description="A PEM bundle of the CA(s) that sign the issuer's https certificate, for "
+        "an IdP behind an internal CA (a relative path is read from the var directory); "
+        "unset: the public CAs (certifi). Proxies from the environment are never used.",
     )
     step_up: StepUp | None = Field(
         default=None, description="Without it, this issuer's people cannot reveal at all."

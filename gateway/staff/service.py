@@ -12,6 +12,7 @@ price of a call to the issuer (and failing closed while it is down).
 from __future__ import annotations
 
 import hashlib
+import ssl
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -49,6 +50,23 @@ def _read_secret(spec: Introspection, var_dir: Path, issuer: str) -> str:
     return secret
 
 
+def _http_client(issuer: Issuer, var_dir: Path) -> httpx.AsyncClient:
+    """No redirects, no proxies from the environment, the issuer's own CA if it has one."""
+    verify: ssl.SSLContext | bool = True
+    if issuer.ca_file is not None:
+        path = issuer.ca_file if issuer.ca_file.is_absolute() else var_dir / issuer.ca_file
+        try:
+            verify = ssl.create_default_context(cafile=str(path))
+        except (OSError, ssl.SSLError):
+            raise ConfigurationError(
+                f"identity mapping: issuer {issuer.name!r}: ca_file {path} is not a readable "
+                "PEM bundle"
+            ) from None
+    return httpx.AsyncClient(
+        timeout=FETCH_TIMEOUT_SECONDS, follow_redirects=False, trust_env=False, verify=verify
+    )
+
+
 class StaffSignIn:
     """Tokens of the company's identity providers, verified and mapped to roles."""
 
@@ -63,10 +81,8 @@ class StaffSignIn:
         self._config = config
         self._pseudonym = pseudonym
         self._clock = clock
-        self._client = client or httpx.AsyncClient(
-            timeout=FETCH_TIMEOUT_SECONDS, follow_redirects=False, trust_env=False
-        )
-        self.keys = {i.issuer: IssuerKeys(i, self._client, clock) for i in config.issuers}
+        self._clients = {i.name: client or _http_client(i, var_dir) for i in config.issuers}
+        self.keys = {i.issuer: IssuerKeys(i, self._clients[i.name], clock) for i in config.issuers}
         self._verifier = TokenVerifier(self.keys, {i.issuer: i for i in config.issuers}, clock)
         self._secrets = {
             i.name: _read_secret(i.introspection, var_dir, i.name)
@@ -102,7 +118,7 @@ class StaffSignIn:
         if discovery.introspection_endpoint is None:
             raise IdentityProviderUnavailable("the issuer publishes no introspection endpoint")
         try:
-            answer = await self._client.post(
+            answer = await self._clients[verified.issuer.name].post(
                 discovery.introspection_endpoint,
                 data={"token": token, "token_type_hint": "access_token"},
                 auth=(spec.client_id, self._secrets[verified.issuer.name]),
@@ -135,9 +151,9 @@ class StaffSignIn:
             )
         strong = any(v in rule.acr_values for v in assurance.acr)
         now = self._clock.now()
-        recent = assurance.auth_time is not None and now - assurance.auth_time <= timedelta(
-            seconds=rule.max_age_seconds
-        )
+        age = None if assurance.auth_time is None else now - assurance.auth_time
+        skew = timedelta(seconds=issuer.clock_skew_seconds)
+        recent = age is not None and -skew <= age <= timedelta(seconds=rule.max_age_seconds)
         if not strong or not recent:
             missing = "a stronger" if not strong else "a more recent"
             raise StepUpRequired(
@@ -151,4 +167,5 @@ class StaffSignIn:
         return {i.name: i for i in self._config.issuers}
 
     async def close(self) -> None:
-        await self._client.aclose()
+        for client in self._clients.values():
+            await client.aclose()

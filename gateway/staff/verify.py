@@ -140,9 +140,10 @@ class TokenVerifier:
         subject = claims.get("sub")
         if not isinstance(subject, str) or not subject or len(subject) > MAX_SUBJECT:
             raise _refuse("claim", "the `sub` claim is missing or not a short string")
-        client = claims.get("client_id", claims.get("azp"))
+        # RFC 9068's client_id; OpenID's azp; Okta's cid.
+        client = next((claims[k] for k in ("client_id", "azp", "cid") if k in claims), None)
         if not isinstance(client, str) or not client:
-            raise _refuse("claim", "it names no client (client_id or azp)")
+            raise _refuse("claim", "it names no client (client_id, azp or cid)")
         if not _CLIENT_ID.fullmatch(client):
             raise _refuse("client", "its client id has characters this gateway does not log")
         if config.clients and client not in config.clients:

@@ -84,3 +84,15 @@ def test_region_from_a_claim_satisfies_a_scoped_role(tmp_path: Path) -> None:
     )
     config = _load(tmp_path, ISSUER + rules)
     assert [r.region_claim for r in config.people] == ["region"]  # type: ignore[attr-defined]
+
+
+def test_an_unreadable_ca_bundle_stops_start_up(tmp_path: Path) -> None:
+    from gateway.core.clock import ManualClock
+    from gateway.staff import StaffSignIn
+
+    (tmp_path / "corp-ca.pem").write_text("not a certificate", encoding="utf-8")
+    config = _load(tmp_path, ISSUER + 'ca_file = "corp-ca.pem"\n')
+    with pytest.raises(ConfigurationError) as refused:
+        StaffSignIn(config, ManualClock(), tmp_path, lambda issuer, subject: "person:x")  # type: ignore[arg-type]
+    assert "ca_file" in refused.value.detail
+    assert "not a readable PEM bundle" in refused.value.detail
