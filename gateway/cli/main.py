@@ -18,6 +18,7 @@ from sqlalchemy.engine import make_url
 
 from gateway.auth import NewPrincipal
 from gateway.cli.audit import audit as audit_commands
+from gateway.cli.identity import identity as identity_commands
 from gateway.cli.pii import pii as pii_commands
 from gateway.cli.privacy import certificate_commands
 from gateway.cli.privacy import outbox as privacy_outbox
@@ -332,3 +333,4 @@ main.add_command(certificate_commands)
 main.add_command(report_command)
 main.add_command(pii_commands)
 main.add_command(systems_commands)
+main.add_command(identity_commands)

@@ -142,6 +142,19 @@ class IssuerKeys:
                 await self._refresh(now)
             return self._keys.get(kid)
 
+    async def fetch_now(self) -> list[SigningKey]:
+        """Fetch discovery and keys now, whatever the cache holds (the `identity check`
+        command); a failure raises `IdentityProviderUnavailable`."""
+        async with self._lock:
+            self._discovery = None
+            now = self._clock.now()
+            self._tried_at = now
+            discovery = await self.discovery()
+            jwks = await fetch_json(self._client, discovery.jwks_uri, "the issuer's JWKS")
+            self._keys, self._fetched_at = _signing_keys(jwks, self._allowed), now
+            self.refreshes += 1
+            return list(self._keys.values())
+
     def _stale(self, now: datetime) -> bool:
         age = timedelta(seconds=self._issuer.jwks_cache_seconds)
         return self._fetched_at is None or now >= self._fetched_at + age

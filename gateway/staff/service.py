@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import ssl
-from collections.abc import Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -163,8 +162,30 @@ class StaffSignIn:
                 max_age=rule.max_age_seconds,
             )
 
-    def issuers(self) -> Mapping[str, Issuer]:
-        return {i.name: i for i in self._config.issuers}
+    async def check(self) -> dict[str, list[str]]:
+        """Per issuer, what is wrong with reaching it (empty: its discovery document and
+        at least one usable signing key were fetched, and introspection, if configured,
+        has an endpoint). Nothing is cached for later requests."""
+        found: dict[str, list[str]] = {}
+        for issuer in self._config.issuers:
+            keys = self.keys[issuer.issuer]
+            problems = []
+            try:
+                usable = await keys.fetch_now()
+                if not usable:
+                    problems.append(
+                        "its JWKS has no signing key for the algorithms allowed "
+                        f"({', '.join(issuer.algorithms)})"
+                    )
+                discovery = await keys.discovery()
+                if issuer.introspection is not None and discovery.introspection_endpoint is None:
+                    problems.append(
+                        "introspection is configured but the issuer publishes no endpoint"
+                    )
+            except IdentityProviderUnavailable as exc:
+                problems.append(exc.detail)
+            found[issuer.name] = problems
+        return found
 
     async def close(self) -> None:
         for client in self._clients.values():

@@ -3,8 +3,11 @@ to the provider's (real) time, which the test then moves as it likes."""
 
 from __future__ import annotations
 
+import atexit
 import base64
 import json
+import shutil
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -66,7 +69,11 @@ role = "auditor"
 
 
 def staff_policies(text: str) -> Path:
-    folder = own_store_policies()
+    """A copy of the suite's policies with `text` as the identity file (a copy of its
+    own: `own_store_policies()` is shared by every gateway of the worker)."""
+    folder = Path(tempfile.mkdtemp(prefix="opg-staff-policies-")) / "policies"
+    atexit.register(shutil.rmtree, folder.parent, ignore_errors=True)
+    shutil.copytree(own_store_policies(), folder)
     (folder / "identity.toml").write_text(text, encoding="utf-8")
     return folder
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -228,3 +229,24 @@ def test_a_provider_that_cannot_be_reached_fails_closed(database_url: str, tmp_p
         body = assert_problem(answer, 503, "identity-provider-unavailable")
         assert token not in answer.text
         assert "could not be fetched" in body["detail"]
+
+
+def test_identity_check_reaches_each_issuer_and_names_what_is_wrong(
+    database_url: str, tmp_path: Path, idp: TestIdP
+) -> None:
+    other = TestIdP.start(default_config(), tmp_path / "soon-gone")
+    text = identity_file(idp) + identity_file(other, name="branch", step_up=False, rules="")
+    with other, staff_gateway(database_url, tmp_path, idp, text) as gateway:
+        fine = gateway.cli("identity", "check")
+        assert fine.exit_code == 0, fine.output
+        assert f"corp: {idp.issuer}: ok" in fine.output
+        assert f"branch: {other.issuer}: ok" in fine.output
+        assert "2 people rule(s), 1 app rule(s)" in fine.output
+        other.stop()
+        broken = gateway.cli("identity", "check", "--json")
+        assert broken.exit_code == 1
+        report = json.loads(broken.output)
+        assert report["problems"]["corp"] == []
+        assert report["problems"]["branch"] == [
+            "the discovery document could not be fetched (ConnectError)"
+        ]
