@@ -38,6 +38,8 @@ class _Principal:
     personal_records: int = 0
     reveals: int = 0
     denials: int = 0
+    # The clients a person (or an IdP's app) called through: entries name them as `app`.
+    apps: set[str] = field(default_factory=set)
 
     @property
     def reveal_rate(self) -> float:
@@ -115,6 +117,8 @@ async def collect(ctx: Context) -> AccessFigures:
         roles = await logscan.roles_of_principals(conn, head)
         async for g in logscan.groups(conn, head, ctx.header.period, READS, denied=True):
             who = figures.principal(g.actor, roles)
+            if isinstance(app := g.details.get("app"), str):
+                who.apps.add(app)
             if g.outcome == "denied":
                 _add_denial(figures, who, g)
             elif g.outcome == "allowed" and g.action in READS:
@@ -161,6 +165,7 @@ PRINCIPAL_COLUMNS = (
     "reveals",
     "reveal_rate",
     "denials",
+    "apps",  # last: the columns before it keep the places they had before people
 )
 REVEAL_COLUMNS = ("principal", "role", "purpose", "fields", "count", "first_at", "last_at")
 
@@ -178,6 +183,7 @@ def _rows(figures: AccessFigures) -> dict[str, list[dict[str, Any]]]:
                 "reveals": p.reveals,
                 "reveal_rate": round(p.reveal_rate, 4),
                 "denials": p.denials,
+                "apps": ", ".join(sorted(p.apps)),
             }
             for name, p in sorted(figures.principals.items())
         ],

@@ -99,6 +99,7 @@ def test_two_people_in_one_app_and_role_are_two_people_in_the_log_and_the_report
     rows = {r["principal"]: r for r in report.json()["principals"]}
     assert rows[alice]["role"] == rows[bob]["role"] == "customer_service"
     assert (rows[alice]["accesses"], rows[bob]["accesses"]) == (2, 1)
+    assert rows[alice]["apps"] == rows[bob]["apps"] == "cs-console"
 
 
 def test_a_person_whose_groups_map_to_nothing_sees_nothing(

@@ -217,6 +217,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "col.accesses": ("Accesses", "访问次数"),
     "col.records": ("Records", "记录数"),
     "col.personal_records": ("With personal data", "含个人信息"),
+    "col.apps": ("Through apps", "经由应用"),
     "col.reveals": ("Reveals", "明文查看"),
     "col.reveal_rate": ("Reveal rate", "明文查看率"),
     "col.denials": ("Denials", "拒绝"),
