@@ -1,4 +1,6 @@
-"""Who is calling: bearer tokens, principals, and each principal's second factor (TOTP).
+"""Who is calling: bearer tokens, principals (the people and apps of the company's
+identity provider among them, through `gateway.staff`), and each gateway-token
+principal's second factor (TOTP).
 
 The principal type itself (`gateway.core.principal.Principal`) is a core basic: the
 access log names it, and the log sits below this capability.

@@ -25,7 +25,7 @@ from gateway.core.clock import Clock
 from gateway.core.errors import AuthenticationFailed
 from gateway.core.principal import Principal
 from gateway.core.readpath import ReadPool
-from gateway.staff import StaffSignIn
+from gateway.staff import StaffSignIn, looks_like_jwt
 
 TOKEN_PREFIX = "opg"  # noqa: S105 - a public prefix, not a secret
 _TOKEN_RE = re.compile(r"^opg_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$")
@@ -77,6 +77,12 @@ class Authenticator:
             self._staff if match is None and self._staff and self._staff[0].accepts(token) else None
         )
         if match is None and staff is None:
+            if self._staff is None and looks_like_jwt(token):
+                raise AuthenticationFailed(
+                    "the bearer token is an access token, and no identity provider is "
+                    "configured (policies/identity.toml)",
+                    check="issuer",
+                )
             raise AuthenticationFailed("the bearer token is malformed")
         key = hashlib.sha256(token.encode("ascii")).digest()
         now = self._clock.now()

@@ -7,5 +7,13 @@ from gateway.staff.config import SECTIONS as IDENTITY_SECTIONS
 from gateway.staff.config import IdentityConfig, load_identity
 from gateway.staff.mapping import StaffIdentity
 from gateway.staff.service import StaffSignIn
+from gateway.staff.verify import looks_like_jwt
 
-__all__ = ["IDENTITY_SECTIONS", "IdentityConfig", "StaffIdentity", "StaffSignIn", "load_identity"]
+__all__ = [
+    "IDENTITY_SECTIONS",
+    "IdentityConfig",
+    "StaffIdentity",
+    "StaffSignIn",
+    "load_identity",
+    "looks_like_jwt",
+]

@@ -250,3 +250,11 @@ def test_identity_check_reaches_each_issuer_and_names_what_is_wrong(
         assert report["problems"]["branch"] == [
             "the discovery document could not be fetched (ConnectError)"
         ]
+
+
+def test_without_an_identity_provider_an_access_token_is_told_so(
+    gateway: Gateway, idp: TestIdP
+) -> None:
+    token = _app_token(idp)
+    body = _refused(_events(gateway, token), "issuer", token)
+    assert "no identity provider is configured" in body["detail"]
