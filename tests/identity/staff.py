@@ -107,9 +107,16 @@ def header_of(token: str) -> dict[str, Any]:
     return decoded
 
 
-def entries(gw: Gateway, token: str, **params: str) -> list[dict[str, Any]]:
-    """Audit entries as the log search returns them, to a reader of the log."""
+def _search(gw: Gateway, token: str, params: dict[str, str]) -> list[dict[str, Any]]:
     found = gw.client.get("/v1/audit/events", params=params, headers=bearer(token))
     assert found.status_code == 200, found.text
     items: list[dict[str, Any]] = found.json()["items"]
     return items
+
+
+def entries(gw: Gateway, token: str, **params: str) -> list[dict[str, Any]]:
+    """Audit entries as the log search returns them, to a reader of the log: only those
+    this gateway wrote, after its start-up's `identity.load`. The log is append-only, so
+    the session's database still holds every earlier test's entries, any file's."""
+    [started] = _search(gw, token, {"action": "identity.load", "limit": "1"})
+    return [e for e in _search(gw, token, params) if e["seq"] > started["seq"]]
