@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -65,8 +66,11 @@ role = "auditor"
     return text + rules
 
 
-def staff_policies(text: str) -> Path:
-    folder = own_store_policies()
+def staff_policies(text: str, folder: Path) -> Path:
+    """A copy of the shipped policies in `folder` with `text` as its identity file. A copy:
+    `own_store_policies()` is one folder for the whole session, and an identity file
+    written there would give every later test, any file's, this provider's sign-in."""
+    shutil.copytree(own_store_policies(), folder, dirs_exist_ok=True)
     (folder / "identity.toml").write_text(text, encoding="utf-8")
     return folder
 
@@ -80,7 +84,9 @@ def staff_gateway(
     var_dir.mkdir(parents=True, exist_ok=True)
     secret = idp.clients["gateway-introspector"].secret
     (var_dir / INTROSPECTOR_SECRET_FILE).write_text(secret or "", encoding="utf-8")
-    policies = staff_policies(text if text is not None else identity_file(idp))
+    policies = staff_policies(
+        text if text is not None else identity_file(idp), tmp_path / "policies"
+    )
     with Gateway.start(database_url, tmp_path, policy_dir=policies, **overrides) as gw:
         now = datetime.now(UTC)
         gw.clock.advance(seconds=(now - gw.clock.now()).total_seconds())
