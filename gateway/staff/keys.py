@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 from jwt import PyJWK
-from jwt.exceptions import PyJWKError
+from jwt.exceptions import PyJWTError
 
 from gateway.core.clock import Clock
 from gateway.core.errors import IdentityProviderUnavailable
@@ -82,7 +82,10 @@ def _signing_keys(jwks: dict[str, Any], allowed: frozenset[str]) -> dict[str, Si
             continue
         try:
             key = PyJWK(entry)
-        except PyJWKError:  # a key type or curve we do not verify with: not ours to use
+        # A key type, curve or form we do not verify with (an ECDH key, an `oct` key, a
+        # malformed entry): not ours to use. PyJWT says so with InvalidKeyError as often as
+        # with PyJWKError, and with TypeError for a non-string `alg`; none may stop the rest.
+        except (PyJWTError, TypeError):
             continue
         algorithm = key.algorithm_name
         if algorithm in allowed:

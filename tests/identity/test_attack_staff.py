@@ -1,0 +1,172 @@
+"""Staff sign-in attacked through its real interface: HTTP to the gateway with tokens the
+real provider issued, or tokens crafted from them, and the provider made to answer as a
+broken or hostile one would (`TestIdP.override`).
+
+Most tests share `crafty`, a provider of this module's own: its client-credentials clients
+carry claims a person's token would (groups, acr, auth_time, a name), so the gateway takes
+their tokens for people's, stepped up or not, without a browser. What the provider signs is
+its word; what these tests look for is what the gateway does with it, and with what no
+provider signed.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+from tests.helpers import Gateway, bearer
+from tests.identity.idp import ACR_MFA, TestIdP, default_config
+from tests.identity.staff import b64, identity_file, staff_gateway
+
+SECRET = "s3cret-crafty-client-0123456789"
+AGENT_NAME = "Agnes Privatperson"  # a display name that must never leave the principals table
+AGENT_EMAIL = "agnes.privat@example.test"
+PURPOSE = "customer called about a lost parcel"
+
+
+def _client(client_id: str, claims: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "client_id": client_id,
+        "client_secret": SECRET,
+        "grant_types": ["client_credentials"],
+        "claims": claims,
+    }
+
+
+def _crafty_config(signed_in_at: int) -> dict[str, Any]:
+    """The suite's provider plus clients whose tokens look like people's to the gateway."""
+    agent = {"groups": ["cs-agents"], "acr": ACR_MFA, "auth_time": signed_in_at}
+    config = default_config()
+    config["clients"] += [
+        _client("agent-one", agent | {"name": AGENT_NAME, "email": AGENT_EMAIL}),
+        _client("agent-two", agent),
+        _client("agent-weak", {"groups": ["cs-agents"], "acr": "urn:opg:loa:1"}),
+        _client("agent-odd-time", agent | {"auth_time": 1e20}),
+        _client("region-list", {"groups": ["warehouse-east"], "region": ["east", "north"]}),
+        _client("region-sql", {"groups": ["warehouse-east"], "region": "east' OR '1'='1"}),
+        _client("cs-app", agent),  # mapped as an app below: it acts for itself
+    ]
+    return config
+
+
+@pytest.fixture(scope="module")
+def crafty(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestIdP]:
+    config = _crafty_config(int(time.time()))
+    with TestIdP.start(config, tmp_path_factory.mktemp("crafty")) as provider:
+        yield provider
+
+
+def _rules(name: str = "corp") -> str:
+    return f"""
+[[people]]
+issuer = "{name}"
+group = "cs-agents"
+role = "customer_service"
+
+[[people]]
+issuer = "{name}"
+group = "warehouse-east"
+role = "warehouse"
+region_claim = "region"
+
+[[apps]]
+issuer = "{name}"
+client_id = "batch-exporter"
+role = "auditor"
+
+[[apps]]
+issuer = "{name}"
+client_id = "cs-app"
+role = "customer_service"
+"""
+
+
+@pytest.fixture
+def gw(database_url: str, tmp_path: Path, crafty: TestIdP) -> Iterator[Gateway]:
+    text = identity_file(crafty, rules=_rules(), introspection=True)
+    with staff_gateway(database_url, tmp_path, crafty, text) as gateway:
+        yield gateway
+
+
+def _token(idp: TestIdP, client_id: str) -> str:
+    secret = idp.clients[client_id].secret
+    assert secret is not None
+    return idp.client_credentials(client_id, secret)
+
+
+def _events(gw: Gateway, token: str) -> httpx.Response:
+    return gw.client.get("/v1/audit/events", params={"limit": "5"}, headers=bearer(token))
+
+
+def _read(gw: Gateway, token: str, order_id: str) -> httpx.Response:
+    return gw.client.get(f"/v1/orders/{order_id}", headers=bearer(token))
+
+
+def _jwk_of(key: rsa.RSAPrivateKey, kid: str) -> dict[str, str]:
+    numbers = key.public_key().public_numbers()
+
+    def part(n: int) -> str:
+        raw = n.to_bytes((n.bit_length() + 7) // 8, "big")
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+    return {
+        "kty": "RSA",
+        "kid": kid,
+        "alg": "RS256",
+        "use": "sig",
+        "n": part(numbers.n),
+        "e": "AQAB",
+    }
+
+
+def _signed(key: rsa.RSAPrivateKey, header: dict[str, Any], claims: dict[str, Any]) -> str:
+    """A token signed with our own key: what an attacker who holds (or broke) a key sends."""
+    signing_input = f"{b64(header)}.{b64(claims)}"
+    signature = key.sign(signing_input.encode(), padding.PKCS1v15(), hashes.SHA256())
+    return signing_input + "." + base64.urlsafe_b64encode(signature).rstrip(b"=").decode()
+
+
+@pytest.fixture
+def jwks_path(crafty: TestIdP) -> Iterator[str]:
+    """The provider's JWKS path, answered as it normally is again after the test."""
+    path = crafty.path_of("jwks_uri")
+    try:
+        yield path
+    finally:
+        crafty.clear_override(path)
+
+
+# -- the provider's keys --------------------------------------------------------------------------
+
+
+def test_a_key_the_gateway_cannot_use_in_the_jwks_is_skipped_not_a_500(
+    gw: Gateway, crafty: TestIdP, jwks_path: str
+) -> None:
+    """An issuer's JWKS may hold keys that are not for us: an X25519 key for ECDH without
+    `use`, an `oct` key marked RS256, a curve without coordinates, a malformed entry. Each
+    must be skipped like a key of an unknown type, not stop every sign-in."""
+    published = crafty.jwks()["keys"]
+    unusable = [
+        {
+            "kty": "OKP",
+            "crv": "X25519",
+            "kid": "ecdh-1",
+            "x": "hSDwCYkwp1R0i33ctD73Wg2_Og0mOBr066SpjqqbTmo",
+        },
+        {"kty": "oct", "kid": "shared-1", "alg": "RS256", "k": "c2VjcmV0"},
+        {"kty": "EC", "crv": "P-256", "kid": "ec-broken"},
+        {"kty": "RSA", "kid": "rsa-broken", "n": "!!", "e": "AQAB"},
+        {"kid": "no-type"},
+    ]
+    crafty.override(jwks_path, body=json.dumps({"keys": unusable + published}))
+    answer = _events(gw, _token(crafty, "batch-exporter"))
+    assert answer.status_code == 200, answer.text
