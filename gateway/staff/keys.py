@@ -87,6 +87,10 @@ def _signing_keys(jwks: dict[str, Any], allowed: frozenset[str]) -> dict[str, Si
         # with PyJWKError, and with TypeError for a non-string `alg`; none may stop the rest.
         except (PyJWTError, TypeError):
             continue
+        # RFC 7518 3.3: RSA keys of 2048 bits at least. PyJWT only warns about a shorter
+        # one and verifies with it; a key that can be factored must sign nothing we believe.
+        if key.Algorithm.check_key_length(key.key) is not None:
+            continue
         algorithm = key.algorithm_name
         if algorithm in allowed:
             keys[kid] = SigningKey(kid, key, algorithm)

@@ -23,9 +23,9 @@ import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from tests.helpers import Gateway, bearer
+from tests.helpers import Gateway, assert_problem, bearer
 from tests.identity.idp import ACR_MFA, TestIdP, default_config
-from tests.identity.staff import b64, identity_file, staff_gateway
+from tests.identity.staff import b64, claims_of, header_of, identity_file, staff_gateway
 
 SECRET = "s3cret-crafty-client-0123456789"
 AGENT_NAME = "Agnes Privatperson"  # a display name that must never leave the principals table
@@ -170,3 +170,21 @@ def test_a_key_the_gateway_cannot_use_in_the_jwks_is_skipped_not_a_500(
     crafty.override(jwks_path, body=json.dumps({"keys": unusable + published}))
     answer = _events(gw, _token(crafty, "batch-exporter"))
     assert answer.status_code == 200, answer.text
+
+
+# Outside tests PyJWT only warns about a short key, and verifies with it: so must this test.
+@pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")
+def test_a_short_rsa_key_in_the_jwks_never_verifies_a_token(
+    gw: Gateway, crafty: TestIdP, jwks_path: str
+) -> None:
+    """RFC 7518 3.3: RS256 keys are 2048 bits or more. A 1024-bit key an issuer still
+    publishes can be factored; a token it signs must not be believed."""
+    weak = rsa.generate_private_key(public_exponent=65537, key_size=1024)  # noqa: S505 - the point
+    published = crafty.jwks()["keys"]
+    crafty.override(jwks_path, body=json.dumps({"keys": [*published, _jwk_of(weak, "weak-1")]}))
+    genuine = _token(crafty, "batch-exporter")
+    forged = _signed(weak, header_of(genuine) | {"kid": "weak-1"}, claims_of(genuine))
+    answer = _events(gw, forged)
+    assert_problem(answer, 401, "unauthenticated")
+    assert answer.json()["check"] == "signature"
+    assert _events(gw, genuine).status_code == 200  # the issuer's real key still works
