@@ -147,6 +147,14 @@ class IssuerKeys:
                 return known  # another request refreshed while this one waited
             if self._may_refresh(now):
                 await self._refresh(now)
+            elif self._fetched_at is None:
+                # Never fetched, and the last attempt failed within the cooldown: without
+                # keys no token can be judged, so this is still the issuer's fault (503),
+                # not a token with an unknown kid (401, which tells the app to drop it).
+                raise IdentityProviderUnavailable(
+                    "the issuer's keys could not be fetched yet; the gateway tries again "
+                    f"at most every {self._issuer.jwks_refresh_cooldown_seconds} s"
+                )
             return self._keys.get(kid)
 
     def _stale(self, now: datetime) -> bool:

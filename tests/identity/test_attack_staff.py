@@ -188,3 +188,21 @@ def test_a_short_rsa_key_in_the_jwks_never_verifies_a_token(
     assert_problem(answer, 401, "unauthenticated")
     assert answer.json()["check"] == "signature"
     assert _events(gw, genuine).status_code == 200  # the issuer's real key still works
+
+
+def test_a_provider_never_reached_answers_503_on_every_request_not_a_bad_token(
+    gw: Gateway, crafty: TestIdP
+) -> None:
+    """Without keys the gateway cannot tell a good token from a bad one: every request is
+    the provider's fault (503), also those within the refresh cooldown, never a 401 that
+    tells the app to throw the person's token away (and logs a forgery that was none)."""
+    discovery = "/.well-known/openid-configuration"
+    token = _token(crafty, "batch-exporter")
+    crafty.override(discovery, status=500, body="{}")
+    try:
+        for _ in range(3):
+            assert_problem(_events(gw, token), 503, "identity-provider-unavailable")
+    finally:
+        crafty.clear_override(discovery)
+    gw.clock.advance(seconds=11)  # past the cooldown: the provider is back, and so are we
+    assert _events(gw, token).status_code == 200
