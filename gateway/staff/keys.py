@@ -62,7 +62,9 @@ async def fetch_json(client: httpx.AsyncClient, url: str, what: str) -> dict[str
         ) from None
     try:
         document = json.loads(body)
-    except ValueError:
+    # RecursionError: `[[[[...` thousands deep, within the size limit. Left to rise, the
+    # request-body handler would blame the caller (400) for the provider's document.
+    except (ValueError, RecursionError):
         raise IdentityProviderUnavailable(f"{what} is not JSON") from None
     if not isinstance(document, dict):
         raise IdentityProviderUnavailable(f"{what} is not a JSON object")

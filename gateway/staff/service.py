@@ -125,7 +125,7 @@ class StaffSignIn:
                 headers={"Accept": "application/json"},
             )
             document = answer.json() if answer.status_code == 200 else None  # noqa: PLR2004
-        except (httpx.HTTPError, ValueError):
+        except (httpx.HTTPError, ValueError, RecursionError):  # RecursionError: see fetch_json
             raise IdentityProviderUnavailable("the issuer's introspection failed") from None
         if not isinstance(document, dict):
             raise IdentityProviderUnavailable("the issuer's introspection gave no answer")

@@ -563,10 +563,10 @@ class TestIdP:
         status: int = 200,
         body: str = "",
         content_type: str = "application/json",
-        repeat: int = 1,
+        pad: int = 0,
     ) -> None:
         """Answer `path` (e.g. the JWKS's or /introspect) with this instead, until cleared:
-        the provider broken or hostile. `repeat` repeats `body` (a large answer, cheaply)."""
+        the provider broken or hostile. `pad` spaces follow `body` (a large answer, cheaply)."""
         self._control(
             "override",
             {
@@ -574,7 +574,7 @@ class TestIdP:
                 "status": status,
                 "body": body,
                 "content_type": content_type,
-                "repeat": repeat,
+                "pad": pad,
             },
         )
 

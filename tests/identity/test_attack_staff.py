@@ -206,3 +206,47 @@ def test_a_provider_never_reached_answers_503_on_every_request_not_a_bad_token(
         crafty.clear_override(discovery)
     gw.clock.advance(seconds=11)  # past the cooldown: the provider is back, and so are we
     assert _events(gw, token).status_code == 200
+
+
+def test_a_provider_document_nested_too_deep_is_the_providers_fault_not_the_callers(
+    gw: Gateway, crafty: TestIdP
+) -> None:
+    """50 KB of `[` is within the size limit and makes Python's JSON parser give up with
+    RecursionError, not a ValueError: the provider's broken document is a 503, not the
+    400 "request body nested too deeply" that blames the caller."""
+    discovery = "/.well-known/openid-configuration"
+    crafty.override(discovery, body="[" * 50_000)
+    try:
+        answer = _events(gw, _token(crafty, "batch-exporter"))
+    finally:
+        crafty.clear_override(discovery)
+    assert_problem(answer, 503, "identity-provider-unavailable")
+
+
+@pytest.fixture
+def introspection_path(crafty: TestIdP) -> Iterator[str]:
+    path = crafty.path_of("introspection_endpoint")
+    try:
+        yield path
+    finally:
+        crafty.clear_override(path)
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "problem"),
+    [
+        (500, '{"active": true}', "identity-provider-unavailable"),
+        (200, "<html>maintenance</html>", "identity-provider-unavailable"),
+        (200, "[true]", "identity-provider-unavailable"),
+        (200, "[" * 50_000, "identity-provider-unavailable"),  # RecursionError, not a 400
+        (200, '{"active": "true"}', "unauthenticated"),  # only JSON true is active
+        (200, '{"active": 1}', "unauthenticated"),
+        (200, "{}", "unauthenticated"),
+    ],
+)
+def test_an_introspection_answer_that_is_not_a_clear_yes_refuses(
+    gw: Gateway, crafty: TestIdP, introspection_path: str, status: int, body: str, problem: str
+) -> None:
+    crafty.override(introspection_path, status=status, body=body)
+    answer = _events(gw, _token(crafty, "batch-exporter"))
+    assert_problem(answer, 503 if problem != "unauthenticated" else 401, problem)

@@ -734,17 +734,18 @@ function isLoopback(req) {
 
 // Canned answers (test-only): path -> { status, type, body }. A test makes the provider answer
 // one of its paths as a broken or hostile provider would (an odd JWKS, a failing or huge
-// introspection answer); `repeat` repeats the body, so a large answer needs no large request.
+// introspection answer); `pad` spaces after the body (still the same JSON) make a large answer
+// without a large request.
 const cannedAnswers = new Map();
 
-function setCannedAnswer({ path, status = 200, content_type: type = 'application/json', body = '', repeat = 1, clear = false }) {
+function setCannedAnswer({ path, status = 200, content_type: type = 'application/json', body = '', pad = 0, clear = false }) {
   if (typeof path !== 'string' || !path.startsWith('/') || path.startsWith('/__control/')) {
     throw new Error('override needs a path of the provider (not a control endpoint)');
   }
   if (clear) {
     cannedAnswers.delete(path);
   } else {
-    cannedAnswers.set(path, { status, type, body: String(body).repeat(repeat) });
+    cannedAnswers.set(path, { status, type, body: String(body) + ' '.repeat(pad) });
   }
   return { paths: [...cannedAnswers.keys()] };
 }
