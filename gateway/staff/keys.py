@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -45,10 +46,20 @@ class Discovery:
     introspection_endpoint: str | None
 
 
-async def fetch_json(client: httpx.AsyncClient, url: str, what: str) -> dict[str, Any]:
-    """A JSON object from `url`, bounded in size; any failure is the provider's."""
+async def fetch_json(
+    client: httpx.AsyncClient,
+    url: str,
+    what: str,
+    *,
+    form: Mapping[str, str] | None = None,
+    auth: tuple[str, str] | None = None,
+) -> dict[str, Any]:
+    """A JSON object from `url` (GET, or POST of `form`), bounded in size; any failure is
+    the provider's."""
+    method = "GET" if form is None else "POST"
+    headers = {"Accept": "application/json"}
     try:
-        async with client.stream("GET", url, headers={"Accept": "application/json"}) as answer:
+        async with client.stream(method, url, data=form, auth=auth, headers=headers) as answer:
             if answer.status_code != 200:  # noqa: PLR2004 - HTTP OK
                 raise IdentityProviderUnavailable(f"{what} answered HTTP {answer.status_code}")
             body = bytearray()

@@ -250,3 +250,14 @@ def test_an_introspection_answer_that_is_not_a_clear_yes_refuses(
     crafty.override(introspection_path, status=status, body=body)
     answer = _events(gw, _token(crafty, "batch-exporter"))
     assert_problem(answer, 503 if problem != "unauthenticated" else 401, problem)
+
+
+def test_an_introspection_answer_over_the_size_limit_is_not_read(
+    gw: Gateway, crafty: TestIdP, introspection_path: str
+) -> None:
+    """The discovery document and JWKS are read to 256 KiB at most; introspection must be
+    too, or an issuer (or whoever answers in its name) can make the gateway buffer any
+    amount for every token it checks."""
+    crafty.override(introspection_path, body='{"active": true}', pad=1024 * 1024)
+    answer = _events(gw, _token(crafty, "batch-exporter"))
+    assert_problem(answer, 503, "identity-provider-unavailable")
