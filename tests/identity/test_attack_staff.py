@@ -23,7 +23,7 @@ import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from tests.helpers import Gateway, assert_problem, bearer
+from tests.helpers import SAMPLE_ORDER, Gateway, assert_problem, bearer
 from tests.identity.idp import ACR_MFA, TestIdP, default_config
 from tests.identity.staff import b64, claims_of, header_of, identity_file, staff_gateway
 
@@ -261,3 +261,26 @@ def test_an_introspection_answer_over_the_size_limit_is_not_read(
     crafty.override(introspection_path, body='{"active": true}', pad=1024 * 1024)
     answer = _events(gw, _token(crafty, "batch-exporter"))
     assert_problem(answer, 503, "identity-provider-unavailable")
+
+
+# -- people's claims ------------------------------------------------------------------------------
+
+
+def _grant(gw: Gateway, token: str, order_id: str, **body: Any) -> httpx.Response:
+    body = {"purpose": PURPOSE, "order_ids": [order_id]} | body
+    return gw.client.post("/v1/unmask-grants", json=body, headers=bearer(token))
+
+
+def test_an_auth_time_out_of_range_is_no_sign_in_time_not_a_500(
+    gw: Gateway, crafty: TestIdP
+) -> None:
+    """`auth_time` is only the issuer's word on when the person signed in: a value no date
+    can hold (1e20) means "not known", so a step-up is asked for; it must not make every
+    request of that person fail."""
+    order = gw.create_order(gw.principal("channel"), SAMPLE_ORDER)
+    odd = _token(crafty, "agent-odd-time")
+    read = _read(gw, odd, order)
+    assert read.status_code == 200, read.text
+    refused = _grant(gw, odd, order)
+    detail = assert_problem(refused, 401, "insufficient-user-authentication")["detail"]
+    assert "more recent" in detail
