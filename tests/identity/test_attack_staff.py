@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,9 +24,9 @@ import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from tests.helpers import SAMPLE_ORDER, Gateway, assert_problem, bearer
+from tests.helpers import SAMPLE_ORDER, Gateway, assert_problem, bearer, sample_order
 from tests.identity.idp import ACR_MFA, TestIdP, default_config
-from tests.identity.staff import b64, claims_of, header_of, identity_file, staff_gateway
+from tests.identity.staff import b64, claims_of, entries, header_of, identity_file, staff_gateway
 
 SECRET = "s3cret-crafty-client-0123456789"
 AGENT_NAME = "Agnes Privatperson"  # a display name that must never leave the principals table
@@ -284,3 +285,254 @@ def test_an_auth_time_out_of_range_is_no_sign_in_time_not_a_500(
     refused = _grant(gw, odd, order)
     detail = assert_problem(refused, 401, "insufficient-user-authentication")["detail"]
     assert "more recent" in detail
+
+
+def test_a_grant_serves_only_the_person_it_was_issued_to(gw: Gateway, crafty: TestIdP) -> None:
+    order = gw.create_order(gw.principal("channel"), SAMPLE_ORDER)
+    one, two = _token(crafty, "agent-one"), _token(crafty, "agent-two")
+    issued = _grant(gw, one, order)
+    assert issued.status_code == 201, issued.text
+    grant = {"X-Unmask-Grant": issued.json()["grant"]}
+    reveal = {"reveal": "customer.phone"}
+    service = gw.principal("customer_service", name="cs-service")
+    for other in (two, service):  # another person of the same role; a gateway token
+        used = gw.client.get(f"/v1/orders/{order}", params=reveal, headers=bearer(other) | grant)
+        assert "another principal" in assert_problem(used, 403, "unmask-grant-refused")["detail"]
+        assert "13812345678" not in used.text
+    shown = gw.client.get(f"/v1/orders/{order}", params=reveal, headers=bearer(one) | grant)
+    assert shown.json()["customer"]["phone"] == "13812345678"
+
+
+def test_a_person_never_uses_a_totp_code_nor_an_app_a_step_up(gw: Gateway, crafty: TestIdP) -> None:
+    """Two ways to prove presence, each for its own callers: a person's is the issuer's
+    step-up, a gateway token's a TOTP code; an app of the issuer (even one whose token says
+    MFA, recently) has no one to prove anything, so it never reveals."""
+    order = gw.create_order(gw.principal("channel"), SAMPLE_ORDER)
+    person, app = _token(crafty, "agent-one"), _token(crafty, "cs-app")
+    coded = _grant(gw, person, order, code="123456")
+    assert assert_problem(coded, 422, "invalid-input")["errors"][0]["field"] == "code"
+    for caller in (person, app):
+        for path, body in (("enroll", None), ("activate", {"code": "123456"})):
+            answer = gw.client.post(f"/v1/auth/totp/{path}", json=body, headers=bearer(caller))
+            assert_problem(answer, 403, "forbidden")
+    for body in ({}, {"code": "123456"}):
+        refused = _grant(gw, app, order, **body)
+        assert "cannot reveal" in assert_problem(refused, 403, "forbidden")["detail"]
+
+
+@pytest.mark.parametrize("client_id", ["region-list", "region-sql"])
+def test_a_region_claim_that_is_not_one_plain_region_reads_nothing(
+    gw: Gateway, crafty: TestIdP, client_id: str
+) -> None:
+    """The region claim becomes a filter of the gateway's queries: a list (two regions),
+    or text shaped like SQL, is refused, not widened, and the value is not echoed."""
+    writer = gw.principal("channel")
+    gw.create_order(writer, sample_order(external_id="WEB-E", region="east"))
+    north = gw.create_order(writer, sample_order(external_id="WEB-N", region="north"))
+    token = _token(crafty, client_id)
+    for answer in (_read(gw, token, north), gw.client.get("/v1/orders", headers=bearer(token))):
+        body = assert_problem(answer, 403, "forbidden")
+        assert "not a plain slug" in body["detail"]
+        assert "OR" not in answer.text
+        assert "13812345678" not in answer.text
+
+
+def test_personal_data_of_a_person_stays_in_the_principals_table(
+    gw: Gateway, crafty: TestIdP, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The display name and email the token carries: the DPO's look-up shows them, and
+    nothing else does, not the log, not a problem, not the application's own log (at any
+    level of its own; a library's debug output, aiosqlite's SQL, is the operator's choice)."""
+    caplog.set_level(logging.INFO)
+    caplog.set_level(logging.DEBUG, logger="gateway")
+    order = gw.create_order(gw.principal("channel"), SAMPLE_ORDER)
+    agent = _token(crafty, "agent-one")
+    answers = [
+        _read(gw, agent, order),
+        _grant(gw, agent, order),
+        _grant(gw, agent, order, code="123456"),
+        gw.client.post("/v1/auth/totp/enroll", headers=bearer(agent)),
+        gw.client.get("/v1/people", headers=bearer(agent)),
+    ]
+    gw.clock.advance(seconds=400)  # past max_age: the step-up challenge, too
+    answers.append(_grant(gw, agent, order))
+    assert answers[1].status_code == 201
+    assert answers[-1].status_code == 401
+    dpo = gw.principal("dpo", name="dpo-attack")
+    chain = entries(gw, dpo, limit="100")
+    people = gw.client.get("/v1/people", headers=bearer(dpo))
+    assert AGENT_NAME in people.text  # the look-up has it: it was there to be leaked
+    for text in [*(a.text + str(a.headers) for a in answers), json.dumps(chain), caplog.text]:
+        assert AGENT_NAME not in text
+        assert AGENT_EMAIL not in text
+
+
+# -- crafted tokens -------------------------------------------------------------------------------
+
+
+def test_keys_a_token_brings_along_are_never_trusted(
+    gw: Gateway, crafty: TestIdP, jwks_path: str
+) -> None:
+    """`jwk`, `jku`, `x5u` and `x5c` let a token name its own key; the gateway only ever
+    verifies with the issuer's JWKS, however the token points elsewhere (here at a JWKS
+    the attacker serves from the issuer's own host, which holds the attacker's key)."""
+    genuine = _token(crafty, "batch-exporter")
+    mine = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    jwk = _jwk_of(mine, "attacker-1")
+    crafty.override("/attacker/jwks", body=json.dumps({"keys": [jwk]}))
+    try:
+        elsewhere = {"jku": f"{crafty.issuer}/attacker/jwks", "x5u": f"{crafty.issuer}/x.pem"}
+        for header in (
+            header_of(genuine) | {"jwk": jwk},  # the issuer's kid, the attacker's key
+            header_of(genuine) | {"kid": "attacker-1", "jwk": jwk},
+            header_of(genuine) | {"kid": "attacker-1"} | elsewhere,
+            header_of(genuine) | elsewhere,
+        ):
+            answer = _events(gw, _signed(mine, header, claims_of(genuine)))
+            assert assert_problem(answer, 401, "unauthenticated")["check"] == "signature"
+    finally:
+        crafty.clear_override("/attacker/jwks")
+
+
+CALLER_TEXT = 'x"\r\nSet-Cookie: stolen=1\r\n\\'
+
+
+def test_a_kid_with_path_characters_never_reaches_the_jwks_url_or_the_challenge(
+    gw: Gateway, crafty: TestIdP
+) -> None:
+    """Nothing a caller writes into a token reaches the challenge (RFC 6750 error_description),
+    the problem, the issuer or the log: refusals are the gateway's own words."""
+    genuine = _token(crafty, "batch-exporter")
+    _head, payload, signature = genuine.split(".")
+    assert _events(gw, genuine).status_code == 200
+    keys = gw.services.staff.keys[crafty.issuer]
+    gw.clock.advance(seconds=11)  # past the cooldown: one refresh for the first odd kid
+    before = keys.refreshes
+    headers = [
+        header_of(genuine) | {"kid": "../../__control/rotate?keep_old=false"},
+        header_of(genuine) | {"kid": CALLER_TEXT},
+        header_of(genuine) | {"typ": CALLER_TEXT},
+        header_of(genuine) | {"alg": CALLER_TEXT},
+        header_of(genuine) | {"crit": [CALLER_TEXT], CALLER_TEXT: 1},
+        header_of(genuine) | {"kid": ["a", "list"]},
+    ]
+    for header in headers:
+        answer = _events(gw, f"{b64(header)}.{payload}.{signature}")
+        assert_problem(answer, 401, "unauthenticated")
+        challenge = answer.headers["www-authenticate"]
+        for text in (answer.text, challenge):
+            assert "stolen" not in text
+            assert "__control" not in text
+        assert "\r" not in challenge
+        assert "\n" not in challenge
+    assert keys.refreshes == before + 1
+    assert header_of(_token(crafty, "batch-exporter"))["kid"] == header_of(genuine)["kid"]
+    dpo = gw.principal("dpo", name="dpo-kid")
+    logged = json.dumps(entries(gw, dpo, action="auth.authenticate"))
+    assert "stolen" not in logged
+    assert "__control" not in logged
+
+
+def test_a_token_too_large_or_nested_too_deep_is_refused_before_anything_is_asked(
+    gw: Gateway, crafty: TestIdP
+) -> None:
+    genuine = _token(crafty, "batch-exporter")
+    head, payload, signature = genuine.split(".")
+    huge = f"{head}.{payload}{'A' * 16 * 1024}.{signature}"
+    body = assert_problem(_events(gw, huge), 401, "unauthenticated")
+    assert "check" not in body  # not taken for a JWT at all
+    deep = base64.urlsafe_b64encode(b'{"a":' + b"[" * 3000 + b"]" * 3000 + b"}").decode()
+    for token in (
+        f"{deep.rstrip('=')}.{payload}.{signature}",
+        f"{head}.{deep.rstrip('=')}.{signature}",
+    ):
+        assert assert_problem(_events(gw, token), 401, "unauthenticated")["check"] == "token"
+    assert gw.services.staff.keys[crafty.issuer].refreshes == 0  # nothing was asked of the issuer
+
+
+# -- names: people, apps and the gateway's own principals ----------------------------------------
+
+
+def test_no_admin_or_operator_can_create_a_principal_named_like_a_person_or_an_app(
+    gw: Gateway, crafty: TestIdP
+) -> None:
+    """A service principal named `app:corp:cs-app` or `person:<hex>` would be found by the
+    staff look-up (by name) and take over that app's or person's row, log and report."""
+    app = _token(crafty, "cs-app")
+    assert _events(gw, app).status_code == 403  # customer service reads no log; the row exists
+    person = _token(crafty, "agent-one")
+    assert gw.client.get("/v1/orders", headers=bearer(person)).status_code == 200
+    dpo = gw.principal("dpo", name="dpo-names")
+    taken = [p["name"] for p in gw.client.get("/v1/people", headers=bearer(dpo)).json()]
+    assert "app:corp:cs-app" in taken
+    admin = gw.principal("admin", name="admin-names")
+    for name in taken:
+        body = {"name": name, "role": "channel", "channel": "web"}
+        created = gw.client.post("/v1/principals", json=body, headers=bearer(admin))
+        assert assert_problem(created, 422, "invalid-input")["errors"][0]["field"] == "name"
+        result = gw.cli("principals", "create", name, "--role", "channel", "--channel", "web")
+        assert result.exit_code != 0
+    assert _events(gw, app).status_code == 403
+    assert gw.client.get("/v1/orders", headers=bearer(person)).status_code == 200
+
+
+def test_revoking_an_app_stops_its_cached_token_at_once_and_odd_names_revoke_nothing(
+    gw: Gateway, crafty: TestIdP
+) -> None:
+    token = _token(crafty, "batch-exporter")
+    assert _events(gw, token).status_code == 200  # verified, and now in the principal cache
+    admin = gw.principal("admin", name="admin-revoke")
+    for odd in ("app:corp:batch-exporter%0A", "app:corp:BATCH-EXPORTER", "app:corp:*", "%25"):
+        missed = gw.client.delete(f"/v1/principals/{odd}", headers=bearer(admin))
+        assert_problem(missed, 404, "not-found")
+    assert _events(gw, token).status_code == 200
+    gone = gw.client.delete("/v1/principals/app:corp:batch-exporter", headers=bearer(admin))
+    assert gone.status_code == 204, gone.text
+    assert assert_problem(_events(gw, token), 401, "unauthenticated")["check"] == "revoked"
+    fresh = _token(crafty, "batch-exporter")  # a new token is the same app: still revoked
+    assert assert_problem(_events(gw, fresh), 401, "unauthenticated")["check"] == "revoked"
+
+
+def test_the_same_subject_at_two_issuers_is_two_people(
+    database_url: str, tmp_path: Path, crafty: TestIdP
+) -> None:
+    """Pseudonyms are keyed on the issuer too: a second IdP whose client (subject) is named
+    like the first one's is another person, with a row, a log name and a revocation of its
+    own, and the first issuer's rules give it nothing."""
+    twin_config = default_config()
+    twin_config["clients"].append(_client("agent-one", {"groups": ["cs-agents"]}))
+    with TestIdP.start(twin_config, tmp_path / "twin") as twin:
+        text = (
+            identity_file(crafty, rules=_rules())
+            + f"""
+[[issuers]]
+name = "twin"
+issuer = "{twin.issuer}"
+audience = "{twin.resource}"
+
+[[people]]
+issuer = "twin"
+group = "cs-agents"
+role = "warehouse"
+region = "north"
+"""
+        )
+        with staff_gateway(database_url, tmp_path, crafty, text) as gateway:
+            writer = gateway.principal("channel")
+            east = gateway.create_order(writer, sample_order(external_id="E", region="east"))
+            ours, theirs = _token(crafty, "agent-one"), _token(twin, "agent-one")
+            assert claims_of(ours)["sub"] == claims_of(theirs)["sub"]
+            assert _read(gateway, ours, east).status_code == 200  # customer service: all
+            assert_problem(_read(gateway, theirs, east), 404, "not-found")  # warehouse north
+            dpo = gateway.principal("dpo", name="dpo-twins")
+            rows = gateway.client.get("/v1/people", headers=bearer(dpo)).json()
+            people = {r["issuer"]: r["name"] for r in rows if r["subject"] == "agent-one"}
+            assert set(people) == {"corp", "twin"}
+            assert people["corp"] != people["twin"]
+            admin = gateway.principal("admin", name="admin-twins")
+            revoked = gateway.client.delete(
+                f"/v1/principals/{people['twin']}", headers=bearer(admin)
+            )
+            assert revoked.status_code == 204
+            assert _read(gateway, ours, east).status_code == 200
+            assert_problem(_read(gateway, theirs, east), 401, "unauthenticated")
