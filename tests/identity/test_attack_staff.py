@@ -536,3 +536,18 @@ region = "north"
             assert revoked.status_code == 204
             assert _read(gateway, ours, east).status_code == 200
             assert_problem(_read(gateway, theirs, east), 401, "unauthenticated")
+
+
+def test_a_principal_name_or_scope_with_a_trailing_newline_is_refused(gw: Gateway) -> None:
+    """`^...$` with re.match lets one trailing newline through: `dpo-one` and a newline would be a
+    principal of its own that the log and the access report show as `dpo-one`."""
+    gw.principal("dpo", name="dpo-one")
+    admin = gw.principal("admin", name="admin-lookalike")
+    for body in (
+        {"name": "dpo-one\n", "role": "channel", "channel": "web"},
+        {"name": "shop-two", "role": "channel", "channel": "web\n"},
+    ):
+        created = gw.client.post("/v1/principals", json=body, headers=bearer(admin))
+        assert_problem(created, 422, "invalid-input")
+    listed = gw.client.get("/v1/principals", headers=bearer(admin)).json()
+    assert not [p for p in listed if "\n" in p["name"] or "\n" in str(p["channel"])]
