@@ -551,3 +551,50 @@ def test_a_principal_name_or_scope_with_a_trailing_newline_is_refused(gw: Gatewa
         assert_problem(created, 422, "invalid-input")
     listed = gw.client.get("/v1/principals", headers=bearer(admin)).json()
     assert not [p for p in listed if "\n" in p["name"] or "\n" in str(p["channel"])]
+
+
+def test_only_readers_of_the_log_look_people_up_and_every_look_up_is_logged(
+    gw: Gateway, crafty: TestIdP
+) -> None:
+    person, app = _token(crafty, "agent-one"), _token(crafty, "cs-app")
+    channel = gw.principal("channel")
+    for caller in (person, app, channel):
+        refused = gw.client.get("/v1/people", headers=bearer(caller))
+        assert_problem(refused, 403, "forbidden")
+        assert AGENT_NAME not in refused.text
+    auditor = _token(crafty, "batch-exporter")  # an app of the auditor role may
+    for name in ("person:' OR '1'='1", "person:ABCDEF0123456789abcdef01", "app:corp:*", "%"):
+        bad = gw.client.get("/v1/people", params={"name": name}, headers=bearer(auditor))
+        assert_problem(bad, 400, "invalid-parameter")
+    found = gw.client.get("/v1/people", headers=bearer(auditor))
+    assert AGENT_NAME in found.text
+    dpo = gw.principal("dpo", name="dpo-lookups")
+    reads = entries(gw, dpo, action="people.read")
+    assert [(e["actor"], e["outcome"]) for e in reversed(reads)] == [
+        (name, "denied")
+        for name in (_actor(gw, crafty, "agent-one"), "app:corp:cs-app", "channel-web")
+    ] + [("app:corp:batch-exporter", "allowed")]
+    assert "OR" not in json.dumps(reads)
+
+
+def _actor(gw: Gateway, idp: TestIdP, subject: str) -> str:
+    """The log's name for `idp`'s person `subject` (here: a client whose token is taken
+    for a person's)."""
+    return str(gw.services.access_log.staff_pseudonym(idp.issuer, subject))
+
+
+def test_keys_held_outlive_a_provider_outage_but_a_key_never_seen_is_still_refused(
+    database_url: str, tmp_path: Path, crafty: TestIdP, jwks_path: str
+) -> None:
+    text = identity_file(crafty, rules=_rules(), issuer_extra="jwks_cache_seconds = 60")
+    with staff_gateway(database_url, tmp_path, crafty, text) as gateway:
+        token = _token(crafty, "batch-exporter")
+        assert _events(gateway, token).status_code == 200
+        crafty.override(jwks_path, status=503, body="{}")
+        gateway.clock.advance(seconds=61)  # the keys are stale; their refresh fails
+        assert _events(gateway, token).status_code == 200
+        unknown = b64(header_of(token) | {"kid": "never-published"})
+        forged = f"{unknown}.{token.split('.', 1)[1]}"
+        gateway.clock.advance(seconds=11)
+        answer = _events(gateway, forged)
+        assert assert_problem(answer, 401, "unauthenticated")["check"] == "signature"
