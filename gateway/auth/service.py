@@ -68,7 +68,9 @@ class PrincipalService:
 
     def _check(self, new: NewPrincipal) -> FieldPlan:
         problems = []
-        if not NAME_RE.match(new.name):
+        # fullmatch: `$` also matches before a final newline, and `dpo-one\n` would be a
+        # principal of its own that the log and the report show as `dpo-one`.
+        if not NAME_RE.fullmatch(new.name):
             problems.append(
                 FieldProblem(
                     "name", "must be 1-100 letters, digits, '.', '_' or '-', starting alphanumeric"
@@ -79,7 +81,7 @@ class PrincipalService:
             known = ", ".join(self._policy.roles)
             problems.append(FieldProblem("role", f"unknown role; the policy knows: {known}"))
         for field, value in (("region", new.region), ("channel", new.channel)):
-            if value is not None and not SLUG_RE.match(value):
+            if value is not None and not SLUG_RE.fullmatch(value):
                 problems.append(FieldProblem(field, SLUG_RULE))
         if plan is not None:
             if plan.row_scope is RowScope.REGION and new.region is None:

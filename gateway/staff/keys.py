@@ -14,13 +14,14 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
 from jwt import PyJWK
-from jwt.exceptions import PyJWKError
+from jwt.exceptions import PyJWTError
 
 from gateway.core.clock import Clock
 from gateway.core.errors import IdentityProviderUnavailable
@@ -45,10 +46,20 @@ class Discovery:
     introspection_endpoint: str | None
 
 
-async def fetch_json(client: httpx.AsyncClient, url: str, what: str) -> dict[str, Any]:
-    """A JSON object from `url`, bounded in size; any failure is the provider's."""
+async def fetch_json(
+    client: httpx.AsyncClient,
+    url: str,
+    what: str,
+    *,
+    form: Mapping[str, str] | None = None,
+    auth: tuple[str, str] | None = None,
+) -> dict[str, Any]:
+    """A JSON object from `url` (GET, or POST of `form`), bounded in size; any failure is
+    the provider's."""
+    method = "GET" if form is None else "POST"
+    headers = {"Accept": "application/json"}
     try:
-        async with client.stream("GET", url, headers={"Accept": "application/json"}) as answer:
+        async with client.stream(method, url, data=form, auth=auth, headers=headers) as answer:
             if answer.status_code != 200:  # noqa: PLR2004 - HTTP OK
                 raise IdentityProviderUnavailable(f"{what} answered HTTP {answer.status_code}")
             body = bytearray()
@@ -62,7 +73,9 @@ async def fetch_json(client: httpx.AsyncClient, url: str, what: str) -> dict[str
         ) from None
     try:
         document = json.loads(body)
-    except ValueError:
+    # RecursionError: `[[[[...` thousands deep, within the size limit. Left to rise, the
+    # request-body handler would blame the caller (400) for the provider's document.
+    except (ValueError, RecursionError):
         raise IdentityProviderUnavailable(f"{what} is not JSON") from None
     if not isinstance(document, dict):
         raise IdentityProviderUnavailable(f"{what} is not a JSON object")
@@ -82,7 +95,14 @@ def _signing_keys(jwks: dict[str, Any], allowed: frozenset[str]) -> dict[str, Si
             continue
         try:
             key = PyJWK(entry)
-        except PyJWKError:  # a key type or curve we do not verify with: not ours to use
+        # A key type, curve or form we do not verify with (an ECDH key, an `oct` key, a
+        # malformed entry): not ours to use. PyJWT says so with InvalidKeyError as often as
+        # with PyJWKError, and with TypeError for a non-string `alg`; none may stop the rest.
+        except (PyJWTError, TypeError):
+            continue
+        # RFC 7518 3.3: RSA keys of 2048 bits at least. PyJWT only warns about a shorter
+        # one and verifies with it; a key that can be factored must sign nothing we believe.
+        if key.Algorithm.check_key_length(key.key) is not None:
             continue
         algorithm = key.algorithm_name
         if algorithm in allowed:
@@ -140,6 +160,14 @@ class IssuerKeys:
                 return known  # another request refreshed while this one waited
             if self._may_refresh(now):
                 await self._refresh(now)
+            elif self._fetched_at is None:
+                # Never fetched, and the last attempt failed within the cooldown: without
+                # keys no token can be judged, so this is still the issuer's fault (503),
+                # not a token with an unknown kid (401, which tells the app to drop it).
+                raise IdentityProviderUnavailable(
+                    "the issuer's keys could not be fetched yet; the gateway tries again "
+                    f"at most every {self._issuer.jwks_refresh_cooldown_seconds} s"
+                )
             return self._keys.get(kid)
 
     async def fetch_now(self) -> list[SigningKey]:

@@ -72,16 +72,22 @@ def _scoped(
     return values[0], values[1]
 
 
+def _moment(value: Any) -> datetime | None:
+    """`auth_time` as a time; None if it is not a number or no date can hold it (1e20):
+    the issuer's odd claim then costs the person a step-up, not every request."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        return datetime.fromtimestamp(value, UTC)
+    except (OverflowError, ValueError, OSError):
+        return None
+
+
 def _assurance(token: VerifiedToken) -> Assurance:
     claims = token.claims
     step_up = token.issuer.step_up
     acr = _strings(claims.get(step_up.acr_claim if step_up else "acr"))
-    auth_time = claims.get("auth_time")
-    when = (
-        datetime.fromtimestamp(auth_time, UTC)
-        if isinstance(auth_time, int | float) and not isinstance(auth_time, bool)
-        else None
-    )
+    when = _moment(claims.get("auth_time"))
     return Assurance(token.issuer.name, tuple(acr), tuple(_strings(claims.get("amr"))), when)
 
 

@@ -28,7 +28,7 @@ from gateway.core.errors import (
 )
 from gateway.core.principal import Assurance
 from gateway.staff.config import IdentityConfig, Introspection, Issuer
-from gateway.staff.keys import FETCH_TIMEOUT_SECONDS, IssuerKeys
+from gateway.staff.keys import FETCH_TIMEOUT_SECONDS, IssuerKeys, fetch_json
 from gateway.staff.mapping import Pseudonym, StaffIdentity, identify
 from gateway.staff.verify import TokenVerifier, VerifiedToken, looks_like_jwt
 
@@ -116,18 +116,14 @@ class StaffSignIn:
         discovery = await self.keys[verified.issuer.issuer].discovery()
         if discovery.introspection_endpoint is None:
             raise IdentityProviderUnavailable("the issuer publishes no introspection endpoint")
-        try:
-            answer = await self._clients[verified.issuer.name].post(
-                discovery.introspection_endpoint,
-                data={"token": token, "token_type_hint": "access_token"},
-                auth=(spec.client_id, self._secrets[verified.issuer.name]),
-                headers={"Accept": "application/json"},
-            )
-            document = answer.json() if answer.status_code == 200 else None  # noqa: PLR2004
-        except (httpx.HTTPError, ValueError):
-            raise IdentityProviderUnavailable("the issuer's introspection failed") from None
-        if not isinstance(document, dict):
-            raise IdentityProviderUnavailable("the issuer's introspection gave no answer")
+        # Bounded like the issuer's documents: an answer of any size is not buffered.
+        document = await fetch_json(
+            self._clients[verified.issuer.name],
+            discovery.introspection_endpoint,
+            "the issuer's introspection",
+            form={"token": token, "token_type_hint": "access_token"},
+            auth=(spec.client_id, self._secrets[verified.issuer.name]),
+        )
         if document.get("active") is not True:
             raise AuthenticationFailed(
                 "the access token was refused: the issuer says it is no longer active "

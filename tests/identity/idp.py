@@ -4,7 +4,8 @@
 loopback port and drives it: client-credentials tokens over HTTP, a person's tokens through
 the authorization code flow with PKCE in a Playwright page (password, and the one-time code
 page when the provider asks for it), key rotation, disabling a user, revocation and
-introspection. Access tokens are RFC 9068 JWTs for `config["resource"]`.
+introspection, and canned answers for any of its paths (`override`: a provider broken or
+hostile). Access tokens are RFC 9068 JWTs for `config["resource"]`.
 
 `default_config()` builds the suite's usual provider: three clients, four users, each user
 with a fresh TOTP secret. Node's packages come from `make test` (npm ci in tests/idp).
@@ -554,6 +555,36 @@ class TestIdP:
         """Sign with a new key from now on; the JWKS keeps the old ones if `keep_old`. Its kid."""
         kid: str = self._control("rotate", {"keep_old": keep_old})["kid"]
         return kid
+
+    def override(
+        self,
+        path: str,
+        *,
+        status: int = 200,
+        body: str = "",
+        content_type: str = "application/json",
+        pad: int = 0,
+    ) -> None:
+        """Answer `path` (e.g. the JWKS's or /introspect) with this instead, until cleared:
+        the provider broken or hostile. `pad` spaces follow `body` (a large answer, cheaply)."""
+        self._control(
+            "override",
+            {
+                "path": path,
+                "status": status,
+                "body": body,
+                "content_type": content_type,
+                "pad": pad,
+            },
+        )
+
+    def clear_override(self, path: str) -> None:
+        """`path` answers as the provider does again."""
+        self._control("override", {"path": path, "clear": True})
+
+    def path_of(self, endpoint: str) -> str:
+        """The path of a discovery endpoint (`jwks_uri`, `introspection_endpoint`)."""
+        return urlsplit(self._endpoint(endpoint)).path
 
     def disable(self, user: str) -> dict[str, Any]:
         """The user (id or username) can no longer sign in; their grants and sessions end.

@@ -3,11 +3,9 @@ to the provider's (real) time, which the test then moves as it likes."""
 
 from __future__ import annotations
 
-import atexit
 import base64
 import json
 import shutil
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -68,12 +66,11 @@ role = "auditor"
     return text + rules
 
 
-def staff_policies(text: str) -> Path:
-    """A copy of the suite's policies with `text` as the identity file (a copy of its
-    own: `own_store_policies()` is shared by every gateway of the worker)."""
-    folder = Path(tempfile.mkdtemp(prefix="opg-staff-policies-")) / "policies"
-    atexit.register(shutil.rmtree, folder.parent, ignore_errors=True)
-    shutil.copytree(own_store_policies(), folder)
+def staff_policies(text: str, folder: Path) -> Path:
+    """A copy of the shipped policies in `folder` with `text` as its identity file. A copy:
+    `own_store_policies()` is one folder for the whole session, and an identity file
+    written there would give every later test, any file's, this provider's sign-in."""
+    shutil.copytree(own_store_policies(), folder, dirs_exist_ok=True)
     (folder / "identity.toml").write_text(text, encoding="utf-8")
     return folder
 
@@ -87,7 +84,9 @@ def staff_gateway(
     var_dir.mkdir(parents=True, exist_ok=True)
     secret = idp.clients["gateway-introspector"].secret
     (var_dir / INTROSPECTOR_SECRET_FILE).write_text(secret or "", encoding="utf-8")
-    policies = staff_policies(text if text is not None else identity_file(idp))
+    policies = staff_policies(
+        text if text is not None else identity_file(idp), tmp_path / "policies"
+    )
     with Gateway.start(database_url, tmp_path, policy_dir=policies, **overrides) as gw:
         now = datetime.now(UTC)
         gw.clock.advance(seconds=(now - gw.clock.now()).total_seconds())
@@ -114,9 +113,16 @@ def header_of(token: str) -> dict[str, Any]:
     return decoded
 
 
-def entries(gw: Gateway, token: str, **params: str) -> list[dict[str, Any]]:
-    """Audit entries as the log search returns them, to a reader of the log."""
+def _search(gw: Gateway, token: str, params: dict[str, str]) -> list[dict[str, Any]]:
     found = gw.client.get("/v1/audit/events", params=params, headers=bearer(token))
     assert found.status_code == 200, found.text
     items: list[dict[str, Any]] = found.json()["items"]
     return items
+
+
+def entries(gw: Gateway, token: str, **params: str) -> list[dict[str, Any]]:
+    """Audit entries as the log search returns them, to a reader of the log: only those
+    this gateway wrote, after its start-up's `identity.load`. The log is append-only, so
+    the session's database still holds every earlier test's entries, any file's."""
+    [started] = _search(gw, token, {"action": "identity.load", "limit": "1"})
+    return [e for e in _search(gw, token, params) if e["seq"] > started["seq"]]

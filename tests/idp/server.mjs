@@ -732,6 +732,24 @@ function isLoopback(req) {
   return address === '127.0.0.1' || address === '::1' || address === '::ffff:127.0.0.1';
 }
 
+// Canned answers (test-only): path -> { status, type, body }. A test makes the provider answer
+// one of its paths as a broken or hostile provider would (an odd JWKS, a failing or huge
+// introspection answer); `pad` spaces after the body (still the same JSON) make a large answer
+// without a large request.
+const cannedAnswers = new Map();
+
+function setCannedAnswer({ path, status = 200, content_type: type = 'application/json', body = '', pad = 0, clear = false }) {
+  if (typeof path !== 'string' || !path.startsWith('/') || path.startsWith('/__control/')) {
+    throw new Error('override needs a path of the provider (not a control endpoint)');
+  }
+  if (clear) {
+    cannedAnswers.delete(path);
+  } else {
+    cannedAnswers.set(path, { status, type, body: String(body) + ' '.repeat(pad) });
+  }
+  return { paths: [...cannedAnswers.keys()] };
+}
+
 async function handleControl(req, res, issuer, action) {
   if (!isLoopback(req)) {
     sendJson(res, 403, { error: 'control endpoints answer loopback callers only' });
@@ -745,6 +763,8 @@ async function handleControl(req, res, issuer, action) {
   const body = text ? JSON.parse(text) : {};
   if (action === 'rotate') {
     sendJson(res, 200, await rotate(issuer, body));
+  } else if (action === 'override') {
+    sendJson(res, 200, setCannedAnswer(body));
   } else if (action === 'disable') {
     const result = await disable(body);
     if (result) sendJson(res, 200, result);
@@ -759,8 +779,12 @@ function handler(issuer) {
     const url = new URL(req.url, issuer);
     const interaction = url.pathname.match(/^\/interaction\/([^/]+)(?:\/(login|otp))?$/);
     const control = url.pathname.match(/^\/__control\/([a-z]+)$/);
+    const canned = control ? undefined : cannedAnswers.get(url.pathname);
     try {
-      if (interaction) {
+      if (canned) {
+        await readBody(req).catch(() => undefined);
+        send(res, canned.status, canned.type, canned.body);
+      } else if (interaction) {
         await handleInteraction(req, res, interaction[1], interaction[2]);
       } else if (control) {
         await handleControl(req, res, issuer, control[1]);
