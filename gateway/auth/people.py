@@ -9,6 +9,7 @@ whatever the provider says, and what the DPO reads to turn a pseudonym into a na
 
 from __future__ import annotations
 
+import re
 import uuid
 
 from sqlalchemy.exc import IntegrityError
@@ -17,11 +18,21 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from gateway.accesslog import AccessLog
 from gateway.auth import store
 from gateway.core.clock import Clock
-from gateway.core.errors import AuthenticationFailed, PermissionDenied
+from gateway.core.errors import (
+    AuthenticationFailed,
+    FieldProblem,
+    InvalidParameter,
+    PermissionDenied,
+)
 from gateway.core.principal import Principal
 from gateway.core.readpath import ReadPool
 from gateway.disclosure import PolicySet
 from gateway.staff import StaffIdentity
+
+# As the log names them: a person's pseudonym, or an identity provider's app.
+STAFF_NAME = re.compile(
+    r"(person:[0-9a-f]{24}|app:[a-z][a-z0-9_-]{0,31}:[A-Za-z0-9][A-Za-z0-9._-]{0,63})"
+)
 
 
 def _scope(identity: StaffIdentity) -> dict[str, str | None]:
@@ -114,6 +125,12 @@ class People:
         self, actor: Principal, policy: PolicySet, name: str | None
     ) -> list[store.StaffRow]:
         """Pseudonyms to people, for those who read the log (DPO, auditor)."""
+        if name is not None and not STAFF_NAME.fullmatch(name):
+            # The route's pattern admits a trailing newline (`$`): refuse it here.
+            raise InvalidParameter(
+                "invalid parameter: name",
+                [FieldProblem("name", "must be a name as the log gives it")],
+            )
         plan = policy.plan_for(actor.role)
         if plan is None or not plan.allows("audit", "read"):
             await self._log.denied(actor, "people.read", "people", 403, "role may not read the log")

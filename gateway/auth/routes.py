@@ -9,7 +9,7 @@ from litestar.params import FromPath, JSONBody, Parameter
 
 from gateway.auth.factors import SecondFactors
 from gateway.auth.middleware import AuthedRequest
-from gateway.auth.people import People
+from gateway.auth.people import STAFF_NAME, People
 from gateway.auth.schemas import (
     ActivateIn,
     EnrollIn,
@@ -25,7 +25,7 @@ from gateway.core.clock import utc_text
 from gateway.core.http import NO_STORE
 from gateway.disclosure import PolicySet
 
-_STAFF_NAME = r"^(person:[0-9a-f]{24}|app:[a-z][a-z0-9_-]{0,31}:[A-Za-z0-9][A-Za-z0-9._-]{0,63})$"
+_STAFF_NAME = f"^{STAFF_NAME.pattern}$"
 
 
 class PrincipalController(Controller):

@@ -197,11 +197,19 @@ class IssuerKeys:
             discovery = await self.discovery()
             jwks = await fetch_json(self._client, discovery.jwks_uri, "the issuer's JWKS")
             keys = _signing_keys(jwks, self._allowed)
-        except IdentityProviderUnavailable:
+        except IdentityProviderUnavailable as exc:
+            # The reason is the gateway's own text (no token, no claim): the operator's clue.
             if not self._keys:
+                log.warning(
+                    "issuer %s unreachable, its tokens fail closed: %s",
+                    self._issuer.name,
+                    exc.detail,
+                )
                 raise
             log.warning(
-                "issuer %s: JWKS refresh failed; the keys held stay in use", self._issuer.name
+                "issuer %s: JWKS refresh failed (%s); the keys held stay in use",
+                self._issuer.name,
+                exc.detail,
             )
             return
         self._keys = keys

@@ -563,7 +563,14 @@ def test_only_readers_of_the_log_look_people_up_and_every_look_up_is_logged(
         assert_problem(refused, 403, "forbidden")
         assert AGENT_NAME not in refused.text
     auditor = _token(crafty, "batch-exporter")  # an app of the auditor role may
-    for name in ("person:' OR '1'='1", "person:ABCDEF0123456789abcdef01", "app:corp:*", "%"):
+    pseudonym = _actor(gw, crafty, "agent-one")
+    for name in (
+        "person:' OR '1'='1",
+        "person:ABCDEF0123456789abcdef01",
+        "app:corp:*",
+        "%",
+        pseudonym + "\n",
+    ):
         bad = gw.client.get("/v1/people", params={"name": name}, headers=bearer(auditor))
         assert_problem(bad, 400, "invalid-parameter")
     found = gw.client.get("/v1/people", headers=bearer(auditor))
