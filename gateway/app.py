@@ -26,6 +26,7 @@ from gateway.auth import (
     PrincipalController,
     TotpController,
 )
+from gateway.console import ConsolePages
 from gateway.core import dbstate
 from gateway.core.clock import Clock
 from gateway.core.http import Answer
@@ -143,6 +144,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             ManualPartController,
             ReportController,
             VaultController,
+            ConsolePages,
             *PAGE_HANDLERS,
             *ASSET_HANDLERS,
             health,
@@ -167,6 +169,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             "kept": _provide(services.kept_reports),
             "authenticator": _provide(services.authenticator),
             "vault": _provide(services.vault),
+            "console": _provide(services.console),
         },
         middleware=[
             request_context(TrustedProxies(services.settings.trusted_networks)),
@@ -180,6 +183,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
                     "^/healthz",
                     "^/problems/",
                     "^/privacy",
+                    "^/console",  # signed in by session (gateway.console), not a bearer
                     "^/v1/privacy/requests",
                     "^/v1/privacy/objections",
                     "^/v1/privacy/certificates",

@@ -2,6 +2,7 @@
 
 from gateway.auth.factor_store import totp_factors
 from gateway.auth.store import principals
+from gateway.console import console_sessions
 from gateway.core.db import metadata
 from gateway.core.ratelimits import rate_limits
 from gateway.orders.tables import order_items, orders
@@ -26,6 +27,7 @@ from gateway.subjects.store import (
 from gateway.vault import vault_records, vault_walks
 
 __all__ = [
+    "console_sessions",
     "data_subjects",
     "key_checks",
     "metadata",

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from audit import AuditLog, LogPolicy
 from gateway.accesslog import AccessLog, pseudonym_key
 from gateway.auth import Authenticator, FactorRules, People, PrincipalService, SecondFactors
+from gateway.console import Console, LocalSignIn, Sessions
 from gateway.core.clock import Clock, SystemClock
 from gateway.core.db import make_engine
 from gateway.core.errors import ConfigurationError
@@ -97,6 +98,7 @@ class Services:
     identity: IdentityConfig
     staff: StaffSignIn
     people: People
+    console: Console
 
     async def close(self) -> None:
         await self.staff.close()
@@ -280,6 +282,17 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         engine, subjects, request_secrets, clock, audit, notifier, intake, voice, vault.plans
     )
     register = Register(engine, policy, audit, clock, subjects, notifier, voice)
+    sessions = Sessions(
+        engine, clock, settings.console_idle_minutes, settings.console_session_hours
+    )
+    console = Console(
+        sessions,
+        LocalSignIn(engine, authenticator, factors, policy, sessions, audit),
+        authenticator,
+        policy,
+        register,
+        clock,
+    )
     chain = Chain(
         engine,
         systems,
@@ -376,4 +389,5 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         identity=identity,
         staff=staff,
         people=people,
+        console=console,
     )

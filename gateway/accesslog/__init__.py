@@ -5,6 +5,7 @@ writes, with the caller's context, and the pseudonyms that keep personal data ou
 from gateway.accesslog.context import (
     TrustedProxies,
     bind_app,
+    client_is_loopback,
     current_request,
     parse_address,
     request_context,
@@ -18,6 +19,7 @@ __all__ = [
     "TrustedProxies",
     "actor_of",
     "bind_app",
+    "client_is_loopback",
     "current_request",
     "parse_address",
     "pseudonym_key",

@@ -57,6 +57,15 @@ def bind_app(app: str | None) -> None:
         _current.set(replace(info, app=app))
 
 
+def client_is_loopback() -> bool:
+    """Whether this request's client (the TCP peer, or as trusted proxies say) is this
+    machine: what decides, with the mode, that `make run`'s plain-http cookies may go
+    without Secure. Never the Host header, which the caller writes."""
+    client = current_request().client
+    address = None if client is None else parse_address(client)
+    return address is not None and address.is_loopback
+
+
 def parse_address(text: str) -> Address | None:
     """An IP address (IPv4-mapped IPv6 as IPv4, `[v6]` unbracketed), or None."""
     try:

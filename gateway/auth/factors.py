@@ -69,6 +69,14 @@ def revealable_fields(policy: PolicySet, principal: Principal) -> frozenset[str]
     return fields
 
 
+def _factor_of_use(policy: PolicySet, principal: Principal) -> None:
+    """A factor serves a reveal, or the console's sign-in (an auditor reveals nothing but
+    signs in with one); a role that does neither gets none."""
+    plan = policy.plan_for(principal.role)
+    if plan is None or not plan.allows("console", "enter"):
+        revealable_fields(policy, principal)
+
+
 class FactorState(StrEnum):
     NONE = "none"
     PENDING = "pending"
@@ -164,7 +172,7 @@ class SecondFactors:
         abandoned re-enrolment locks nobody out.
         """
         _gateway_tokens_only(principal)
-        revealable_fields(self._policy, principal)
+        _factor_of_use(self._policy, principal)
         secret = totp.new_secret()
         now = self._clock.now()
         outcome = Outcome(step=None)
@@ -211,7 +219,7 @@ class SecondFactors:
     async def activate(self, principal: Principal, code: str) -> datetime:
         """Make the pending secret the active one; its first code proves the app has it."""
         _gateway_tokens_only(principal)
-        revealable_fields(self._policy, principal)
+        _factor_of_use(self._policy, principal)
         now = self._clock.now()
         async with self._engine.begin() as conn:
             row = await store.lock_factor(conn, principal.id)

@@ -119,6 +119,17 @@ class Authenticator:
                 self._cache.clear()
             self._cache[key] = (principal, until)
 
+    async def principal_named(self, name: str) -> Principal | None:
+        """The principal `name` as it is now, or None if it is unknown or revoked: a
+        console session names who signed in, and is only as good as that principal."""
+        async with self._reads.connect() as reader:
+            row = await store.find_staff(reader, name)
+        if row is None or row.revoked_at is not None:
+            return None
+        return Principal(
+            row.id, row.name, row.role, row.region, row.channel, row.created_at, kind=row.kind
+        )
+
     def forget(self, name: str) -> None:
         """Drop cached verifications of `name`'s token (it was just revoked here)."""
         self._revocations += 1

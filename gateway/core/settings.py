@@ -120,6 +120,18 @@ class Settings(BaseSettings):
         le=3600,
         description="Lifetime of an unmask grant (POST /v1/unmask-grants).",
     )
+    console_idle_minutes: int = Field(
+        default=15,
+        ge=1,
+        le=240,
+        description="A console session unused this long ends; the DPO signs in again.",
+    )
+    console_session_hours: float = Field(
+        default=8,
+        gt=0,
+        le=24,
+        description="A console session ends this long after sign-in, however busy.",
+    )
     audit_checkpoint_every: int = Field(
         default=1000, ge=1, le=1_000_000, description="Sign a checkpoint every N log entries."
     )

@@ -35,6 +35,8 @@ OPERATIONS: Mapping[str, frozenset[str]] = {
     "privacy_requests": frozenset({"read", "manage"}),
     "reports": frozenset({"read"}),
     "subject_links": frozenset({"read", "manage"}),
+    # The DPO console (gateway.console): who may sign in to it at all.
+    "console": frozenset({"enter"}),
 }
 FIELD_LEVELS = frozenset(level.value for level in Level if level is not Level.HIDDEN)
 # Most revealing first: the first level the policy grants wins.

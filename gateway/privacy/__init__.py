@@ -4,7 +4,7 @@ notices, signed documents and the public pages.
 
 from gateway.privacy.chain_routes import ManualPartController, SystemCallbackController
 from gateway.privacy.desk.links import Links
-from gateway.privacy.desk.register import Register
+from gateway.privacy.desk.register import Register, RegisterQuery
 from gateway.privacy.desk.systems import ManualParts
 from gateway.privacy.documents.certificate import verify_signature as verify_certificate_signature
 from gateway.privacy.downloads import Downloads
@@ -54,6 +54,7 @@ __all__ = [
     "QueuedMessage",
     "Register",
     "RegisterController",
+    "RegisterQuery",
     "RequestSecrets",
     "Sweeper",
     "SystemAnswers",

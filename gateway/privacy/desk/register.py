@@ -49,6 +49,9 @@ log = logging.getLogger("gateway.privacy")
 
 @dataclass(frozen=True, slots=True)
 class RegisterQuery:
+    """Filters and paging of the register: what the API's query and the console's
+    inbox form both ask for."""
+
     state: str | None = None
     kind: str | None = None
     overdue: bool = False

@@ -27,7 +27,7 @@ from litestar.template import TemplateConfig
 from litestar.types import ExceptionHandlersMap
 
 from audit import LogUnavailable
-from gateway.accesslog import current_request, parse_address
+from gateway.accesslog import client_is_loopback
 from gateway.core.errors import (
     CodeLocked,
     CodeRejected,
@@ -37,6 +37,7 @@ from gateway.core.errors import (
     NotFound,
     RateLimited,
 )
+from gateway.core.webforms import posted_cross_site
 from gateway.privacy.notify.voice import Voice, readable_time
 from gateway.privacy.web.summary import summarise
 from gateway.privacy.web.texts import HTML_LANG, LANGUAGES, TEXT, choose_language
@@ -125,9 +126,7 @@ def _secure(request: AnyRequest) -> bool:
     this machine the proxy must be in GATEWAY_TRUSTED_PROXIES, or the client looks local."""
     if request.url.scheme == "https" or request.app.state.services.settings.mode != "embedded":
         return True
-    client = current_request().client
-    address = None if client is None else parse_address(client)
-    return address is None or not address.is_loopback
+    return not client_is_loopback()
 
 
 def expired(request: AnyRequest, key: str) -> Cookie:
@@ -286,15 +285,9 @@ def error_page(request: AnyRequest, exc: Exception) -> Response[Any]:
 def cross_site(request: AnyRequest) -> Response[Any] | None:
     """Refuse a form posted from another site (the cookies are SameSite as well):
     by Sec-Fetch-Site where the browser sends it, else by Origin."""
-    if request.method != "POST":
+    if not posted_cross_site(request):
         return None
-    site = request.headers.get("sec-fetch-site")
-    origin = request.headers.get("origin")
-    if site is not None:
-        same = site == "same-origin"
-    else:
-        same = origin is None or origin.partition("://")[2] == request.headers.get("host", "")
-    return None if same else page(request, "error", status=403, alert="err.cross_site")
+    return page(request, "error", status=403, alert="err.cross_site")
 
 
 ERROR_HANDLERS: ExceptionHandlersMap = dict.fromkeys(

@@ -1,0 +1,10 @@
+"""The DPO console: the request register, the log and the reports in a browser, for
+DPOs and auditors (server-rendered pages under /console, signed in by session)."""
+
+from gateway.console.pages import ConsolePages
+from gateway.console.service import Console
+from gateway.console.sessions import Sessions
+from gateway.console.signin import LocalSignIn
+from gateway.console.tables import console_sessions
+
+__all__ = ["Console", "ConsolePages", "LocalSignIn", "Sessions", "console_sessions"]

@@ -1,0 +1,152 @@
+"""The console's pages: sign-in, sign-out, the language switch and the inbox.
+
+HTTP in and out only; the work is `Console`'s. Outside the bearer-token middleware:
+a page is reached with the session cookie, and every POST carries the session's CSRF
+token and must come from this site. Refusals are pages in the reader's language.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, QueryParameter
+
+from audit import LogUnavailable
+from gateway.console.render import (
+    HERE,
+    LANG_COOKIE,
+    LANG_SECONDS,
+    ROOT,
+    SESSION_COOKIE,
+    AnyRequest,
+    cookie,
+    page,
+    redirect,
+)
+from gateway.console.service import INBOX_LIMIT, Console, Signed
+from gateway.console.texts import LANGUAGES
+from gateway.core.errors import (
+    AuthenticationFailed,
+    InvalidInput,
+    PermissionDenied,
+    SecondFactorLocked,
+    SecondFactorMissing,
+    SecondFactorRejected,
+)
+from gateway.core.webforms import posted_cross_site
+from gateway.privacy import RegisterQuery
+
+SIGN_IN = f"{ROOT}/sign-in"
+_CSS = (HERE / "static" / "console.css").read_bytes()
+MAX_FIELD = 200
+
+
+async def _form(request: AnyRequest) -> dict[str, Any]:
+    """The posted form's fields (text only is used: `_field`)."""
+    return dict(await request.form())
+
+
+def _field(form: dict[str, Any], name: str) -> str:
+    value = form.get(name)
+    return value.strip()[:MAX_FIELD] if isinstance(value, str) else ""
+
+
+class ConsolePages(Controller):
+    """The DPO console, server-rendered; it works without JavaScript."""
+
+    path = ROOT
+    include_in_schema = False
+
+    async def _signed(self, request: AnyRequest, console: Console) -> Signed | None:
+        return await console.signed(request.cookies.get(SESSION_COOKIE))
+
+    @get("/console.css", sync_to_thread=False)
+    def stylesheet(self) -> Response[bytes]:
+        return Response(_CSS, media_type="text/css", headers={"Cache-Control": "no-cache"})
+
+    @get("/sign-in")
+    async def sign_in_form(self, request: AnyRequest) -> Response[str]:
+        return page(request, "sign_in", signed=None)
+
+    @post("/sign-in", status_code=303)
+    async def sign_in(
+        self, request: AnyRequest, console: NamedDependency[Console]
+    ) -> Response[str]:
+        data = await _form(request)
+        if posted_cross_site(request):
+            return page(request, "sign_in", status=403, alert="err.cross_site", signed=None)
+        token, code = _field(data, "token"), _field(data, "code")
+        if not token or not code.isdigit() or len(code) != 6:  # noqa: PLR2004 - six digits
+            return page(request, "sign_in", status=422, alert="err.sign_in", signed=None)
+        try:
+            opened = await console.local.sign_in(token, code)
+        except (AuthenticationFailed, SecondFactorRejected):
+            return page(request, "sign_in", status=401, alert="err.sign_in", signed=None)
+        except SecondFactorLocked:
+            return page(request, "sign_in", status=429, alert="err.locked", signed=None)
+        except SecondFactorMissing:
+            return page(request, "sign_in", status=409, alert="err.no_factor", signed=None)
+        except PermissionDenied:
+            return page(request, "sign_in", status=403, alert="err.no_entry", signed=None)
+        hours = request.app.state.services.settings.console_session_hours
+        session = cookie(request, SESSION_COOKIE, opened.cookie, int(hours * 3600))
+        return redirect(f"{ROOT}/", [session])
+
+    @post("/sign-out", status_code=303)
+    async def sign_out(
+        self, request: AnyRequest, console: NamedDependency[Console]
+    ) -> Response[str]:
+        data = await _form(request)
+        signed = await self._signed(request, console)
+        if signed is None:
+            return redirect(SIGN_IN)
+        if posted_cross_site(request) or not signed.session.csrf_matches(_field(data, "csrf")):
+            return page(request, "error", status=403, alert="err.cross_site", signed=signed)
+        await console.sessions.end(request.cookies.get(SESSION_COOKIE))
+        return redirect(SIGN_IN, [cookie(request, SESSION_COOKIE, "", 0)])
+
+    @get("/lang/{lang:str}")
+    async def switch_language(self, request: AnyRequest, lang: FromPath[str]) -> Response[str]:
+        chosen = lang if lang in LANGUAGES else "en"
+        return redirect(f"{ROOT}/", [cookie(request, LANG_COOKIE, chosen, LANG_SECONDS)])
+
+    @get("/")
+    async def inbox(
+        self,
+        request: AnyRequest,
+        console: NamedDependency[Console],
+        wanted_state: Annotated[str | None, QueryParameter(name="state", max_length=32)] = None,
+        kind: FromQuery[str | None] = None,
+        overdue: FromQuery[str | None] = None,
+        request_id: FromQuery[str | None] = None,
+    ) -> Response[str]:
+        """Open requests with their clocks; filters by state, kind and overdue."""
+        signed = await self._signed(request, console)
+        if signed is None:
+            return redirect(SIGN_IN)
+        query = RegisterQuery(
+            state=wanted_state or None, kind=kind or None, overdue=overdue == "1", limit=INBOX_LIMIT
+        )
+        try:
+            found = await console.inbox(signed.principal, query)
+        except InvalidInput:
+            return page(request, "error", status=400, alert="err.invalid", signed=signed)
+        except LogUnavailable:
+            return page(request, "error", status=503, alert="err.unavailable", signed=signed)
+        wanted = (request_id or "").strip().lower()
+        if wanted:
+            found["items"] = [i for i in found["items"] if i["request_id"].startswith(wanted)]
+        return page(
+            request,
+            "inbox",
+            signed=signed,
+            found=found,
+            filters={
+                "state": wanted_state or "",
+                "kind": kind or "",
+                "overdue": overdue == "1",
+                "request_id": wanted,
+            },
+        )

@@ -1,0 +1,103 @@
+"""What the console's pages need, in one place: sessions, sign-in, and the services
+whose views the screens show (the register now; the log and reports next)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from gateway.auth import Authenticator
+from gateway.console.sessions import Session, Sessions
+from gateway.console.signin import LocalSignIn, may_enter
+from gateway.core.clock import Clock
+from gateway.core.principal import Principal
+from gateway.disclosure import PolicySet
+from gateway.privacy import Register, RegisterQuery
+
+DUE_SOON = timedelta(hours=24)
+INBOX_LIMIT = 500
+
+
+@dataclass(frozen=True, slots=True)
+class Signed:
+    """A live session and the principal behind it, as the policy sees them now."""
+
+    session: Session
+    principal: Principal
+    # Whether the screens offer actions: an auditor's show none (and the services refuse
+    # a posted one anyway, by the same policy).
+    may_act: bool
+
+
+class Console:
+    """The console's use of the gateway's services, for a signed-in DPO or auditor."""
+
+    def __init__(
+        self,
+        sessions: Sessions,
+        local: LocalSignIn,
+        authenticator: Authenticator,
+        policy: PolicySet,
+        register: Register,
+        clock: Clock,
+    ) -> None:
+        self.sessions = sessions
+        self.local = local
+        self._authenticator = authenticator
+        self._policy = policy
+        self._register = register
+        self._clock = clock
+
+    async def signed(self, cookie: str | None) -> Signed | None:
+        session = await self.sessions.find(cookie)
+        if session is None:
+            return None
+        principal = await self._authenticator.principal_named(session.principal_name)
+        if principal is None or principal.id != session.principal_id:
+            return None  # revoked, or a new principal under an old name
+        if not may_enter(self._policy, principal):
+            return None
+        plan = self._policy.plan_for(principal.role)
+        acts = plan is not None and plan.allows("privacy_requests", "manage")
+        return Signed(session, principal, acts)
+
+    async def inbox(self, principal: Principal, query: RegisterQuery) -> dict[str, Any]:
+        """Open requests, overdue and due-soon first, with the counts at the top."""
+        page = await self._register.list(principal, query)
+        now = self._clock.now()
+        items = [_with_clocks(item, now) for item in page["items"]]
+        items.sort(key=lambda i: (i["sla"] != "overdue", not i["due_soon"], i["next_due"]))
+        return {
+            "items": items,
+            "counts": {
+                "open": len(items),
+                "overdue": sum(1 for i in items if i["sla"] == "overdue"),
+                "due_soon": sum(1 for i in items if i["due_soon"]),
+            },
+            "more": page["next_cursor"] is not None,
+        }
+
+
+def _when(text: str | None) -> datetime | None:
+    return None if not text else datetime.fromisoformat(text)
+
+
+def _left(due: datetime | None, now: datetime) -> dict[str, Any] | None:
+    if due is None:
+        return None
+    seconds = (due - now).total_seconds()
+    return {"at": due, "hours": round(abs(seconds) / 3600, 1), "late": seconds < 0}
+
+
+def _with_clocks(item: dict[str, Any], now: datetime) -> dict[str, Any]:
+    target = _when(item["target_at"])
+    legal = min(d for d in (_when(item["gdpr_deadline_at"]), _when(item["pipl_deadline_at"])) if d)
+    nearest = min(d for d in (target, legal) if d is not None)
+    return {
+        **item,
+        "target": _left(target, now),
+        "legal": _left(legal, now),
+        "next_due": nearest,
+        "due_soon": item["sla"] != "overdue" and nearest - now <= DUE_SOON,
+    }

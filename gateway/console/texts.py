@@ -1,0 +1,90 @@
+"""The console's words in English and Chinese: one entry per text, both languages."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+LANGUAGES = ("en", "zh")
+HTML_LANG = {"en": "en", "zh": "zh-CN"}
+
+TEXT: Mapping[str, tuple[str, str]] = {
+    "title": ("Privacy console", "隐私控制台"),
+    "skip": ("Skip to the content", "跳到正文"),
+    "nav.inbox": ("Inbox", "待办请求"),
+    "nav.sign_out": ("Sign out", "退出"),
+    "lang.switch": ("中文", "English"),
+    "signed_in_as": ("Signed in as", "当前用户"),
+    "sign_in.title": ("Sign in", "登录"),
+    "sign_in.intro": (
+        "Sign in with your gateway token and a current code from your authenticator app.",
+        "请使用网关令牌和身份验证器应用中的当前验证码登录。",
+    ),
+    "sign_in.token": ("Gateway token", "网关令牌"),
+    "sign_in.code": ("One-time code", "一次性验证码"),
+    "sign_in.submit": ("Sign in", "登录"),
+    "err.sign_in": (
+        "The token or the code was not accepted.",
+        "令牌或验证码未被接受。",
+    ),
+    "err.no_entry": (
+        "Your role does not enter the console.",
+        "您的角色无权进入控制台。",
+    ),
+    "err.no_factor": (
+        "You have no active second factor: enrol one with POST /v1/auth/totp/enroll first.",
+        "您尚未启用第二因素：请先通过 POST /v1/auth/totp/enroll 注册。",
+    ),
+    "err.locked": (
+        "Too many wrong codes: your second factor is locked for now.",
+        "错误验证码过多：第二因素暂时被锁定。",
+    ),
+    "err.expired": ("Your session has ended: sign in again.", "会话已结束，请重新登录。"),
+    "err.forbidden": ("This is not something your role may do.", "您的角色无权执行此操作。"),
+    "err.cross_site": ("That form came from another site.", "该表单来自其他网站。"),
+    "err.invalid": ("Some of what was sent is not valid.", "提交的部分内容无效。"),
+    "err.unavailable": (
+        "The audit log cannot be written now, so nothing was shown. Try again shortly.",
+        "审计日志暂时无法写入，因此未显示任何内容。请稍后重试。",
+    ),
+    "err.internal": ("Something went wrong on our side.", "系统内部出错。"),
+    "inbox.title": ("Open requests", "未完成的请求"),
+    "inbox.count": ("open", "未完成"),
+    "inbox.overdue": ("overdue", "已逾期"),
+    "inbox.due_soon": ("due within 24 hours", "24 小时内到期"),
+    "inbox.none": ("No open request.", "没有未完成的请求。"),
+    "inbox.filter": ("Filter", "筛选"),
+    "inbox.state": ("State", "状态"),
+    "inbox.kind": ("Kind", "类型"),
+    "inbox.any": ("any", "全部"),
+    "inbox.only_overdue": ("Overdue only", "仅逾期"),
+    "inbox.search": ("Request id", "请求编号"),
+    "inbox.apply": ("Apply", "应用"),
+    "col.request": ("Request", "请求"),
+    "col.kind": ("Kind", "类型"),
+    "col.state": ("State", "状态"),
+    "col.received": ("Received", "收到时间"),
+    "col.target": ("72 h target", "72 小时目标"),
+    "col.deadline": ("Legal deadline", "法定期限"),
+    "left": ("left", "剩余"),
+    "late": ("late", "已超"),
+    "kind.erasure": ("erasure", "删除"),
+    "kind.access": ("access", "查阅"),
+}
+
+
+def choose_language(accept_language: str | None, chosen: str | None) -> str:
+    """The reader's choice (cookie) if any, else the browser's first known language."""
+    if chosen in LANGUAGES:
+        return str(chosen)
+    for part in (accept_language or "").split(","):
+        tag = part.split(";")[0].strip().lower()
+        if tag.startswith("zh"):
+            return "zh"
+        if tag.startswith("en"):
+            return "en"
+    return "en"
+
+
+def text(key: str, lang: str) -> str:
+    en, zh = TEXT[key]
+    return zh if lang == "zh" else en
