@@ -140,6 +140,14 @@ def test_demo_seeds_once_and_saves_tokens_owner_only(gateway: Gateway) -> None:
     page = gateway.client.get("/v1/orders?limit=100", headers=bearer(cs)).json()
     assert len(page["items"]) == 25
     assert all(o["customer"]["phone"].startswith("139****") for o in page["items"])
+    # The demo DPO signs in to the console: its factor is active, its secret saved.
+    dpo = next(t for t in tokens if t["role"] == "dpo")
+    assert "the DPO console is at /console/" in first.output
+    assert f"sign in as {dpo['name']}" in first.output
+    assert dpo["totp_secret"] in first.output
+    factor = gateway.client.get("/v1/auth/totp", headers=bearer(dpo["token"])).json()
+    assert factor["state"] == "active"
+    assert [t for t in tokens if "totp_secret" in t] == [dpo]
     # The demo customer it names can go through the privacy page's flow.
     tried = re.search(r"order (\S+), phone (\d+);", first.output)
     assert tried is not None

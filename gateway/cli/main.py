@@ -157,6 +157,14 @@ def demo(if_empty: bool, count: int) -> None:
             "the legacy OMS holds the same orders in its own tables: "
             "`GATEWAY_ORDER_SOURCE=legacy_oms make run` serves them read-through"
         )
+    if result.console is not None:
+        name, secret = result.console
+        click.echo(
+            f"the DPO console is at /console/ (http://{settings.host}:{settings.port}/console/): "
+            f"sign in as {name} with its token and a code of its TOTP factor (secret "
+            f"{secret}, also in the tokens file; add it to an authenticator app, or "
+            f"`.venv/bin/python -c \"import pyotp; print(pyotp.TOTP('{secret}').now())\"`)"
+        )
     order, phone = result.try_privacy
     click.echo(
         f"try the privacy page (/privacy) as a demo customer: order {order}, phone {phone}; "
