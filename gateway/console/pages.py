@@ -30,15 +30,19 @@ from gateway.console.texts import LANGUAGES
 from gateway.core.errors import (
     AuthenticationFailed,
     InvalidInput,
+    InvalidTransition,
+    NotFound,
     PermissionDenied,
     SecondFactorLocked,
     SecondFactorMissing,
     SecondFactorRejected,
 )
+from gateway.core.validators import check_reason
 from gateway.core.webforms import posted_cross_site
 from gateway.privacy import RegisterQuery
 
 SIGN_IN = f"{ROOT}/sign-in"
+ACTIONS = ("hold", "lift", "extend", "reject", "retry")
 _CSS = (HERE / "static" / "console.css").read_bytes()
 MAX_FIELD = 200
 
@@ -150,3 +154,86 @@ class ConsolePages(Controller):
                 "request_id": wanted,
             },
         )
+
+    @get("/requests/{request_id:str}")
+    async def request_page(
+        self,
+        request: AnyRequest,
+        console: NamedDependency[Console],
+        request_id: FromPath[str],
+        done: FromQuery[str | None] = None,
+    ) -> Response[str]:
+        """A request's clocks, holds, steps and systems; the DPO's actions beside them."""
+        signed = await self._signed(request, console)
+        if signed is None:
+            return redirect(SIGN_IN)
+        return await self._request(request, console, signed, request_id, done=done in ACTIONS)
+
+    async def _request(
+        self,
+        request: AnyRequest,
+        console: Console,
+        signed: Signed,
+        request_id: str,
+        *,
+        status: int = 200,
+        alert: str | None = None,
+        done: bool = False,
+    ) -> Response[str]:
+        try:
+            view = await console.request(signed.principal, request_id)
+        except NotFound:
+            return page(request, "error", status=404, alert="err.not_found", signed=signed)
+        except LogUnavailable:
+            return page(request, "error", status=503, alert="err.unavailable", signed=signed)
+        return page(
+            request,
+            "request",
+            status=status,
+            alert=alert or ("act.done" if done else None),
+            signed=signed,
+            view=view,
+            actions=ACTIONS if signed.may_act else (),
+        )
+
+    @post("/requests/{request_id:str}/{action:str}", status_code=303)
+    async def act(
+        self,
+        request: AnyRequest,
+        console: NamedDependency[Console],
+        request_id: FromPath[str],
+        action: FromPath[str],
+    ) -> Response[str]:
+        """Hold, lift, extend, reject or retry, confirmed and CSRF-checked; the register
+        decides (and logs) whether the principal may, whatever the page showed."""
+        signed = await self._signed(request, console)
+        if signed is None:
+            return redirect(SIGN_IN)
+        data = await _form(request)
+        if posted_cross_site(request) or not signed.session.csrf_matches(_field(data, "csrf")):
+            return page(request, "error", status=403, alert="err.cross_site", signed=signed)
+        if action not in ACTIONS:
+            return page(request, "error", status=404, alert="err.not_found", signed=signed)
+        if _field(data, "confirm") != "yes":
+            return await self._request(
+                request, console, signed, request_id, status=422, alert="err.unconfirmed"
+            )
+        months = _field(data, "months")
+        try:
+            reason = check_reason(_field(data, "reason"))
+            await console.act(
+                signed.principal, request_id, action, reason, int(months) if months.isdigit() else 0
+            )
+        except (ValueError, InvalidInput):
+            return await self._request(
+                request, console, signed, request_id, status=422, alert="err.invalid"
+            )
+        except PermissionDenied:
+            return page(request, "error", status=403, alert="err.forbidden", signed=signed)
+        except InvalidTransition:
+            return await self._request(
+                request, console, signed, request_id, status=409, alert="err.transition"
+            )
+        except NotFound:
+            return page(request, "error", status=404, alert="err.not_found", signed=signed)
+        return redirect(f"{ROOT}/requests/{request_id}?done={action}")

@@ -62,6 +62,27 @@ class Console:
         acts = plan is not None and plan.allows("privacy_requests", "manage")
         return Signed(session, principal, acts)
 
+    async def request(self, principal: Principal, request_id: str) -> dict[str, Any]:
+        """One request as the register shows it, with its clocks worked out."""
+        view = await self._register.get(principal, request_id)
+        return _with_clocks(view, self._clock.now())
+
+    async def act(
+        self, principal: Principal, request_id: str, action: str, reason: str, months: int
+    ) -> None:
+        """One of the DPO's actions, by the register's own rules (and its log entry)."""
+        register = self._register
+        if action == "extend":
+            await register.extend(principal, request_id, months, reason)
+            return
+        moves = {
+            "hold": register.hold,
+            "lift": register.lift,
+            "reject": register.reject,
+            "retry": register.retry,
+        }
+        await moves[action](principal, request_id, reason)
+
     async def inbox(self, principal: Principal, query: RegisterQuery) -> dict[str, Any]:
         """Open requests, overdue and due-soon first, with the counts at the top."""
         page = await self._register.list(principal, query)
