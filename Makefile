@@ -63,6 +63,14 @@ $(IDP_PACKAGES): tests/idp/package.json tests/idp/package-lock.json
 	npm ci --prefix tests/idp --no-audit --no-fund
 	@touch $@
 
+# The console's browser tests check each screen with axe-core (tests/axe), injected into
+# the page by Playwright; pinned by its lock file like the provider's packages.
+AXE_PACKAGES := tests/axe/node_modules/.installed
+$(AXE_PACKAGES): tests/axe/package.json tests/axe/package-lock.json
+	@command -v npm >/dev/null || { echo "npm not found: $(NPM_HELP)" >&2; exit 1; }
+	npm ci --prefix tests/axe --no-audit --no-fund
+	@touch $@
+
 run: $(VENV)/.installed
 	$(BIN)/privacy-gateway migrate
 	$(BIN)/privacy-gateway demo --if-empty
@@ -80,11 +88,11 @@ typecheck: $(VENV)/.installed-dev
 docs: $(VENV)/.installed-dev
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 
-test: lint typecheck docs $(VENV)/.chromium $(IDP_PACKAGES)
+test: lint typecheck docs $(VENV)/.chromium $(IDP_PACKAGES) $(AXE_PACKAGES)
 	$(BIN)/python -m pytest -n auto --dist loadfile --cov --cov-report=term --cov-fail-under=90 $(PYTEST_ARGS)
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/read_path.py $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage site tests/idp/node_modules
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage site tests/idp/node_modules tests/axe/node_modules

@@ -1,0 +1,132 @@
+"""The console in a real browser against a real store: a DPO signs in with the second
+factor, finds the request in the inbox, opens it and puts it on hold, in English and
+in Chinese; axe-core finds no serious or critical violation on any screen."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pyotp
+import pytest
+from playwright.sync_api import Page
+
+from gateway.core.clock import ManualClock
+from gateway.core.settings import Settings
+from tests.browser import chromium_page, live_gateway
+from tests.helpers import bearer, own_store_policies
+from tests.privacy.test_page import Live
+
+AXE = Path(__file__).resolve().parents[1] / "axe" / "node_modules" / "axe-core" / "axe.min.js"
+REASON = "the order is part of an open fraud investigation"
+
+
+@dataclass
+class Console:
+    live: Live
+    clock: ManualClock
+    token: str
+    secret: str
+
+    def code(self) -> str:
+        return str(pyotp.TOTP(self.secret).at(self.clock.now()))
+
+
+@pytest.fixture
+def console(database_url: str, tmp_path: Path) -> Iterator[Console]:
+    if not AXE.exists():
+        pytest.fail("axe-core is missing: run `make test` (it installs tests/axe's npm packages)")
+    var_dir = tmp_path / "var"
+    settings = Settings(
+        database_url=database_url,
+        var_dir=var_dir,
+        privacy_worker_seconds=0,
+        privacy_cooling_off_hours=0,
+        policy_dir=own_store_policies(),
+    )
+    env = {
+        "GATEWAY_DATABASE_URL": database_url,
+        "GATEWAY_VAR_DIR": str(var_dir),
+        "GATEWAY_POLICY_DIR": str(settings.policy_dir),
+    }
+    clock = ManualClock()
+    with live_gateway(settings, clock) as base_url:
+        live = Live(base_url, env)
+        created = live.cli("principals", "create", "--name", "dpo-web", "--role", "dpo", "--json")
+        token = json.loads(created)["token"]
+        enrolled = httpx.post(f"{base_url}/v1/auth/totp/enroll", headers=bearer(token))
+        secret = enrolled.json()["secret"]
+        code = pyotp.TOTP(secret).at(clock.now())
+        activated = httpx.post(
+            f"{base_url}/v1/auth/totp/activate", json={"code": code}, headers=bearer(token)
+        )
+        assert activated.status_code == 200, activated.text
+        clock.advance(seconds=30)  # the sign-in's code is the next one
+        yield Console(live, clock, token, secret)
+
+
+def _request(console: Console) -> str:
+    live = console.live
+    live.create_order()
+    answer = httpx.post(
+        f"{live.base_url}/v1/privacy/requests",
+        json={"kind": "erasure", "contact": "13812345678", "order_id": "WEB-10001"},
+    )
+    body = answer.json()
+    verified = httpx.post(
+        f"{live.base_url}/v1/privacy/requests/{body['request_id']}/verify",
+        json={"code": live.code_for(body["request_id"])},
+        headers={"X-Status-Token": body["status_token"]},
+    )
+    assert verified.status_code == 200, verified.text
+    return str(body["request_id"])
+
+
+def _serious(page: Page) -> list[str]:
+    """The ids of axe-core's serious and critical violations on the page as it is."""
+    page.add_script_tag(path=str(AXE))
+    found: list[str] = page.evaluate(
+        """async () => (await axe.run()).violations
+            .filter(v => v.impact === "serious" || v.impact === "critical")
+            .map(v => v.id + ": " + v.nodes.map(n => n.target.join(" ")).join(", "))"""
+    )
+    return found
+
+
+def test_a_dpo_signs_in_finds_the_request_and_holds_it(console: Console) -> None:
+    request_id = _request(console)
+    base = console.live.base_url
+    with chromium_page(bypass_csp=True) as page:  # axe is injected: the console has no script
+        page.goto(f"{base}/console/")
+        assert page.url.endswith("/console/sign-in")
+        assert _serious(page) == []
+        page.get_by_label("Gateway token").fill(console.token)
+        page.get_by_label("One-time code").fill(console.code())
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url(f"{base}/console/")
+        row = page.locator(f'tr[data-request="{request_id}"]')
+        assert row.count() == 1
+        assert _serious(page) == []
+        row.get_by_role("link").click()
+        page.wait_for_url(f"{base}/console/requests/{request_id}")
+        assert page.locator("#state").inner_text() == "verified"
+        assert _serious(page) == []
+        hold = page.locator("#act-hold")
+        hold.get_by_label("Reason").fill(REASON)
+        hold.get_by_label("I confirm this action").check()
+        hold.get_by_role("button", name="Put on hold").click()
+        page.wait_for_url(f"{base}/console/requests/{request_id}?done=hold")
+        assert page.locator("#state").inner_text() == "on_hold"
+        assert page.get_by_role("alert").inner_text() == "Done: the action is in the log."
+        page.get_by_role("link", name="中文").click()
+        page.goto(f"{base}/console/requests/{request_id}")
+        assert page.locator("html").get_attribute("lang") == "zh-CN"
+        assert page.get_by_role("heading", name="时限").count() == 1
+        assert _serious(page) == []
+        page.get_by_role("button", name="退出").click()
+        page.wait_for_url(f"{base}/console/sign-in")
+        page.goto(f"{base}/console/")
+        assert page.url.endswith("/console/sign-in")  # the session has ended
