@@ -282,6 +282,13 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         engine, subjects, request_secrets, clock, audit, notifier, intake, voice, vault.plans
     )
     register = Register(engine, policy, audit, clock, subjects, notifier, voice)
+    log_search = LogSearch(
+        engine,
+        policy,
+        audit,
+        default_page_size=settings.default_page_size,
+        max_page_size=settings.max_page_size,
+    )
     sessions = Sessions(
         engine, clock, settings.console_idle_minutes, settings.console_session_hours
     )
@@ -291,6 +298,7 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         authenticator,
         policy,
         register,
+        log_search,
         clock,
     )
     chain = Chain(
@@ -361,13 +369,7 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         factors=factors,
         grants=grants,
         access_log=audit,
-        log_search=LogSearch(
-            engine,
-            policy,
-            audit,
-            default_page_size=settings.default_page_size,
-            max_page_size=settings.max_page_size,
-        ),
+        log_search=log_search,
         retention=retention,
         privacy=privacy,
         objections=Objections(

@@ -7,7 +7,9 @@ token and must come from this site. Refusals are pages in the reader's language.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency
@@ -29,6 +31,7 @@ from gateway.console.service import INBOX_LIMIT, Console, Signed
 from gateway.console.texts import LANGUAGES
 from gateway.core.errors import (
     AuthenticationFailed,
+    FieldProblem,
     InvalidInput,
     InvalidTransition,
     NotFound,
@@ -39,12 +42,28 @@ from gateway.core.errors import (
 )
 from gateway.core.validators import check_reason
 from gateway.core.webforms import posted_cross_site
+from gateway.logsearch import EventQuery
 from gateway.privacy import RegisterQuery
 
 SIGN_IN = f"{ROOT}/sign-in"
 ACTIONS = ("hold", "lift", "extend", "reject", "retry")
 _CSS = (HERE / "static" / "console.css").read_bytes()
 MAX_FIELD = 200
+
+
+AUDIT_FILTERS = ("actor", "action", "outcome", "order_id", "subject", "since", "until")
+
+
+def _moment(name: str, value: str, problems: list[FieldProblem]) -> datetime | None:
+    """A form's `datetime-local` (no zone: the console's times are UTC), or a problem."""
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        problems.append(FieldProblem(name, "must be a date and time"))
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 async def _form(request: AnyRequest) -> dict[str, Any]:
@@ -237,3 +256,65 @@ class ConsolePages(Controller):
         except NotFound:
             return page(request, "error", status=404, alert="err.not_found", signed=signed)
         return redirect(f"{ROOT}/requests/{request_id}?done={action}")
+
+    @get("/audit")
+    async def audit(self, request: AnyRequest, console: NamedDependency[Console]) -> Response[str]:
+        """Search the log by person, action, outcome, order, subject pseudonym and time."""
+        signed = await self._signed(request, console)
+        if signed is None:
+            return redirect(SIGN_IN)
+        return await self._audit(request, console, signed)
+
+    async def _audit(
+        self,
+        request: AnyRequest,
+        console: Console,
+        signed: Signed,
+        report: dict[str, Any] | None = None,
+    ) -> Response[str]:
+        params = request.query_params
+        filters = {name: str(params.get(name) or "").strip()[:MAX_FIELD] for name in AUDIT_FILTERS}
+        problems: list[FieldProblem] = []
+        query = EventQuery(
+            actor=filters["actor"] or None,
+            action=filters["action"] or None,
+            outcome=filters["outcome"] or None,
+            order_id=filters["order_id"] or None,
+            subject=filters["subject"] or None,
+            since=_moment("since", filters["since"], problems),
+            until=_moment("until", filters["until"], problems),
+            cursor=str(params.get("cursor") or "")[:MAX_FIELD] or None,
+            unread=tuple(problems),
+        )
+        try:
+            found = await console.audit(signed.principal, query)
+        except InvalidInput:
+            return page(request, "error", status=400, alert="err.invalid", signed=signed)
+        except PermissionDenied:
+            return page(request, "error", status=403, alert="err.forbidden", signed=signed)
+        except LogUnavailable:
+            return page(request, "error", status=503, alert="err.unavailable", signed=signed)
+        return page(
+            request,
+            "audit",
+            signed=signed,
+            found=found,
+            filters=filters,
+            query=urlencode({k: v for k, v in filters.items() if v}),
+            report=report,
+        )
+
+    @post("/audit/verify", status_code=200)
+    async def verify(self, request: AnyRequest, console: NamedDependency[Console]) -> Response[str]:
+        """Verify the whole log now; the result, with the first bad entry named, on the page."""
+        signed = await self._signed(request, console)
+        if signed is None:
+            return redirect(SIGN_IN)
+        data = await _form(request)
+        if posted_cross_site(request) or not signed.session.csrf_matches(_field(data, "csrf")):
+            return page(request, "error", status=403, alert="err.cross_site", signed=signed)
+        try:
+            report = await console.verify(signed.principal)
+        except PermissionDenied:
+            return page(request, "error", status=403, alert="err.forbidden", signed=signed)
+        return await self._audit(request, console, signed, report)

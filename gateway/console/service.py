@@ -13,6 +13,7 @@ from gateway.console.signin import LocalSignIn, may_enter
 from gateway.core.clock import Clock
 from gateway.core.principal import Principal
 from gateway.disclosure import PolicySet
+from gateway.logsearch import EventQuery, LogSearch
 from gateway.privacy import Register, RegisterQuery
 
 DUE_SOON = timedelta(hours=24)
@@ -40,8 +41,10 @@ class Console:
         authenticator: Authenticator,
         policy: PolicySet,
         register: Register,
+        log_search: LogSearch,
         clock: Clock,
     ) -> None:
+        self._log_search = log_search
         self.sessions = sessions
         self.local = local
         self._authenticator = authenticator
@@ -82,6 +85,15 @@ class Console:
             "retry": register.retry,
         }
         await moves[action](principal, request_id, reason)
+
+    async def audit(self, principal: Principal, query: EventQuery) -> dict[str, Any]:
+        """A page of the log, newest first, as the log search gives it (and logs it)."""
+        found = await self._log_search.events(principal, query)
+        return {"items": found.items, "next_cursor": found.next_cursor}
+
+    async def verify(self, principal: Principal) -> dict[str, Any]:
+        """The whole chain and its signed checkpoints checked now; the first bad entry."""
+        return (await self._log_search.verify(principal)).document()
 
     async def inbox(self, principal: Principal, query: RegisterQuery) -> dict[str, Any]:
         """Open requests, overdue and due-soon first, with the counts at the top."""

@@ -29,6 +29,8 @@ _NAME = re.compile(r"^[A-Za-z0-9._: -]{1,128}$")  # `person:<hex>`, `app:<issuer
 
 @dataclass(frozen=True, slots=True)
 class EventQuery:
+    """A search of the log: the API's query parameters and the console's form alike."""
+
     actor: str | None = None
     action: str | None = None
     outcome: str | None = None
@@ -104,7 +106,7 @@ class LogSearch:
         if q.outcome is not None and q.outcome not in {o.value for o in Outcome}:
             problems.append(FieldProblem("outcome", "must be allowed, denied or error"))
         for name, value in (("actor", q.actor), ("action", q.action)):
-            if value is not None and not _NAME.match(value):
+            if value is not None and not _NAME.fullmatch(value):  # `$` admits a final newline
                 problems.append(FieldProblem(name, "must be a principal or action name"))
         order = None
         if q.order_id is not None:
@@ -112,7 +114,7 @@ class LogSearch:
                 order = str(uuid.UUID(q.order_id))
             except ValueError:
                 problems.append(FieldProblem("order_id", "must be an order id (a UUID)"))
-        if q.subject is not None and not _PSEUDONYM.match(q.subject):
+        if q.subject is not None and not _PSEUDONYM.fullmatch(q.subject):
             problems.append(FieldProblem("subject", "must be a subject pseudonym (32 hex)"))
         for name, when in (("since", q.since), ("until", q.until)):
             problem = None if when is None else time_problem(when)

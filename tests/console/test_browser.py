@@ -121,6 +121,12 @@ def test_a_dpo_signs_in_finds_the_request_and_holds_it(console: Console) -> None
         page.wait_for_url(f"{base}/console/requests/{request_id}?done=hold")
         assert page.locator("#state").inner_text() == "on_hold"
         assert page.get_by_role("alert").inner_text() == "Done: the action is in the log."
+        page.get_by_role("link", name="Audit log").click()
+        page.wait_for_url(f"{base}/console/audit")
+        assert page.locator("tr[data-seq]").count() > 0
+        assert _serious(page) == []
+        page.get_by_role("button", name="Verify now").click()
+        assert "The log is intact" in page.locator("#verify-result").inner_text()
         page.get_by_role("link", name="中文").click()
         page.goto(f"{base}/console/requests/{request_id}")
         assert page.locator("html").get_attribute("lang") == "zh-CN"
