@@ -318,3 +318,11 @@ class ConsolePages(Controller):
         except PermissionDenied:
             return page(request, "error", status=403, alert="err.forbidden", signed=signed)
         return await self._audit(request, console, signed, report)
+
+    @get("/matrix")
+    async def matrix(self, request: AnyRequest, console: NamedDependency[Console]) -> Response[str]:
+        """The compiled field plan per role, as a matrix, with the policy version."""
+        signed = await self._signed(request, console)
+        if signed is None:
+            return redirect(SIGN_IN)
+        return page(request, "matrix", signed=signed, matrix=console.matrix())

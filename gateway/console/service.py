@@ -95,6 +95,23 @@ class Console:
         """The whole chain and its signed checkpoints checked now; the first bad entry."""
         return (await self._log_search.verify(principal)).document()
 
+    def matrix(self) -> dict[str, Any]:
+        """Who sees what: each field's level per role as the compiled plans have it
+        (hidden, masked, clear, clear after a second factor), with the policy version,
+        so an auditor reads the policy without its CSV."""
+        roles = [r for r in self._policy.roles if self._policy.plans[r].can_read_orders]
+        classification = self._policy.classification
+        rows = [
+            {
+                "field": path,
+                "category": field.category or "",
+                "levels": [str(self._policy.plans[r].levels.get(path, "hidden")) for r in roles],
+            }
+            for path, field in sorted(classification.fields.items())
+        ]
+        scopes = [str(self._policy.plans[r].row_scope or "") for r in roles]
+        return {"version": self._policy.version, "roles": roles, "rows": rows, "scopes": scopes}
+
     async def inbox(self, principal: Principal, query: RegisterQuery) -> dict[str, Any]:
         """Open requests, overdue and due-soon first, with the counts at the top."""
         page = await self._register.list(principal, query)

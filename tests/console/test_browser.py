@@ -127,6 +127,9 @@ def test_a_dpo_signs_in_finds_the_request_and_holds_it(console: Console) -> None
         assert _serious(page) == []
         page.get_by_role("button", name="Verify now").click()
         assert "The log is intact" in page.locator("#verify-result").inner_text()
+        page.get_by_role("link", name="Who sees what").click()
+        page.wait_for_url(f"{base}/console/matrix")
+        assert _serious(page) == []
         page.get_by_role("link", name="中文").click()
         page.goto(f"{base}/console/requests/{request_id}")
         assert page.locator("html").get_attribute("lang") == "zh-CN"
