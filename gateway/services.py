@@ -289,18 +289,6 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         default_page_size=settings.default_page_size,
         max_page_size=settings.max_page_size,
     )
-    sessions = Sessions(
-        engine, clock, settings.console_idle_minutes, settings.console_session_hours
-    )
-    console = Console(
-        sessions,
-        LocalSignIn(engine, authenticator, factors, policy, sessions, audit),
-        authenticator,
-        policy,
-        register,
-        log_search,
-        clock,
-    )
     chain = Chain(
         engine,
         systems,
@@ -332,6 +320,21 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         lead_hours=settings.privacy_sla_lead_hours,
     )
     reports = Reports(engine, policy, retention, record, systems, audit, clock)
+    kept_reports = KeptReports(engine, reports, audit)
+    sessions = Sessions(
+        engine, clock, settings.console_idle_minutes, settings.console_session_hours
+    )
+    console = Console(
+        sessions,
+        LocalSignIn(engine, authenticator, factors, policy, sessions, audit),
+        authenticator,
+        policy,
+        register,
+        log_search,
+        reports,
+        kept_reports,
+        clock,
+    )
     detector = (
         shared_detector(tuple(sorted(settings.pii_ner_models.items())))
         if settings.pii_detection
@@ -381,7 +384,7 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         sweeper=sweeper,
         downloads=Downloads(engine, privacy, register, subjects, keys, audit),
         reports=reports,
-        kept_reports=KeptReports(engine, reports, audit),
+        kept_reports=kept_reports,
         voice=voice,
         systems=systems,
         answers=answers,

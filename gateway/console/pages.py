@@ -24,6 +24,7 @@ from gateway.console.render import (
     SESSION_COOKIE,
     AnyRequest,
     cookie,
+    language,
     page,
     redirect,
 )
@@ -44,6 +45,7 @@ from gateway.core.validators import check_reason
 from gateway.core.webforms import posted_cross_site
 from gateway.logsearch import EventQuery
 from gateway.privacy import RegisterQuery
+from gateway.reports import report_response
 
 SIGN_IN = f"{ROOT}/sign-in"
 ACTIONS = ("hold", "lift", "extend", "reject", "retry")
@@ -326,3 +328,68 @@ class ConsolePages(Controller):
         if signed is None:
             return redirect(SIGN_IN)
         return page(request, "matrix", signed=signed, matrix=console.matrix())
+
+    @get("/reports")
+    async def reports(
+        self, request: AnyRequest, console: NamedDependency[Console]
+    ) -> Response[str]:
+        """Every report with its forms, a period and a language to generate it in; the kept
+        PIPL copies with their hashes."""
+        signed = await self._signed(request, console)
+        if signed is None:
+            return redirect(SIGN_IN)
+        try:
+            index = await console.report_index(signed.principal, language(request))
+        except PermissionDenied:
+            return page(request, "error", status=403, alert="err.forbidden", signed=signed)
+        return page(request, "reports", signed=signed, index=index)
+
+    @get("/reports/{name:str}")
+    async def report(
+        self,
+        request: AnyRequest,
+        console: NamedDependency[Console],
+        name: FromPath[str],
+        fmt: Annotated[str, QueryParameter(name="format", max_length=8)] = "html",
+        lang: FromQuery[str] = "en",
+        since: FromQuery[str] = "",
+        until: FromQuery[str] = "",
+    ) -> Response[Any]:
+        """The report itself, as the API answers it: HTML inline, JSON and CSV as files."""
+        signed = await self._signed(request, console)
+        if signed is None:
+            return redirect(SIGN_IN)
+        problems: list[FieldProblem] = []
+        start, end = _moment("since", since[:32], problems), _moment("until", until[:32], problems)
+        if problems:
+            return page(request, "error", status=400, alert="err.invalid", signed=signed)
+        try:
+            rendered = await console.report(signed.principal, name, fmt, lang, start, end)
+        except NotFound:
+            return page(request, "error", status=404, alert="err.not_found", signed=signed)
+        except InvalidInput:
+            return page(request, "error", status=400, alert="err.invalid", signed=signed)
+        except PermissionDenied:
+            return page(request, "error", status=403, alert="err.forbidden", signed=signed)
+        return report_response(rendered)
+
+    @get("/reports/kept/{kept_id:str}")
+    async def kept(
+        self, request: AnyRequest, console: NamedDependency[Console], kept_id: FromPath[str]
+    ) -> Response[Any]:
+        """A kept copy exactly as it was generated (JSON): what its hash is of."""
+        signed = await self._signed(request, console)
+        if signed is None:
+            return redirect(SIGN_IN)
+        try:
+            body = await console.kept_report(signed.principal, kept_id)
+        except (InvalidInput, NotFound):
+            return page(request, "error", status=404, alert="err.not_found", signed=signed)
+        except PermissionDenied:
+            return page(request, "error", status=403, alert="err.forbidden", signed=signed)
+        disposition = f'attachment; filename="kept-{kept_id}.json"'
+        return Response(
+            body,
+            media_type="application/json",
+            headers={"Cache-Control": "no-store", "Content-Disposition": disposition},
+        )

@@ -15,6 +15,7 @@ from gateway.core.principal import Principal
 from gateway.disclosure import PolicySet
 from gateway.logsearch import EventQuery, LogSearch
 from gateway.privacy import Register, RegisterQuery
+from gateway.reports import REPORTS, KeptReports, Rendered, Reports, report_title
 
 DUE_SOON = timedelta(hours=24)
 INBOX_LIMIT = 500
@@ -42,9 +43,13 @@ class Console:
         policy: PolicySet,
         register: Register,
         log_search: LogSearch,
+        reports: Reports,
+        kept: KeptReports,
         clock: Clock,
     ) -> None:
         self._log_search = log_search
+        self._reports = reports
+        self._kept = kept
         self.sessions = sessions
         self.local = local
         self._authenticator = authenticator
@@ -94,6 +99,31 @@ class Console:
     async def verify(self, principal: Principal) -> dict[str, Any]:
         """The whole chain and its signed checkpoints checked now; the first bad entry."""
         return (await self._log_search.verify(principal)).document()
+
+    async def report_index(self, principal: Principal, lang: str) -> dict[str, Any]:
+        """The reports there are, in the reader's language, and the kept PIPL copies."""
+        await self._reports.may_generate(principal)
+        kinds = [
+            {"name": name, "title": report_title(name, lang), "formats": list(spec.formats)}  # type: ignore[arg-type]
+            for name, spec in REPORTS.items()
+        ]
+        kept = await self._kept.listing(principal, None, 50)
+        return {"reports": kinds, "kept": kept}
+
+    async def report(
+        self,
+        principal: Principal,
+        name: str,
+        fmt: str,
+        lang: str,
+        since: datetime | None,
+        until: datetime | None,
+    ) -> Rendered:
+        """Generated (and logged, and kept if a PIPL report) by the reports service."""
+        return await self._reports.generate(principal, name, fmt, lang, since, until)
+
+    async def kept_report(self, principal: Principal, kept_id: str) -> bytes:
+        return await self._kept.read(principal, kept_id)
 
     def matrix(self) -> dict[str, Any]:
         """Who sees what: each field's level per role as the compiled plans have it

@@ -10,7 +10,7 @@ from gateway.auth import AuthedRequest
 from gateway.core.params import IntQuery, ParamCheck, TimeQuery
 from gateway.reports.render import content_security_policy
 from gateway.reports.schemas import KeptReportsPage, ReportIndex, ReportKind
-from gateway.reports.service import ENCODING, REPORTS, KeptReports, Reports
+from gateway.reports.service import ENCODING, REPORTS, KeptReports, Rendered, Reports
 from gateway.reports.text import title
 
 
@@ -78,16 +78,22 @@ class ReportController(Controller):
         rendered = await reports.generate(
             request.user, name, format, lang, start, end, unread=tuple(read.problems)
         )
-        disposition = "inline" if format == "html" else "attachment"
-        return Response(
-            rendered.body,
-            media_type=rendered.media_type,
-            encoding=ENCODING,  # Litestar names it in the Content-Type of text/* types
-            headers={
-                "Cache-Control": "no-store",
-                "Content-Disposition": f'{disposition}; filename="{rendered.filename}"',
-                "X-Content-Type-Options": "nosniff",
-                # The HTML form needs nothing from anywhere: one inline style sheet, no script.
-                "Content-Security-Policy": content_security_policy(),
-            },
-        )
+        return report_response(rendered)
+
+
+def report_response(rendered: Rendered) -> Response[bytes]:
+    """A generated report as an answer, the API's and the console's alike: HTML inline
+    (print-ready A4), JSON and CSV as files, never cached."""
+    disposition = "inline" if rendered.filename.endswith(".html") else "attachment"
+    return Response(
+        rendered.body,
+        media_type=rendered.media_type,
+        encoding=ENCODING,  # Litestar names it in the Content-Type of text/* types
+        headers={
+            "Cache-Control": "no-store",
+            "Content-Disposition": f'{disposition}; filename="{rendered.filename}"',
+            "X-Content-Type-Options": "nosniff",
+            # The HTML form needs nothing from anywhere: one inline style sheet, no script.
+            "Content-Security-Policy": content_security_policy(),
+        },
+    )

@@ -98,4 +98,4 @@ def test_an_unknown_request_is_a_page_that_says_so(gateway: Gateway) -> None:
     for wrong in ("not-a-uuid", "00000000-0000-0000-0000-000000000000"):
         answer = _get(gateway, f"/console/requests/{wrong}")
         assert answer.status_code == 404
-        assert "No such request" in answer.text
+        assert "No such request, report or copy" in answer.text

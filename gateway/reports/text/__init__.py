@@ -363,6 +363,7 @@ def words(kind: str, code: str, lang: Lang) -> str | None:
 
 
 def title(report: str, lang: Lang) -> str:
+    """A report's title in the language asked (the console lists them by it)."""
     return label(f"title.{report}", lang)
 
 
