@@ -334,6 +334,7 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         reports,
         kept_reports,
         clock,
+        (engine, keys, systems),
     )
     detector = (
         shared_detector(tuple(sorted(settings.pii_ner_models.items())))

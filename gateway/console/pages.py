@@ -393,3 +393,11 @@ class ConsolePages(Controller):
             media_type="application/json",
             headers={"Cache-Control": "no-store", "Content-Disposition": disposition},
         )
+
+    @get("/health")
+    async def health(self, request: AnyRequest, console: NamedDependency[Console]) -> Response[str]:
+        """Keys and their rotation, the log's head and last checkpoint, the systems."""
+        signed = await self._signed(request, console)
+        if signed is None:
+            return redirect(SIGN_IN)
+        return page(request, "health", signed=signed, facts=await console.health())

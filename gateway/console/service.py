@@ -7,15 +7,20 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncEngine
+
 from gateway.auth import Authenticator
+from gateway.console.health import health
 from gateway.console.sessions import Session, Sessions
 from gateway.console.signin import LocalSignIn, may_enter
 from gateway.core.clock import Clock
 from gateway.core.principal import Principal
+from gateway.crypto import KeyRing
 from gateway.disclosure import PolicySet
 from gateway.logsearch import EventQuery, LogSearch
 from gateway.privacy import Register, RegisterQuery
 from gateway.reports import REPORTS, KeptReports, Rendered, Reports, report_title
+from gateway.systems import SystemsMap
 
 DUE_SOON = timedelta(hours=24)
 INBOX_LIMIT = 500
@@ -46,7 +51,9 @@ class Console:
         reports: Reports,
         kept: KeptReports,
         clock: Clock,
+        facts: tuple[AsyncEngine, KeyRing, SystemsMap],
     ) -> None:
+        self._facts = facts
         self._log_search = log_search
         self._reports = reports
         self._kept = kept
@@ -124,6 +131,10 @@ class Console:
 
     async def kept_report(self, principal: Principal, kept_id: str) -> bytes:
         return await self._kept.read(principal, kept_id)
+
+    async def health(self) -> dict[str, Any]:
+        """Keys and rotation, the log's head and last checkpoint, the map's systems."""
+        return await health(*self._facts)
 
     def matrix(self) -> dict[str, Any]:
         """Who sees what: each field's level per role as the compiled plans have it

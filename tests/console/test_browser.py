@@ -160,6 +160,9 @@ def test_a_dpo_signs_in_holds_a_request_verifies_the_log_and_prints_a_report(
         page.get_by_role("link", name="Who sees what").click()
         page.wait_for_url(f"{base}/console/matrix")
         assert _serious(page) == []
+        page.get_by_role("link", name="Health").click()
+        page.wait_for_url(f"{base}/console/health")
+        assert _serious(page) == []
         page.get_by_role("link", name="中文").click()
         page.goto(f"{base}/console/requests/{request_id}")
         assert page.locator("html").get_attribute("lang") == "zh-CN"
