@@ -53,6 +53,24 @@ _CSS = (HERE / "static" / "console.css").read_bytes()
 MAX_FIELD = 200
 
 
+FINAL_STATES = frozenset({"completed", "rejected", "expired"})
+
+
+def _offered(view: dict[str, Any]) -> tuple[str, ...]:
+    """The actions that can apply to the request as it is (the register still decides):
+    lift only what is on hold, retry only what is blocked, nothing on a finished one."""
+    state = view["state"]
+    if state in FINAL_STATES:
+        return ()
+    offered = ["lift"] if state == "on_hold" else ["hold"]
+    if view.get("extension_reason") is None:
+        offered.append("extend")
+    offered.append("reject")
+    if view.get("blocked"):
+        offered.append("retry")
+    return tuple(offered)
+
+
 AUDIT_FILTERS = ("actor", "action", "outcome", "order_id", "subject", "since", "until")
 
 
@@ -214,7 +232,7 @@ class ConsolePages(Controller):
             alert=alert or ("act.done" if done else None),
             signed=signed,
             view=view,
-            actions=ACTIONS if signed.may_act else (),
+            actions=_offered(view) if signed.may_act else (),
         )
 
     @post("/requests/{request_id:str}/{action:str}", status_code=303)

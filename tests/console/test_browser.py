@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,14 +38,11 @@ class Console:
         return str(pyotp.TOTP(self.secret).at(self.clock.now()))
 
 
-@pytest.fixture
-def console(empty_database_url: str, tmp_path: Path) -> Iterator[Console]:
-    """A gateway on a new database: "verify now" checks a log that is this test's alone
-    (the shared databases' logs hold entries signed by other tests' keys)."""
-    database_url = empty_database_url
+@contextmanager
+def serve_console(database_url: str, tmp_path: Path) -> Iterator[Console]:
+    """The gateway on `database_url` (migrated here) over real HTTP, with a DPO whose
+    TOTP factor is active; the clock is the test's (docs/console_screenshots.py too)."""
     migrate.upgrade(Settings(database_url=database_url).sqlalchemy_url)
-    if not AXE.exists():
-        pytest.fail("axe-core is missing: run `make test` (it installs tests/axe's npm packages)")
     var_dir = tmp_path / "var"
     settings = Settings(
         database_url=database_url,
@@ -74,7 +72,18 @@ def console(empty_database_url: str, tmp_path: Path) -> Iterator[Console]:
         yield Console(live, clock, token, secret)
 
 
-def _request(console: Console) -> str:
+@pytest.fixture
+def console(empty_database_url: str, tmp_path: Path) -> Iterator[Console]:
+    """A gateway on a new database: "verify now" checks a log that is this test's alone
+    (the shared databases' logs hold entries signed by other tests' keys)."""
+    if not AXE.exists():
+        pytest.fail("axe-core is missing: run `make test` (it installs tests/axe's npm packages)")
+    with serve_console(empty_database_url, tmp_path) as served:
+        yield served
+
+
+def make_request(console: Console) -> str:
+    """A verified erasure request of the sample order's customer; its id."""
     live = console.live
     live.create_order()
     answer = httpx.post(
@@ -102,15 +111,22 @@ def _serious(page: Page) -> list[str]:
     return found
 
 
+def sign_in(page: Page, console: Console) -> None:
+    """Through the sign-in form, as a DPO does."""
+    base = console.live.base_url
+    page.goto(f"{base}/console/")
+    page.get_by_label("Gateway token").fill(console.token)
+    page.get_by_label("One-time code").fill(console.code())
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{base}/console/")
+
+
 def _sign_in_and_hold(page: Page, console: Console, request_id: str) -> None:
     base = console.live.base_url
     page.goto(f"{base}/console/")
     assert page.url.endswith("/console/sign-in")
     assert _serious(page) == []
-    page.get_by_label("Gateway token").fill(console.token)
-    page.get_by_label("One-time code").fill(console.code())
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{base}/console/")
+    sign_in(page, console)
     row = page.locator(f'tr[data-request="{request_id}"]')
     assert row.count() == 1
     assert _serious(page) == []
@@ -152,7 +168,7 @@ def _verify_and_report(page: Page, base: str) -> None:
 def test_a_dpo_signs_in_holds_a_request_verifies_the_log_and_prints_a_report(
     console: Console,
 ) -> None:
-    request_id = _request(console)
+    request_id = make_request(console)
     base = console.live.base_url
     with chromium_page(bypass_csp=True) as page:  # axe is injected: the console has no script
         _sign_in_and_hold(page, console, request_id)
