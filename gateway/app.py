@@ -26,7 +26,7 @@ from gateway.auth import (
     PrincipalController,
     TotpController,
 )
-from gateway.console import ConsolePages
+from gateway.console import CONSOLE_HANDLERS
 from gateway.core import dbstate
 from gateway.core.clock import Clock
 from gateway.core.http import Answer
@@ -144,7 +144,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             ManualPartController,
             ReportController,
             VaultController,
-            ConsolePages,
+            *CONSOLE_HANDLERS,
             *PAGE_HANDLERS,
             *ASSET_HANDLERS,
             health,

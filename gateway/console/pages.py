@@ -1,4 +1,4 @@
-"""The console's pages: sign-in, sign-out, the language switch and the inbox.
+"""The console's pages: sign-in, sign-out, the language switch, the inbox and a request.
 
 HTTP in and out only; the work is `Console`'s. Outside the bearer-token middleware:
 a page is reached with the session cookie, and every POST carries the session's CSRF
@@ -7,15 +7,14 @@ token and must come from this site. Refusals are pages in the reader's language.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
-from litestar import Controller, Response, get, post
+from litestar import Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, QueryParameter
 
 from audit import LogUnavailable
+from gateway.console.forms import SIGN_IN, ConsoleController, field, form
 from gateway.console.render import (
     HERE,
     LANG_COOKIE,
@@ -24,7 +23,6 @@ from gateway.console.render import (
     SESSION_COOKIE,
     AnyRequest,
     cookie,
-    language,
     page,
     redirect,
 )
@@ -32,7 +30,6 @@ from gateway.console.service import INBOX_LIMIT, Console, Signed
 from gateway.console.texts import LANGUAGES
 from gateway.core.errors import (
     AuthenticationFailed,
-    FieldProblem,
     InvalidInput,
     InvalidTransition,
     NotFound,
@@ -43,14 +40,10 @@ from gateway.core.errors import (
 )
 from gateway.core.validators import check_reason
 from gateway.core.webforms import posted_cross_site
-from gateway.logsearch import EventQuery
 from gateway.privacy import RegisterQuery
-from gateway.reports import report_response
 
-SIGN_IN = f"{ROOT}/sign-in"
 ACTIONS = ("hold", "lift", "extend", "reject", "retry")
 _CSS = (HERE / "static" / "console.css").read_bytes()
-MAX_FIELD = 200
 
 
 FINAL_STATES = frozenset({"completed", "rejected", "expired"})
@@ -71,39 +64,8 @@ def _offered(view: dict[str, Any]) -> tuple[str, ...]:
     return tuple(offered)
 
 
-AUDIT_FILTERS = ("actor", "action", "outcome", "order_id", "subject", "since", "until")
-
-
-def _moment(name: str, value: str, problems: list[FieldProblem]) -> datetime | None:
-    """A form's `datetime-local` (no zone: the console's times are UTC), or a problem."""
-    if not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        problems.append(FieldProblem(name, "must be a date and time"))
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-async def _form(request: AnyRequest) -> dict[str, Any]:
-    """The posted form's fields (text only is used: `_field`)."""
-    return dict(await request.form())
-
-
-def _field(form: dict[str, Any], name: str) -> str:
-    value = form.get(name)
-    return value.strip()[:MAX_FIELD] if isinstance(value, str) else ""
-
-
-class ConsolePages(Controller):
-    """The DPO console, server-rendered; it works without JavaScript."""
-
-    path = ROOT
-    include_in_schema = False
-
-    async def _signed(self, request: AnyRequest, console: Console) -> Signed | None:
-        return await console.signed(request.cookies.get(SESSION_COOKIE))
+class ConsolePages(ConsoleController):
+    """Sign-in and out, the language, the inbox and a request's screen with its actions."""
 
     @get("/console.css", sync_to_thread=False)
     def stylesheet(self) -> Response[bytes]:
@@ -117,10 +79,10 @@ class ConsolePages(Controller):
     async def sign_in(
         self, request: AnyRequest, console: NamedDependency[Console]
     ) -> Response[str]:
-        data = await _form(request)
+        data = await form(request)
         if posted_cross_site(request):
             return page(request, "sign_in", status=403, alert="err.cross_site", signed=None)
-        token, code = _field(data, "token"), _field(data, "code")
+        token, code = field(data, "token"), field(data, "code")
         if not token or not code.isdigit() or len(code) != 6:  # noqa: PLR2004 - six digits
             return page(request, "sign_in", status=422, alert="err.sign_in", signed=None)
         try:
@@ -141,11 +103,11 @@ class ConsolePages(Controller):
     async def sign_out(
         self, request: AnyRequest, console: NamedDependency[Console]
     ) -> Response[str]:
-        data = await _form(request)
+        data = await form(request)
         signed = await self._signed(request, console)
         if signed is None:
             return redirect(SIGN_IN)
-        if posted_cross_site(request) or not signed.session.csrf_matches(_field(data, "csrf")):
+        if posted_cross_site(request) or not signed.session.csrf_matches(field(data, "csrf")):
             return page(request, "error", status=403, alert="err.cross_site", signed=signed)
         await console.sessions.end(request.cookies.get(SESSION_COOKIE))
         return redirect(SIGN_IN, [cookie(request, SESSION_COOKIE, "", 0)])
@@ -248,18 +210,18 @@ class ConsolePages(Controller):
         signed = await self._signed(request, console)
         if signed is None:
             return redirect(SIGN_IN)
-        data = await _form(request)
-        if posted_cross_site(request) or not signed.session.csrf_matches(_field(data, "csrf")):
+        data = await form(request)
+        if posted_cross_site(request) or not signed.session.csrf_matches(field(data, "csrf")):
             return page(request, "error", status=403, alert="err.cross_site", signed=signed)
         if action not in ACTIONS:
             return page(request, "error", status=404, alert="err.not_found", signed=signed)
-        if _field(data, "confirm") != "yes":
+        if field(data, "confirm") != "yes":
             return await self._request(
                 request, console, signed, request_id, status=422, alert="err.unconfirmed"
             )
-        months = _field(data, "months")
+        months = field(data, "months")
         try:
-            reason = check_reason(_field(data, "reason"))
+            reason = check_reason(field(data, "reason"))
             await console.act(
                 signed.principal, request_id, action, reason, int(months) if months.isdigit() else 0
             )
@@ -276,146 +238,3 @@ class ConsolePages(Controller):
         except NotFound:
             return page(request, "error", status=404, alert="err.not_found", signed=signed)
         return redirect(f"{ROOT}/requests/{request_id}?done={action}")
-
-    @get("/audit")
-    async def audit(self, request: AnyRequest, console: NamedDependency[Console]) -> Response[str]:
-        """Search the log by person, action, outcome, order, subject pseudonym and time."""
-        signed = await self._signed(request, console)
-        if signed is None:
-            return redirect(SIGN_IN)
-        return await self._audit(request, console, signed)
-
-    async def _audit(
-        self,
-        request: AnyRequest,
-        console: Console,
-        signed: Signed,
-        report: dict[str, Any] | None = None,
-    ) -> Response[str]:
-        params = request.query_params
-        filters = {name: str(params.get(name) or "").strip()[:MAX_FIELD] for name in AUDIT_FILTERS}
-        problems: list[FieldProblem] = []
-        query = EventQuery(
-            actor=filters["actor"] or None,
-            action=filters["action"] or None,
-            outcome=filters["outcome"] or None,
-            order_id=filters["order_id"] or None,
-            subject=filters["subject"] or None,
-            since=_moment("since", filters["since"], problems),
-            until=_moment("until", filters["until"], problems),
-            cursor=str(params.get("cursor") or "")[:MAX_FIELD] or None,
-            unread=tuple(problems),
-        )
-        try:
-            found = await console.audit(signed.principal, query)
-        except InvalidInput:
-            return page(request, "error", status=400, alert="err.invalid", signed=signed)
-        except PermissionDenied:
-            return page(request, "error", status=403, alert="err.forbidden", signed=signed)
-        except LogUnavailable:
-            return page(request, "error", status=503, alert="err.unavailable", signed=signed)
-        return page(
-            request,
-            "audit",
-            signed=signed,
-            found=found,
-            filters=filters,
-            query=urlencode({k: v for k, v in filters.items() if v}),
-            report=report,
-        )
-
-    @post("/audit/verify", status_code=200)
-    async def verify(self, request: AnyRequest, console: NamedDependency[Console]) -> Response[str]:
-        """Verify the whole log now; the result, with the first bad entry named, on the page."""
-        signed = await self._signed(request, console)
-        if signed is None:
-            return redirect(SIGN_IN)
-        data = await _form(request)
-        if posted_cross_site(request) or not signed.session.csrf_matches(_field(data, "csrf")):
-            return page(request, "error", status=403, alert="err.cross_site", signed=signed)
-        try:
-            report = await console.verify(signed.principal)
-        except PermissionDenied:
-            return page(request, "error", status=403, alert="err.forbidden", signed=signed)
-        return await self._audit(request, console, signed, report)
-
-    @get("/matrix")
-    async def matrix(self, request: AnyRequest, console: NamedDependency[Console]) -> Response[str]:
-        """The compiled field plan per role, as a matrix, with the policy version."""
-        signed = await self._signed(request, console)
-        if signed is None:
-            return redirect(SIGN_IN)
-        return page(request, "matrix", signed=signed, matrix=console.matrix())
-
-    @get("/reports")
-    async def reports(
-        self, request: AnyRequest, console: NamedDependency[Console]
-    ) -> Response[str]:
-        """Every report with its forms, a period and a language to generate it in; the kept
-        PIPL copies with their hashes."""
-        signed = await self._signed(request, console)
-        if signed is None:
-            return redirect(SIGN_IN)
-        try:
-            index = await console.report_index(signed.principal, language(request))
-        except PermissionDenied:
-            return page(request, "error", status=403, alert="err.forbidden", signed=signed)
-        return page(request, "reports", signed=signed, index=index)
-
-    @get("/reports/{name:str}")
-    async def report(
-        self,
-        request: AnyRequest,
-        console: NamedDependency[Console],
-        name: FromPath[str],
-        fmt: Annotated[str, QueryParameter(name="format", max_length=8)] = "html",
-        lang: FromQuery[str] = "en",
-        since: FromQuery[str] = "",
-        until: FromQuery[str] = "",
-    ) -> Response[Any]:
-        """The report itself, as the API answers it: HTML inline, JSON and CSV as files."""
-        signed = await self._signed(request, console)
-        if signed is None:
-            return redirect(SIGN_IN)
-        problems: list[FieldProblem] = []
-        start, end = _moment("since", since[:32], problems), _moment("until", until[:32], problems)
-        if problems:
-            return page(request, "error", status=400, alert="err.invalid", signed=signed)
-        try:
-            rendered = await console.report(signed.principal, name, fmt, lang, start, end)
-        except NotFound:
-            return page(request, "error", status=404, alert="err.not_found", signed=signed)
-        except InvalidInput:
-            return page(request, "error", status=400, alert="err.invalid", signed=signed)
-        except PermissionDenied:
-            return page(request, "error", status=403, alert="err.forbidden", signed=signed)
-        return report_response(rendered)
-
-    @get("/reports/kept/{kept_id:str}")
-    async def kept(
-        self, request: AnyRequest, console: NamedDependency[Console], kept_id: FromPath[str]
-    ) -> Response[Any]:
-        """A kept copy exactly as it was generated (JSON): what its hash is of."""
-        signed = await self._signed(request, console)
-        if signed is None:
-            return redirect(SIGN_IN)
-        try:
-            body = await console.kept_report(signed.principal, kept_id)
-        except (InvalidInput, NotFound):
-            return page(request, "error", status=404, alert="err.not_found", signed=signed)
-        except PermissionDenied:
-            return page(request, "error", status=403, alert="err.forbidden", signed=signed)
-        disposition = f'attachment; filename="kept-{kept_id}.json"'
-        return Response(
-            body,
-            media_type="application/json",
-            headers={"Cache-Control": "no-store", "Content-Disposition": disposition},
-        )
-
-    @get("/health")
-    async def health(self, request: AnyRequest, console: NamedDependency[Console]) -> Response[str]:
-        """Keys and their rotation, the log's head and last checkpoint, the systems."""
-        signed = await self._signed(request, console)
-        if signed is None:
-            return redirect(SIGN_IN)
-        return page(request, "health", signed=signed, facts=await console.health())

@@ -3,6 +3,7 @@ whose views the screens show (the register now; the log and reports next)."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -102,6 +103,12 @@ class Console:
         """A page of the log, newest first, as the log search gives it (and logs it)."""
         found = await self._log_search.events(principal, query)
         return {"items": found.items, "next_cursor": found.next_cursor}
+
+    async def export(
+        self, principal: Principal, since: datetime | None, until: datetime | None
+    ) -> AsyncIterator[bytes]:
+        """The log's JSON Lines for the range, as the API streams them (logged there)."""
+        return await self._log_search.export(principal, since, until)
 
     async def verify(self, principal: Principal) -> dict[str, Any]:
         """The whole chain and its signed checkpoints checked now; the first bad entry."""

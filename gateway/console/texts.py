@@ -117,6 +117,11 @@ TEXT: Mapping[str, tuple[str, str]] = {
     "audit.until": ("Until (UTC)", "截止（UTC）"),
     "audit.none": ("No entry matches.", "没有匹配的条目。"),
     "audit.older": ("Older entries", "更早的条目"),
+    "audit.export": ("Export", "导出"),
+    "audit.export_intro": (
+        "The entries of a time range (all of them if none is given) and their signed checkpoints as JSON Lines, to verify offline: privacy-gateway audit verify --export FILE --public-key FILE.",
+        "某一时间范围（未指定则为全部）的条目及其签名检查点，以 JSON Lines 格式导出，可离线验证：privacy-gateway audit verify --export FILE --public-key FILE。",
+    ),
     "audit.verify": ("Verify now", "立即验证"),
     "audit.verify_intro": (
         "Checks every entry's hash chain and every signed checkpoint.",

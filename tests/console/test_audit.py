@@ -72,3 +72,17 @@ def test_verify_now_names_the_first_bad_entry_of_a_tampered_log(
     assert match is not None, broken.text
     assert int(match.group(1)) == target
     assert _post(fresh, "/console/audit/verify", {"csrf": "0" * 64}, **SAME_SITE).status_code == 403
+
+
+def test_export_gives_the_logs_lines_to_verify_offline(fresh: Gateway, tmp_path: Path) -> None:
+    fresh.get_order(fresh.principal("customer_service", name="cs-2"), "0" * 8)
+    _signed_in(fresh)
+    export = _get(fresh, "/console/audit/export")
+    assert export.status_code == 200
+    assert export.headers["content-disposition"].startswith("attachment")
+    target, key = tmp_path / "export.jsonl", tmp_path / "key.pem"
+    target.write_bytes(export.content)
+    key.write_text(fresh.cli("audit", "public-key").stdout)
+    checked = fresh.cli("audit", "verify", "--export", str(target), "--public-key", str(key))
+    assert checked.exit_code == 0, checked.output
+    assert _get(fresh, "/console/audit/export?since=soon").status_code == 400
