@@ -8,7 +8,7 @@ from typing import Any
 
 from litestar import Controller
 
-from gateway.console.render import ROOT, SESSION_COOKIE, AnyRequest
+from gateway.console.render import ERROR_HANDLERS, ROOT, SESSION_COOKIE, AnyRequest
 from gateway.console.service import Console, Signed
 from gateway.core.errors import FieldProblem
 
@@ -43,6 +43,7 @@ class ConsoleController(Controller):
 
     path = ROOT
     include_in_schema = False
+    exception_handlers = ERROR_HANDLERS  # pages, not problem+json
 
     async def _signed(self, request: AnyRequest, console: Console) -> Signed | None:
         return await console.signed(request.cookies.get(SESSION_COOKIE))

@@ -2,7 +2,8 @@
 the reader's language, and every error as a page in that language.
 
 Pages carry a strict Content-Security-Policy: styles from this site, no script at all
-yet, forms post here only, no framing. Every answer is no-store.
+yet, forms post here only, no framing. Every answer is no-store, an error that escapes
+a handler too (`ERROR_HANDLERS`: a page, not the API's problem+json).
 """
 
 from __future__ import annotations
@@ -14,9 +15,13 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from litestar import Request, Response
 from litestar.datastructures import Cookie
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.types import ExceptionHandlersMap
 
+from audit import LogUnavailable
 from gateway.accesslog import client_is_loopback
 from gateway.console.texts import HTML_LANG, LANGUAGES, choose_language, text
+from gateway.core.errors import GatewayError, InvalidInput, NotFound, PermissionDenied
 
 log = logging.getLogger("gateway.console")
 
@@ -89,3 +94,44 @@ def redirect(location: str, cookies: list[Cookie] | None = None) -> Response[str
     return Response(
         "", status_code=303, headers={**PAGE_HEADERS, "Location": location}, cookies=cookies or []
     )
+
+
+def error_page(request: AnyRequest, exc: Exception) -> Response[str]:
+    """Whatever escaped a handler (a parameter over its bound, the log unavailable, a
+    fault): the error page in the reader's language, never a trace. No session is read
+    here, so the page offers no navigation: the reader goes back."""
+    status, alert, headers = 500, "err.internal", {}
+    if isinstance(exc, LogUnavailable):
+        status, alert, headers = 503, "err.unavailable", {"Retry-After": "5"}
+    elif isinstance(exc, GatewayError):
+        for cls, code, key in (
+            (PermissionDenied, 403, "err.forbidden"),
+            (NotFound, 404, "err.not_found"),
+            (InvalidInput, 400, "err.invalid"),
+        ):
+            if isinstance(exc, cls):
+                status, alert = code, key
+                break
+    elif isinstance(exc, HTTPException) and exc.status_code < 500:  # noqa: PLR2004
+        status = exc.status_code
+        alert = "err.not_found" if status == 404 else "err.invalid"  # noqa: PLR2004
+    if status == 500:  # noqa: PLR2004
+        log.error("unexpected %s in the console", type(exc).__name__)  # type only: no data
+    answer = page(request, "error", status=status, alert=alert, signed=None)
+    answer.headers.update(headers)
+    return answer
+
+
+# Every type the app's own handlers name (an exact match there would win), and the rest.
+ERROR_HANDLERS: ExceptionHandlersMap = dict.fromkeys(
+    (
+        GatewayError,
+        LogUnavailable,
+        ValidationException,
+        HTTPException,
+        UnicodeDecodeError,
+        RecursionError,
+        Exception,
+    ),
+    error_page,
+)

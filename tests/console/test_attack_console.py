@@ -111,3 +111,28 @@ def test_the_factors_lock_out_applies_to_the_console_sign_in(gateway: Gateway) -
     assert answers[-1] == 429
     assert _sign_in(gateway, token, right).status_code == 429  # the right code too, while locked
     assert "set-cookie" not in _sign_in(gateway, token, right).headers
+
+
+def test_an_error_a_handler_does_not_catch_is_a_console_page_never_stored(
+    gateway: Gateway,
+) -> None:
+    """A query parameter over its bound, a log that cannot be written: the console's own
+    error page (no-store, framed by nobody), not the API's problem+json.
+
+    Found: these escaped to the app's API handlers, answering JSON with no Cache-Control,
+    no CSP and in English whatever the reader's language."""
+    token, secret = _dpo(gateway)
+    _sign_in(gateway, token, totp_code(secret, gateway.clock))
+    csrf = _csrf(_get(gateway, "/console/").text)
+    too_long = _get(gateway, "/console/?state=" + "x" * 40)
+    gateway.block_audit_log()
+    try:
+        unavailable = _post(gateway, "/console/audit/verify", {"csrf": csrf}, **SAME_SITE)
+    finally:
+        gateway.unblock_audit_log()
+    for answer, status in ((too_long, 400), (unavailable, 503)):
+        assert answer.status_code == status
+        assert answer.headers["content-type"].startswith("text/html")
+        assert answer.headers["cache-control"] == "no-store"
+        assert "frame-ancestors 'none'" in answer.headers["content-security-policy"]
+        assert '<p class="alert" role="alert">' in answer.text
