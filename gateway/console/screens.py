@@ -7,6 +7,7 @@ there), so a screen shows nothing its viewer's role could not read through the A
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -168,7 +169,9 @@ class ConsoleScreens(ConsoleController):
             return page(request, "error", status=404, alert="err.not_found", signed=signed)
         except PermissionDenied:
             return page(request, "error", status=403, alert="err.forbidden", signed=signed)
-        disposition = f'attachment; filename="kept-{kept_id}.json"'
+        # The canonical id, not the path's spelling: uuid.UUID also reads braces, upper
+        # case, a urn: prefix and leading white space (CR, LF) in place of zeros.
+        disposition = f'attachment; filename="kept-{uuid.UUID(kept_id)}.json"'
         return Response(
             body,
             media_type="application/json",

@@ -4,7 +4,13 @@ fixation, cookies, roles, escaping, lock-out) and what did not (see each test)."
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from pathlib import Path
 
+import pytest
+
+from gateway.core import migrate
+from gateway.core.settings import Settings
 from tests.console.test_request import REASON, _request
 from tests.console.test_sign_in import SAME_SITE, _csrf, _dpo, _get, _post, _sign_in
 from tests.helpers import Gateway, totp_code
@@ -16,6 +22,14 @@ def _state(gw: Gateway, request_id: str) -> str:
     )
     assert match is not None
     return match.group(1)
+
+
+@pytest.fixture
+def fresh(empty_database_url: str, tmp_path: Path) -> Iterator[Gateway]:
+    """A database of its own: a kept copy made here must not reach the reports' tests."""
+    migrate.upgrade(Settings(database_url=empty_database_url).sqlalchemy_url)
+    with Gateway.start(empty_database_url, tmp_path) as gw:
+        yield gw
 
 
 def test_a_planted_cookie_opens_nothing_and_sign_in_issues_a_new_one(gateway: Gateway) -> None:
@@ -136,3 +150,19 @@ def test_an_error_a_handler_does_not_catch_is_a_console_page_never_stored(
         assert answer.headers["cache-control"] == "no-store"
         assert "frame-ancestors 'none'" in answer.headers["content-security-policy"]
         assert '<p class="alert" role="alert">' in answer.text
+
+
+def test_a_kept_copys_file_name_is_its_id_not_the_callers_spelling(fresh: Gateway) -> None:
+    """uuid.UUID reads `{ID}`, upper case, `urn:uuid:` and even leading white space (CR,
+    LF, tab for a leading zero): the file name must be the canonical id.
+
+    Found: the caller's spelling went into Content-Disposition as given."""
+    token, secret = _dpo(fresh)
+    _sign_in(fresh, token, totp_code(secret, fresh.clock))
+    assert _get(fresh, "/console/reports/pipl-audit?format=json").status_code == 200
+    listed = _get(fresh, "/console/reports").text
+    kept_id = re.findall(r'<tr data-kept="([0-9a-f-]{36})">', listed)[0]
+    for spelling in (kept_id, "{" + kept_id.upper() + "}", "urn:uuid:" + kept_id):
+        copy = _get(fresh, f"/console/reports/kept/{spelling}")
+        assert copy.status_code == 200, spelling
+        assert copy.headers["content-disposition"] == f'attachment; filename="kept-{kept_id}.json"'
