@@ -175,7 +175,11 @@ class ConsoleScreens(ConsoleController):
         return Response(
             body,
             media_type="application/json",
-            headers={"Cache-Control": "no-store", "Content-Disposition": disposition},
+            headers={
+                "Cache-Control": "no-store",
+                "Content-Disposition": disposition,
+                "X-Content-Type-Options": "nosniff",
+            },
         )
 
     @get("/health")
@@ -215,5 +219,6 @@ class ConsoleScreens(ConsoleController):
             headers={
                 "Cache-Control": "no-store",
                 "Content-Disposition": 'attachment; filename="audit-export.jsonl"',
+                "X-Content-Type-Options": "nosniff",
             },
         )

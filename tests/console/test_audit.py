@@ -80,6 +80,8 @@ def test_export_gives_the_logs_lines_to_verify_offline(fresh: Gateway, tmp_path:
     export = _get(fresh, "/console/audit/export")
     assert export.status_code == 200
     assert export.headers["content-disposition"].startswith("attachment")
+    assert export.headers["x-content-type-options"] == "nosniff"
+    assert export.headers["cache-control"] == "no-store"
     target, key = tmp_path / "export.jsonl", tmp_path / "key.pem"
     target.write_bytes(export.content)
     key.write_text(fresh.cli("audit", "public-key").stdout)
