@@ -282,6 +282,7 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         engine, subjects, request_secrets, clock, audit, notifier, intake, voice, vault.plans
     )
     register = Register(engine, policy, audit, clock, subjects, notifier, voice)
+    downloads = Downloads(engine, privacy, register, subjects, keys, audit)
     log_search = LogSearch(
         engine,
         policy,
@@ -335,6 +336,7 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         kept_reports,
         clock,
         (engine, keys, systems),
+        downloads,
     )
     detector = (
         shared_detector(tuple(sorted(settings.pii_ner_models.items())))
@@ -383,7 +385,7 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         register=register,
         workflow=workflow,
         sweeper=sweeper,
-        downloads=Downloads(engine, privacy, register, subjects, keys, audit),
+        downloads=downloads,
         reports=reports,
         kept_reports=kept_reports,
         voice=voice,

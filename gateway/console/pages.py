@@ -7,6 +7,7 @@ token and must come from this site. Refusals are pages in the reader's language.
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
 from litestar import Response, get, post
@@ -238,3 +239,42 @@ class ConsolePages(ConsoleController):
         except NotFound:
             return page(request, "error", status=404, alert="err.not_found", signed=signed)
         return redirect(f"{ROOT}/requests/{request_id}?done={action}")
+
+    @get("/requests/{request_id:str}/certificate")
+    async def certificate(
+        self,
+        request: AnyRequest,
+        console: NamedDependency[Console],
+        request_id: FromPath[str],
+        download: FromQuery[str | None] = None,
+    ) -> Response[Any]:
+        """The erasure certificate, readable, verified here (signature and chain head),
+        and downloadable as the signed JSON document the subject received."""
+        signed = await self._signed(request, console)
+        if signed is None:
+            return redirect(SIGN_IN)
+        try:
+            document, verdict = await console.certificate(signed.principal, request_id)
+        except NotFound:
+            return page(request, "error", status=404, alert="err.not_found", signed=signed)
+        except PermissionDenied:
+            return page(request, "error", status=403, alert="err.forbidden", signed=signed)
+        if download == "1":
+            name = f"certificate-{document['certificate'].get('request_id', 'request')}.json"
+            return Response(
+                json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8"),
+                media_type="application/json",
+                headers={
+                    "Cache-Control": "no-store",
+                    "Content-Disposition": f'attachment; filename="{name}"',
+                    "X-Content-Type-Options": "nosniff",
+                },
+            )
+        return page(
+            request,
+            "certificate",
+            signed=signed,
+            request_id=request_id,
+            fields=document["certificate"],
+            verdict=verdict,
+        )

@@ -19,7 +19,7 @@ from gateway.core.principal import Principal
 from gateway.crypto import KeyRing
 from gateway.disclosure import PolicySet
 from gateway.logsearch import EventQuery, LogSearch
-from gateway.privacy import Register, RegisterQuery
+from gateway.privacy import Downloads, Register, RegisterQuery
 from gateway.reports import REPORTS, KeptReports, Rendered, Reports, report_title
 from gateway.systems import SystemsMap
 
@@ -53,8 +53,10 @@ class Console:
         kept: KeptReports,
         clock: Clock,
         facts: tuple[AsyncEngine, KeyRing, SystemsMap],
+        downloads: Downloads,
     ) -> None:
         self._facts = facts
+        self._downloads = downloads
         self._log_search = log_search
         self._reports = reports
         self._kept = kept
@@ -82,6 +84,14 @@ class Console:
         """One request as the register shows it, with its clocks worked out."""
         view = await self._register.get(principal, request_id)
         return _with_clocks(view, self._clock.now())
+
+    async def certificate(
+        self, principal: Principal, request_id: str
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """A completed erasure's signed certificate (a DPO's to read, as for the API) and
+        its verification here: this gateway's signature, and its chain head in the log."""
+        document = await self._downloads.certificate(request_id, None, principal)
+        return document, await self._downloads.verify(document)
 
     async def act(
         self, principal: Principal, request_id: str, action: str, reason: str, months: int

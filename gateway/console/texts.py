@@ -185,6 +185,14 @@ TEXT: Mapping[str, tuple[str, str]] = {
     "health.none": ("none yet", "尚无"),
     "health.systems": ("Systems of the map", "系统地图中的系统"),
     "health.no_systems": ("Only the gateway's own store.", "只有网关自身的存储。"),
+    "cert.title": ("Erasure certificate", "删除证明"),
+    "cert.open": ("Certificate", "证明"),
+    "cert.valid": (
+        "Verified: signed by this gateway, and its chain head is in the log.",
+        "已验证：由本网关签名，其链头在日志中。",
+    ),
+    "cert.invalid": ("Not verified", "未通过验证"),
+    "cert.download": ("Download the signed certificate (JSON)", "下载已签名的证明（JSON）"),
     "kind.erasure": ("erasure", "删除"),
     "kind.access": ("access", "查阅"),
 }

@@ -99,3 +99,30 @@ def test_an_unknown_request_is_a_page_that_says_so(gateway: Gateway) -> None:
         answer = _get(gateway, f"/console/requests/{wrong}")
         assert answer.status_code == 404
         assert "No such request, report or copy" in answer.text
+
+
+def test_a_completed_erasures_certificate_is_shown_verified_and_downloadable(
+    gateway: Gateway,
+) -> None:
+    request_id = _request(gateway)
+    gateway.clock.advance(hours=1)
+    assert gateway.run_privacy_worker() == 1
+    token, secret = _dpo(gateway)
+    _sign_in(gateway, token, totp_code(secret, gateway.clock))
+    page = _get(gateway, f"/console/requests/{request_id}").text
+    assert _state(page) == "completed"
+    assert 'id="certificate"' in page
+    shown = _get(gateway, f"/console/requests/{request_id}/certificate")
+    assert shown.status_code == 200, shown.text
+    assert "Verified: signed by this gateway" in shown.text
+    downloaded = _get(gateway, f"/console/requests/{request_id}/certificate?download=1")
+    assert downloaded.headers["content-disposition"].startswith("attachment")
+    document = downloaded.json()
+    checked = gateway.client.post("/v1/privacy/certificates/verify", json=document).json()
+    assert checked["valid"] is True
+    assert document["certificate"]["request_id"] == request_id
+    auditor = gateway.principal("auditor", name="auditor-cert")
+    secret2 = gateway.enrol_totp(auditor)
+    _sign_in(gateway, auditor, totp_code(secret2, gateway.clock))
+    refused = _get(gateway, f"/console/requests/{request_id}/certificate")
+    assert refused.status_code == 403  # the subject's document: a DPO's, not an auditor's
