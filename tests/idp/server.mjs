@@ -168,7 +168,11 @@ function generateSigningKey(alg) {
 
 // The signing key first (oidc-provider signs with the first matching key), then the keys
 // that are only published for verification.
+const started = Date.now();
+// Where start-up got to, in the log: a start that hangs says at which step.
+const step = (what) => console.error(`start: ${what} after ${Date.now() - started} ms`);
 let signingKeys = [generateSigningKey(config.algorithm)];
+step('signing key generated');
 
 // ---------------------------------------------------------------------------------------------
 // Storage: one in-memory Map for every Provider this process builds
@@ -812,12 +816,14 @@ function handler(issuer) {
 // Start
 
 const server = http.createServer();
+step('listening next');
 server.listen(config.port, '127.0.0.1', () => {
   const { port } = server.address();
   const issuer = `http://127.0.0.1:${port}`;
   installProvider(issuer);
   server.on('request', handler(issuer));
   process.stdout.write(`{"issuer": ${JSON.stringify(issuer)}}\n`);
+  step('ready');
 });
 
 // The driver holds our stdin open: when it goes away (even killed), so do we.
