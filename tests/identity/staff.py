@@ -46,7 +46,14 @@ audience = "{idp.resource}"
             "cache_seconds = 30\n"
         )
     if rules is None:
-        rules = f"""
+        rules = suite_rules(name)
+    return text + rules
+
+
+def suite_rules(name: str = "corp") -> str:
+    """The suite's mapping rules: cs-agents are customer service, warehouse-east the east
+    warehouse (region from the `region` claim), batch-exporter an auditor app."""
+    return f"""
 [[people]]
 issuer = "{name}"
 group = "cs-agents"
@@ -63,7 +70,6 @@ issuer = "{name}"
 client_id = "batch-exporter"
 role = "auditor"
 """
-    return text + rules
 
 
 def staff_policies(text: str, folder: Path) -> Path:

@@ -26,7 +26,15 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from tests.helpers import SAMPLE_ORDER, Gateway, assert_problem, bearer, sample_order
 from tests.identity.idp import ACR_MFA, TestIdP, default_config
-from tests.identity.staff import b64, claims_of, entries, header_of, identity_file, staff_gateway
+from tests.identity.staff import (
+    b64,
+    claims_of,
+    entries,
+    header_of,
+    identity_file,
+    staff_gateway,
+    suite_rules,
+)
 
 SECRET = "s3cret-crafty-client-0123456789"
 AGENT_NAME = "Agnes Privatperson"  # a display name that must never leave the principals table
@@ -67,28 +75,16 @@ def crafty(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestIdP]:
 
 
 def _rules(name: str = "corp") -> str:
-    return f"""
-[[people]]
-issuer = "{name}"
-group = "cs-agents"
-role = "customer_service"
-
-[[people]]
-issuer = "{name}"
-group = "warehouse-east"
-role = "warehouse"
-region_claim = "region"
-
-[[apps]]
-issuer = "{name}"
-client_id = "batch-exporter"
-role = "auditor"
-
+    """The suite's rules, and an app of the customer service role."""
+    return (
+        suite_rules(name)
+        + f"""
 [[apps]]
 issuer = "{name}"
 client_id = "cs-app"
 role = "customer_service"
 """
+    )
 
 
 @pytest.fixture
