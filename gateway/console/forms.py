@@ -28,6 +28,13 @@ def moment(name: str, value: str, problems: list[FieldProblem]) -> datetime | No
     return found if found.tzinfo else found.replace(tzinfo=UTC)
 
 
+def period(since: str, until: str) -> tuple[datetime | None, datetime | None] | None:
+    """A form's time range (each end optional); None if either end is not a time."""
+    problems: list[FieldProblem] = []
+    start, end = moment("since", since[:32], problems), moment("until", until[:32], problems)
+    return None if problems else (start, end)
+
+
 async def form(request: AnyRequest) -> dict[str, Any]:
     """The posted form's fields (text only is used: `field`)."""
     return dict(await request.form())

@@ -17,7 +17,15 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Stream
 
 from audit import LogUnavailable
-from gateway.console.forms import MAX_FIELD, SIGN_IN, ConsoleController, field, form, moment
+from gateway.console.forms import (
+    MAX_FIELD,
+    SIGN_IN,
+    ConsoleController,
+    field,
+    form,
+    moment,
+    period,
+)
 from gateway.console.render import (
     AnyRequest,
     language,
@@ -141,10 +149,10 @@ class ConsoleScreens(ConsoleController):
         signed = await self._signed(request, console)
         if signed is None:
             return redirect(SIGN_IN)
-        problems: list[FieldProblem] = []
-        start, end = moment("since", since[:32], problems), moment("until", until[:32], problems)
-        if problems:
+        wanted = period(since, until)
+        if wanted is None:
             return page(request, "error", status=400, alert="err.invalid", signed=signed)
+        start, end = wanted
         try:
             rendered = await console.report(signed.principal, name, fmt, lang, start, end)
         except NotFound:
@@ -203,10 +211,10 @@ class ConsoleScreens(ConsoleController):
         signed = await self._signed(request, console)
         if signed is None:
             return redirect(SIGN_IN)
-        problems: list[FieldProblem] = []
-        start, end = moment("since", since[:32], problems), moment("until", until[:32], problems)
-        if problems:
+        wanted = period(since, until)
+        if wanted is None:
             return page(request, "error", status=400, alert="err.invalid", signed=signed)
+        start, end = wanted
         try:
             lines = await console.export(signed.principal, start, end)
         except InvalidInput:
